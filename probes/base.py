@@ -1,0 +1,131 @@
+"""The one shape every probe shares: target in, facts out.
+
+A probe module (``probes/<protocol>.py``) exports:
+
+- ``NAME``: the probe's name, the key in ``probes.PROBES``;
+- ``DEFAULT_PORT``: the port the check uses unless the inventory overrides it
+  (``None`` for portless probes such as ICMP);
+- ``MEASUREMENTS``: the names the probe may put in ``ProbeResult.measurements``,
+  declared up front so metrics and tests know them;
+- ``Params``: a frozen dataclass of the probe's own settings, with defaults;
+- ``parse_params(raw)``: builds ``Params`` from an inventory mapping, raising
+  ``ParamError`` naming the field for unknown keys and bad values;
+- ``deadline(params, timeout)``: the most wall time one call may take, which the
+  runner enforces as a hard cap;
+- ``async def probe(target, params, ctx) -> ProbeResult``.
+
+Probes report facts only: whether the service answered, why not, and figures.
+Faults, thresholds and hysteresis belong to the monitor, not to probes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Reason(StrEnum):
+    """Why a check failed: a small closed set, safe as a metric label."""
+
+    OK = "ok"
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    UNREACHABLE = "unreachable"
+    BAD_STATUS = "bad_status"
+    AUTH = "auth"
+    PROTOCOL = "protocol"
+    DENIED = "denied"  # target outside NETWATCH_ALLOWED_NETS: never sent
+    ERROR = "error"
+
+
+class ParamError(ValueError):
+    """A probe setting in the inventory is wrong; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one check goes: the device id (for logs), its address and port."""
+
+    device: str
+    address: str  # an IP literal, IPv4 or IPv6
+    port: int = 0  # 0 for portless probes
+    timeout: float = 1.0  # seconds for one attempt (one echo, one request)
+
+
+@dataclass(slots=True)
+class ProbeResult:
+    """The facts one check found. ``detail`` is for humans, never a metric label."""
+
+    success: bool
+    reason: Reason
+    detail: str = ""
+    measurements: dict[str, float] = field(default_factory=dict)
+    info: dict[str, str] = field(default_factory=dict)  # text facts, e.g. sys_descr
+    findings: tuple[str, ...] = ()  # non-outage findings, e.g. "open_stream"
+    duration_seconds: float = 0.0  # set by the runner
+
+    @classmethod
+    def ok(cls, detail: str = "", **measurements: float) -> ProbeResult:
+        return cls(True, Reason.OK, detail, dict(measurements))
+
+    @classmethod
+    def fail(cls, reason: Reason, detail: str, **measurements: float) -> ProbeResult:
+        return cls(False, reason, detail, dict(measurements))
+
+
+def reason_for_oserror(exc: OSError) -> Reason:
+    """Map a socket error to a reason the operator can act on."""
+    import errno
+
+    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
+        return Reason.REFUSED
+    if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
+        return Reason.UNREACHABLE
+    if isinstance(exc, TimeoutError) or exc.errno == errno.ETIMEDOUT:
+        return Reason.TIMEOUT
+    return Reason.ERROR
+
+
+class ProbeContext:
+    """Loop-bound resources shared by all probes of a sweep (ICMP engine, SNMP socket).
+
+    Each probe module asks for its resource by key with a factory that returns an
+    async context manager; the first caller creates it, later callers share it,
+    and ``aclose`` tears all of them down in reverse order.
+    """
+
+    def __init__(self) -> None:
+        self._stack = AsyncExitStack()
+        self._resources: dict[str, Any] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def resource(self, key: str, factory: Callable[[], AbstractAsyncContextManager[T]]) -> T:
+        if key in self._resources:
+            return self._resources[key]  # type: ignore[no-any-return]
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key not in self._resources:
+                self._resources[key] = await self._stack.enter_async_context(factory())
+        return self._resources[key]  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        self._resources.clear()
+        await self._stack.aclose()
+
+    async def __aenter__(self) -> ProbeContext:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
