@@ -1,0 +1,128 @@
+"""The ``rtsp`` probe: is a camera's RTSP service alive, and does it hand out streams freely.
+
+On one connection: ``OPTIONS * RTSP/1.0``; any RTSP status line below 500 proves
+the service alive (a 200 should list methods in ``Public:``). Then, unless
+``describe`` is off, ``DESCRIBE rtsp://address:port<path>`` without credentials:
+401 means alive and protected; 200 with SDP means anyone can pull the stream,
+reported as the finding ``open_stream`` on a successful check; 3xx/4xx mean
+alive (the detail says which); 5xx from either request is ``bad_status``.
+
+Deadline: up to three sequential steps (connect, OPTIONS, DESCRIBE), each within
+``timeout``: ``3 × timeout`` (``2 × timeout`` with ``describe: false``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from probes import stream
+from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
+from probes.textproto import Head, ProtocolError, is_safe_text, request
+
+NAME = "rtsp"
+DEFAULT_PORT: int | None = 554
+MEASUREMENTS = ("status_code", "describe_status_code", "response_seconds")
+USER_AGENT = "netwatch/0.1"
+BODY_LIMIT = 64 * 1024
+OPEN_STREAM = "open_stream"
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Which stream path DESCRIBE asks for, and whether to ask at all."""
+
+    path: str = "/"
+    describe: bool = True
+
+
+def parse_params(raw: Mapping[str, Any] | None) -> Params:
+    """Build Params from the inventory, naming the first bad or unknown setting."""
+    raw = raw or {}
+    unknown = sorted(set(raw) - {"path", "describe"})
+    if unknown:
+        raise ParamError(unknown[0], "unknown setting (known: describe, path)")
+    path = raw.get("path", "/")
+    if not isinstance(path, str) or not path.startswith("/") or not is_safe_text(path):
+        raise ParamError("path", "must start with '/' and hold no spaces or control characters")
+    describe = raw.get("describe", True)
+    if not isinstance(describe, bool):
+        raise ParamError("describe", f"expected true or false, got {describe!r}")
+    return Params(path, describe)
+
+
+def deadline(params: Params, timeout: float) -> float:
+    """Connect, OPTIONS and (optionally) DESCRIBE, each within ``timeout``."""
+    return (3 if params.describe else 2) * timeout
+
+
+async def _exchange(conn: stream.Conn, data: bytes) -> tuple[Head, bytes]:
+    """Send one request and read its reply with any body."""
+    conn.send(data)
+    head = await conn.read_head("RTSP")
+    length = head.content_length()
+    if length and length > BODY_LIMIT:
+        raise ProtocolError(f"reply body of {length} bytes is over {BODY_LIMIT}")
+    body = await conn.read_body(length, length) if length else b""
+    return head, body
+
+
+def _status(head: Head) -> str:
+    return f"{head.status} {head.phrase}".rstrip()
+
+
+async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResult:
+    """OPTIONS for liveness, then an unauthenticated DESCRIBE for protection."""
+    try:
+        conn, _ = await stream.connect(target, 2 * BODY_LIMIT)
+    except stream.Failed as failed:
+        return failed.result()
+    measured: dict[str, float] = {}
+    try:
+        sent = time.perf_counter()
+        options = request("OPTIONS", "*", "RTSP/1.0", (("CSeq", "1"), ("User-Agent", USER_AGENT)))
+        head, _ = await stream.step(_exchange(conn, options), target.timeout, "OPTIONS")
+        measured["response_seconds"] = time.perf_counter() - sent
+        measured["status_code"] = head.status
+        if head.status >= 500:
+            return ProbeResult.fail(Reason.BAD_STATUS, f"OPTIONS: {_status(head)}", **measured)
+        info = {k: head.get(k) for k in ("public", "server") if head.get(k)}
+        notes = [] if head.status != 200 or "public" in info else ["OPTIONS 200 without Public"]
+        if head.status != 200:
+            notes.append(f"OPTIONS {_status(head)}")
+        findings: tuple[str, ...] = ()
+        if params.describe:
+            host = f"[{target.address}]" if ":" in target.address else target.address
+            describe = request(
+                "DESCRIBE",
+                f"rtsp://{host}:{target.port}{params.path}",
+                "RTSP/1.0",
+                (("CSeq", "2"), ("Accept", "application/sdp"), ("User-Agent", USER_AGENT)),
+            )
+            what = f"DESCRIBE {params.path}"
+            head, body = await stream.step(_exchange(conn, describe), target.timeout, what)
+            measured["describe_status_code"] = head.status
+            if head.status >= 500:
+                return ProbeResult.fail(Reason.BAD_STATUS, f"{what}: {_status(head)}", **measured)
+            if head.status == 401:
+                notes.append(f"{what} needs credentials")
+            elif head.status == 200 and _is_sdp(head, body):
+                findings = (OPEN_STREAM,)
+                notes.append(f"{what} serves SDP without credentials: open stream")
+            else:
+                notes.append(f"{what}: {_status(head)}")
+    except stream.Failed as failed:
+        return failed.result(**measured)
+    finally:
+        conn.close()
+    result = ProbeResult.ok("; ".join(notes), **measured)
+    result.info.update(info)
+    result.findings = findings
+    return result
+
+
+def _is_sdp(head: Head, body: bytes) -> bool:
+    """Whether a DESCRIBE reply carries a session description."""
+    return "application/sdp" in head.get("content-type").lower() or body.startswith(b"v=0")

@@ -1,0 +1,121 @@
+"""Status lines and header blocks of the text protocols: HTTP/1.x, RTSP/1.0, SIP/2.0.
+
+Parsing and building only, no I/O: bytes in, a ``Head`` out, or a ``ProtocolError``
+whose message says what was wrong (it becomes a probe's ``Reason.PROTOCOL`` detail).
+The three protocols share RFC 822-style heads: a start line, ``Name: value`` lines,
+a blank line, then a body whose size ``Content-Length`` gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+HEAD_LIMIT = 64 * 1024  # bytes of start line and headers a reply may have
+
+
+class ProtocolError(Exception):
+    """A reply that does not follow the protocol the probe spoke."""
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A parsed status line and its headers (names lower-cased, repeats joined by ", ")."""
+
+    protocol: str  # "HTTP", "RTSP" or "SIP"
+    version: str  # e.g. "1.1"
+    status: int
+    phrase: str
+    headers: Mapping[str, str]
+
+    def get(self, name: str, default: str = "") -> str:
+        """A header's value by lower-case name, so callers need not care about case."""
+        return self.headers.get(name, default)
+
+    def content_length(self) -> int | None:
+        """The declared body size, None when absent; a bad value is a protocol error."""
+        raw = self.headers.get("content-length")
+        if raw is None:
+            return None
+        value = raw.split(",")[0].strip()
+        if not value.isdigit() or len(value) > 12:
+            raise ProtocolError(f"bad Content-Length {excerpt(raw.encode('latin-1'))}")
+        return int(value)
+
+
+def excerpt(data: bytes | bytearray, size: int = 40) -> str:
+    """A short printable quote of untrusted bytes for a detail message."""
+    text = repr(bytes(data[:size]))[1:]
+    return text + ("…" if len(data) > size else "")
+
+
+def find_head_end(buf: bytes | bytearray, start: int = 0) -> tuple[int, int] | None:
+    """Where the head ends and the body starts, accepting bare LF line ends too."""
+    i = buf.find(b"\r\n\r\n", start)
+    j = buf.find(b"\n\n", start)
+    if j >= 0 and (i < 0 or j < i):
+        return j, j + 2
+    if i >= 0:
+        return i, i + 4
+    return None
+
+
+def parse_status_line(line: str, protocol: str) -> tuple[str, int, str]:
+    """Version, status code and phrase of ``PROTO/x.y NNN phrase``; ProtocolError if not."""
+    parts = line.split(" ", 2)
+    proto, _, version = parts[0].partition("/")
+    if proto != protocol or not version:
+        raise ProtocolError(f"not a {protocol} status line: {excerpt(line.encode('latin-1'))}")
+    if len(parts) < 2 or len(parts[1]) != 3 or not parts[1].isdigit():
+        raise ProtocolError(f"bad status code in {excerpt(line.encode('latin-1'))}")
+    code = int(parts[1])
+    if code < 100:
+        raise ProtocolError(f"bad status code in {excerpt(line.encode('latin-1'))}")
+    return version, code, parts[2].strip() if len(parts) > 2 else ""
+
+
+def parse_head(
+    data: bytes | bytearray, protocol: str, aliases: Mapping[str, str] | None = None
+) -> Head:
+    """Parse a reply head (without the blank line); ``aliases`` maps compact header names."""
+    lines = bytes(data).decode("latin-1").split("\n")
+    version, code, phrase = parse_status_line(lines[0].rstrip("\r"), protocol)
+    headers: dict[str, str] = {}
+    last = ""
+    for raw in lines[1:]:
+        line = raw.rstrip("\r")
+        if not line:
+            continue
+        if line[0] in " \t":
+            if not last:
+                raise ProtocolError(f"continuation line before any header: {excerpt(raw.encode())}")
+            headers[last] += " " + line.strip()
+            continue
+        name, colon, value = line.partition(":")
+        name = name.strip().lower()
+        if not colon or not name or " " in name:
+            raise ProtocolError(f"bad header line {excerpt(line.encode('latin-1'))}")
+        if aliases:
+            name = aliases.get(name, name)
+        value = value.strip()
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        last = name
+    return Head(protocol, version, code, phrase, headers)
+
+
+def request(method: str, uri: str, version: str, headers: Iterable[tuple[str, str]]) -> bytes:
+    """The bytes of a request head ending in the blank line (callers validate the parts)."""
+    lines = [f"{method} {uri} {version}"]
+    lines.extend(f"{name}: {value}" for name, value in headers)
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def is_token(text: str) -> bool:
+    """Whether ``text`` may stand as a method name or header token (RFC 7230 tchar)."""
+    return bool(text) and all(c.isascii() and (c.isalnum() or c in "!#$%&'*+-.^_`|~") for c in text)
+
+
+def is_safe_text(text: str) -> bool:
+    """Whether a value can go into a request line or header without breaking the head."""
+    return text.isprintable() and " " not in text and text.isascii()
