@@ -1,0 +1,137 @@
+"""ICMP sweep benchmark: netwatch's engine side by side with ``fping -i 0`` on the same targets.
+
+Targets are distinct addresses in 127.200.0.0/14 (the kernel answers ping on all of
+127/8); run as root. fping 5.1 keeps at most 65,535 echoes per run, so it gets the
+targets in consecutive chunks that fit, and its figures are the sums over the chunks.
+Wall seconds, CPU seconds (ours: ``time.process_time``; fping's: RUSAGE_CHILDREN deltas)
+and our/fping ratios are printed per case. ``--rate`` is our engine's pacing for the
+fping comparison (fping ``-i 0`` does not pace); each 5-echo case is also run at the
+engine's default rate, which is what a monitoring cycle gets.
+
+    python bench/bench_icmp.py                      # 10k and 100k x 1 echo, 100k x 5 echoes
+    python bench/bench_icmp.py --targets 20000 --count 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from probes import icmp
+from probes.base import ProbeContext, Target
+from probes.icmp_engine import DEFAULT_RATE, IcmpEngine
+
+FPING_MAX_ECHOES = 65_000
+FPING_INTERVAL_MS = 20  # fping -p: the per-target interval, as our Params.interval
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One measured sweep."""
+
+    name: str
+    wall: float
+    cpu: float
+    answered: int
+    echoes: int
+
+
+def addresses(n: int) -> list[str]:
+    """``n`` distinct addresses from 127.200.0.1 on, skipping host bytes 0 and 255."""
+    if n > 4 * 256 * 254:
+        raise SystemExit("at most 260,096 targets fit in 127.200.0.0/14")
+    return [f"127.{200 + i // 64516}.{i // 254 % 254}.{i % 254 + 1}" for i in range(n)]
+
+
+async def ours(addrs: list[str], count: int, rate: float) -> Run:
+    """One probe_batch over all targets through an engine pacing at ``rate``."""
+    params = icmp.Params(count=count, interval=FPING_INTERVAL_MS / 1000)
+    batch = [Target(a, a, 0, 1.0) for a in addrs]
+    async with ProbeContext() as ctx:
+        engine = await ctx.resource("icmp", lambda: IcmpEngine.open(rate=rate))
+        if engine.error:
+            raise SystemExit(engine.error)
+        wall, cpu = time.perf_counter(), time.process_time()
+        results = await icmp.probe_batch(batch, params, ctx)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    answered = sum(int(r.measurements["received"]) for r in results)
+    return Run(f"netwatch (rate {rate:,.0f}/s)", wall, cpu, answered, len(addrs) * count)
+
+
+def fping(addrs: list[str], count: int) -> Run:
+    """fping -i 0 over the same targets, in chunks of at most FPING_MAX_ECHOES echoes."""
+    chunk = max(1, FPING_MAX_ECHOES // count)
+    mode = ["-c1"] if count == 1 else [f"-C{count}", f"-p{FPING_INTERVAL_MS}"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, answered = 0.0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for start in range(0, len(addrs), chunk):
+            path = os.path.join(tmp, "targets")
+            with open(path, "w") as fh:
+                fh.write("\n".join(addrs[start : start + chunk]) + "\n")
+            began = time.perf_counter()
+            proc = subprocess.run(
+                ["fping", "-i", "0", "-q", *mode, "-f", path], capture_output=True, text=True
+            )
+            wall += time.perf_counter() - began
+            answered += _fping_answers(proc.stderr, count)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run("fping -i 0", wall, cpu, answered, len(addrs) * count)
+
+
+def _fping_answers(report: str, count: int) -> int:
+    """Echoes answered according to fping's -q summary (-c: xmt/rcv; -C: RTTs or '-')."""
+    answered = 0
+    for line in report.splitlines():
+        _, _, tail = line.partition(" : ")
+        if count == 1 and "xmt/rcv" in tail:
+            answered += int(tail.split("=")[1].split("/")[1])
+        elif count > 1:
+            answered += sum(1 for word in tail.split() if word != "-")
+    return answered
+
+
+def show(runs: list[Run]) -> None:
+    """Print each run and its ratio to fping."""
+    base = next(r for r in runs if r.name.startswith("fping"))
+    for run in runs:
+        print(
+            f"  {run.name:<28} wall {run.wall:7.2f} s  cpu {run.cpu:7.2f} s  "
+            f"answered {run.answered:>7}/{run.echoes:<7}  "
+            f"wall x{run.wall / base.wall:5.2f}  cpu x{run.cpu / base.cpu:5.2f} of fping"
+        )
+
+
+def main() -> None:
+    """Run the cases and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--targets", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--count", type=int, default=1, help="echoes per target")
+    parser.add_argument("--rate", type=float, default=1e6, help="our pacing vs fping -i 0")
+    parser.add_argument("--no-cycle", action="store_true", help="skip the 100k x 5 case")
+    args = parser.parse_args()
+    if os.geteuid() != 0 or shutil.which("fping") is None:
+        sys.exit("run as root with fping installed (apt-get install fping)")
+    cases = [(n, args.count) for n in args.targets]
+    if not args.no_cycle and (100_000, 5) not in cases:
+        cases.append((100_000, 5))
+    for n, count in cases:
+        addrs = addresses(n)
+        print(f"{n:,} targets x {count} echo(es):")
+        runs = [fping(addrs, count), asyncio.run(ours(addrs, count, args.rate))]
+        if count > 1:
+            runs.append(asyncio.run(ours(addrs, count, DEFAULT_RATE)))
+        show(runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,376 @@
+"""The ICMP engine: one per event loop, multiplexing every in-flight echo of a sweep.
+
+How it works (the way fping does, in asyncio):
+
+- one raw socket per family with several echo ids, or several ping sockets (one id
+  each), registered with ``loop.add_reader``; each readable callback drains every
+  pending datagram;
+- replies are matched on ``(target address, id, seq)``; the counter behind id and seq
+  spans ids x 65,536 values and skips any key still in flight, so sequence wrap at
+  100k targets x 5 echoes never mismatches;
+- one pump callback admits waiting pings, drives two 1 ms timer wheels (echoes due,
+  replies overdue) and sends at most ``rate`` echoes per second from one FIFO queue,
+  in bursts of at most ``BURST`` so replies are read between bursts (``icmp_receive``);
+  no Task, timer or closure per echo.
+
+The queueing bound (why ``probes.icmp.deadline`` holds under load): a ping is
+*admitted* only while the echoes admitted but not yet sent stay within
+``rate x max_queue_delay``; the send queue is FIFO at ``rate``, so every echo leaves
+within ``max_queue_delay`` of the moment it is due, and a ping that cannot be
+admitted within ``max_queue_delay`` fails as "saturated" instead of waiting longer.
+A single ping therefore ends within ``2 x max_queue_delay + (count - 1) x interval +
+timeout`` (+ one tick and loop lag) of its call, as long as the process can actually
+send ``rate`` echoes per second (measured: see ``bench/bench_icmp.py``). A batch
+(``ping_many``) waits for admission behind single pings, target by target, up to the
+window it is given.
+
+RTTs are taken with ``time.monotonic`` when the datagram is read, so they include the
+time the reply waited in our receive queue (at most one burst of sends, < 2 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from probes.icmp_packet import echo_key
+from probes.icmp_receive import read_other, read_raw4
+from probes.icmp_socket import IcmpUnavailable, open_channels
+from probes.icmp_track import Family, Ping, Wheel, unreach_detail
+
+TICK = 0.001
+DEFAULT_RATE = 30_000.0
+DEFAULT_MAX_QUEUE_DELAY = 1.0
+BURST = 256
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A batch waiting for admission: its pings in order, the last moment to admit them."""
+
+    pings: deque[Ping]
+    admit_by: float
+
+
+class IcmpEngine:
+    """Sends echoes for many pings over shared sockets and matches the replies."""
+
+    def __init__(
+        self,
+        *,
+        rate: float = DEFAULT_RATE,
+        max_queue_delay: float = DEFAULT_MAX_QUEUE_DELAY,
+        allow_raw: bool = True,
+        ids: int = 4,
+    ) -> None:
+        if rate <= 0 or max_queue_delay <= 0 or not 1 <= ids <= 64:
+            raise ValueError("IcmpEngine: rate and max_queue_delay must be > 0, ids 1..64")
+        self.rate = rate
+        self.max_queue_delay = max_queue_delay
+        self._allow_raw = allow_raw
+        self._ids = ids
+        self._capacity = max(100, int(rate * max_queue_delay))
+        self._burst = max(16.0, rate * 0.01)  # the most echoes sent at once after a pause
+        self._loop = asyncio.get_running_loop()
+        self._families: dict[bool, Family] = {}
+        self._pending: dict[bytes, tuple[Ping, int, float]] = {}
+        self._ready: deque[Ping] = deque()
+        self._due: Wheel[Ping] = Wheel()
+        self._expiry: Wheel[bytes] = Wheel()
+        self._singles: deque[Ping] = deque()
+        self._batches: deque[_Batch] = deque()
+        self._committed = 0
+        self._tokens = 0.0
+        self._last = time.monotonic()
+        self._handle: asyncio.Handle | None = None
+        self._wake = math.inf
+        self._closed = False
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, **options: object) -> AsyncIterator[IcmpEngine]:
+        """An engine on the running loop (IPv4 sockets opened now), closed on exit."""
+        engine = cls(**options)  # type: ignore[arg-type]
+        engine._family(False)
+        try:
+            yield engine
+        finally:
+            engine.close()
+
+    @property
+    def error(self) -> str | None:
+        """Why IPv4 echoes cannot be sent (no raw nor ping socket), for a CLI to print once."""
+        return self._family(False).error
+
+    @property
+    def raw(self) -> bool:
+        """Whether IPv4 uses a raw socket (else unprivileged ping sockets)."""
+        fam = self._family(False)
+        return bool(fam.channels) and fam.channels[0].raw
+
+    @property
+    def queued(self) -> int:
+        """Echoes admitted but not sent yet (the bounded send queue, due or not)."""
+        return self._committed
+
+    def close(self) -> None:
+        """Stop reading, close the sockets and end every unfinished ping with an error."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._handle is not None:
+            self._handle.cancel()
+        for fam in self._families.values():
+            for channel in fam.channels:
+                self._loop.remove_reader(channel.sock.fileno())
+                channel.sock.close()
+        unfinished = {ping for ping, _, _ in self._pending.values()}
+        unfinished.update(self._ready, self._singles, *(b.pings for b in self._batches))
+        unfinished.update(self._due.items())
+        for ping in unfinished:
+            ping.fail("ICMP engine closed")
+
+    async def ping(
+        self, address: str, count: int, interval: float, reply_timeout: float, size: int
+    ) -> Ping:
+        """Send ``count`` echoes to ``address``; the finished ping tells what came back."""
+        fut: asyncio.Future[Ping] = self._loop.create_future()
+
+        def done(finished: Ping) -> None:
+            if not fut.done():
+                fut.set_result(finished)
+
+        ping = Ping(address, count, interval, reply_timeout, done)
+        if not self._prepare(ping, size):
+            self._singles.append(ping)
+            ping.admit_by = time.monotonic() + self.max_queue_delay
+            self._schedule(time.monotonic())
+        try:
+            return await fut
+        finally:
+            self._cancel(ping)
+
+    async def ping_many(
+        self,
+        addresses: Sequence[str],
+        count: int,
+        interval: float,
+        reply_timeout: float,
+        size: int,
+        window: float,
+    ) -> list[Ping]:
+        """Ping every address (admitted in order within ``window`` s); stats in input order."""
+        fut: asyncio.Future[None] = self._loop.create_future()
+        left = [len(addresses)]
+
+        def done(_finished: Ping) -> None:
+            left[0] -= 1
+            if not left[0] and not fut.done():
+                fut.set_result(None)
+
+        pings = [Ping(a, count, interval, reply_timeout, done) for a in addresses]
+        batch = _Batch(deque(p for p in pings if not self._prepare(p, size)), 0.0)
+        if batch.pings:
+            batch.admit_by = time.monotonic() + window
+            self._batches.append(batch)
+            self._schedule(time.monotonic())
+        try:
+            if left[0]:
+                await fut
+        finally:
+            for ping in pings:
+                self._cancel(ping)
+        return pings
+
+    def _prepare(self, ping: Ping, size: int) -> bool:
+        """Resolve the ping's address and family; True if it already finished (bad input)."""
+        try:
+            packed = socket.inet_pton(socket.AF_INET, ping.address)
+            v6 = False
+        except OSError:
+            try:
+                packed = socket.inet_pton(socket.AF_INET6, ping.address)
+                v6 = True
+            except OSError:
+                ping.fail(f"not an IP address: {ping.address!r}")
+                return True
+        if self._closed:
+            ping.fail("ICMP engine closed")
+            return True
+        fam = self._family(v6)
+        if fam.error is not None:
+            ping.fail(fam.error)
+            return True
+        ping.packed = packed
+        ping.family = fam
+        ping.builder = fam.builder(size)
+        return False
+
+    def _family(self, v6: bool) -> Family:
+        """The sockets of one family, opened (and registered with the loop) on first use."""
+        fam = self._families.get(v6)
+        if fam is None:
+            try:
+                channels = open_channels(v6, self._allow_raw, self._ids)
+            except IcmpUnavailable as exc:
+                fam = Family(v6, [], str(exc))
+            else:
+                fam = Family(v6, channels)
+                for channel in channels:
+                    reader = read_raw4 if channel.raw and not v6 else read_other
+                    fd = channel.sock.fileno()
+                    self._loop.add_reader(fd, reader, channel, self._pending, self._unreachable)
+            self._families[v6] = fam
+        return fam
+
+    def _cancel(self, ping: Ping) -> None:
+        """Withdraw a ping whose caller stopped waiting; give back its unsent echoes."""
+        if ping.finished:
+            return
+        ping.finished = True
+        if ping.admitted:
+            self._committed -= ping.count - ping.sent
+
+    # -- the pump: admission, sends, expiries ------------------------------------------
+
+    def _schedule(self, when: float) -> None:
+        """Make sure the pump runs by monotonic time ``when``."""
+        if when >= self._wake or self._closed:
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        self._wake = when
+        delay = when - time.monotonic()
+        if delay <= 0:
+            self._handle = self._loop.call_soon(self._pump)
+        else:
+            self._handle = self._loop.call_at(self._loop.time() + delay, self._pump)
+
+    def _pump(self) -> None:
+        """Admit waiting pings, move due echoes to the queue, send a burst, expire echoes."""
+        self._handle = None
+        self._wake = math.inf
+        now = time.monotonic()
+        tick = int(now / TICK)
+        ready = self._ready
+        for pings in self._due.pop_due(tick):
+            ready.extend(pings)
+        self._admit(now, tick)
+        self._tokens = min(self._tokens + (now - self._last) * self.rate, self._burst)
+        self._last = now
+        budget = min(int(self._tokens), BURST)
+        sent = 0
+        while ready and sent < budget:
+            ping = ready.popleft()
+            if not ping.finished:
+                self._send(ping, now)
+                sent += 1
+        self._tokens -= sent
+        self._expire(now, tick)
+        self._next(now, budget)
+
+    def _admit(self, now: float, tick: int) -> None:
+        """Admit single pings first, then batch pings, while the send queue stays bounded."""
+        singles = self._singles
+        while singles:
+            ping = singles[0]
+            if ping.finished:
+                singles.popleft()
+            elif self._committed + ping.count <= self._capacity:
+                self._start(singles.popleft(), now, tick)
+            elif now > ping.admit_by:
+                singles.popleft().fail(self._saturated())
+            else:
+                return
+        while self._batches:
+            batch = self._batches[0]
+            pings = batch.pings
+            while pings and self._committed + pings[0].count <= self._capacity:
+                ping = pings.popleft()
+                if not ping.finished:
+                    self._start(ping, now, tick)
+            if pings and now <= batch.admit_by:
+                return
+            self._batches.popleft()
+            for ping in pings:
+                ping.fail(self._saturated())
+
+    def _saturated(self) -> str:
+        """The error of a ping that found the send queue full for too long."""
+        return (
+            f"not sent: ICMP engine saturated ({self._capacity} echoes queued at "
+            f"{self.rate:g}/s for over {self.max_queue_delay:g} s)"
+        )
+
+    def _start(self, ping: Ping, now: float, tick: int) -> None:
+        """Commit a ping's echoes: the first joins the queue now, the rest when due."""
+        ping.admitted = True
+        ping.started = now
+        self._committed += ping.count
+        self._ready.append(ping)
+        for i in range(1, ping.count):
+            at = math.ceil((now + i * ping.interval) / TICK)
+            if at <= tick:
+                self._ready.append(ping)
+            else:
+                self._due.add(at, ping)
+
+    def _send(self, ping: Ping, now: float) -> None:
+        """Send the ping's next echo on a free (id, seq) and arm its expiry."""
+        fam = ping.family
+        index = ping.sent
+        ping.sent += 1
+        self._committed -= 1
+        channel, _slot, ident, seq, key = fam.allocate(ping.packed, self._pending)
+        packet = ping.builder.build(ident or 0, seq)
+        try:
+            channel.sock.sendto(packet, (ping.address, 0))
+        except OSError as exc:
+            ping.send_failed(exc)
+            return
+        if key is None:  # a ping socket's first send: the kernel has just chosen its id
+            key = echo_key(ping.packed, fam.learn_ident(channel), seq)
+        self._pending[key] = (ping, index, now)
+        self._expiry.add(math.ceil((now + ping.timeout) / TICK), key)
+
+    def _expire(self, now: float, tick: int) -> None:
+        """Count as lost every echo whose reply is overdue."""
+        pending = self._pending
+        for keys in self._expiry.pop_due(tick):
+            for key in keys:
+                entry = pending.get(key)
+                if entry is None:
+                    continue
+                ping, _index, sent_at = entry
+                if sent_at + ping.timeout > now and not ping.finished:
+                    continue  # the key was reused by a later echo
+                del pending[key]
+                ping.resolve()
+
+    def _next(self, now: float, budget: int) -> None:
+        """Arm the pump for the earliest thing it has to do next."""
+        when = math.inf
+        if self._ready:
+            want = min(len(self._ready), BURST)
+            when = now if self._tokens >= want else now + (want - self._tokens) / self.rate
+        for wheel in (self._due, self._expiry):
+            if wheel.next_tick is not None:
+                when = min(when, wheel.next_tick * TICK)
+        if self._singles:
+            when = min(when, self._singles[0].admit_by)
+        if self._batches:
+            when = min(when, self._batches[0].admit_by)
+        if when < math.inf:
+            self._schedule(when)
+
+    def _unreachable(self, key: bytes, code: int, v6: bool) -> None:
+        """An unreachable quoting one of our echoes: that echo is lost, the target unreachable."""
+        entry = self._pending.pop(key, None)
+        if entry is not None and not entry[0].finished:
+            entry[0].mark_unreachable(unreach_detail(code, v6))

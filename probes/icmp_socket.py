@@ -1,0 +1,149 @@
+"""ICMP sockets: opening the best one the process may use and reading errors off them.
+
+Raw sockets (root or CAP_NET_RAW) come first: one socket per family carries several
+echo ids of our own choosing. The kernel hands every raw ICMP socket on the host a
+copy of every ICMP message, so a kernel-side type filter keeps only replies and
+unreachables, and the engine drops ids that are not ours. Without raw privileges,
+unprivileged "ping" sockets (``SOCK_DGRAM``, allowed when the process's group is in
+``net.ipv4.ping_group_range``) work too: the kernel assigns each one its own echo id
+(its "port", learnt after the first send) and delivers it only its own replies, so
+several sockets give several ids. Their unreachables arrive on the error queue
+(``IP_RECVERR``) rather than as datagrams.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import struct
+from dataclasses import dataclass, field
+
+from probes.icmp_packet import (
+    ECHO_REPLY_V4,
+    ECHO_REPLY_V6,
+    UNREACH_V4,
+    UNREACH_V6,
+    Reply,
+    echo_key,
+)
+
+RCVBUF_BYTES = 8 << 20
+_SO_RCVBUFFORCE = 33  # Linux; not exported by the socket module
+_SOL_RAW = 255
+_ICMP_FILTER = 1
+_ICMP6_FILTER = 1
+_IP_RECVERR = 11
+_IPV6_RECVERR = 25
+_SO_EE_ORIGIN_ICMP = 2
+_SO_EE_ORIGIN_ICMP6 = 3
+_EXTENDED_ERR = struct.Struct("=IBBBBII")
+_PING_GROUP_RANGE = "/proc/sys/net/ipv4/ping_group_range"
+
+
+class IcmpUnavailable(Exception):
+    """Neither a raw nor a ping socket can be opened; the message says what to change."""
+
+
+@dataclass(slots=True)
+class Channel:
+    """One open ICMP socket and the echo ids it carries (a ping socket learns its id late)."""
+
+    sock: socket.socket
+    v6: bool
+    raw: bool
+    idents: list[int] = field(default_factory=list)
+
+
+def open_channels(v6: bool, allow_raw: bool, ids: int) -> list[Channel]:
+    """Open the sockets for one family: a raw one with ``ids`` ids, else ``ids`` ping sockets."""
+    family = socket.AF_INET6 if v6 else socket.AF_INET
+    proto = socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP
+    raw_error: OSError | None = None
+    if allow_raw:
+        try:
+            sock = socket.socket(family, socket.SOCK_RAW, proto)
+        except PermissionError as exc:
+            raw_error = exc
+        else:
+            _setup(sock, raw=True, v6=v6)
+            base = random.randrange(0x10000)
+            return [Channel(sock, v6, True, [(base + i) & 0xFFFF for i in range(ids)])]
+    channels: list[Channel] = []
+    try:
+        for _ in range(ids):
+            sock = socket.socket(family, socket.SOCK_DGRAM, proto)
+            _setup(sock, raw=False, v6=v6)
+            channels.append(Channel(sock, v6, False))
+    except OSError as exc:
+        for channel in channels:
+            channel.sock.close()
+        raise IcmpUnavailable(_unavailable_message(v6, raw_error, exc)) from exc
+    return channels
+
+
+def _setup(sock: socket.socket, raw: bool, v6: bool) -> None:
+    """Non-blocking, a large receive buffer, and only the ICMP messages we parse."""
+    sock.setblocking(False)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, RCVBUF_BYTES)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
+    if raw and v6:
+        blocked = [0xFFFFFFFF] * 8  # a set bit blocks that ICMPv6 type
+        for kind in (ECHO_REPLY_V6, UNREACH_V6):
+            blocked[kind >> 5] &= ~(1 << (kind & 31))
+        sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER, struct.pack("=8I", *blocked))
+    elif raw:
+        passed = (1 << ECHO_REPLY_V4) | (1 << UNREACH_V4)
+        sock.setsockopt(_SOL_RAW, _ICMP_FILTER, struct.pack("=I", ~passed & 0xFFFFFFFF))
+    elif v6:
+        sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)
+    else:
+        sock.setsockopt(socket.IPPROTO_IP, _IP_RECVERR, 1)
+
+
+def _unavailable_message(v6: bool, raw_error: OSError | None, exc: OSError) -> str:
+    """Why no ICMP socket could be opened, and the two ways to fix it."""
+    try:
+        with open(_PING_GROUP_RANGE) as fh:
+            group_range = " ".join(fh.read().split())
+    except OSError:
+        group_range = "unknown"
+    family = "ICMPv6" if v6 else "ICMP"
+    raw = "raw sockets were not tried" if raw_error is None else "no raw socket (not root)"
+    return (
+        f"cannot open an {family} socket: {raw}, and unprivileged ping sockets are not "
+        f"allowed ({exc.strerror or exc}; net.ipv4.ping_group_range is '{group_range}', "
+        f"gid {os.getgid()}). Run as root, grant CAP_NET_RAW "
+        f"(setcap cap_net_raw+ep on the Python binary), or allow ping sockets with "
+        f"sysctl -w net.ipv4.ping_group_range='0 2147483647'"
+    )
+
+
+def read_errors(channel: Channel) -> list[Reply]:
+    """Drain a ping socket's error queue into unreachables for the echoes they quote."""
+    found: list[Reply] = []
+    origin = _SO_EE_ORIGIN_ICMP6 if channel.v6 else _SO_EE_ORIGIN_ICMP
+    unreach = UNREACH_V6 if channel.v6 else UNREACH_V4
+    family = socket.AF_INET6 if channel.v6 else socket.AF_INET
+    while True:
+        try:
+            data, ancdata, _flags, addr = channel.sock.recvmsg(64, 512, socket.MSG_ERRQUEUE)
+        except OSError:  # BlockingIOError when drained
+            return found
+        if len(data) < 8 or not addr:
+            continue
+        for _level, _kind, cdata in ancdata:
+            if len(cdata) < _EXTENDED_ERR.size:
+                continue
+            fields = _EXTENDED_ERR.unpack_from(cdata)
+            if fields[1] != origin or fields[2] != unreach:
+                continue
+            try:
+                packed = socket.inet_pton(family, addr[0])
+            except (OSError, TypeError, ValueError):
+                break
+            ident, seq = struct.unpack_from("!HH", data, 4)
+            found.append(Reply(echo_key(packed, ident, seq), fields[3]))
+            break

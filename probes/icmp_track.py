@@ -1,0 +1,208 @@
+"""Book-keeping for the ICMP engine: one ping's echoes, and one family's ids and sequences.
+
+``Ping`` counts a target's echoes as they are sent, answered, lost or refused and
+reports itself, finished, once every echo is settled; a finished ``Ping`` is the
+engine's answer (no second object per target: at 100k targets a sweep it shows).
+``Family`` hands out the ``(socket, id, seq)`` of each new echo: a counter runs over
+ids x 65,536 sequences and skips any ``(address, id, seq)`` still in flight, so
+wrap-around never confuses two echoes.
+"""
+
+from __future__ import annotations
+
+import errno
+import heapq
+import struct
+import time
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+from probes.icmp_packet import EchoBuilder, unreach_text
+from probes.icmp_socket import Channel
+
+_IDSEQ = struct.Struct("!HH")
+T = TypeVar("T")
+
+
+def unreach_detail(code: int, v6: bool) -> str:
+    """The text of a destination-unreachable with this code."""
+    return f"destination unreachable ({unreach_text(code, v6)})"
+
+
+class Ping:
+    """One target's echoes: in flight, then (``finished``) the figures of what came back.
+
+    Read after it finished: ``rtts`` per echo in send order (None = no reply in time),
+    ``sent``, ``unreachable`` (the first unreachable, as text), ``error`` (the engine
+    could not do its job: no socket, saturated, send refused) and ``duration`` (seconds
+    from admission to the last echo settled; 0 if never admitted).
+    """
+
+    __slots__ = (
+        "address", "count", "interval", "timeout", "on_done", "packed", "family",
+        "builder", "rtts", "sent", "resolved", "admitted", "finished", "admit_by",
+        "unreachable", "error", "started", "duration",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        address: str,
+        count: int,
+        interval: float,
+        timeout: float,
+        on_done: Callable[[Ping], None],
+    ) -> None:
+        self.address = address
+        self.count = count
+        self.interval = interval
+        self.timeout = timeout
+        self.on_done = on_done
+        self.packed = b""
+        self.family: Family
+        self.builder: EchoBuilder
+        self.rtts: list[float | None] = [None] * count
+        self.sent = 0
+        self.resolved = 0
+        self.admitted = False
+        self.finished = False
+        self.admit_by = 0.0
+        self.unreachable: str | None = None
+        self.error: str | None = None
+        self.started = 0.0
+        self.duration = 0.0
+
+    @property
+    def received(self) -> int:
+        """How many echoes were answered in time."""
+        return self.count - self.rtts.count(None)
+
+    def answer(self, index: int, rtt: float) -> None:
+        """A reply to echo ``index``; one later than the timeout counts as lost."""
+        if rtt <= self.timeout:
+            self.rtts[index] = rtt
+        self.resolve()
+
+    def mark_unreachable(self, text: str) -> None:
+        """An unreachable quoting one of our echoes."""
+        if self.unreachable is None:
+            self.unreachable = text
+        self.resolve()
+
+    def send_failed(self, exc: OSError) -> None:
+        """The kernel refused to send an echo (no route, or a local firewall rule)."""
+        if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
+            self.mark_unreachable(f"destination unreachable (send: {exc.strerror})")
+            return
+        if self.error is None:
+            self.error = f"send failed: {exc.strerror or exc}"
+        self.resolve()
+
+    def resolve(self) -> None:
+        """One more echo settled; report when it was the last."""
+        self.resolved += 1
+        if self.resolved >= self.count:
+            self._finish()
+
+    def fail(self, error: str) -> None:
+        """End the ping now with an engine error (unsent echoes stay unsent)."""
+        if not self.finished:
+            self.error = error
+            self._finish()
+
+    def _finish(self) -> None:
+        """Report once."""
+        if self.finished:
+            return
+        self.finished = True
+        if self.admitted:
+            self.duration = time.monotonic() - self.started
+        self.on_done(self)
+
+
+class Family:
+    """One address family's sockets and the allocator of their (id, seq) pairs."""
+
+    __slots__ = ("v6", "channels", "error", "_lanes", "_counter", "_builders")
+
+    def __init__(self, v6: bool, channels: list[Channel], error: str | None = None) -> None:
+        self.v6 = v6
+        self.channels = channels
+        self.error = error
+        # A lane is one id: (channel, index into channel.idents); ping sockets have one each.
+        self._lanes = [
+            (channel, slot)
+            for channel in channels
+            for slot in range(len(channel.idents) if channel.raw else 1)
+        ]
+        self._counter = 0
+        self._builders: dict[int, EchoBuilder] = {}
+
+    def builder(self, size: int) -> EchoBuilder:
+        """The echo builder for one payload size, shared by all pings of that size."""
+        built = self._builders.get(size)
+        if built is None:
+            built = self._builders[size] = EchoBuilder(size, self.v6)
+        return built
+
+    def allocate(
+        self, packed: bytes, pending: dict[bytes, object]
+    ) -> tuple[Channel, int, int | None, int, bytes | None]:
+        """The next free (channel, lane slot, id, seq, key) for an echo to ``packed``.
+
+        A ping socket's id is unknown (None) until its first send, when nothing of it
+        can be in flight yet.
+        """
+        lanes = self._lanes
+        limit = len(lanes) << 16
+        for _ in range(limit):
+            counter = self._counter
+            self._counter = (counter + 1) % limit
+            channel, slot = lanes[counter >> 16]
+            seq = counter & 0xFFFF
+            if slot >= len(channel.idents):
+                return channel, slot, None, seq, None
+            ident = channel.idents[slot]
+            key = packed + _IDSEQ.pack(ident, seq)  # echo_key, inlined: once per echo
+            if key not in pending:
+                return channel, slot, ident, seq, key
+        return channel, slot, ident, seq, key  # every pair in flight to one address: reuse
+
+    def learn_ident(self, channel: Channel) -> int:
+        """A ping socket's id, which the kernel assigned at its first send."""
+        ident: int = channel.sock.getsockname()[1]
+        channel.idents.append(ident)
+        return ident
+
+
+class Wheel(Generic[T]):
+    """A timer wheel (one list per tick) so the engine arms one loop timer, not one per echo."""
+
+    __slots__ = ("_buckets", "_heap")
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, list[T]] = {}
+        self._heap: list[int] = []
+
+    def add(self, tick: int, item: T) -> None:
+        """File ``item`` under ``tick``."""
+        bucket = self._buckets.get(tick)
+        if bucket is None:
+            self._buckets[tick] = bucket = []
+            heapq.heappush(self._heap, tick)
+        bucket.append(item)
+
+    def pop_due(self, tick: int) -> Iterator[list[T]]:
+        """Take out the lists of every tick up to ``tick``, earliest first."""
+        heap = self._heap
+        while heap and heap[0] <= tick:
+            yield self._buckets.pop(heapq.heappop(heap))
+
+    @property
+    def next_tick(self) -> int | None:
+        """The earliest tick holding items."""
+        return self._heap[0] if self._heap else None
+
+    def items(self) -> Iterator[T]:
+        """Every item still filed."""
+        for bucket in self._buckets.values():
+            yield from bucket
