@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 KINDS: tuple[str, ...] = ("trunking_site", "vc_endpoint", "camera", "switch")
@@ -33,6 +34,9 @@ class Thresholds:
     jitter_seconds: float = 0.03
     loss_ratio: float = 0.01
     uplink_min_bps: float = 1e9
+    link_window: int = 5  # cycles over which RTT, jitter and loss are judged
+    flap_changes: int = 5  # state changes within flap_window cycles that make a device flapping
+    flap_window: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,8 @@ class Device:
     site: str = ""
     key_area: bool = False
     source: str = ""  # "FILE:LINE" where the device is defined, for messages
+    snmp_profile: str | None = None  # name of the SNMP profile its snmp check uses
+    uplink_if: int | str | None = None  # ifIndex or ifName of the uplink (sites, switches)
 
     def check(self, name: str) -> CheckSpec | None:
         return next((c for c in self.checks if c.name == name), None)
@@ -93,6 +99,142 @@ class CoveragePoint:
 
 
 @dataclass(frozen=True, slots=True)
+class SmtpDelivery:
+    host: str
+    port: int = 25
+    starttls: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = ""
+    recipients: tuple[str, ...] = ()  # besides each county's contacts
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    url: str
+    secret: str = field(default="", repr=False)  # HMAC-SHA256 signing key
+    enabled: bool = True
+
+
+ONLINE_TARGET_KEYS: tuple[str, ...] = (
+    "camera_key_area", "camera", "vc_endpoint", "trunking_site", "switch",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeSettings:
+    """How rectification notices are numbered, scheduled, judged and delivered (SPEC §7)."""
+
+    issuing_unit: str = ""
+    prefix: str = ""
+    schedule: str = "0 8 * * 1"  # cron, 5 fields, in ``timezone``
+    timezone: str = "Asia/Shanghai"
+    contact: str = ""
+    verification_window_seconds: float = 86400.0
+    recurrence_window_seconds: float = 30 * 86400.0
+    holidays: tuple[date, ...] = ()
+    online_targets: Mapping[str, float] = field(default_factory=lambda: {
+        "camera_key_area": 0.98, "camera": 0.95, "vc_endpoint": 0.95,
+        "trunking_site": 0.98, "switch": 0.98,
+    })
+    smtp: SmtpDelivery | None = None
+    webhook: WebhookDelivery | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PdtThresholds:
+    """PDT reading classes (DOMAIN.md): blind below weak_dbm or above max_ber."""
+
+    good_dbm: float = -90.0
+    fair_dbm: float = -100.0
+    weak_dbm: float = -108.0
+    max_ber: float = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class BroadbandThresholds:
+    rsrp_min_dbm: float = -110.0
+    sinr_min_db: float = -3.0
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageThresholds:
+    pdt: PdtThresholds = PdtThresholds()
+    broadband: BroadbandThresholds = BroadbandThresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class BBox:
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+
+
+DATUMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageSettings:
+    """How survey readings become verdicts (SPEC §6); thresholds per county override the city's."""
+
+    datum: str = "wgs84"  # datum of the inventory's own coordinates
+    bbox: BBox | None = None
+    window_seconds: float = 30 * 86400.0
+    min_readings: int = 3
+    cell_size_m: float = 300.0
+    rectify_within_days: int = 30
+    retention_seconds: float = 365 * 86400.0  # how long readings are kept
+    thresholds: CoverageThresholds = CoverageThresholds()
+    county_thresholds: Mapping[str, CoverageThresholds] = field(default_factory=dict)
+
+    def thresholds_for(self, county: str) -> CoverageThresholds:
+        return self.county_thresholds.get(county, self.thresholds)
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """Planned work: notices are suppressed for matching devices, measurement goes on.
+
+    A window is one-off (``start``..``end``) or recurring (``cron`` + ``duration``).
+    A device matches when it satisfies every selector given (devices, county, site, kind).
+    """
+
+    reason: str
+    devices: tuple[str, ...] = ()
+    county: str | None = None
+    site: str | None = None
+    kind: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    cron: str | None = None
+    duration_seconds: float = 0.0
+    timezone: str = "Asia/Shanghai"  # of ``cron``
+    source: str = ""
+
+    def matches(self, device: Device) -> bool:
+        return (
+            (not self.devices or device.id in self.devices)
+            and (self.county is None or device.county == self.county)
+            and (self.site is None or device.site == self.site)
+            and (self.kind is None or device.kind == self.kind)
+        )
+
+    def active_at(self, when: datetime) -> bool:
+        """Whether the window covers the aware datetime ``when``."""
+        if self.start is not None and self.end is not None:
+            return self.start <= when < self.end
+        from netwatch.inventory_units import cron_trigger
+
+        trigger = cron_trigger(self.cron or "", self.timezone)
+        # the latest start in (when - duration, when] opens a window that covers ``when``
+        opened = when - timedelta(seconds=self.duration_seconds) + timedelta(microseconds=1)
+        fire = trigger.get_next_fire_time(None, opened)
+        return fire is not None and fire <= when
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     """Everything the inventory file says, validated, defaults applied."""
 
@@ -102,7 +244,9 @@ class Inventory:
     counties: Mapping[str, County]
     devices: tuple[Device, ...]
     points: tuple[CoveragePoint, ...] = ()
-    settings: Mapping[str, Any] = field(default_factory=dict)  # notices, coverage, maintenance
+    notices: NoticeSettings = NoticeSettings()
+    coverage: CoverageSettings = CoverageSettings()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
 
     def by_id(self) -> dict[str, Device]:
         return {d.id: d for d in self.devices}

@@ -82,19 +82,39 @@ class Runner:
         groups: dict[tuple[Any, float], list[Job]] = {}
         for job in jobs:
             groups.setdefault((job[1].params, job[0].timeout), []).append(job)
-        for (params, timeout), group in groups.items():
-            targets = [Target(d.id, d.address, c.port, timeout) for d, c in group]
-            started = time.perf_counter()
-            try:
+        await asyncio.gather(
+            *(self._run_group(module, params, check_timeout, group, done)
+              for (params, check_timeout), group in groups.items())
+        )
+
+    async def _run_group(
+        self,
+        module: ModuleType,
+        params: Any,
+        check_timeout: float,
+        group: Sequence[Job],
+        done: Callable[[Job, ProbeResult], None],
+    ) -> None:
+        """One ``probe_batch`` call, capped by the module's ``batch_deadline`` when it has one."""
+        targets = [Target(d.id, d.address, c.port, check_timeout) for d, c in group]
+        limit = None
+        if hasattr(module, "batch_deadline"):
+            limit = module.batch_deadline(len(targets), params, check_timeout) + DEADLINE_SLACK
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(limit):
                 results = await module.probe_batch(targets, params, self.ctx)
-            except Exception as exc:  # noqa: BLE001 - a probe bug must not end the sweep
-                log.exception("probe %s failed for a batch of %d", module.NAME, len(group))
-                results = [_from_exception(exc) for _ in group]
-            elapsed = time.perf_counter() - started
-            for job, result in zip(group, results, strict=True):
-                if not result.duration_seconds:
-                    result.duration_seconds = elapsed
-                done(job, result)
+        except TimeoutError:
+            results = [ProbeResult.fail(Reason.TIMEOUT, f"batch overran {limit:.1f} s")
+                       for _ in group]
+        except Exception as exc:  # noqa: BLE001 - a probe bug must not end the sweep
+            log.exception("probe %s failed for a batch of %d", module.NAME, len(group))
+            results = [_from_exception(exc) for _ in group]
+        elapsed = time.perf_counter() - started
+        for job, result in zip(group, results, strict=True):
+            if not result.duration_seconds:
+                result.duration_seconds = elapsed
+            done(job, result)
 
     async def sweep(
         self,
