@@ -1,0 +1,1 @@
+"""netwatch: network and device health monitor for a city police bureau."""

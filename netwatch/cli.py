@@ -1,0 +1,116 @@
+"""The ``netwatch`` command: thin wrappers that load the inventory and call the parts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from netwatch.cli_support import allow_list_or_exit, load_or_exit, run_async, use_demo_secrets
+from netwatch.inventory import demo_inventory_path
+from netwatch.model import KINDS, Device, Inventory
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="netwatch")
+def main() -> None:
+    """netwatch: network and device health monitor for a city police bureau."""
+
+
+@main.command()
+@click.argument("inventory", required=False)
+def check(inventory: str | None) -> None:
+    """Validate the inventory and print counts per county and kind (exit 0, or 2 if invalid)."""
+    inv = load_or_exit(inventory)
+    counts = Counter((d.county, d.kind) for d in inv.devices)
+    console = Console()
+    from rich.table import Table
+
+    table = Table(title=f"{inv.path}: {inv.city}", title_justify="left")
+    table.add_column("county")
+    for kind in KINDS:
+        table.add_column(kind, justify="right")
+    table.add_column("points", justify="right")
+    points = Counter(p.county for p in inv.points)
+    for cid, county in inv.counties.items():
+        cells = [str(counts.get((cid, k), 0)) for k in KINDS]
+        table.add_row(f"{county.name} ({cid})", *cells, str(points.get(cid, 0)))
+    table.add_row("total", *[str(sum(counts[(c, k)] for c in inv.counties)) for k in KINDS],
+                  str(len(inv.points)))
+    console.print(table)
+    console.print(f"OK: {len(inv.devices)} devices, {len(inv.points)} coverage points")
+
+
+def select(inv: Inventory, counties: Sequence[str], kinds: Sequence[str]) -> list[Device]:
+    unknown = [c for c in counties if c not in inv.counties]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown county {', '.join(unknown)} (known: {', '.join(inv.counties)})",
+            param_hint="--county",
+        )
+    return [
+        d for d in inv.devices
+        if (not counties or d.county in counties) and (not kinds or d.kind in kinds)
+    ]
+
+
+@main.command()
+@click.argument("inventory", required=False)
+@click.option("--county", "counties", multiple=True, help="Only this county (repeatable).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only this kind.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array (SPEC §4).")
+def probe(inventory: str | None, counties: tuple[str, ...], kinds: tuple[str, ...],
+          as_json: bool) -> None:
+    """Run one sweep now and print every device's result."""
+    from netwatch.sweep import sweep_once
+
+    inv = load_or_exit(inventory)
+    devices = select(inv, counties, kinds)
+    allow = allow_list_or_exit()
+    rows = run_async(sweep_once(devices, allow, show_progress=sys.stderr.isatty()))
+    from netwatch import report
+
+    judged = report.judged(rows)
+    if as_json:
+        json.dump(report.to_json(judged), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        report.print_table(inv, judged, Console())
+
+
+@main.command()
+@click.argument("inventory", required=False)
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False),
+              help="Faults to play (YAML); none: every device healthy.")
+@click.option("--table", default="netwatch_lab", show_default=True,
+              help="Name of the lab's own nftables table.")
+def simulate(inventory: str | None, scenario: str | None, table: str) -> None:
+    """Play the inventory's devices on loopback (the device lab) until Ctrl-C."""
+    from netwatch.lab.__main__ import serve
+
+    use_demo_secrets()
+    inv = load_or_exit(inventory)
+    sys.exit(serve(inv, scenario, table=table))
+
+
+@main.command()
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False),
+              help="Scenario instead of the shipped demo scenario.")
+def demo(scenario: str | None) -> None:
+    """Start the lab on the shipped demo city with its faults, probe it once, show the result."""
+    from netwatch.demo_run import run_demo
+
+    use_demo_secrets()
+    os.environ.setdefault("NETWATCH_ALLOWED_NETS", "127.0.0.0/8")
+    allow = allow_list_or_exit()
+    sys.exit(run_demo(demo_inventory_path(), Path(scenario) if scenario else None, allow))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
