@@ -34,14 +34,15 @@ def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
     if failed:
         why = tuple(f"{n}: {results[n].reason}" for n in failed)
         return Verdict(up, "service_down", findings, why)
-    fault, why = _uplink(device, results) or _link_quality(device, results) or (None, ())
+    fault, why = uplink_problem(device, results) or _link_quality(device, results) or (None, ())
     return Verdict(up, fault, findings, why)
 
 
 Finding = tuple[str, tuple[str, ...]]
 
 
-def _uplink(device: Device, results: Mapping[str, ProbeResult]) -> Finding | None:
+def uplink_problem(device: Device, results: Mapping[str, ProbeResult]) -> Finding | None:
+    """``uplink_down`` or ``uplink_slow`` with the reason, from the SNMP check's figures."""
     for check in device.checks:
         result = results.get(check.name)
         if check.probe != "snmp" or result is None:
@@ -56,24 +57,29 @@ def _uplink(device: Device, results: Mapping[str, ProbeResult]) -> Finding | Non
     return None
 
 
+def link_problems(device: Device, rtt: float, loss: float, jitter: float) -> tuple[str, ...]:
+    """Which of RTT, loss and jitter exceed the device's thresholds, in words."""
+    t = device.thresholds
+    why = []
+    if rtt > t.rtt_seconds:
+        why.append(f"RTT {rtt * 1000:.0f} ms > {t.rtt_seconds * 1000:.0f} ms")
+    if loss > t.loss_ratio:
+        why.append(f"loss {loss:.0%} > {t.loss_ratio:.0%}")
+    if jitter > t.jitter_seconds:
+        why.append(f"jitter {jitter * 1000:.0f} ms > {t.jitter_seconds * 1000:.0f} ms")
+    return tuple(why)
+
+
 def _link_quality(device: Device, results: Mapping[str, ProbeResult]) -> Finding | None:
     if device.kind != "vc_endpoint":
         return None
-    t = device.thresholds
     for check in device.checks:
         result = results.get(check.name)
         if check.probe != "icmp" or result is None:
             continue
         m = result.measurements
-        why = []
-        if m.get("rtt_seconds", 0.0) > t.rtt_seconds:
-            why.append(f"RTT {m['rtt_seconds'] * 1000:.0f} ms > {t.rtt_seconds * 1000:.0f} ms")
-        if m.get("loss_ratio", 0.0) > t.loss_ratio:
-            why.append(f"loss {m['loss_ratio']:.0%} > {t.loss_ratio:.0%}")
-        if m.get("jitter_seconds", 0.0) > t.jitter_seconds:
-            why.append(
-                f"jitter {m['jitter_seconds'] * 1000:.0f} ms > {t.jitter_seconds * 1000:.0f} ms"
-            )
+        rtt, jitter = m.get("rtt_seconds", 0.0), m.get("jitter_seconds", 0.0)
+        why = link_problems(device, rtt, m.get("loss_ratio", 0.0), jitter)
         if why:
-            return "degraded_link", tuple(why)
+            return "degraded_link", why
     return None
