@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from netwatch.cli_support import allow_list_or_exit, load_or_exit, run_async, use_demo_secrets
+from netwatch.cli_support import allow_list_or_exit, load_or_exit, run_async
 from netwatch.inventory import demo_inventory_path
 from netwatch.model import KINDS, Device, Inventory
 
@@ -90,13 +90,14 @@ def probe(inventory: str | None, counties: tuple[str, ...], kinds: tuple[str, ..
               help="Faults to play (YAML); none: every device healthy.")
 @click.option("--table", default="netwatch_lab", show_default=True,
               help="Name of the lab's own nftables table.")
-def simulate(inventory: str | None, scenario: str | None, table: str) -> None:
+@click.option("--queue", default=4716, show_default=True,
+              help="NFQUEUE number of the lab's latency faults.")
+def simulate(inventory: str | None, scenario: str | None, table: str, queue: int) -> None:
     """Play the inventory's devices on loopback (the device lab) until Ctrl-C."""
     from netwatch.lab.__main__ import serve
 
-    use_demo_secrets()
     inv = load_or_exit(inventory)
-    sys.exit(serve(inv, scenario, table=table))
+    sys.exit(serve(inv, scenario, table=table, queue=queue))
 
 
 @main.command()
@@ -106,7 +107,6 @@ def demo(scenario: str | None) -> None:
     """Start the lab on the shipped demo city with its faults, probe it once, show the result."""
     from netwatch.demo_run import run_demo
 
-    use_demo_secrets()
     os.environ.setdefault("NETWATCH_ALLOWED_NETS", "127.0.0.0/8")
     allow = allow_list_or_exit()
     sys.exit(run_demo(demo_inventory_path(), Path(scenario) if scenario else None, allow))

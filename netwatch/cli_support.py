@@ -6,12 +6,19 @@ import asyncio
 import os
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from netwatch.allowlist import AllowList
-from netwatch.inventory import DEMO_SECRETS, InventoryError, load_inventory, resolve_inventory_path
+from netwatch.inventory import (
+    DEMO_SECRETS,
+    InventoryError,
+    demo_inventory_path,
+    load_inventory,
+    resolve_inventory_path,
+)
 from netwatch.model import Inventory
 
 T = TypeVar("T")
@@ -31,6 +38,8 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 def load_or_exit(path_arg: str | None) -> Inventory:
     """Load the inventory; on problems print one ``FILE:LINE: message`` each and exit 2."""
     path = resolve_inventory_path(path_arg)
+    if is_demo_inventory(path):
+        use_demo_secrets()
     try:
         return load_inventory(path)
     except InventoryError as exc:
@@ -49,6 +58,15 @@ def allow_list_or_exit() -> AllowList:
     except ValueError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_INVALID)
+
+
+def is_demo_inventory(path: Path) -> bool:
+    """The shipped demo city (packaged, or its copy at the repository root)."""
+    demo = demo_inventory_path()
+    try:
+        return path.stat().st_size == demo.stat().st_size and path.read_bytes() == demo.read_bytes()
+    except OSError:
+        return False
 
 
 def use_demo_secrets() -> None:
