@@ -3,10 +3,11 @@
 Targets are distinct addresses in 127.200.0.0/14 (the kernel answers ping on all of
 127/8); run as root. fping 5.1 keeps at most 65,535 echoes per run, so it gets the
 targets in consecutive chunks that fit, and its figures are the sums over the chunks.
-Wall seconds, CPU seconds (ours: ``time.process_time``; fping's: RUSAGE_CHILDREN deltas)
-and our/fping ratios are printed per case. ``--rate`` is our engine's pacing for the
-fping comparison (fping ``-i 0`` does not pace); each 5-echo case is also run at the
-engine's default rate, which is what a monitoring cycle gets.
+Wall seconds, CPU seconds (ours: ``time.process_time``; fping's: RUSAGE_CHILDREN deltas),
+our/fping ratios and each tool's median RTT over the sweep (both take the reply's kernel
+arrival stamp, so a burst should inflate neither) are printed per case. ``--rate`` is
+our engine's pacing for the fping comparison (fping ``-i 0`` does not pace); each 5-echo
+case is also run at the engine's default rate, which is what a monitoring cycle gets.
 
     python bench/bench_icmp.py                      # 10k and 100k x 1 echo, 100k x 5 echoes
     python bench/bench_icmp.py --targets 20000 --count 5
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +45,7 @@ class Run:
     cpu: float
     answered: int
     echoes: int
+    rtt_median: float  # seconds, over the answered echoes (per target mean for ours)
 
 
 def addresses(n: int) -> list[str]:
@@ -63,7 +67,10 @@ async def ours(addrs: list[str], count: int, rate: float) -> Run:
         results = await icmp.probe_batch(batch, params, ctx)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     answered = sum(int(r.measurements["received"]) for r in results)
-    return Run(f"netwatch (rate {rate:,.0f}/s)", wall, cpu, answered, len(addrs) * count)
+    rtts = [r.measurements["rtt_seconds"] for r in results if "rtt_seconds" in r.measurements]
+    return Run(
+        f"netwatch (rate {rate:,.0f}/s)", wall, cpu, answered, len(addrs) * count, _median(rtts)
+    )
 
 
 def fping(addrs: list[str], count: int) -> Run:
@@ -71,7 +78,7 @@ def fping(addrs: list[str], count: int) -> Run:
     chunk = max(1, FPING_MAX_ECHOES // count)
     mode = ["-c1"] if count == 1 else [f"-C{count}", f"-p{FPING_INTERVAL_MS}"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall, answered = 0.0, 0
+    wall, rtts = 0.0, []
     with tempfile.TemporaryDirectory() as tmp:
         for start in range(0, len(addrs), chunk):
             path = os.path.join(tmp, "targets")
@@ -82,22 +89,27 @@ def fping(addrs: list[str], count: int) -> Run:
                 ["fping", "-i", "0", "-q", *mode, "-f", path], capture_output=True, text=True
             )
             wall += time.perf_counter() - began
-            answered += _fping_answers(proc.stderr, count)
+            rtts += _fping_rtts(proc.stderr, count)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Run("fping -i 0", wall, cpu, answered, len(addrs) * count)
+    return Run("fping -i 0", wall, cpu, len(rtts), len(addrs) * count, _median(rtts))
 
 
-def _fping_answers(report: str, count: int) -> int:
-    """Echoes answered according to fping's -q summary (-c: xmt/rcv; -C: RTTs or '-')."""
-    answered = 0
+def _fping_rtts(report: str, count: int) -> list[float]:
+    """RTTs (s) of the answered echoes in fping's -q summary (-c: min/avg/max; -C: each)."""
+    rtts: list[float] = []
     for line in report.splitlines():
         _, _, tail = line.partition(" : ")
-        if count == 1 and "xmt/rcv" in tail:
-            answered += int(tail.split("=")[1].split("/")[1])
+        if count == 1 and "min/avg/max" in tail:
+            rtts.append(float(tail.rsplit("=", 1)[1].split("/")[1]) / 1000)
         elif count > 1:
-            answered += sum(1 for word in tail.split() if word != "-")
-    return answered
+            rtts += [float(word) / 1000 for word in tail.split() if word != "-"]
+    return rtts
+
+
+def _median(values: list[float]) -> float:
+    """The median, or NaN when nothing was answered."""
+    return statistics.median(values) if values else math.nan
 
 
 def show(runs: list[Run]) -> None:
@@ -107,6 +119,7 @@ def show(runs: list[Run]) -> None:
         print(
             f"  {run.name:<28} wall {run.wall:7.2f} s  cpu {run.cpu:7.2f} s  "
             f"answered {run.answered:>7}/{run.echoes:<7}  "
+            f"rtt median {run.rtt_median * 1e3:6.3f} ms  "
             f"wall x{run.wall / base.wall:5.2f}  cpu x{run.cpu / base.cpu:5.2f} of fping"
         )
 

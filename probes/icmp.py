@@ -5,6 +5,8 @@ Measurements, over the echoes answered in time: ``rtt_seconds`` (mean),
 difference of consecutive RTTs in send order (RFC 3550's |D(i-1, i)|, averaged
 arithmetically instead of through its 1/16 running filter; only with two replies or
 more); ``loss_ratio`` = 1 - received / count; ``sent`` and ``received`` are counts.
+Each RTT runs from just before the echo's send to the kernel's arrival stamp of its
+reply (``probes.icmp_receive``), so a sweep's bursts do not inflate RTT or jitter.
 
 Success means at least one reply: how much loss is too much is the monitor's call.
 No reply at all is ``timeout`` ("no reply to 5 echoes"), ``unreachable`` if an ICMP

@@ -24,8 +24,10 @@ send ``rate`` echoes per second (measured: see ``bench/bench_icmp.py``). A batch
 (``ping_many``) waits for admission behind single pings, target by target, up to the
 window it is given.
 
-RTTs are taken with ``time.monotonic`` when the datagram is read, so they include the
-time the reply waited in our receive queue (at most one burst of sends, < 2 ms).
+RTTs run from the realtime clock read just before each ``sendto`` to the kernel's
+arrival stamp of the reply (``icmp_receive``), so the time a reply waits in our receive
+queue while the rest of a burst goes out (up to ``BURST`` sends, milliseconds) is not
+counted: a reply's RTT in a 100k sweep is the RTT of a lone ping.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from probes.icmp_packet import echo_key
-from probes.icmp_receive import read_other, read_raw4
+from probes.icmp_receive import Pending, read_other, read_raw4
 from probes.icmp_socket import IcmpUnavailable, open_channels
 from probes.icmp_track import Family, Ping, Wheel, unreach_detail
 
@@ -79,7 +81,7 @@ class IcmpEngine:
         self._burst = max(16.0, rate * 0.01)  # the most echoes sent at once after a pause
         self._loop = asyncio.get_running_loop()
         self._families: dict[bool, Family] = {}
-        self._pending: dict[bytes, tuple[Ping, int, float]] = {}
+        self._pending: Pending = {}
         self._ready: deque[Ping] = deque()
         self._due: Wheel[Ping] = Wheel()
         self._expiry: Wheel[bytes] = Wheel()
@@ -130,7 +132,7 @@ class IcmpEngine:
             for channel in fam.channels:
                 self._loop.remove_reader(channel.sock.fileno())
                 channel.sock.close()
-        unfinished = {ping for ping, _, _ in self._pending.values()}
+        unfinished = {entry[0] for entry in self._pending.values()}
         unfinished.update(self._ready, self._singles, *(b.pings for b in self._batches))
         unfinished.update(self._due.items())
         for ping in unfinished:
@@ -329,6 +331,7 @@ class IcmpEngine:
         self._committed -= 1
         channel, _slot, ident, seq, key = fam.allocate(ping.packed, self._pending)
         packet = ping.builder.build(ident or 0, seq)
+        sent_ns = time.time_ns()  # the clock of the kernel's arrival stamps
         try:
             channel.sock.sendto(packet, (ping.address, 0))
         except OSError as exc:
@@ -336,7 +339,7 @@ class IcmpEngine:
             return
         if key is None:  # a ping socket's first send: the kernel has just chosen its id
             key = echo_key(ping.packed, fam.learn_ident(channel), seq)
-        self._pending[key] = (ping, index, now)
+        self._pending[key] = (ping, index, now, sent_ns)
         self._expiry.add(math.ceil((now + ping.timeout) / TICK), key)
 
     def _expire(self, now: float, tick: int) -> None:
@@ -347,7 +350,7 @@ class IcmpEngine:
                 entry = pending.get(key)
                 if entry is None:
                     continue
-                ping, _index, sent_at = entry
+                ping, _index, sent_at, _sent_ns = entry
                 if sent_at + ping.timeout > now and not ping.finished:
                     continue  # the key was reused by a later echo
                 del pending[key]

@@ -2,31 +2,43 @@
 
 Called by the loop when a socket is readable. Every datagram is parsed defensively
 (``probes.icmp_packet``): garbage, truncated or foreign datagrams are skipped. An echo
-reply settles its echo with the RTT measured now; an unreachable quoting one of our
-echoes goes to the engine's ``unreachable(key, code, v6)``.
+reply settles its echo with its RTT; an unreachable quoting one of our echoes goes to
+the engine's ``unreachable(key, code, v6)``.
+
+The RTT is the kernel's arrival stamp of the reply (``SO_TIMESTAMPNS`` ancillary data,
+``CLOCK_REALTIME``) minus the realtime clock read just before ``sendto``: the time a
+reply waits in our receive queue while a burst is being sent does not count. With no
+stamp, a malformed one, or one that cannot be right (a clock step between send and
+read), the RTT is the read time on the monotonic clock minus the send time.
 """
 
 from __future__ import annotations
 
 import socket
+import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from probes.icmp_packet import Reply, parse_dgram_v4, parse_raw_v4, parse_v6
-from probes.icmp_socket import Channel, read_errors
+from probes.icmp_socket import SO_TIMESTAMP, SO_TIMESTAMPNS, Channel, read_errors
 from probes.icmp_track import Ping
 
-Pending = dict[bytes, tuple[Ping, int, float]]
+# An echo in flight: its ping, its index, sent at (monotonic s) and (realtime ns).
+Pending = dict[bytes, tuple[Ping, int, float, int]]
 Unreachable = Callable[[bytes, int, bool], None]
+
+_STAMP = struct.Struct("@ll")  # struct timespec (SO_TIMESTAMPNS) or timeval (SO_TIMESTAMP)
+STAMP_SPACE = socket.CMSG_SPACE(_STAMP.size)
+_SOL_SOCKET = socket.SOL_SOCKET
 
 
 def read_raw4(channel: Channel, pending: Pending, unreachable: Unreachable) -> None:
     """Drain a raw IPv4 socket (the hot path: the source address is in the IP header)."""
-    recv = channel.sock.recv
+    recvmsg = channel.sock.recvmsg
     clock = time.monotonic
     while True:
         try:
-            data = recv(4096)
+            data, ancdata, _flags, _addr = recvmsg(4096, STAMP_SPACE)
         except OSError:  # BlockingIOError: drained
             return
         if len(data) >= 28 and data[0] == 0x45 and data[20] == 0:
@@ -41,17 +53,19 @@ def read_raw4(channel: Channel, pending: Pending, unreachable: Unreachable) -> N
             key = reply.key
         entry = pending.pop(key, None)
         if entry is not None and not entry[0].finished:
-            entry[0].answer(entry[1], clock() - entry[2])
+            ping, index, sent_at, sent_ns = entry
+            ping.answer(index, rtt(ancdata, sent_ns, clock() - sent_at))
 
 
 def read_other(channel: Channel, pending: Pending, unreachable: Unreachable) -> None:
     """Drain a ping socket or an ICMPv6 socket, then a ping socket's error queue."""
-    recvfrom = channel.sock.recvfrom
+    recvmsg = channel.sock.recvmsg
+    clock = time.monotonic
     family = socket.AF_INET6 if channel.v6 else socket.AF_INET
     errors = 0
     while True:
         try:
-            data, addr = recvfrom(4096)
+            data, ancdata, _flags, addr = recvmsg(4096, STAMP_SPACE)
         except BlockingIOError:
             break
         except OSError:  # a ping socket reports an ICMP error once this way
@@ -59,7 +73,6 @@ def read_other(channel: Channel, pending: Pending, unreachable: Unreachable) -> 
             if errors > 64:
                 break
             continue
-        now = time.monotonic()
         reply = _parse(data, addr, family)
         if reply is None:
             continue
@@ -68,10 +81,32 @@ def read_other(channel: Channel, pending: Pending, unreachable: Unreachable) -> 
             continue
         entry = pending.pop(reply.key, None)
         if entry is not None and not entry[0].finished:
-            entry[0].answer(entry[1], now - entry[2])
+            ping, index, sent_at, sent_ns = entry
+            ping.answer(index, rtt(ancdata, sent_ns, clock() - sent_at))
     if not channel.raw:
         for reply in read_errors(channel):
             unreachable(reply.key, reply.unreach_code or 0, channel.v6)
+
+
+def rtt(ancdata: Sequence[tuple[int, int, bytes]], sent_ns: int, waited: float) -> float:
+    """Seconds from send (realtime ns) to the kernel's arrival stamp; ``waited`` if none fits.
+
+    ``waited`` (read time minus send time, monotonic) bounds the true RTT from above, so a
+    stamp giving a negative RTT or a longer one comes from a clock step and is ignored.
+    """
+    for level, kind, cdata in ancdata:
+        if level != _SOL_SOCKET or len(cdata) < _STAMP.size:
+            continue
+        if kind == SO_TIMESTAMPNS:
+            seconds, nanos = _STAMP.unpack_from(cdata)
+        elif kind == SO_TIMESTAMP:
+            seconds, micros = _STAMP.unpack_from(cdata)
+            nanos = micros * 1000
+        else:
+            continue
+        stamped = (seconds * 1_000_000_000 + nanos - sent_ns) * 1e-9
+        return stamped if 0.0 <= stamped <= waited else waited
+    return waited
 
 
 def _parse(data: bytes, addr: tuple[str, int], family: int) -> Reply | None:

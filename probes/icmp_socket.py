@@ -9,6 +9,10 @@ unprivileged "ping" sockets (``SOCK_DGRAM``, allowed when the process's group is
 (its "port", learnt after the first send) and delivers it only its own replies, so
 several sockets give several ids. Their unreachables arrive on the error queue
 (``IP_RECVERR``) rather than as datagrams.
+
+Every socket asks the kernel to stamp each datagram with its arrival time
+(``SO_TIMESTAMPNS``, else ``SO_TIMESTAMP``, on ``CLOCK_REALTIME``), delivered as
+ancillary data, so that RTTs do not include the time a reply waits in our queue.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ _SO_EE_ORIGIN_ICMP = 2
 _SO_EE_ORIGIN_ICMP6 = 3
 _EXTENDED_ERR = struct.Struct("=IBBBBII")
 _PING_GROUP_RANGE = "/proc/sys/net/ipv4/ping_group_range"
+# The kernel's receive timestamps (Linux values; SCM_* equal SO_*): ns, else us resolution.
+SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
+SO_TIMESTAMP: int = getattr(socket, "SO_TIMESTAMP", 29)
 
 
 class IcmpUnavailable(Exception):
@@ -89,6 +96,7 @@ def _setup(sock: socket.socket, raw: bool, v6: bool) -> None:
         sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, RCVBUF_BYTES)
     except OSError:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
+    _stamp_arrivals(sock)
     if raw and v6:
         blocked = [0xFFFFFFFF] * 8  # a set bit blocks that ICMPv6 type
         for kind in (ECHO_REPLY_V6, UNREACH_V6):
@@ -101,6 +109,16 @@ def _setup(sock: socket.socket, raw: bool, v6: bool) -> None:
         sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)
     else:
         sock.setsockopt(socket.IPPROTO_IP, _IP_RECVERR, 1)
+
+
+def _stamp_arrivals(sock: socket.socket) -> None:
+    """Have the kernel stamp arrivals; without either option RTTs fall back to read time."""
+    for option in (SO_TIMESTAMPNS, SO_TIMESTAMP):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, 1)
+        except OSError:
+            continue
+        return
 
 
 def _unavailable_message(v6: bool, raw_error: OSError | None, exc: OSError) -> str:
@@ -125,6 +143,7 @@ def read_errors(channel: Channel) -> list[Reply]:
     """Drain a ping socket's error queue into unreachables for the echoes they quote."""
     found: list[Reply] = []
     origin = _SO_EE_ORIGIN_ICMP6 if channel.v6 else _SO_EE_ORIGIN_ICMP
+    where = (socket.IPPROTO_IPV6, _IPV6_RECVERR) if channel.v6 else (socket.IPPROTO_IP, _IP_RECVERR)
     unreach = UNREACH_V6 if channel.v6 else UNREACH_V4
     family = socket.AF_INET6 if channel.v6 else socket.AF_INET
     while True:
@@ -134,8 +153,8 @@ def read_errors(channel: Channel) -> list[Reply]:
             return found
         if len(data) < 8 or not addr:
             continue
-        for _level, _kind, cdata in ancdata:
-            if len(cdata) < _EXTENDED_ERR.size:
+        for level, kind, cdata in ancdata:  # the error, and the arrival stamp
+            if (level, kind) != where or len(cdata) < _EXTENDED_ERR.size:
                 continue
             fields = _EXTENDED_ERR.unpack_from(cdata)
             if fields[1] != origin or fields[2] != unreach:

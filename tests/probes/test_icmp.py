@@ -7,11 +7,12 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import struct
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ from probes.icmp_packet import (
     parse_raw_v4,
     parse_v6,
 )
-from probes.icmp_socket import Channel
+from probes.icmp_receive import rtt
+from probes.icmp_socket import SO_TIMESTAMP, SO_TIMESTAMPNS, Channel
 from probes.icmp_track import Family
 
 DROPPED = "127.101.9.3"
@@ -293,3 +295,60 @@ async def test_cancelled_probe_gives_back_its_queue_share(
     assert engine.queued == 0
     res = await icmp.probe(targets(1, 60)[0], icmp.Params(count=2), ctx)
     assert res.success
+
+
+@pytest.mark.parametrize(
+    ("raw", "v6"),
+    [(True, False), (False, False), (True, True), (False, True)],
+    ids=["raw-v4", "ping-socket-v4", "raw-v6", "ping-socket-v6"],
+)
+async def test_rtt_in_a_burst_stays_that_of_a_lone_ping(raw: bool, v6: bool) -> None:
+    """1,000 pings at once get loopback RTTs (median < 0.5 ms), not their wait in our queue."""
+    need_root()
+    if v6 and not socket.has_ipv6:
+        pytest.skip("no IPv6 in this Python")
+    addresses = ["::1"] * 1000 if v6 else [t.address for t in targets(1000, 70)]
+    group: AbstractContextManager[None] = (
+        nullcontext() if raw else ping_group_range(f"{os.getgid()} {os.getgid()}")
+    )
+    with group:
+        async with IcmpEngine.open(allow_raw=raw) as engine:
+            lone = await engine.ping(addresses[0], 3, 0.01, 1.0, 56)
+            stats = await engine.ping_many(addresses, 2, 0.01, 1.0, 56, window=10.0)
+            assert engine.raw is raw
+    rtts = [r for s in stats for r in s.rtts if r is not None]
+    assert len(rtts) == 2000 and min(rtts) > 0
+    median = statistics.median(rtts)
+    assert median < 0.0005, f"burst median {median * 1e3:.3f} ms, lone {lone.rtts} s"
+
+
+def test_rtt_falls_back_to_read_time_without_a_sane_stamp() -> None:
+    """Missing, foreign, truncated or impossible arrival stamps give the read-time RTT."""
+    sent_ns, waited = 1_700_000_000_123_456_789, 0.004
+    ns = struct.pack("@ll", 1_700_000_000, 123_456_789 + 1_000_000)  # 1 ms after the send
+    us = struct.pack("@ll", 1_700_000_000, 124_457)
+    stamped = rtt([(socket.SOL_SOCKET, SO_TIMESTAMPNS, ns)], sent_ns, waited)
+    assert stamped == pytest.approx(1e-3)
+    stamped = rtt([(socket.SOL_SOCKET, SO_TIMESTAMP, us)], sent_ns, waited)
+    assert stamped == pytest.approx(1e-3, abs=1e-6)
+    before = struct.pack("@ll", 1_700_000_000, 0)
+    late = struct.pack("@ll", 1_700_000_001, 0)
+    for ancdata in (
+        [],
+        [(socket.SOL_SOCKET, SO_TIMESTAMPNS, ns[:7])],
+        [(socket.IPPROTO_IP, SO_TIMESTAMPNS, ns)],
+        [(socket.SOL_SOCKET, 99, ns)],
+        [(socket.SOL_SOCKET, SO_TIMESTAMPNS, before)],
+        [(socket.SOL_SOCKET, SO_TIMESTAMPNS, late)],
+    ):
+        assert rtt(ancdata, sent_ns, waited) == waited
+
+
+async def test_sockets_without_stamps_still_measure() -> None:
+    """With the kernel's arrival stamps turned off, replies still get a positive RTT."""
+    need_root()
+    async with IcmpEngine.open() as engine:
+        for channel in engine._family(False).channels:
+            channel.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 0)
+        stats = await engine.ping("127.101.74.1", 3, 0.01, 1.0, 56)
+    assert stats.received == 3 and all(0 < r < 1 for r in stats.rtts if r is not None)
