@@ -1,0 +1,178 @@
+"""The aiohttp application of ``netwatch run``: routes, error answers, security headers.
+
+``create_app`` wires what the daemon owns (monitor, token store, rate limiter,
+metrics exposition, the reload hook) into handlers; it starts nothing itself, so
+the daemon decides the lifecycle. Every 4xx/5xx answer is JSON
+``{"error": ..., "detail": ...}`` and never a stack trace; every answer carries
+the security headers, with a CSP that allows no inline script or style.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
+from typing import Any, Protocol
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from netwatch.monitor import Monitor
+from netwatch.web.api import Api
+from netwatch.web.auth import ApiError, Limiter, TokenVerifier, make_auth_middleware
+from netwatch.web.openapi import document
+from netwatch.web.pages import Pages
+
+log = logging.getLogger(__name__)
+
+BODY_LIMIT = 1024 * 1024  # SPEC: 1 MiB request bodies
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+GZIP_IN_THREAD = 256 * 1024  # bodies larger than this are compressed off the event loop
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+}
+
+
+class Renderer(Protocol):
+    def render(self) -> bytes: ...
+
+
+ReloadHook = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class WebDeps:
+    """What the web app needs from the daemon."""
+
+    monitor: Monitor
+    tokens: TokenVerifier
+    limiter: Limiter
+    exposition: Renderer
+    reload: ReloadHook  # {"ok": True, counts...} or {"ok": False, "problems": [...]}
+    metrics_auth: bool = False  # True when listening off loopback: /metrics needs a token
+    version: str = field(default_factory=lambda: package_version("netwatch"))
+
+
+DEPS = web.AppKey("netwatch.deps", WebDeps)
+
+
+def error_response(status: int, error: str, detail: object = None,
+                   headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": error, "detail": detail}, status=status,
+                             headers=dict(headers or {}))
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into a JSON answer; log unexpected ones without telling the client."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.error, exc.detail, exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        kept = {k: v for k, v in exc.headers.items()
+                if k in (hdrs.ALLOW, hdrs.RETRY_AFTER, hdrs.WWW_AUTHENTICATE)}
+        return error_response(exc.status, (exc.reason or "error").lower(), None, kept)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return error_response(500, "internal error", "see the netwatch log")
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith(("/api/", "/-/")):
+        response.headers.setdefault(hdrs.CACHE_CONTROL, "no-store")
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header admits gzip (``q=0`` refuses it)."""
+    chosen: float | None = None
+    star: float | None = None
+    for part in header.split(","):
+        coding, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        coding = coding.lower()
+        if coding in ("gzip", "x-gzip"):
+            chosen = q
+        elif coding == "*":
+            star = q
+    weight = chosen if chosen is not None else star
+    return weight is not None and weight > 0
+
+
+class Ops:
+    """The endpoints Prometheus and orchestrators call: /metrics, /healthz, /readyz."""
+
+    def __init__(self, deps: WebDeps) -> None:
+        self.deps = deps
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        """GET /metrics: render on the loop (it reads live state), compress off it when big."""
+        body = self.deps.exposition.render()
+        headers = {hdrs.CONTENT_TYPE: METRICS_TYPE, hdrs.VARY: hdrs.ACCEPT_ENCODING}
+        if accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
+            if len(body) > GZIP_IN_THREAD:
+                body = await asyncio.to_thread(gzip.compress, body, 1)
+            else:
+                body = gzip.compress(body, 1)
+            headers[hdrs.CONTENT_ENCODING] = "gzip"
+        return web.Response(body=body, headers=headers)
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        """GET /healthz: the process answers."""
+        return web.Response(text="ok\n")
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        """GET /readyz: ready once every group has been swept; otherwise say which have not."""
+        monitor = self.deps.monitor
+        pending = sorted(key for key, stats in monitor.stats.items() if stats.runs == 0)
+        if not pending:
+            return web.json_response({"ready": True})
+        return web.json_response({"ready": False, "pending": pending}, status=503)
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        """GET /api/v1/openapi.json: the API as OpenAPI 3."""
+        return web.json_response(document(self.deps.version))
+
+
+def create_app(deps: WebDeps) -> web.Application:
+    """The web application; the caller runs it (``web.AppRunner``) and owns its lifetime."""
+    app = web.Application(
+        middlewares=[json_errors, make_auth_middleware(deps.tokens, deps.limiter,
+                                                       deps.metrics_auth)],
+        client_max_size=BODY_LIMIT,
+    )
+    app[DEPS] = deps
+    app.on_response_prepare.append(security_headers)
+    ops, api, pages = Ops(deps), Api(deps), Pages(deps)
+    app.router.add_routes([
+        web.get("/", pages.index),
+        web.get("/static/netwatch.css", pages.stylesheet),
+        web.get("/metrics", ops.metrics),
+        web.get("/healthz", ops.healthz),
+        web.get("/readyz", ops.readyz),
+        web.get("/api/v1/devices", api.devices),
+        web.get("/api/v1/faults", api.faults),
+        web.get("/api/v1/openapi.json", ops.openapi),
+        web.post("/-/reload", api.reload),
+    ])
+    return app

@@ -1,0 +1,127 @@
+"""HTML pages: the landing page at ``/`` and its stylesheet.
+
+Rendered with Jinja2 with autoescaping on, since device, site and county names
+are untrusted text. The page is open without a token, so it shows counts per
+county only; the list of open faults (device names) appears only when the
+daemon listens on loopback, where ``/metrics`` with the same names is open too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+
+from netwatch.faults import OpenFault
+
+if TYPE_CHECKING:
+    from netwatch.web.app import WebDeps
+
+FAULTS_SHOWN = 50  # open faults listed on the landing page, newest first
+
+
+@dataclass(frozen=True, slots=True)
+class CountyRow:
+    """One line of the landing page's county table."""
+
+    id: str
+    name: str
+    devices: int
+    up: int
+    down: int
+    unchecked: int
+    open_faults: int
+    suppressed: int
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRow:
+    """One open fault as the landing page lists it."""
+
+    fault: OpenFault
+    name: str
+    first_seen: str  # local time of the inventory's zone
+
+
+def environment() -> jinja2.Environment:
+    """Every template escapes by default, including ones whose names do not end in .html."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("netwatch.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class Pages:
+    """Handlers of the HTML pages."""
+
+    def __init__(self, deps: WebDeps) -> None:
+        self.deps = deps
+        self.env = environment()
+        self.css = files("netwatch.web").joinpath("templates/netwatch.css").read_bytes()
+
+    def county_rows(self) -> list[CountyRow]:
+        monitor = self.deps.monitor
+        counts: dict[str, list[int]] = {c: [0, 0, 0, 0, 0, 0] for c in monitor.inventory.counties}
+        for state in monitor.states.values():
+            row = counts.setdefault(state.device.county, [0, 0, 0, 0, 0, 0])
+            row[0] += 1
+            if state.verdict is None:
+                row[3] += 1
+            elif state.verdict.up:
+                row[1] += 1
+            else:
+                row[2] += 1
+        for fault in monitor.open_faults():
+            row = counts.setdefault(fault.county, [0, 0, 0, 0, 0, 0])
+            row[5 if fault.suppressed_by else 4] += 1
+        counties = monitor.inventory.counties
+        return [
+            CountyRow(cid, counties[cid].name if cid in counties else cid, *figures)
+            for cid, figures in sorted(counts.items())
+        ]
+
+    def recent_faults(self) -> list[FaultRow]:
+        monitor = self.deps.monitor
+        zone = ZoneInfo(monitor.inventory.timezone)
+        faults = sorted(monitor.open_faults(), key=lambda f: (-f.first_seen, f.device))
+        shown = []
+        for fault in faults[:FAULTS_SHOWN]:
+            state = monitor.states.get(fault.device)
+            name = state.device.name if state is not None else fault.device
+            since = datetime.fromtimestamp(fault.first_seen, zone).strftime("%Y-%m-%d %H:%M:%S")
+            shown.append(FaultRow(fault, name, since))
+        return shown
+
+    async def index(self, request: web.Request) -> web.Response:
+        """GET /: what runs here, the links, and how each county is doing."""
+        monitor = self.deps.monitor
+        rows = self.county_rows()
+        show_faults = not self.deps.metrics_auth
+        html = self.env.get_template("index.html").render(
+            city=monitor.inventory.city,
+            version=self.deps.version,
+            ready=monitor.ready,
+            rows=rows,
+            totals=CountyRow("", "", *(sum(getattr(r, f) for r in rows) for f in (
+                "devices", "up", "down", "unchecked", "open_faults", "suppressed"))),
+            show_faults=show_faults,
+            faults=self.recent_faults() if show_faults else [],
+            faults_shown=FAULTS_SHOWN,
+            timezone=monitor.inventory.timezone,
+            metrics_auth=self.deps.metrics_auth,
+        )
+        return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+    async def stylesheet(self, request: web.Request) -> web.Response:
+        """GET /static/netwatch.css: styles live in a file so the CSP can forbid inline ones."""
+        return web.Response(body=self.css, content_type="text/css", charset="utf-8",
+                            headers={"Cache-Control": "max-age=3600"})
+
