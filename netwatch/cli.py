@@ -6,14 +6,22 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from netwatch.cli_support import allow_list_or_exit, load_or_exit, run_async
-from netwatch.inventory import demo_inventory_path
+from netwatch.cli_support import (
+    allow_list_or_exit,
+    load_or_exit,
+    resolve_db_path,
+    run_async,
+    setup_logging,
+)
+from netwatch.cli_token import token
+from netwatch.daemon_defaults import DEFAULT_LISTEN
+from netwatch.inventory import resolve_inventory_path
 from netwatch.model import KINDS, Device, Inventory
 
 
@@ -100,17 +108,70 @@ def simulate(inventory: str | None, scenario: str | None, table: str, queue: int
     sys.exit(serve(inv, scenario, table=table, queue=queue))
 
 
+def _daemon_options(f: Callable[..., None]) -> Callable[..., None]:
+    """Options shared by ``run`` and ``demo``."""
+    f = click.option("--listen", default=DEFAULT_LISTEN, show_default=True,
+                     help="HOST:PORT of the web app and /metrics.")(f)
+    f = click.option("--log-level", default="info", show_default=True,
+                     type=click.Choice(["debug", "info", "warning", "error"]))(f)
+    return f
+
+
 @main.command()
+@click.argument("inventory", required=False)
+@_daemon_options
+@click.option("--db", "db_arg", help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key.")
+@click.option("--behind-proxy", is_flag=True,
+              help="A TLS reverse proxy fronts netwatch (allows a non-loopback --listen).")
+def run(inventory: str | None, listen: str, log_level: str, db_arg: str | None,
+        tls_cert: str | None, tls_key: str | None, behind_proxy: bool) -> None:
+    """The daemon: scheduled probes, fault tracking, /metrics and the web app."""
+    from netwatch.daemon import DaemonOptions, ListenError, check_exposure, parse_listen, run_daemon
+
+    setup_logging(log_level)
+    inv = load_or_exit(inventory)
+    try:
+        opts = DaemonOptions(
+            inventory_path=resolve_inventory_path(inventory), db_path=resolve_db_path(db_arg),
+            listen=parse_listen(listen), tls_cert=Path(tls_cert) if tls_cert else None,
+            tls_key=Path(tls_key) if tls_key else None, behind_proxy=behind_proxy,
+            allow=allow_list_or_exit(),
+        )
+        check_exposure(opts)
+    except ListenError as exc:
+        raise click.UsageError(str(exc)) from None
+    run_async(run_daemon(opts, inv))
+
+
+@main.command()
+@_daemon_options
 @click.option("--scenario", type=click.Path(exists=True, dir_okay=False),
               help="Scenario instead of the shipped demo scenario.")
-def demo(scenario: str | None) -> None:
-    """Start the lab on the shipped demo city with its faults, probe it once, show the result."""
-    from netwatch.demo_run import run_demo
+@click.option("--state-dir", type=click.Path(file_okay=False),
+              help="Where the demo keeps its database [default: ~/.local/state/netwatch-demo].")
+@click.option("--once", is_flag=True, help="Probe the demo city once, print a table, and exit.")
+def demo(listen: str, log_level: str, scenario: str | None, state_dir: str | None,
+         once: bool) -> None:
+    """The shipped demo city: the device lab with its faults, and the daemon watching it."""
+    from netwatch.daemon import ListenError, parse_listen
+    from netwatch.demo_run import run_demo, sweep_demo
 
     os.environ.setdefault("NETWATCH_ALLOWED_NETS", "127.0.0.0/8")
     allow = allow_list_or_exit()
-    sys.exit(run_demo(demo_inventory_path(), Path(scenario) if scenario else None, allow))
+    scenario_path = Path(scenario) if scenario else None
+    if once:
+        sys.exit(sweep_demo(scenario_path, allow))
+    setup_logging(log_level)
+    try:
+        where = parse_listen(listen)
+    except ListenError as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.exit(run_demo(where, Path(state_dir) if state_dir else None, scenario_path, allow))
 
+
+main.add_command(token)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

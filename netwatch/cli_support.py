@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Coroutine
@@ -75,3 +76,15 @@ def use_demo_secrets() -> None:
         os.environ.setdefault(name, value)
 
 
+
+
+def resolve_db_path(arg: str | None) -> Path:
+    """The database: the option, else $NETWATCH_DB, else ./netwatch.db (SPEC §4)."""
+    return Path(arg or os.environ.get("NETWATCH_DB") or "netwatch.db")
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

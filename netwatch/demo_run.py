@@ -1,11 +1,16 @@
-"""``netwatch demo``: the shipped demo city played by the lab, probed once, shown.
+"""``netwatch demo``: the shipped demo city played by the lab and watched by the daemon.
 
-The daemon issue turns this into lab + ``netwatch run``; until then the demo
-is one sweep of the demo city with the demo scenario's faults.
+The lab runs as a child process with the demo scenario; the daemon runs here on
+the same inventory with every interval shortened to a few seconds, so faults
+open within a minute. State lives in a directory of its own, never in
+``./netwatch.db``. Ctrl-C stops the daemon, then the lab (which removes its
+firewall rules). ``--once`` probes the city once and prints a table instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -15,23 +20,53 @@ from rich.console import Console
 from netwatch import report
 from netwatch.allowlist import AllowList
 from netwatch.cli_support import load_or_exit, run_async
+from netwatch.daemon import DaemonOptions, Listen, run_daemon
 from netwatch.inventory import demo_inventory_path
 from netwatch.lab_process import LabError, LabProcess
+from netwatch.model import Inventory
+from netwatch.store import Store
 from netwatch.sweep import sweep_once
+from netwatch.tokens import TokenStore
+
+DEMO_INTERVAL = 5.0  # seconds between sweeps of every group in the demo
 
 
 def demo_scenario_path() -> Path:
-    return demo_inventory_path().parent / "scenario.yaml"
+    return demo_inventory_path().with_name("scenario.yaml")
 
 
-def run_demo(inventory: Path, scenario: Path | None, allow: AllowList) -> int:
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "netwatch-demo"
+
+
+def fast(inventory: Inventory) -> Inventory:
+    """The demo's inventory with short intervals, so faults show within a minute."""
+    devices = tuple(dataclasses.replace(d, interval=DEMO_INTERVAL) for d in inventory.devices)
+    return dataclasses.replace(inventory, devices=devices)
+
+
+def _describe(info: dict[str, object]) -> str:
+    """The lab's ready report in one readable line."""
+
+    def pairs(key: str) -> str:
+        value = info.get(key) or {}
+        return ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else ""
+
+    text = f"responders: {pairs('responders')}; faults: {pairs('faults') or 'none'}"
+    missing = pairs("unavailable")
+    return text + (f"; not available: {missing}" if missing else "")
+
+
+def sweep_demo(scenario: Path | None, allow: AllowList) -> int:
     """Start the lab, sweep once, print the table; the lab is stopped on every path out."""
-    inv = load_or_exit(str(inventory))
+    path = demo_inventory_path()
+    inv = load_or_exit(str(path))
     scenario = scenario or demo_scenario_path()
     console = Console()
     console.print(f"starting the device lab for {len(inv.devices)} devices ({scenario.name}) …")
     try:
-        with LabProcess(inventory, scenario) as lab:
+        with LabProcess(path, scenario) as lab:
             console.print(f"lab ready (pid {lab.pid}): {_describe(lab.info)}")
             rows = run_async(sweep_once(inv.devices, allow, show_progress=sys.stderr.isatty()))
     except LabError as exc:
@@ -41,12 +76,54 @@ def run_demo(inventory: Path, scenario: Path | None, allow: AllowList) -> int:
     return 0
 
 
-def _describe(info: dict[str, object]) -> str:
-    """The lab's ready report in one readable line."""
-    def pairs(key: str) -> str:
-        value = info.get(key) or {}
-        return ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else ""
+def admin_token(db_path: Path) -> str:
+    """A fresh admin token for this demo run (earlier demo tokens stay valid until revoked)."""
+    store = Store.open(db_path)
+    try:
+        return TokenStore(store).create("admin", (), name="netwatch demo").token
+    finally:
+        store.close()
 
-    text = f"responders: {pairs('responders')}; faults: {pairs('faults') or 'none'}"
-    missing = pairs("unavailable")
-    return text + (f"; not available: {missing}" if missing else "")
+
+def run_demo(listen: Listen, state_dir: Path | None, scenario: Path | None,
+             allow: AllowList) -> int:
+    """Lab + daemon until Ctrl-C."""
+    path = demo_inventory_path()
+    inv = fast(load_or_exit(str(path)))
+    state = state_dir or default_state_dir()
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db_path = state / "netwatch.db"
+    token = admin_token(db_path)
+    scenario = scenario or demo_scenario_path()
+    console = Console(stderr=True)
+    console.print(f"starting the device lab for {len(inv.devices)} devices ({scenario.name}) …")
+
+    def ready(base: str) -> None:
+        console.print(
+            f"netwatch demo is running (state in {state}); Ctrl-C stops it.\n"
+            f"  landing page   {base}/\n"
+            f"  metrics        {base}/metrics\n"
+            f"  devices (API)  {base}/api/v1/devices\n"
+            f"  faults (API)   {base}/api/v1/faults\n"
+            f"  admin token    {token}\n"
+            f"  e.g. curl -H 'Authorization: Bearer {token}' {base}/api/v1/faults\n"
+            f"faults open after {inv.devices[0].open_after} failed cycles of "
+            f"{DEMO_INTERVAL:g} s: give it about 20 s."
+        )
+
+    opts = DaemonOptions(
+        inventory_path=path, db_path=db_path, listen=listen, allow=allow,
+        inventory_transform=fast, on_ready=ready,
+    )
+    try:
+        with LabProcess(path, scenario) as lab:
+            console.print(f"lab ready (pid {lab.pid}): {_describe(lab.info)}")
+            run_async(run_daemon(opts, inv))
+    except LabError as exc:
+        click.echo(f"netwatch demo: {exc}", err=True)
+        return 1
+    except OSError as exc:
+        click.echo(f"netwatch demo: cannot listen on {listen.url}: {exc.strerror}", err=True)
+        return 1
+    console.print("netwatch demo stopped; the lab removed its rules.")
+    return 0

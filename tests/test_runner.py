@@ -1,4 +1,4 @@
-"""The runner turns every probe misbehaviour into a result and never lets one target stall a sweep."""
+"""The runner turns every probe misbehaviour into a result; one target never stalls a sweep."""
 
 from __future__ import annotations
 
