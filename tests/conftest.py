@@ -3,6 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 # Set before any test imports netwatch code that reads it.
 os.environ["NETWATCH_ALLOWED_NETS"] = "127.0.0.0/8"
+
+from netwatch.store import Store  # noqa: E402 - after the environment is set
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A real SQLite store in the test's own directory, closed afterwards."""
+    s = Store.open(tmp_path / "netwatch.db")
+    try:
+        yield s
+    finally:
+        s.close()

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from netwatch.faultlog import Episode, FaultLog, FaultLogError, NewEpisode
 from netwatch.store import Store
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "netwatch.db")
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def new(device: str, fault: str = "unreachable", county: str = "xingan", kind: str = "camera",

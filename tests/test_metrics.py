@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import math
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from subprocess import PIPE, STDOUT
 
 import pytest
@@ -116,15 +115,6 @@ def runner() -> ScriptedRunner:
     r = ScriptedRunner()
     r.results = dict(HEALTHY)
     return r
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "netwatch.db")
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def make(store: Store, runner: ScriptedRunner, inv: Inventory,

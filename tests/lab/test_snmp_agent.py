@@ -147,7 +147,7 @@ async def test_engine_ids_are_distinct_and_addresses_loopback_only(pool: SnmpAge
     b = await pool.add("127.102.40.2", 0, AgentState(), v3=USER)
     assert pool.engine_id(ADDR, a) != pool.engine_id("127.102.40.2", b)
     with pytest.raises(ValueError, match="not a loopback"):
-        await pool.add("192.0.2.1", 0, AgentState(), community=COMMUNITY)
+        await pool.add("0.0.0.0", 0, AgentState(), community=COMMUNITY)
     with pytest.raises(ValueError, match="already exists"):
         await pool.add(ADDR, a, AgentState(), community=COMMUNITY)
     with pytest.raises(ValueError, match="community or a v3 user"):

@@ -9,7 +9,7 @@ contacted.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,15 +155,6 @@ HEALTHY: dict[str, Results] = {
     "cam-w1": {"icmp": ok(**PING), "rtsp": ok(status_code=200)},
     "ts-w1": {"icmp": ok(**PING), "snmp": ok(**AGENT)},
 }
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "netwatch.db")
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def _inventory(path: Path) -> Inventory:
