@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from netwatch.cli_coverage import coverage
+from netwatch.cli_notices import notices
 from netwatch.cli_support import (
     allow_list_or_exit,
     load_or_exit,
@@ -19,6 +21,7 @@ from netwatch.cli_support import (
     run_async,
     setup_logging,
 )
+from netwatch.cli_survey import survey
 from netwatch.cli_token import token
 from netwatch.daemon_defaults import DEFAULT_LISTEN
 from netwatch.inventory import resolve_inventory_path
@@ -172,6 +175,9 @@ def demo(listen: str, log_level: str, scenario: str | None, state_dir: str | Non
 
 
 main.add_command(token)
+main.add_command(notices)
+main.add_command(survey)
+main.add_command(coverage)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,6 +11,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from netwatch.notices.outbox_schema import V4_OUTBOX
+from netwatch.notices.schema import V2_NOTICES
+from netwatch.survey.schema import V3_READINGS
+
 Step = str | Callable[[sqlite3.Connection], None]
 Migration = tuple[Step, ...]
 
@@ -47,6 +51,9 @@ V1_FAULTS_AND_TOKENS: Migration = (
 
 MIGRATIONS: tuple[Migration, ...] = (
     V1_FAULTS_AND_TOKENS,
+    V2_NOTICES,
+    V3_READINGS,
+    V4_OUTBOX,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

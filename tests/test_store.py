@@ -98,7 +98,7 @@ def test_old_database_is_backed_up_then_migrated(tmp_path: Path) -> None:
 
 
 def test_new_migration_backs_up_uncheckpointed_wal_data(tmp_path: Path) -> None:
-    """Appending a migration upgrades v1 → v2, and the backup holds rows still only in the WAL."""
+    """Appending a migration upgrades the schema by one version, and the backup holds rows still only in the WAL."""
     path = tmp_path / "netwatch.db"
     Store.open(path).close()
     writer = sqlite3.connect(path, isolation_level=None)
@@ -107,7 +107,7 @@ def test_new_migration_backs_up_uncheckpointed_wal_data(tmp_path: Path) -> None:
                    "VALUES ('w', 'h', 'admin', '[]', 0)")
     assert os.path.getsize(f"{path}-wal") > 0
     try:
-        v2 = (*MIGRATIONS, ("CREATE TABLE notices (id INTEGER PRIMARY KEY)",))
+        v2 = (*MIGRATIONS, ("CREATE TABLE test_extra (id INTEGER PRIMARY KEY)",))
         store = Store.open(path, migrations=v2)
         try:
             assert store.version == SCHEMA_VERSION + 1
@@ -122,7 +122,7 @@ def test_new_migration_backs_up_uncheckpointed_wal_data(tmp_path: Path) -> None:
         assert conn.execute("SELECT id FROM tokens").fetchall() == [("w",)]
     finally:
         conn.close()
-    assert "notices" in tables(path) and "notices" not in tables(backup)
+    assert "test_extra" in tables(path) and "test_extra" not in tables(backup)
 
 
 def test_newer_database_is_refused(tmp_path: Path) -> None:

@@ -15,12 +15,15 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
+from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from netwatch.monitor import Monitor
+from netwatch.store import Store
+from netwatch.web import coverage, notices, survey, survey_form
 from netwatch.web.api import Api
 from netwatch.web.auth import ApiError, Limiter, TokenVerifier, make_auth_middleware
 from netwatch.web.openapi import document
@@ -57,6 +60,8 @@ class WebDeps:
     exposition: Renderer
     reload: ReloadHook  # {"ok": True, counts...} or {"ok": False, "problems": [...]}
     metrics_auth: bool = False  # True when listening off loopback: /metrics needs a token
+    store: Store | None = None  # readings, notices, acknowledgements (None: those routes 503)
+    notice_dir: Path | None = None  # where issued notices' files live (``--out`` of the daemon)
     version: str = field(default_factory=lambda: package_version("netwatch"))
 
 
@@ -175,4 +180,6 @@ def create_app(deps: WebDeps) -> web.Application:
         web.get("/api/v1/openapi.json", ops.openapi),
         web.post("/-/reload", api.reload),
     ])
+    for feature in (notices, survey, survey_form, coverage):
+        app.router.add_routes(feature.routes(deps))
     return app

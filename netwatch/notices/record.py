@@ -1,0 +1,129 @@
+"""The notice record: what an issued notice says, frozen, as stored and as JSON.
+
+A notice is issued once (``netwatch.notices.issue``) and never changes; its HTML,
+Markdown and JSON files and every language are renderings of this record. Times
+are ISO 8601 strings with the notice time zone's offset, dates ``YYYY-MM-DD`` in
+that zone, durations seconds. Problem codes (``unreachable``, ``blind_spot``...)
+stay codes here; the renderers put them into words per language.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+SEVERITIES: tuple[str, ...] = ("critical", "major", "minor")
+SUBJECT_TYPES: tuple[str, ...] = ("device", "point", "cell")
+ITEM_STATES: tuple[str, ...] = ("open", "rectified", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """Something that may become a notice item: a fault episode or a blind spot.
+
+    Notices are built from candidates; fault episodes and coverage verdicts
+    each produce them, so the issuing code knows neither source.
+    """
+
+    subject_type: str  # SUBJECT_TYPES
+    subject: str  # device id, coverage point id, or cell id
+    county: str
+    problem: str  # fault kind (SPEC §5) or finding (open_stream)
+    name: str  # device or point name (untrusted text)
+    kind: str  # device kind, or the coverage technology for points and cells
+    location: str  # site, address or "lat, lon" (untrusted text)
+    first_seen: float  # Unix seconds
+    severity: str  # SEVERITIES
+    rectify_within_days: int
+    evidence: dict[str, Any] = field(default_factory=dict)  # failed_checks, last_good, figures...
+    episode_id: int | None = None  # the fault episode behind it, if any
+    suppressed_children: int = 0  # devices this one's outage took down
+    refers_to: str | None = None  # "device:ID": a blind spot whose cause is that site's item
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    note: str
+    promised: str  # date the county promises the repair by
+    at: str  # when it was acknowledged
+    by: str  # token id (never the token)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One row of a notice's item table, as it stood when the notice was issued."""
+
+    item_id: int
+    row: int  # 序号, 1-based within its table
+    subject_type: str
+    subject: str
+    name: str
+    kind: str
+    location: str
+    problem: str
+    severity: str
+    first_seen: str
+    duration_seconds: float  # from first seen to the notice's issue time
+    deadline: str
+    state: str  # ITEM_STATES
+    overdue: bool
+    recurrence: int  # times this problem came back after being rectified
+    suppressed_children: int = 0
+    evidence: dict[str, Any] = field(default_factory=dict)
+    refers_to: str | None = None
+    acknowledgement: Acknowledgement | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KindSummary:
+    """A county's online figures for one device kind over the monitoring period."""
+
+    kind: str  # device kind, or "camera_key_area"
+    expected: int  # devices that should be online
+    online: int
+    online_ratio: float
+    target_ratio: float
+    rank: int  # 1 = best among the counties with this kind
+    of: int  # counties ranked
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    number: str  # {prefix}〔{year}〕{seq}号
+    prefix: str
+    year: int
+    seq: int
+    city: str
+    issuing_unit: str
+    county: str  # county id
+    county_name: str
+    receiving_unit: str
+    issue_date: str
+    issued_at: str
+    timezone: str
+    period_start: str  # the monitoring period the notice reports on
+    period_end: str
+    deadline: str  # the latest deadline among the new items
+    contact: str
+    summary: tuple[KindSummary, ...]
+    items: tuple[ItemView, ...]  # new this notice
+    carried: tuple[ItemView, ...]  # still open from earlier notices (overdue ones marked)
+
+    def to_json(self) -> str:
+        """The stored and published form (stable key order, UTF-8 text)."""
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> NoticeRecord:
+        data = json.loads(text)
+        data["summary"] = tuple(KindSummary(**s) for s in data["summary"])
+        data["items"] = tuple(_item(i) for i in data["items"])
+        data["carried"] = tuple(_item(i) for i in data["carried"])
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _item(data: dict[str, Any]) -> ItemView:
+    ack = data.get("acknowledgement")
+    return ItemView(**{**data, "acknowledgement": Acknowledgement(**ack) if ack else None})

@@ -1,0 +1,15 @@
+"""The phone form for field testers: ``GET /survey`` and its static script."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from netwatch.web.app import WebDeps
+
+
+def routes(deps: WebDeps) -> list[web.RouteDef]:
+    """This module's routes, bound to the daemon's parts."""
+    return []
