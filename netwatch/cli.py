@@ -24,7 +24,7 @@ from netwatch.cli_support import (
 from netwatch.cli_survey import survey
 from netwatch.cli_token import token
 from netwatch.daemon_defaults import DEFAULT_LISTEN
-from netwatch.inventory import resolve_inventory_path
+from netwatch.inventory import demo_inventory_path, resolve_inventory_path
 from netwatch.model import KINDS, Device, Inventory
 
 
@@ -155,8 +155,10 @@ def run(inventory: str | None, listen: str, log_level: str, db_arg: str | None,
 @click.option("--state-dir", type=click.Path(file_okay=False),
               help="Where the demo keeps its database [default: ~/.local/state/netwatch-demo].")
 @click.option("--once", is_flag=True, help="Probe the demo city once, print a table, and exit.")
+@click.option("--inventory", "inventory_path", type=click.Path(exists=True, dir_okay=False),
+              help="Another city played the same way (e.g. the demo moved to other addresses).")
 def demo(listen: str, log_level: str, scenario: str | None, state_dir: str | None,
-         once: bool) -> None:
+         once: bool, inventory_path: str | None) -> None:
     """The shipped demo city: the device lab with its faults, and the daemon watching it."""
     from netwatch.daemon import ListenError, parse_listen
     from netwatch.demo_run import run_demo, sweep_demo
@@ -164,14 +166,15 @@ def demo(listen: str, log_level: str, scenario: str | None, state_dir: str | Non
     os.environ.setdefault("NETWATCH_ALLOWED_NETS", "127.0.0.0/8")
     allow = allow_list_or_exit()
     scenario_path = Path(scenario) if scenario else None
+    city = Path(inventory_path) if inventory_path else demo_inventory_path()
     if once:
-        sys.exit(sweep_demo(scenario_path, allow))
+        sys.exit(sweep_demo(city, scenario_path, allow))
     setup_logging(log_level)
     try:
         where = parse_listen(listen)
     except ListenError as exc:
         raise click.UsageError(str(exc)) from None
-    sys.exit(run_demo(where, Path(state_dir) if state_dir else None, scenario_path, allow))
+    sys.exit(run_demo(city, where, Path(state_dir) if state_dir else None, scenario_path, allow))
 
 
 main.add_command(token)

@@ -58,9 +58,8 @@ def _describe(info: dict[str, object]) -> str:
     return text + (f"; not available: {missing}" if missing else "")
 
 
-def sweep_demo(scenario: Path | None, allow: AllowList) -> int:
+def sweep_demo(path: Path, scenario: Path | None, allow: AllowList) -> int:
     """Start the lab, sweep once, print the table; the lab is stopped on every path out."""
-    path = demo_inventory_path()
     inv = load_or_exit(str(path))
     scenario = scenario or demo_scenario_path()
     console = Console()
@@ -85,10 +84,9 @@ def admin_token(db_path: Path) -> str:
         store.close()
 
 
-def run_demo(listen: Listen, state_dir: Path | None, scenario: Path | None,
+def run_demo(path: Path, listen: Listen, state_dir: Path | None, scenario: Path | None,
              allow: AllowList) -> int:
-    """Lab + daemon until Ctrl-C."""
-    path = demo_inventory_path()
+    """Lab + daemon on the city at ``path`` until Ctrl-C."""
     inv = fast(load_or_exit(str(path)))
     state = state_dir or default_state_dir()
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
