@@ -20,6 +20,7 @@ from netwatch.cli_support import (
     resolve_db_path,
     run_async,
     setup_logging,
+    use_demo_secrets,
 )
 from netwatch.cli_survey import survey
 from netwatch.cli_token import token
@@ -164,6 +165,7 @@ def demo(listen: str, log_level: str, scenario: str | None, state_dir: str | Non
     from netwatch.demo_run import run_demo, sweep_demo
 
     os.environ.setdefault("NETWATCH_ALLOWED_NETS", "127.0.0.0/8")
+    use_demo_secrets()  # also for a demo city moved elsewhere with --inventory
     allow = allow_list_or_exit()
     scenario_path = Path(scenario) if scenario else None
     city = Path(inventory_path) if inventory_path else demo_inventory_path()
