@@ -106,7 +106,7 @@ def describe(state: DeviceState, kind: str) -> str:
     """The evidence for a fault in a few words: failed checks and their reasons, or figures."""
     verdict = state.verdict
     if kind == FLAPPING:
-        window = min(len(state.history), state.device.thresholds.flap_window)
+        window = min(state.history_len, state.device.thresholds.flap_window)
         return f"{state.state_changes()} up/down changes in the last {window} cycles"
     if kind == DEGRADED_LINK:
         return "; ".join(state.link_reasons()) or kind

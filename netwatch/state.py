@@ -8,7 +8,6 @@ condition has held or been absent, and when its current bad streak began.
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -43,8 +42,11 @@ class DeviceState:
     checked_at: float = 0.0  # wall time of the latest cycle
     last_up_at: float | None = None
     last_ok_at: dict[str, float] = field(default_factory=dict)  # per check
-    history: deque[bool] = field(default_factory=lambda: deque(maxlen=HISTORY))
-    link: deque[LinkSample] = field(default_factory=lambda: deque(maxlen=5))
+    # up/down of the latest cycles as bits (newest lowest): a deque per device costs
+    # ~400 bytes more, which is 40 MB at city scale
+    history_bits: int = 0
+    history_len: int = 0
+    link: deque[LinkSample] | None = None  # endpoints only, created at their first sample
     conditions: frozenset[str] = frozenset()
     streaks: dict[str, Streak] = field(default_factory=dict)
     uptime_seconds: float | None = None
@@ -52,9 +54,14 @@ class DeviceState:
     cycles: int = 0
 
     def __post_init__(self) -> None:
-        window = max(self.device.thresholds.flap_window, HISTORY)
-        self.history = deque(self.history, maxlen=window)
-        self.link = deque(self.link, maxlen=max(1, self.device.thresholds.link_window))
+        window = self._window()
+        self.history_bits &= (1 << window) - 1
+        self.history_len = min(self.history_len, window)
+        if self.link is not None:
+            self.link = deque(self.link, maxlen=max(1, self.device.thresholds.link_window))
+
+    def _window(self) -> int:
+        return max(self.device.thresholds.flap_window, HISTORY)
 
     def redefine(self, device: Device) -> None:
         """Take a changed definition (a reload) and keep the device's history."""
@@ -77,7 +84,9 @@ class DeviceState:
                 self.last_ok_at[name] = now
         if verdict.up:
             self.last_up_at = now
-        self.history.append(verdict.up)
+        window = self._window()
+        self.history_bits = ((self.history_bits << 1) | verdict.up) & ((1 << window) - 1)
+        self.history_len = min(self.history_len + 1, window)
         self._note_uptime(results, now)
         self.conditions = frozenset(self._conditions(results))
         frozen = UNREACHABLE in self.conditions
@@ -109,6 +118,8 @@ class DeviceState:
             if self.device.kind == "vc_endpoint":
                 sample = _link_sample(self.device, results)
                 if sample is not None:
+                    if self.link is None:
+                        self.link = deque(maxlen=max(1, self.device.thresholds.link_window))
                     self.link.append(sample)
                 if self.link_reasons():
                     held.add(DEGRADED_LINK)
@@ -122,8 +133,11 @@ class DeviceState:
 
     def state_changes(self) -> int:
         """Up/down changes within the flap window."""
-        recent = list(self.history)[-self.device.thresholds.flap_window:]
-        return sum(1 for a, b in itertools.pairwise(recent) if a != b)
+        n = min(self.history_len, self.device.thresholds.flap_window)
+        if n < 2:
+            return 0
+        recent = self.history_bits & ((1 << n) - 1)
+        return ((recent ^ (recent >> 1)) & ((1 << (n - 1)) - 1)).bit_count()
 
     def _note_uptime(self, results: dict[str, ProbeResult], now: float) -> None:
         for result in results.values():

@@ -167,3 +167,16 @@ def test_reboot_is_noticed_from_uptime() -> None:
     assert state.rebooted_at is None
     state.record({"icmp": ping(), "snmp": ProbeResult.ok(sys_uptime_seconds=30.0)}, 160.0)
     assert state.rebooted_at == 130.0
+
+
+def test_state_changes_count_only_the_flap_window() -> None:
+    """Up/down changes are counted over the last flap_window cycles, like a pairwise walk would."""
+    pattern = [True, False, False, True, True, True, False, True, False, False] * 4
+    device = replace(CAMERA, thresholds=Thresholds(flap_window=7))
+    state = DeviceState(device)
+    for n, up in enumerate(pattern, 1):
+        state.record(camera_cycle(up, up), float(n))
+        recent = pattern[:n][-7:]
+        expected = sum(1 for a, b in zip(recent, recent[1:], strict=False) if a != b)
+        assert state.state_changes() == expected, n
+    assert state.history_len == 20  # the kept history is at least HISTORY cycles
