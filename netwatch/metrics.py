@@ -123,7 +123,11 @@ class Exposition:
         return render_group(present, self._labels) if present else EMPTY
 
     def render(self) -> bytes:
-        """The whole exposition; never waits on a probe."""
+        """The whole exposition as one text."""
+        return b"".join(self.render_parts())
+
+    def render_parts(self) -> list[bytes]:
+        """The exposition in pieces, to send without joining; never waits on a probe."""
         parts = [self._head().encode(), self._info]
         chunks = [self._chunks[key] for key in sorted(self._chunks)]
         for index, spec in enumerate(FAMILIES):
@@ -139,7 +143,7 @@ class Exposition:
         parts.append(self._provided(_BUILTIN | {f.spec.name for f in families}))
         if self._registry is not None:
             parts.append(generate_latest(self._registry))
-        return b"".join(parts)
+        return parts
 
     def _head(self) -> str:
         families = [Family(BUILD_INFO), Family(READY), Family(RELOAD_OK), Family(RELOAD_AT)]

@@ -10,8 +10,8 @@ the security headers, with a CSP that allows no inline script or style.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import logging
+import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
@@ -44,7 +44,7 @@ SECURITY_HEADERS = {
 
 
 class Renderer(Protocol):
-    def render(self) -> bytes: ...
+    def render_parts(self) -> list[bytes]: ...
 
 
 ReloadHook = Callable[[], Awaitable[Mapping[str, Any]]]
@@ -124,23 +124,43 @@ def accepts_gzip(header: str) -> bool:
     return weight is not None and weight > 0
 
 
+def _gzip(parts: list[bytes]) -> bytes:
+    """gzip level 1 over the parts, as one member (level 1: a fifth of the time of 9)."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    out = [compressor.compress(part) for part in parts]
+    out.append(compressor.flush())
+    return b"".join(out)
+
+
 class Ops:
     """The endpoints Prometheus and orchestrators call: /metrics, /healthz, /readyz."""
 
     def __init__(self, deps: WebDeps) -> None:
         self.deps = deps
 
-    async def metrics(self, request: web.Request) -> web.Response:
-        """GET /metrics: render on the loop (it reads live state), compress off it when big."""
-        body = self.deps.exposition.render()
+    async def metrics(self, request: web.Request) -> web.StreamResponse:
+        """GET /metrics: render on the loop (it reads live state), compress off it when big.
+
+        The parts are sent as they are rather than joined: at city scale the text is
+        tens of megabytes, and a joined copy would double the scrape's memory peak.
+        """
+        parts = self.deps.exposition.render_parts()
+        size = sum(map(len, parts))
         headers = {hdrs.CONTENT_TYPE: METRICS_TYPE, hdrs.VARY: hdrs.ACCEPT_ENCODING}
         if accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
-            if len(body) > GZIP_IN_THREAD:
-                body = await asyncio.to_thread(gzip.compress, body, 1)
+            if size > GZIP_IN_THREAD:
+                body = await asyncio.to_thread(_gzip, parts)
             else:
-                body = gzip.compress(body, 1)
+                body = _gzip(parts)
             headers[hdrs.CONTENT_ENCODING] = "gzip"
-        return web.Response(body=body, headers=headers)
+            return web.Response(body=body, headers=headers)
+        response = web.StreamResponse(headers=headers)
+        response.content_length = size
+        await response.prepare(request)
+        for part in parts:
+            await response.write(part)
+        await response.write_eof()
+        return response
 
     async def healthz(self, request: web.Request) -> web.Response:
         """GET /healthz: the process answers."""
