@@ -129,8 +129,10 @@ def _daemon_options(f: Callable[..., None]) -> Callable[..., None]:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key.")
 @click.option("--behind-proxy", is_flag=True,
               help="A TLS reverse proxy fronts netwatch (allows a non-loopback --listen).")
+@click.option("--notices-dir", default="notices", show_default=True,
+              type=click.Path(file_okay=False), help="Where scheduled notices are written.")
 def run(inventory: str | None, listen: str, log_level: str, db_arg: str | None,
-        tls_cert: str | None, tls_key: str | None, behind_proxy: bool) -> None:
+        tls_cert: str | None, tls_key: str | None, behind_proxy: bool, notices_dir: str) -> None:
     """The daemon: scheduled probes, fault tracking, /metrics and the web app."""
     from netwatch.daemon import DaemonOptions, ListenError, check_exposure, parse_listen, run_daemon
 
@@ -141,7 +143,7 @@ def run(inventory: str | None, listen: str, log_level: str, db_arg: str | None,
             inventory_path=resolve_inventory_path(inventory), db_path=resolve_db_path(db_arg),
             listen=parse_listen(listen), tls_cert=Path(tls_cert) if tls_cert else None,
             tls_key=Path(tls_key) if tls_key else None, behind_proxy=behind_proxy,
-            allow=allow_list_or_exit(),
+            allow=allow_list_or_exit(), notice_dir=Path(notices_dir),
         )
         check_exposure(opts)
     except ListenError as exc:

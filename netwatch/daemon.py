@@ -83,6 +83,7 @@ class DaemonOptions:
     tls_key: Path | None = None
     behind_proxy: bool = False
     allow: AllowList = field(default_factory=AllowList)
+    notice_dir: Path = Path("notices")  # issued notices' files, per county
     inventory_transform: Callable[[Inventory], Inventory] | None = None  # demo: short intervals
     on_ready: Callable[[str], None] | None = None  # called with the base URL once listening
 
@@ -156,6 +157,8 @@ class Daemon:
                     exposition=self.exposition,
                     reload=self.reload,
                     metrics_auth=not self.opts.listen.loopback,
+                    store=self.store,
+                    notice_dir=self.opts.notice_dir,
                 )
             )
             web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)

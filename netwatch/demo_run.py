@@ -111,7 +111,7 @@ def run_demo(path: Path, listen: Listen, state_dir: Path | None, scenario: Path 
 
     opts = DaemonOptions(
         inventory_path=path, db_path=db_path, listen=listen, allow=allow,
-        inventory_transform=fast, on_ready=ready,
+        inventory_transform=fast, on_ready=ready, notice_dir=state / "notices",
     )
     try:
         with LabProcess(path, scenario) as lab:
