@@ -61,7 +61,9 @@ class Device:
     parent: str | None = None
     site: str = ""
     key_area: bool = False
-    source: str = ""  # "FILE:LINE" where the device is defined, for messages
+    # "FILE:LINE" where the device is defined, for messages; not part of the definition,
+    # so an edit that only moves a device's line does not count it as changed on reload
+    source: str = field(default="", compare=False)
     snmp_profile: str | None = None  # name of the SNMP profile its snmp check uses
     uplink_if: int | str | None = None  # ifIndex or ifName of the uplink (sites, switches)
 

@@ -98,7 +98,7 @@ def test_old_database_is_backed_up_then_migrated(tmp_path: Path) -> None:
 
 
 def test_new_migration_backs_up_uncheckpointed_wal_data(tmp_path: Path) -> None:
-    """Appending a migration upgrades the schema by one version, and the backup holds rows still only in the WAL."""
+    """A new migration upgrades by one version; the backup holds rows still in the WAL."""
     path = tmp_path / "netwatch.db"
     Store.open(path).close()
     writer = sqlite3.connect(path, isolation_level=None)
