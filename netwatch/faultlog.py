@@ -8,16 +8,17 @@ updating or closing an episode that is not open, is the caller's bug and raises
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from netwatch.store import Store
 
 CLOSE_REASONS: frozenset[str] = frozenset({"recovered", "removed"})
 COLUMNS = ("id, device, county, kind, fault, first_seen, opened_at, closed_at, close_reason, "
-           "suppressed_by, detail")
+           "suppressed_by, detail, evidence")
 
 
 class FaultLogError(Exception):
@@ -36,6 +37,7 @@ class NewEpisode:
     opened_at: float
     suppressed_by: str | None
     detail: str
+    evidence: dict[str, Any] = field(default_factory=dict)  # failed_checks, last_good, figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +55,11 @@ class Episode:
     close_reason: str | None
     suppressed_by: str | None
     detail: str
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 def _episode(row: sqlite3.Row) -> Episode:
-    return Episode(*row)
+    return Episode(*row[:-1], json.loads(row[-1]))
 
 
 class FaultLog:
@@ -102,10 +105,11 @@ class FaultLog:
                 try:
                     row = conn.execute(
                         "INSERT INTO fault_episodes (device, county, kind, fault, first_seen, "
-                        "opened_at, suppressed_by, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                        f"RETURNING {COLUMNS}",
+                        "opened_at, suppressed_by, detail, evidence) "
+                        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}",
                         (new.device, new.county, new.kind, new.fault, new.first_seen,
-                         new.opened_at, new.suppressed_by, new.detail),
+                         new.opened_at, new.suppressed_by, new.detail,
+                         json.dumps(new.evidence, sort_keys=True)),
                     ).fetchone()
                 except sqlite3.IntegrityError:
                     raise FaultLogError(
@@ -125,6 +129,7 @@ class FaultLog:
         *,
         counties: Collection[str] | None = None,
         kind: str | None = None,
+        fault: str | None = None,
         state: Literal["open", "closed", "all"] = "open",
         limit: int = 1000,
     ) -> list[Episode]:
@@ -143,6 +148,9 @@ class FaultLog:
         if kind is not None:
             where.append("kind = ?")
             args.append(kind)
+        if fault is not None:
+            where.append("fault = ?")
+            args.append(fault)
         if state == "open":
             where.append("closed_at IS NULL")
         elif state == "closed":

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from netwatch.faultlog import Episode, FaultLog, NewEpisode
@@ -118,7 +119,7 @@ class Monitor:
         if not changes:
             return
         opened = self.faultlog.apply(
-            [_to_new(f) for f in changes.opened],
+            [_to_new(f, self.states.get(f.device)) for f in changes.opened],
             [(f.episode_id, f.suppressed_by, f.detail) for f in changes.updated
              if f.episode_id is not None],
             [(f.episode_id, self.clock(), reason) for f, reason in changes.closed
@@ -229,6 +230,7 @@ class Monitor:
                 new_states[device.id] = DeviceState(device)
             elif state.device == device:
                 kept += 1
+                state.device = device  # sweeps carry the new object; _record matches on it
                 new_states[device.id] = state
             else:
                 changed += 1
@@ -246,12 +248,25 @@ class Monitor:
         return ReloadReport(added, len(removed_ids), changed, kept)
 
 
-def _to_new(fault: OpenFault) -> NewEpisode:
+def _to_new(fault: OpenFault, state: DeviceState | None) -> NewEpisode:
     return NewEpisode(
         device=fault.device, county=fault.county, kind=fault.kind, fault=fault.fault,
         first_seen=fault.first_seen, opened_at=fault.opened_at,
         suppressed_by=fault.suppressed_by, detail=fault.detail,
+        evidence=evidence(state) if state is not None else {},
     )
+
+
+def evidence(state: DeviceState) -> dict[str, Any]:
+    """What a notice item shows as 监测依据: failed checks, last good time, latest figures."""
+    failed = [f"{name}: {r.reason.value}" + (f" ({r.detail})" if r.detail else "")
+              for name, r in state.results.items() if not r.success]
+    figures = {f"{name}.{key}": value for name, r in state.results.items()
+               for key, value in r.measurements.items()}
+    found: dict[str, Any] = {"failed_checks": failed, "figures": figures}
+    if state.last_up_at is not None:
+        found["last_good"] = state.last_up_at
+    return found
 
 
 def _from_episode(ep: Episode) -> OpenFault:

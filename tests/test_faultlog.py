@@ -71,7 +71,7 @@ def test_closing_or_updating_a_closed_episode_fails(store: Store) -> None:
 
 
 def test_query_filters(store: Store) -> None:
-    """Queries filter by counties, kind and state, newest first, up to the limit."""
+    """Queries filter by counties, kind, fault and state, newest first, up to the limit."""
     log = FaultLog(store)
     eps = log.apply([
         new("cam-1", at=1.0), new("cam-2", county="linhe", at=2.0),
@@ -90,5 +90,17 @@ def test_query_filters(store: Store) -> None:
     assert ids(log.query(state="closed")) == ["sw-1"]
     assert ids(log.query(state="all", limit=2)) == ["sw-1", "site-1"]
     assert ids(log.query(counties=["linhe", "shiqiao"], state="all")) == ["sw-1", "cam-2"]
+    assert ids(log.query(fault="uplink_slow")) == ["site-1"]
+    assert ids(log.query(fault="unreachable", state="all")) == ["sw-1", "cam-2", "cam-1"]
     with pytest.raises(ValueError, match="state 'gone'"):
         log.query(state="gone")  # type: ignore[arg-type]
+
+
+def test_evidence_is_stored_with_the_episode(store: Store) -> None:
+    """An episode keeps the evidence it opened with (failed checks, last good time, figures)."""
+    log = FaultLog(store)
+    found = {"failed_checks": ["icmp: timeout"], "last_good": 870.0, "figures": {"x": 1.0}}
+    [ep] = log.apply([NewEpisode("cam-1", "xingan", "camera", "unreachable", 880.0, 1000.0,
+                                 None, "", found)], [], [])
+    assert ep.evidence == found
+    assert log.open_episodes()[0].evidence == found

@@ -1,0 +1,80 @@
+"""Notice candidates from fault episodes: which open faults become items, and how severe.
+
+An open episode is a candidate when its device is still in the inventory, the
+fault is not suppressed (a failing parent or a maintenance window) and it has
+been failing longer than the device's grace period (from its first-seen time).
+A parent's outage item counts the devices whose faults it suppresses.
+
+Severity rule (SPEC §7 leaves it to us):
+- critical: an outage (unreachable, service_down, uplink_down) of a trunking site,
+  of a camera in a key area, or of any device whose outage took others down;
+- major: any other outage, and ``open_stream`` (a camera serving video without
+  credentials: a security item);
+- minor: everything else (uplink_slow, degraded_link, flapping, rebooted).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from netwatch.faultlog import Episode
+from netwatch.faults import MAINTENANCE
+from netwatch.model import Device, Inventory
+from netwatch.notices.record import Candidate
+
+OUTAGES: frozenset[str] = frozenset({"unreachable", "service_down", "uplink_down"})
+SECURITY: frozenset[str] = frozenset({"open_stream"})
+SUPPRESSING_FAULT = "unreachable"  # the parent fault that suppresses children (faults.py)
+
+
+def severity(device: Device, problem: str, suppressed_children: int) -> str:
+    """The module docstring's rule."""
+    if problem in OUTAGES:
+        if device.kind == "trunking_site" or suppressed_children or (
+                device.kind == "camera" and device.key_area):
+            return "critical"
+        return "major"
+    return "major" if problem in SECURITY else "minor"
+
+
+def location(device: Device) -> str:
+    """The site name, else the coordinates, else nothing."""
+    if device.site:
+        return device.site
+    if device.lat is not None and device.lon is not None:
+        return f"{device.lat:.5f}, {device.lon:.5f}"
+    return ""
+
+
+def children_down(episodes: Iterable[Episode]) -> dict[str, int]:
+    """Per parent device, how many distinct devices its failure suppresses now."""
+    children: dict[str, set[str]] = defaultdict(set)
+    for ep in episodes:
+        if ep.suppressed_by is not None and ep.suppressed_by != MAINTENANCE:
+            children[ep.suppressed_by].add(ep.device)
+    return {parent: len(devices) for parent, devices in children.items()}
+
+
+def episode_candidates(episodes: Sequence[Episode], inventory: Inventory,
+                       now: float) -> list[Candidate]:
+    """The open episodes that are notice items now (see the module docstring)."""
+    devices = inventory.by_id()
+    counts = children_down(episodes)
+    out: list[Candidate] = []
+    for ep in episodes:
+        device = devices.get(ep.device)
+        if device is None or ep.closed_at is not None or ep.suppressed_by is not None:
+            continue
+        if now - ep.first_seen < device.grace_seconds:
+            continue
+        children = counts.get(device.id, 0) if ep.fault == SUPPRESSING_FAULT else 0
+        out.append(Candidate(
+            subject_type="device", subject=device.id, county=device.county, problem=ep.fault,
+            name=device.name, kind=device.kind, location=location(device),
+            first_seen=ep.first_seen, severity=severity(device, ep.fault, children),
+            rectify_within_days=device.rectify_within_days,
+            evidence={**ep.evidence, "detail": ep.detail}, episode_id=ep.id,
+            suppressed_children=children,
+        ))
+    return out

@@ -1,0 +1,190 @@
+"""Issuing notices: one per county per issue date, numbered and recorded in one transaction.
+
+``issue_notices`` runs inside one BEGIN IMMEDIATE transaction, so the CLI and the
+daemon (or two CLIs) never issue at once: sync the items, then per county either
+return the notice already issued that day (never a second number) or, when there
+is something to report (new items, or open items carried from earlier notices),
+allocate the next number, fix the new items' deadlines, record the immutable
+notice and queue its deliveries. Files are written after the commit, and written
+again (once, atomically) when missing on a later run: a crash between the commit
+and the files loses nothing. A date before the last issued notice is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from netwatch.model import Inventory
+from netwatch.notices.calendar import day_start, deadline, iso, local_date
+from netwatch.notices.files import write_notice_files
+from netwatch.notices.items import sync_in
+from netwatch.notices.numbering import allocate, format_number
+from netwatch.notices.record import Acknowledgement, Candidate, ItemView, NoticeRecord
+from netwatch.notices.summary import Figures, county_summary, figures
+from netwatch.store import Store
+
+DEFAULT_PERIOD_DAYS = 7
+SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
+Enqueue = Callable[[sqlite3.Connection, int, Inventory, str, float], Any]
+
+
+class IssueError(Exception):
+    """Issuing was refused (the message says why); nothing was issued."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One county's result: a new or existing notice, or nothing to report (record None)."""
+
+    county: str
+    notice_id: int | None
+    record: NoticeRecord | None
+    created: bool
+    paths: tuple[Path, ...] = ()
+
+
+def _outbox() -> Enqueue | None:
+    """The delivery outbox's ``enqueue`` (netwatch.notices.outbox), when that module is built."""
+    try:
+        from netwatch.notices.outbox import enqueue
+    except ModuleNotFoundError as exc:
+        if exc.name != "netwatch.notices.outbox":
+            raise
+        return None
+    return enqueue  # type: ignore[no-any-return]
+
+
+def issue_notices(store: Store, inventory: Inventory, *, issue_date: date | None = None,
+                  counties: Sequence[str] | None = None, now: float | None = None,
+                  extra: Sequence[Candidate] = (), coverage_judged: bool = False,
+                  out_dir: Path | None = None,
+                  langs: Sequence[str] = ("zh",)) -> list[Outcome]:
+    """Issue (or find) today's notice for each county; see the module docstring."""
+    now = time.time() if now is None else now
+    zone = ZoneInfo(inventory.notices.timezone)
+    day = issue_date or local_date(now, zone)
+    wanted = sorted(inventory.counties) if counties is None else list(dict.fromkeys(counties))
+    unknown = [c for c in wanted if c not in inventory.counties]
+    if unknown:
+        raise IssueError(f"county {', '.join(map(repr, unknown))}: not in the inventory "
+                         f"(known: {', '.join(sorted(inventory.counties))})")
+    enqueue = _outbox()
+    outcomes: list[Outcome] = []
+    with store.transaction(durable=True) as conn:
+        last = conn.execute("SELECT issue_date, number FROM notices "
+                            "ORDER BY issue_date DESC, id DESC LIMIT 1").fetchone()
+        if last is not None and day.isoformat() < last["issue_date"]:
+            raise IssueError(f"--date {day}: before the last issued notice "
+                             f"({last['number']} of {last['issue_date']}); notices are "
+                             "numbered in date order")
+        sync_in(store, inventory, now, extra, coverage_judged)
+        cache: dict[tuple[float, float], dict[str, dict[str, Figures]]] = {}
+        for county in wanted:
+            row = conn.execute("SELECT id, record FROM notices WHERE county = ? AND "
+                               "issue_date = ?", (county, day.isoformat())).fetchone()
+            if row is not None:
+                outcomes.append(Outcome(county, row["id"], NoticeRecord.from_json(row["record"]),
+                                        False))
+                continue
+            made = _issue_one(conn, inventory, county, day, now, zone, cache)
+            if made is None:
+                outcomes.append(Outcome(county, None, None, False))
+                continue
+            notice_id, record = made
+            if enqueue is not None:
+                enqueue(conn, notice_id, inventory, county, now)
+            outcomes.append(Outcome(county, notice_id, record, True))
+    if out_dir is None:
+        return outcomes
+    return [o if o.record is None else Outcome(
+        o.county, o.notice_id, o.record, o.created,
+        tuple(write_notice_files(o.record, out_dir, langs))) for o in outcomes]
+
+
+def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day: date,
+               now: float, zone: ZoneInfo,
+               cache: dict[tuple[float, float], dict[str, dict[str, Figures]]],
+               ) -> tuple[int, NoticeRecord] | None:
+    """Number and record one county's notice, or None when there is nothing to report."""
+    settings = inventory.notices
+    rows = conn.execute("SELECT * FROM notice_items WHERE county = ? AND "
+                        "(state = 'open' OR (state = 'rectified' AND deadline IS NOT NULL))",
+                        (county,)).fetchall()
+    new = _ordered(r for r in rows if r["deadline"] is None)
+    carried = _ordered(r for r in rows if r["deadline"] is not None)
+    if not new and not any(r["state"] == "open" for r in carried):
+        return None
+    prev = conn.execute("SELECT max(issue_date) FROM notices WHERE county = ?",
+                        (county,)).fetchone()[0]
+    start_day = date.fromisoformat(prev) if prev else day - timedelta(days=DEFAULT_PERIOD_DAYS)
+    start = day_start(start_day, zone)
+    end = max(min(day_start(day, zone), now), start)
+    if (start, end) not in cache:
+        cache[(start, end)] = figures(conn, inventory, start, end)
+    deadlines = {r["id"]: deadline(day, r["rectify_within_days"], settings.holidays).isoformat()
+                 for r in new}
+    for item_id, due in deadlines.items():
+        conn.execute("UPDATE notice_items SET deadline = ? WHERE id = ?", (due, item_id))
+    today = day.isoformat()
+    items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone)
+                  for n, r in enumerate(new, 1))
+    old = tuple(_view(r, n, r["deadline"], r["state"] == "open" and r["deadline"] < today,
+                      now, zone) for n, r in enumerate(carried, 1))
+    seq = allocate(conn, settings.prefix, day.year)
+    place = inventory.counties[county]
+    record = NoticeRecord(
+        number=format_number(settings.prefix, day.year, seq), prefix=settings.prefix,
+        year=day.year, seq=seq, city=inventory.city, issuing_unit=settings.issuing_unit,
+        county=county, county_name=place.name, receiving_unit=place.receiving_unit,
+        issue_date=today, issued_at=iso(now, zone), timezone=settings.timezone,
+        period_start=start_day.isoformat(),
+        period_end=max(start_day, day - timedelta(days=1)).isoformat(),
+        deadline=max(i.deadline for i in (items or old)), contact=settings.contact,
+        summary=county_summary(inventory, county, cache[(start, end)]),
+        items=items, carried=old,
+    )
+    notice_id = conn.execute(
+        "INSERT INTO notices (county, issue_date, prefix, year, seq, number, issued_at, record) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (county, today, settings.prefix, day.year, seq, record.number, now,
+         record.to_json())).fetchone()[0]
+    conn.executemany(
+        "INSERT INTO notice_item_listings (notice_id, item_id, carried, overdue) "
+        "VALUES (?, ?, ?, ?)",
+        [(notice_id, i.item_id, 0, 0) for i in items]
+        + [(notice_id, i.item_id, 1, int(i.overdue)) for i in old])
+    return int(notice_id), record
+
+
+def _ordered(rows: Any) -> list[sqlite3.Row]:
+    """Most severe first, then oldest, then by subject: a stable table order."""
+    return sorted(rows, key=lambda r: (SEVERITY_ORDER[r["severity"]], r["first_seen"],
+                                       r["subject"], r["problem"]))
+
+
+def _view(r: sqlite3.Row, n: int, due: str, overdue: bool, now: float,
+          zone: ZoneInfo) -> ItemView:
+    evidence = json.loads(r["evidence"])
+    if isinstance(evidence.get("last_good"), int | float):
+        evidence["last_good"] = iso(evidence["last_good"], zone)
+    ack = None
+    if r["ack_at"] is not None:
+        ack = Acknowledgement(r["ack_note"], r["ack_promised"], iso(r["ack_at"], zone),
+                              r["ack_by"])
+    return ItemView(
+        item_id=r["id"], row=n, subject_type=r["subject_type"], subject=r["subject"],
+        name=r["name"], kind=r["kind"], location=r["location"], problem=r["problem"],
+        severity=r["severity"], first_seen=iso(r["first_seen"], zone),
+        duration_seconds=max(0.0, now - r["first_seen"]), deadline=due, state=r["state"],
+        overdue=overdue, recurrence=r["recurrence"],
+        suppressed_children=r["suppressed_children"], evidence=evidence,
+        refers_to=r["refers_to"], acknowledgement=ack,
+    )

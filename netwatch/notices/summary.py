@@ -1,0 +1,101 @@
+"""A notice's summary figures: per-kind online ratio over the period, target, and rank.
+
+The ratio is time-weighted from the recorded outage episodes (``unreachable``,
+``service_down``), so it needs no live monitor: 1 − (outage seconds of the kind's
+devices within the period) / (devices × period seconds). An outage runs from its
+first-seen time to its close (or the period's end); overlapping outages of one
+device count once. Outages suppressed by a maintenance window are planned work
+and do not count. ``online`` is the devices without an outage at the period's end.
+Cameras in key areas are also summarised on their own as ``camera_key_area``.
+Ranks compare every county over the same period (1 = best; ties share a rank).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+
+from netwatch.faults import MAINTENANCE
+from netwatch.model import KINDS, Device, Inventory
+from netwatch.notices.record import KindSummary
+
+OUTAGE_FAULTS = ("unreachable", "service_down")
+KEY_AREA = "camera_key_area"
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    expected: int
+    online: int
+    ratio: float
+
+
+def _groups(device: Device) -> tuple[str, ...]:
+    """The summary rows a device counts in."""
+    if device.kind == "camera" and device.key_area:
+        return (KEY_AREA, "camera")
+    return (device.kind,)
+
+
+def downtime(conn: sqlite3.Connection, start: float, end: float) -> tuple[dict[str, float],
+                                                                        set[str]]:
+    """Outage seconds per device within [start, end], and the devices down at ``end``."""
+    rows = conn.execute(
+        f"SELECT device, first_seen, closed_at FROM fault_episodes "
+        f"WHERE fault IN ({', '.join('?' * len(OUTAGE_FAULTS))}) AND first_seen < ? "
+        "AND (closed_at IS NULL OR closed_at > ?) "
+        "AND (suppressed_by IS NULL OR suppressed_by != ?) ORDER BY device, first_seen",
+        (*OUTAGE_FAULTS, end, start, MAINTENANCE))
+    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    down_at_end: set[str] = set()
+    for device, first_seen, closed_at in rows:
+        if closed_at is None or closed_at > end:
+            down_at_end.add(device)
+        spans[device].append((max(first_seen, start), min(closed_at or end, end)))
+    seconds: dict[str, float] = {}
+    for device, intervals in spans.items():
+        total, reach = 0.0, start
+        for lo, hi in intervals:  # sorted by start: merge overlaps
+            lo = max(lo, reach)
+            if hi > lo:
+                total += hi - lo
+                reach = hi
+        seconds[device] = total
+    return seconds, down_at_end
+
+
+def figures(conn: sqlite3.Connection, inventory: Inventory, start: float,
+            end: float) -> dict[str, dict[str, Figures]]:
+    """Per county, per summary kind: expected, online at the end, time-weighted ratio."""
+    seconds, down = downtime(conn, start, end)
+    length = max(end - start, 1e-9)
+    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    for device in inventory.devices:
+        for group in _groups(device):
+            a = acc[(device.county, group)]
+            a[0] += 1
+            a[1] += device.id not in down
+            a[2] += min(seconds.get(device.id, 0.0), length)
+    out: dict[str, dict[str, Figures]] = defaultdict(dict)
+    for (county, group), (expected, online, lost) in acc.items():
+        out[county][group] = Figures(int(expected), int(online),
+                                     1.0 - lost / (expected * length))
+    return out
+
+
+def county_summary(inventory: Inventory, county: str,
+                   by_county: dict[str, dict[str, Figures]]) -> tuple[KindSummary, ...]:
+    """The county's rows, in a fixed kind order, with its rank among the counties."""
+    targets = inventory.notices.online_targets
+    rows: list[KindSummary] = []
+    for group in (KEY_AREA, *KINDS):
+        mine = by_county.get(county, {}).get(group)
+        if mine is None:
+            continue
+        ratios = [f[group].ratio for f in by_county.values() if group in f]
+        rank = 1 + sum(1 for r in ratios if r > mine.ratio)
+        rows.append(KindSummary(kind=group, expected=mine.expected, online=mine.online,
+                                online_ratio=round(mine.ratio, 6),
+                                target_ratio=targets.get(group, 0.0), rank=rank, of=len(ratios)))
+    return tuple(rows)
