@@ -54,6 +54,8 @@ def needs_token(path: str, metrics_auth: bool) -> bool:
     """Which paths carry data that a token must unlock."""
     if path.startswith("/api/"):
         return path not in PUBLIC_API
+    if path == "/notices" or path.startswith("/notices/"):
+        return True
     return path.startswith("/-/") or (metrics_auth and path == "/metrics")
 
 

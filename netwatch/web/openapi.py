@@ -10,44 +10,9 @@ from typing import Any
 
 from netwatch.model import KINDS
 from netwatch.state import FAULT_KINDS
+from netwatch.web import coverage, notices, survey, survey_form
 from netwatch.web.api import DEVICE_STATES, DEVICES_LIMIT, FAULT_STATES, FAULTS_LIMIT
-
-BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-STAMP = {"type": ["string", "null"], "format": "date-time"}
-UNIX = {"type": ["number", "null"], "description": "Unix time in seconds"}
-
-
-def _query(name: str, description: str, schema: dict[str, Any],
-           repeat: bool = False) -> dict[str, Any]:
-    if repeat:
-        schema = {"type": "array", "items": schema}
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema, **({"style": "form", "explode": True} if repeat else {})}
-
-
-def _stamps(*names: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in names:
-        out[name] = STAMP
-        out[f"{name}_unix"] = UNIX
-    return out
-
-
-def _json(ref: str) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    words = {400: "bad query parameter", 401: "no valid bearer token",
-             403: "outside the token's scope or role", 422: "inventory refused",
-             429: "too many failed attempts (see Retry-After)"}
-    return {str(c): {"description": words[c], **_json("Error")} for c in codes}
-
-
-COUNTY = _query("county", "Only these counties (repeatable); a county token may name "
-                "only its own.", {"type": "string"}, repeat=True)
-KIND = _query("kind", "Device kind.", {"type": "string", "enum": list(KINDS)})
-TEXT = {"description": "plain text", "content": {"text/plain": {"schema": {"type": "string"}}}}
+from netwatch.web.openapi_parts import BEARER, COUNTY, KIND, TEXT, errors, json_body, query, stamps
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"],
@@ -61,7 +26,7 @@ SCHEMAS: dict[str, Any] = {
     "DeviceFault": {"type": "object", "properties": {
         "fault": {"type": "string", "enum": list(FAULT_KINDS)},
         "suppressed_by": {"type": ["string", "null"]}, "detail": {"type": "string"},
-        **_stamps("first_seen", "opened_at")}},
+        **stamps("first_seen", "opened_at")}},
     "Device": {"type": "object", "properties": {
         "id": {"type": "string"}, "name": {"type": "string"}, "county": {"type": "string"},
         "kind": {"type": "string", "enum": list(KINDS)}, "address": {"type": "string"},
@@ -70,7 +35,7 @@ SCHEMAS: dict[str, Any] = {
         "key_area": {"type": "boolean"},
         "state": {"type": "string", "enum": list(DEVICE_STATES)},
         "up": {"type": ["boolean", "null"], "description": "latest cycle, before hysteresis"},
-        **_stamps("checked_at", "last_up_at"),
+        **stamps("checked_at", "last_up_at"),
         "fault": {"type": ["string", "null"], "description": "what the latest cycle points to"},
         "reasons": {"type": "array", "items": {"type": "string"}},
         "findings": {"type": "array", "items": {"type": "string"}},
@@ -90,7 +55,7 @@ SCHEMAS: dict[str, Any] = {
         "suppressed": {"type": "boolean"}, "suppressed_by": {"type": ["string", "null"]},
         "suppressed_children": {"type": "integer"}, "detail": {"type": "string"},
         "close_reason": {"type": ["string", "null"]},
-        **_stamps("first_seen", "opened_at", "closed_at")}},
+        **stamps("first_seen", "opened_at", "closed_at")}},
     "FaultList": {"type": "object", "properties": {
         "count": {"type": "integer"}, "truncated": {"type": "boolean"},
         "faults": {"type": "array", "items": {"$ref": "#/components/schemas/Fault"}}}},
@@ -98,6 +63,8 @@ SCHEMAS: dict[str, Any] = {
         "ok": {"type": "boolean"}, "added": {"type": "integer"}, "removed": {"type": "integer"},
         "changed": {"type": "integer"}, "kept": {"type": "integer"}}},
 }
+
+ROUTE_MODULES = (notices, survey, survey_form, coverage)
 
 
 def document(version: str) -> dict[str, Any]:
@@ -107,7 +74,7 @@ def document(version: str) -> dict[str, Any]:
             "summary": "Prometheus text exposition (gzip when accepted)",
             "description": "Open on loopback; needs a bearer token when netwatch listens "
                            "elsewhere.",
-            "responses": {"200": TEXT, **_errors(401, 429)}}},
+            "responses": {"200": TEXT, **errors(401, 429)}}},
         "/healthz": {"get": {"summary": "Liveness", "security": [],
                              "responses": {"200": TEXT}}},
         "/readyz": {"get": {"summary": "Readiness: every group of devices swept once",
@@ -119,40 +86,44 @@ def document(version: str) -> dict[str, Any]:
             "security": BEARER,
             "parameters": [
                 COUNTY, KIND,
-                _query("state", "up, down (latest cycle), fault (an open fault) or unknown "
+                query("state", "up, down (latest cycle), fault (an open fault) or unknown "
                        "(not yet checked).", {"type": "string", "enum": list(DEVICE_STATES)}),
-                _query("limit", "Page size.", {"type": "integer", "minimum": 1,
+                query("limit", "Page size.", {"type": "integer", "minimum": 1,
                        "maximum": DEVICES_LIMIT[1], "default": DEVICES_LIMIT[0]}),
-                _query("offset", "Devices to skip.", {"type": "integer", "minimum": 0,
+                query("offset", "Devices to skip.", {"type": "integer", "minimum": 0,
                        "default": 0})],
-            "responses": {"200": {"description": "a page of devices", **_json("DevicePage")},
-                          **_errors(400, 401, 403, 429)}}},
+            "responses": {"200": {"description": "a page of devices", **json_body("DevicePage")},
+                          **errors(400, 401, 403, 429)}}},
         "/api/v1/faults": {"get": {
             "summary": "Open faults (monitor) and closed fault episodes (fault log)",
             "security": BEARER,
             "parameters": [
                 COUNTY, KIND,
-                _query("fault", "Fault kind.", {"type": "string", "enum": list(FAULT_KINDS)}),
-                _query("state", "Episode state.", {"type": "string", "enum": list(FAULT_STATES),
+                query("fault", "Fault kind.", {"type": "string", "enum": list(FAULT_KINDS)}),
+                query("state", "Episode state.", {"type": "string", "enum": list(FAULT_STATES),
                        "default": "open"}),
-                _query("suppressed", "Only suppressed (true) or unsuppressed (false) faults.",
+                query("suppressed", "Only suppressed (true) or unsuppressed (false) faults.",
                        {"type": "boolean"}),
-                _query("limit", "Most faults returned, open ones first.",
+                query("limit", "Most faults returned, open ones first.",
                        {"type": "integer", "minimum": 1, "maximum": FAULTS_LIMIT[1],
                         "default": FAULTS_LIMIT[0]})],
-            "responses": {"200": {"description": "faults, newest first", **_json("FaultList")},
-                          **_errors(400, 401, 403, 429)}}},
+            "responses": {"200": {"description": "faults, newest first", **json_body("FaultList")},
+                          **errors(400, 401, 403, 429)}}},
         "/-/reload": {"post": {
             "summary": "Re-read the inventory; a bad file is refused and the old one runs on",
             "security": BEARER,
-            "responses": {"200": {"description": "reloaded", **_json("ReloadOutcome")},
-                          **_errors(401, 403, 422, 429)}}},
+            "responses": {"200": {"description": "reloaded", **json_body("ReloadOutcome")},
+                          **errors(401, 403, 422, 429)}}},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document", "security": [],
             "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         "/": {"get": {"summary": "Landing page (HTML)", "security": [],
                       "responses": {"200": {"description": "text/html"}}}},
     }
+    schemas = dict(SCHEMAS)
+    for module in ROUTE_MODULES:
+        paths.update(getattr(module, "OPENAPI_PATHS", {}))
+        schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
     return {
         "openapi": "3.1.0",
         "info": {"title": "netwatch", "version": version,
@@ -161,6 +132,6 @@ def document(version: str) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS,
+            "schemas": schemas,
         },
     }

@@ -1,0 +1,59 @@
+"""Plain words for notice codes, and Chinese/English dates and durations."""
+
+from __future__ import annotations
+
+PROBLEMS: dict[str, tuple[str, str]] = {
+    "unreachable": ("设备离线", "device offline"),
+    "uplink_down": ("上行链路中断", "uplink down"),
+    "stream_down": ("视频流中断", "video stream down"),
+    "open_stream": ("视频流未授权开放", "video stream open without authentication"),
+    "blind_spot": ("信号盲区", "coverage blind spot"),
+    "weak_coverage": ("信号弱覆盖", "weak coverage"),
+}
+KINDS: dict[str, tuple[str, str]] = {
+    "camera": ("视频监控", "video camera"),
+    "camera_key_area": ("重点区域视频监控", "key-area camera"),
+    "pdt_base_station": ("集群基站", "trunked-radio base station"),
+    "switch": ("交换机", "switch"),
+    "pdt": ("集群通信", "trunked radio"),
+    "broadband": ("宽带通信", "broadband"),
+}
+SEVERITY: dict[str, tuple[str, str]] = {
+    "critical": ("严重", "critical"),
+    "major": ("较重", "major"),
+    "minor": ("一般", "minor"),
+}
+
+
+def word(table: dict[str, tuple[str, str]], code: str, lang: str) -> str:
+    """The plain word for a code; an unknown code is shown as itself rather than dropped."""
+    pair = table.get(code)
+    return code if pair is None else pair[0 if lang == "zh" else 1]
+
+
+def duration(seconds: float, lang: str) -> str:
+    """Days and hours (2天3小时 / 2 d 3 h); under an hour shows minutes."""
+    total = max(int(seconds), 0)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days == 0 and hours == 0:
+        minutes = rest // 60
+        return f"{minutes}分钟" if lang == "zh" else f"{minutes} min"
+    if lang == "zh":
+        return (f"{days}天" if days else "") + (f"{hours}小时" if hours else "")
+    return " ".join(p for p in (f"{days} d" if days else "", f"{hours} h" if hours else "") if p)
+
+
+def date(iso: str, lang: str) -> str:
+    """2026年11月28日 from an ISO date or timestamp; English keeps ISO."""
+    day = iso[:10]
+    if lang != "zh":
+        return day
+    y, m, d = day.split("-")
+    return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+def datetime(iso: str, lang: str) -> str:
+    """A date with hour and minute for first-seen columns."""
+    hm = iso[11:16]
+    return f"{date(iso, lang)} {hm}".strip()

@@ -1,0 +1,111 @@
+"""Notice API and pages: scoping by token county, JSON, HTML and Markdown answers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from netwatch.store import Store
+from netwatch.web.app import create_app
+from netwatch.web.auth import needs_token
+from tests.notices.factory import record
+from tests.web.conftest import City, bearer
+
+
+@pytest.fixture
+async def client(aiohttp_client, city: City,  # type: ignore[no-untyped-def]
+                 store: Store) -> TestClient:
+    """The app with one east and one west notice stored."""
+    east = record()
+    west = replace(record(), county="west", county_name="西区", number="示公科信〔2026〕13号",
+                   seq=13)
+    with store.transaction() as conn:
+        for i, r in enumerate((east, west), 1):
+            conn.execute(
+                "INSERT INTO notices (id, county, issue_date, prefix, year, seq, number, "
+                "issued_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (i, r.county, r.issue_date, r.prefix, r.year, r.seq, r.number, 0.0, r.to_json()))
+    return await aiohttp_client(create_app(city.deps(store=store)))
+
+
+async def test_county_token_sees_only_its_county(client: TestClient, city: City) -> None:
+    """An east token lists the east notice only; admin lists both; asking for west is 403."""
+    resp = await client.get("/api/v1/notices", headers=bearer(city.east))
+    assert [n["county"] for n in (await resp.json())["notices"]] == ["east"]
+    resp = await client.get("/api/v1/notices", headers=bearer(city.admin))
+    assert {n["county"] for n in (await resp.json())["notices"]} == {"east", "west"}
+    resp = await client.get("/api/v1/notices?county=west", headers=bearer(city.east))
+    assert resp.status == 403
+    resp = await client.get("/api/v1/notices?from=2026-12-01", headers=bearer(city.admin))
+    assert (await resp.json())["total"] == 0
+
+
+async def test_one_notice_json_and_scope(client: TestClient, city: City) -> None:
+    """A notice answers as JSON; another county's notice is 404 to a county token."""
+    resp = await client.get("/api/v1/notices/1", headers=bearer(city.east))
+    assert (await resp.json())["number"] == "示公科信〔2026〕12号"
+    resp = await client.get("/api/v1/notices/2", headers=bearer(city.east))
+    assert resp.status == 404
+    resp = await client.get("/api/v1/notices/x", headers=bearer(city.admin))
+    assert resp.status == 404
+
+
+async def test_notice_pages_html_md(client: TestClient, city: City) -> None:
+    """A notice page answers as HTML (zh/en) and Markdown; the list shows only own county."""
+    assert needs_token("/notices/1", False) and needs_token("/notices", False)
+    resp = await client.get("/notices/1")
+    assert resp.status == 401
+    resp = await client.get("/notices/1", headers=bearer(city.east))
+    assert resp.status == 200 and "东区公安分局：" in await resp.text()
+    assert "style-src 'sha256-" in resp.headers["Content-Security-Policy"]
+    resp = await client.get("/notices/1?lang=en", headers=bearer(city.east))
+    assert "OVERDUE" in await resp.text()
+    resp = await client.get("/notices/1.md", headers=bearer(city.east))
+    assert (await resp.text()).startswith("示公科信〔2026〕12号")
+    resp = await client.get("/notices", headers=bearer(city.east))
+    text = await resp.text()
+    assert "示公科信〔2026〕12号" in text and "13号" not in text
+
+
+def _item(store: Store, county: str, state: str = "open") -> int:
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO notice_items (subject_type, subject, county, problem, name, kind, "
+            "location, severity, state, close_reason, first_seen, created_at, "
+            "rectify_within_days) VALUES ('device', ?, ?, 'unreachable', 'cam', 'camera', "
+            "'x', 'major', ?, ?, 0, 0, 3)",
+            (f"{county}-cam", county, state, "verified" if state == "closed" else None))
+        return int(cur.lastrowid or 0)
+
+
+async def test_acknowledge_item(client: TestClient, city: City, store: Store) -> None:
+    """A county acknowledges its own item, state unchanged; others' items are 404."""
+    east, west = _item(store, "east"), _item(store, "west")
+    url = f"/api/v1/notice-items/{east}/ack"
+    promised = (date.today() + timedelta(days=7)).isoformat()
+    resp = await client.post(url, json={"note": "已派人", "promised_date": promised},
+                             headers=bearer(city.east))
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["acknowledgement"]["promised"] == promised
+    row = store.conn.execute("SELECT state, ack_note FROM notice_items WHERE id = ?",
+                             (east,)).fetchone()
+    assert (row["state"], row["ack_note"]) == ("open", "已派人")
+    resp = await client.post(f"/api/v1/notice-items/{west}/ack",
+                             json={"note": "x", "promised_date": promised},
+                             headers=bearer(city.east))
+    assert resp.status == 404
+    resp = await client.post(url, json={"note": "", "promised_date": promised},
+                             headers=bearer(city.east))
+    assert resp.status == 400 and "note" in (await resp.json())["detail"]
+    resp = await client.post(url, data=b"{", headers=bearer(city.east))
+    assert resp.status == 400
+    resp = await client.post(url, json={"note": "x", "promised_date": promised})
+    assert resp.status == 401
+    resp = await client.post(f"/api/v1/notice-items/{west}/ack",
+                             json={"note": "x", "promised_date": promised},
+                             headers=bearer(city.west_tester))
+    assert resp.status == 403
