@@ -24,6 +24,7 @@ from netwatch.model import (
     SmtpDelivery,
     WebhookDelivery,
 )
+from netwatch.notices.smtp_send import plain_auth_refusal
 
 LAT = u.number(-90.0, 90.0)
 LON = u.number(-180.0, 180.0)
@@ -163,6 +164,9 @@ def read_delivery(
             recipients=tuple(str(x) for x in recipients),
             enabled=r.get(sm, "enabled", sw, u.boolean, True),
         )
+        refusal = plain_auth_refusal(smtp) if smtp.host else None
+        if refusal:
+            r.add(sm.line_of("starttls"), say(sw, refusal))
     wm = r.mapping(m.get("webhook"), m.line_of("webhook"), join(w, "webhook"))
     if wm is not None:
         ww = join(w, "webhook")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,13 +27,13 @@ from netwatch.notices.calendar import day_start, deadline, iso, local_date
 from netwatch.notices.files import write_notice_files
 from netwatch.notices.items import sync_in
 from netwatch.notices.numbering import allocate, format_number
+from netwatch.notices.outbox import enqueue
 from netwatch.notices.record import Acknowledgement, Candidate, ItemView, NoticeRecord
 from netwatch.notices.summary import Figures, county_summary, figures
 from netwatch.store import Store
 
 DEFAULT_PERIOD_DAYS = 7
 SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
-Enqueue = Callable[[sqlite3.Connection, int, Inventory, str, float], Any]
 
 
 class IssueError(Exception):
@@ -51,17 +51,6 @@ class Outcome:
     paths: tuple[Path, ...] = ()
 
 
-def _outbox() -> Enqueue | None:
-    """The delivery outbox's ``enqueue`` (netwatch.notices.outbox), when that module is built."""
-    try:
-        from netwatch.notices.outbox import enqueue
-    except ModuleNotFoundError as exc:
-        if exc.name != "netwatch.notices.outbox":
-            raise
-        return None
-    return enqueue  # type: ignore[no-any-return]
-
-
 def issue_notices(store: Store, inventory: Inventory, *, issue_date: date | None = None,
                   counties: Sequence[str] | None = None, now: float | None = None,
                   extra: Sequence[Candidate] = (), coverage_judged: bool = False,
@@ -76,7 +65,6 @@ def issue_notices(store: Store, inventory: Inventory, *, issue_date: date | None
     if unknown:
         raise IssueError(f"county {', '.join(map(repr, unknown))}: not in the inventory "
                          f"(known: {', '.join(sorted(inventory.counties))})")
-    enqueue = _outbox()
     outcomes: list[Outcome] = []
     with store.transaction(durable=True) as conn:
         last = conn.execute("SELECT issue_date, number FROM notices "
@@ -99,8 +87,7 @@ def issue_notices(store: Store, inventory: Inventory, *, issue_date: date | None
                 outcomes.append(Outcome(county, None, None, False))
                 continue
             notice_id, record = made
-            if enqueue is not None:
-                enqueue(conn, notice_id, inventory, county, now)
+            enqueue(conn, notice_id, inventory, county, now)
             outcomes.append(Outcome(county, notice_id, record, True))
     if out_dir is None:
         return outcomes

@@ -1,0 +1,236 @@
+"""The delivery outbox: notices queued for e-mail and webhook, sent and retried from the database.
+
+``enqueue`` runs inside the issuing transaction (``issue.py``): one row per
+configured channel, so an issued notice always has its deliveries and a re-run
+adds none. ``deliver_due`` (a daemon job every ~30 s) sends what is due:
+
+1. claim the due rows in one short transaction (attempt counted, the row leased
+   for ``LEASE_SECONDS`` so a crash mid-send retries later rather than never);
+2. send with no transaction open: the database write lock is never held while
+   a network send is in flight;
+3. settle each row in its own short transaction: ``sent``, or a retry after an
+   exponential backoff with jitter (1 min doubling to 6 h), or ``failed`` once
+   the delivery has been retried for ``GIVE_UP_AFTER_SECONDS``.
+
+Everything is in the database, so retries survive restarts. A failed delivery
+never touches the notice: its record and files stay. Delivery is at least once
+(a crash after the send and before the settle sends again); webhook receivers
+dedupe on ``X-Netwatch-Delivery``. Secrets (SMTP password, webhook secret, URL
+credentials) are scrubbed from every error text before it is logged or stored.
+STARTTLS trusts the system CA store (``SSL_CERT_FILE`` points it at a private CA).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import sqlite3
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+
+from netwatch.metrics_text import Family, FamilySpec, labels
+from netwatch.model import Inventory
+from netwatch.notices.record import NoticeRecord
+from netwatch.notices.smtp_send import DeliveryError, build_message, send_mail
+from netwatch.notices.webhook_send import post_notice, url_label
+from netwatch.store import Store
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("smtp", "webhook")
+FIRST_RETRY_SECONDS = 60.0
+MAX_RETRY_SECONDS = 6 * 3600.0
+JITTER = 0.1  # ± this fraction of the delay, so retries of many rows do not stampede
+GIVE_UP_AFTER_SECONDS = 7 * 86400.0
+LEASE_SECONDS = 600.0  # longer than any send can take
+BATCH = 50
+CONCURRENCY = 4
+ERROR_CHARS = 200
+NO_RECIPIENTS = "(no recipients)"
+
+PENDING = FamilySpec("netwatch_notice_deliveries_pending", "gauge",
+                     "Notice deliveries queued or waiting to retry, per channel.")
+FAILURES = FamilySpec("netwatch_notice_delivery_failures_total", "counter",
+                      "Notice delivery attempts that failed, per channel.")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one ``deliver_due`` run did, in rows."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def recipients(inventory: Inventory, county: str) -> tuple[str, ...]:
+    """The county's contacts' e-mails, then ``smtp.recipients``; each address once."""
+    smtp = inventory.notices.smtp
+    place = inventory.counties.get(county)
+    found = [c.email for c in (place.contacts if place else ()) if c.email]
+    found += list(smtp.recipients if smtp else ())
+    seen: dict[str, str] = {}
+    for address in found:
+        seen.setdefault(address.strip().lower(), address.strip())
+    return tuple(seen.values())
+
+
+def enqueue(conn: sqlite3.Connection, notice_id: int, inventory: Inventory, county: str,
+            now: float) -> None:
+    """Queue the notice on every enabled channel (inside the caller's transaction)."""
+    smtp, hook = inventory.notices.smtp, inventory.notices.webhook
+    rows: list[tuple[str, str, str, str | None]] = []
+    if smtp is not None and smtp.enabled:
+        to = recipients(inventory, county)
+        if to:
+            rows.append(("smtp", ", ".join(to), "pending", None))
+        else:
+            rows.append(("smtp", NO_RECIPIENTS, "failed",
+                         f"county {county} has no contact e-mail and smtp.recipients is empty"))
+    if hook is not None and hook.enabled:
+        rows.append(("webhook", url_label(hook.url), "pending", None))
+    conn.executemany(
+        "INSERT INTO deliveries (notice_id, channel, target, state, last_error, "
+        "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (notice_id, channel, target) DO NOTHING",
+        [(notice_id, channel, target, state, error, now, now)
+         for channel, target, state, error in rows])
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: 1 min doubling to 6 h, ±10 %."""
+    base = min(FIRST_RETRY_SECONDS * 2 ** min(max(attempts - 1, 0), 30), MAX_RETRY_SECONDS)
+    return base * (1 + random.uniform(-JITTER, JITTER))
+
+
+def secrets_of(inventory: Inventory) -> tuple[str, ...]:
+    """Every secret a delivery error could echo: passwords, keys, URL credentials and query."""
+    smtp, hook = inventory.notices.smtp, inventory.notices.webhook
+    found = [smtp.password if smtp else "", hook.secret if hook else ""]
+    if hook is not None:
+        parts = urlsplit(hook.url)
+        found += [parts.password or "", unquote(parts.password or ""), parts.query]
+    return tuple(s for s in found if s)
+
+
+def scrub(text: str, secrets: Iterable[str], limit: int | None = ERROR_CHARS) -> str:
+    """The text with every secret replaced and its length capped: safe for logs and the DB."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text[:limit]
+
+
+async def deliver_due(store: Store, inventory: Inventory,
+                      now: float | None = None) -> DeliveryReport:
+    """Send every delivery that is due, then record each outcome; see the module docstring."""
+    now = time.time() if now is None else now
+    rows = _claim(store, now)
+    if not rows:
+        return DeliveryReport()
+    limit = asyncio.Semaphore(CONCURRENCY)
+    secrets = secrets_of(inventory)
+
+    async def attempt(row: sqlite3.Row) -> tuple[str | None, str | None]:
+        async with limit:
+            try:
+                return await _send(row, inventory, session), None
+            except DeliveryError as exc:
+                return None, str(exc)
+            except Exception as exc:  # a bug must not stop the other rows: record, retry
+                trace = "".join(traceback.format_exception(exc))
+                log.error("notice delivery %d: unexpected error: %s", row["id"],
+                          scrub(trace, secrets, limit=None))
+                return None, f"internal error ({type(exc).__name__})"
+
+    async with aiohttp.ClientSession() as session:
+        outcomes = await asyncio.gather(*(attempt(r) for r in rows))
+    counts = {"sent": 0, "pending": 0, "failed": 0}
+    for row, (note, error) in zip(rows, outcomes, strict=True):
+        counts[_settle(store, row, note, error, now, secrets)] += 1
+    return DeliveryReport(counts["sent"], counts["pending"], counts["failed"])
+
+
+_DUE = ("SELECT d.id, d.channel, d.target, d.attempts, d.created_at, n.record "
+        "FROM deliveries d JOIN notices n ON n.id = d.notice_id "
+        "WHERE d.state = 'pending' AND d.next_attempt_at <= ?")
+
+
+def _claim(store: Store, now: float) -> list[sqlite3.Row]:
+    """Take the due rows: count the attempt and lease them, in one short transaction."""
+    if store.conn.execute(_DUE + " LIMIT 1", (now,)).fetchone() is None:
+        return []  # the common case every 30 s: a read, no write lock
+    with store.transaction() as conn:
+        rows = conn.execute(_DUE + " ORDER BY d.next_attempt_at, d.id LIMIT ?",
+                            (now, BATCH)).fetchall()
+        conn.executemany(
+            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+            [(now + LEASE_SECONDS, r["id"]) for r in rows])
+    return rows
+
+
+async def _send(row: sqlite3.Row, inventory: Inventory,
+                session: aiohttp.ClientSession) -> str | None:
+    """One attempt on the row's channel, with the configuration as it is now."""
+    if row["channel"] == "smtp":
+        smtp = inventory.notices.smtp
+        if smtp is None or not smtp.enabled:
+            raise DeliveryError("smtp: no longer configured in the inventory")
+        to = row["target"].split(", ")
+        msg = build_message(NoticeRecord.from_json(row["record"]), smtp.sender, to)
+        refused = await send_mail(smtp, to, msg)
+        return f"refused by the server: {', '.join(refused)}" if refused else None
+    hook = inventory.notices.webhook
+    if hook is None or not hook.enabled:
+        raise DeliveryError("webhook: no longer configured in the inventory")
+    await post_notice(hook, row["id"], row["record"].encode(), session=session)
+    return None
+
+
+def _settle(store: Store, row: sqlite3.Row, note: str | None, error: str | None, now: float,
+            secrets: Sequence[str]) -> str:
+    """Record one attempt's outcome; returns the row's new state."""
+    where = f"notice delivery {row['id']} ({row['channel']} to {row['target']})"
+    attempts = row["attempts"] + 1
+    if error is None:
+        note = scrub(note, secrets) if note else None
+        with store.transaction() as conn:
+            conn.execute("UPDATE deliveries SET state = 'sent', sent_at = ?, last_error = ? "
+                         "WHERE id = ?", (now, note, row["id"]))
+        log.info("%s: sent (attempt %d)%s", where, attempts, f"; {note}" if note else "")
+        return "sent"
+    error = scrub(error, secrets)
+    gave_up = now - row["created_at"] >= GIVE_UP_AFTER_SECONDS
+    state = "failed" if gave_up else "pending"
+    delay = retry_delay(attempts)
+    with store.transaction() as conn:
+        conn.execute("UPDATE deliveries SET state = ?, failures = failures + 1, last_error = ?, "
+                     "next_attempt_at = ? WHERE id = ?",
+                     (state, error, now + delay, row["id"]))
+    if gave_up:
+        log.error("%s: gave up after %d attempts: %s", where, attempts, error)
+    else:
+        log.warning("%s: attempt %d failed: %s; next try in %.0f s", where, attempts, error,
+                    delay)
+    return state
+
+
+def outbox_families(store: Store) -> list[Family]:
+    """Pending deliveries and failed attempts per channel; both channels always appear."""
+    pending = dict.fromkeys(CHANNELS, 0)
+    failures = dict.fromkeys(CHANNELS, 0)
+    for channel, waiting, failed in store.conn.execute(
+            "SELECT channel, sum(state = 'pending'), sum(failures) FROM deliveries "
+            "GROUP BY channel"):
+        pending[channel], failures[channel] = waiting or 0, failed or 0
+    families = [Family(PENDING), Family(FAILURES)]
+    for channel in CHANNELS:
+        label = labels((("channel", channel),))
+        families[0].add(label, pending[channel])
+        families[1].add(label, failures[channel])
+    return families
