@@ -1,0 +1,158 @@
+"""Accepting survey readings: all or nothing, idempotent, on disk before the answer (SPEC §6, §11).
+
+``prepare`` is pure: it validates every row, fixes each reading's county and
+checks it against the submitter's scope, and raises ``IngestError`` (400, 403)
+naming every bad row. ``store_readings`` writes the batch in one durable
+transaction (``synchronous=FULL`` for its commit). The idempotency key is
+``(tester, client_id)``, or ``(tester, sha256:…)`` of the canonical normalised body
+when the client sent no id: resubmitting the same reading returns its stored id,
+the same key with another body is a 409 and nothing of the batch is stored.
+``readings_received`` counts newly stored readings per county.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from netwatch.model import Inventory
+from netwatch.store import Store
+from netwatch.survey.places import places_for
+from netwatch.survey.validate import HASH_PREFIX, Known, Reading, validate_reading
+
+SOURCES = ("api", "form", "import")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int  # index in the submitted array, or the CSV's row number
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "reason": self.reason}
+
+
+class IngestError(Exception):
+    """The batch is refused as a whole: 400 invalid rows, 403 outside scope, 409 conflict."""
+
+    def __init__(self, status: int, error: str, problems: Sequence[RowError]) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A valid reading with what storing it needs."""
+
+    row: int
+    reading: Reading
+    county: str
+    body_hash: str
+
+    @property
+    def idem_key(self) -> str:
+        return self.reading.client_id or HASH_PREFIX + self.body_hash
+
+
+def body_hash(reading: Reading) -> str:
+    """SHA-256 of the canonical JSON of the normalised reading."""
+    text = json.dumps(reading.canonical(), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def prepare(inventory: Inventory, rows: Sequence[object], now: float, *,
+            allowed: Collection[str] | None = None, row_numbers: Sequence[int] | None = None,
+            default_datum: str = "wgs84") -> list[Accepted]:
+    """Validate and place every row; ``allowed`` are the counties the submitter may write."""
+    numbers = list(row_numbers) if row_numbers is not None else list(range(len(rows)))
+    known, places = Known.of(inventory), places_for(inventory)
+    accepted: list[Accepted] = []
+    invalid: list[RowError] = []
+    for number, raw in zip(numbers, rows, strict=True):
+        result = validate_reading(raw, inventory, now, known, default_datum)
+        if isinstance(result, list):
+            invalid += [RowError(number, f, r) for f, r in result]
+            continue
+        point = known.points.get(result.point) if result.point else None
+        county = point.county if point else places.county_at(result.lat, result.lon)
+        if county is None:
+            invalid.append(RowError(number, "lat", "not within any county of the inventory"))
+            continue
+        accepted.append(Accepted(number, result, county, body_hash(result)))
+    if invalid:
+        raise IngestError(400, "invalid readings", invalid)
+    if allowed is not None:
+        outside = [RowError(a.row, "point" if a.reading.point else "lat",
+                            f"county {a.county} is outside this token's scope")
+                   for a in accepted if a.county not in allowed]
+        if outside:
+            raise IngestError(403, "county outside this token's scope", outside)
+    return accepted
+
+
+def _existing(conn: sqlite3.Connection, tester: str, key: str) -> tuple[int, str] | None:
+    row = conn.execute("SELECT id, body_hash FROM readings WHERE tester = ? AND idem_key = ?",
+                       (tester, key)).fetchone()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def _insert(conn: sqlite3.Connection, tester: str, a: Accepted, source: str, now: float) -> int:
+    r = a.reading
+    cur = conn.execute(
+        "INSERT INTO readings (tester, idem_key, body_hash, county, point, lat, lon, taken_at, "
+        "technology, rssi_dbm, ber, rsrp_dbm, sinr_db, no_service, serving_site, note, source, "
+        "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (tester, a.idem_key, a.body_hash, a.county, r.point, r.lat, r.lon, r.taken_at,
+         r.technology, r.rssi_dbm, r.ber, r.rsrp_dbm, r.sinr_db, int(r.no_service),
+         r.serving_site, r.note, source, now))
+    return int(cur.lastrowid or 0)
+
+
+def store_readings(store: Store, tester: str, accepted: Sequence[Accepted], source: str,
+                   now: float) -> list[int]:
+    """Store the batch durably; an exact resubmission gets its stored ids back."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    if not tester:
+        raise ValueError("a reading needs a tester")
+    ids: list[int] = []
+    conflicts: list[RowError] = []
+    seen: dict[str, tuple[int, str]] = {}
+    added: Counter[str] = Counter()
+    with store.transaction(durable=True) as conn:
+        for a in accepted:
+            key = a.idem_key
+            found = seen.get(key) or _existing(conn, tester, key)
+            if found is None:
+                found = (_insert(conn, tester, a, source, now), a.body_hash)
+                added[a.county] += 1
+            elif found[1] != a.body_hash:
+                conflicts.append(RowError(a.row, "client_id",
+                                          "this client_id was used for a different reading"))
+            seen[key] = found
+            ids.append(found[0])
+        if conflicts:
+            raise IngestError(409, "idempotency key reused with a different body", conflicts)
+        conn.executemany(
+            "INSERT INTO readings_received (county, total) VALUES (?, ?) "
+            "ON CONFLICT (county) DO UPDATE SET total = total + excluded.total",
+            sorted(added.items()))
+    return ids
+
+
+def ingest(store: Store, inventory: Inventory, tester: str, rows: Sequence[Mapping[str, Any]],
+           source: str, now: float, *, allowed: Collection[str] | None = None,
+           row_numbers: Sequence[int] | None = None, default_datum: str = "wgs84") -> list[int]:
+    """Validate, place, scope-check and store a batch of readings; all or nothing."""
+    accepted = prepare(inventory, rows, now, allowed=allowed, row_numbers=row_numbers,
+                       default_datum=default_datum)
+    return store_readings(store, tester, accepted, source, now)

@@ -1,0 +1,20 @@
+"""The survey's metrics provider: readings accepted per county, read from the database."""
+
+from __future__ import annotations
+
+from netwatch.metrics_text import Family, FamilySpec, labels
+from netwatch.model import Inventory
+from netwatch.store import Store
+
+RECEIVED = FamilySpec("netwatch_survey_readings_received_total", "counter",
+                      "Survey readings accepted (stored), per county.")
+
+
+def survey_families(store: Store, inventory: Inventory) -> list[Family]:
+    """Readings received per county; every inventory county appears, with 0 when none."""
+    totals = {r[0]: r[1] for r in store.conn.execute(
+        "SELECT county, total FROM readings_received")}
+    family = Family(RECEIVED)
+    for county in sorted(inventory.counties):
+        family.add(labels((("county", county),)), totals.get(county, 0))
+    return [family]
