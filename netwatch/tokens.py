@@ -114,6 +114,10 @@ def _check_name(name: str | None) -> str | None:
     return name
 
 
+def _info(row: sqlite3.Row) -> TokenInfo:
+    return TokenInfo(row["id"], row["role"], frozenset(json.loads(row["counties"])), row["name"])
+
+
 def _record(row: sqlite3.Row) -> TokenRecord:
     return TokenRecord(row["id"], row["role"], tuple(json.loads(row["counties"])), row["name"],
                        row["created_at"], row["last_used_at"], row["revoked_at"])
@@ -166,8 +170,18 @@ class TokenStore:
         if row["revoked_at"] is not None:
             return None
         self._touch(row["id"])
-        return TokenInfo(row["id"], row["role"], frozenset(json.loads(row["counties"])),
-                         row["name"])
+        return _info(row)
+
+    def current(self, token_id: str) -> TokenInfo | None:
+        """The holder of a token id still valid: browser sessions re-check their token with it."""
+        row = self.store.conn.execute(
+            "SELECT id, role, counties, name FROM tokens WHERE id = ? AND revoked_at IS NULL",
+            (token_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        self._touch(row["id"])
+        return _info(row)
 
     def _touch(self, token_id: str) -> None:
         """Record use at most once per ``touch_interval`` per token, to keep writes rare."""

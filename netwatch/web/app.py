@@ -23,11 +23,12 @@ from aiohttp.typedefs import Handler
 
 from netwatch.monitor import Monitor
 from netwatch.store import Store
-from netwatch.web import coverage, notices, survey, survey_form
+from netwatch.web import coverage, notices, sessions, survey, survey_form
 from netwatch.web.api import Api
 from netwatch.web.auth import ApiError, Limiter, TokenVerifier, make_auth_middleware
 from netwatch.web.openapi import document
 from netwatch.web.pages import Pages
+from netwatch.web.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class WebDeps:
     metrics_auth: bool = False  # True when listening off loopback: /metrics needs a token
     store: Store | None = None  # readings, notices, acknowledgements (None: those routes 503)
     notice_dir: Path | None = None  # where issued notices' files live (``--out`` of the daemon)
+    sessions: SessionStore = field(default_factory=SessionStore)  # browser logins, in memory
     version: str = field(default_factory=lambda: package_version("netwatch"))
 
 
@@ -183,7 +185,7 @@ def create_app(deps: WebDeps) -> web.Application:
     """The web application; the caller runs it (``web.AppRunner``) and owns its lifetime."""
     app = web.Application(
         middlewares=[json_errors, make_auth_middleware(deps.tokens, deps.limiter,
-                                                       deps.metrics_auth)],
+                                                       deps.metrics_auth, deps.sessions)],
         client_max_size=BODY_LIMIT,
     )
     app[DEPS] = deps
@@ -200,6 +202,6 @@ def create_app(deps: WebDeps) -> web.Application:
         web.get("/api/v1/openapi.json", ops.openapi),
         web.post("/-/reload", api.reload),
     ])
-    for feature in (notices, survey, survey_form, coverage):
+    for feature in (notices, survey, survey_form, coverage, sessions):
         app.router.add_routes(feature.routes(deps))
     return app

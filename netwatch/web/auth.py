@@ -1,35 +1,52 @@
-"""Who is asking: bearer-token authentication, failed-attempt rate limiting and county scope.
+"""Who is asking: bearer tokens, browser sessions, CSRF, failed-attempt limits, county scope.
 
-The middleware guards ``/api/*`` and ``/-/*`` (and ``/metrics`` when the daemon
-listens off loopback). A request's credential comes from ``presented_token``;
-browser pages of later issues add their session cookie there, so everything
-downstream (``principal``, ``visible_counties``, ``require_admin``) stays the same.
-A remote address that keeps presenting wrong tokens is answered 429 before its
-token is even looked at. Tokens are never logged or echoed.
+The middleware guards ``/api/*``, ``/-/*``, the browser pages (``/notices*``,
+``/survey``) and ``/metrics`` when the daemon listens off loopback. A request's
+credential is ``Authorization: Bearer`` (``presented_token``) or else the session
+cookie of ``/login`` (``presented_session``); everything downstream (``principal``,
+``visible_counties``, ``require_admin``) is the same for both. A session is only as
+good as its token: the token id is re-checked on each use. Unsafe methods by cookie
+must echo the session's CSRF token; bearer requests need none (no browser sends a
+bearer header by itself). A browser page asked for without a credential redirects to
+the login page; the API answers 401 JSON. A remote address that keeps presenting
+wrong tokens is answered 429 before its token is even looked at. Tokens are never
+logged or echoed.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import math
 from collections.abc import Iterable
 from typing import Protocol
+from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from netwatch.tokens import TokenInfo
+from netwatch.web.session_store import Session, SessionStore
 
 log = logging.getLogger(__name__)
 
 
 PRINCIPAL = "netwatch.principal"  # request key of the verified TokenInfo
+SESSION = "netwatch.session"  # request key of the Session, for requests made by cookie
+VIA_SESSION = "netwatch.via_session"  # True for requests authenticated by the session cookie
+SESSION_COOKIE = "netwatch_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 PUBLIC_API = frozenset({"/api/v1/openapi.json"})  # describes the API, holds no data
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="netwatch"'}
 
 
 class TokenVerifier(Protocol):
     def verify(self, presented: str) -> TokenInfo | None: ...
+
+    def current(self, token_id: str) -> TokenInfo | None: ...
 
 
 class Limiter(Protocol):
@@ -50,17 +67,27 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def is_page(path: str) -> bool:
+    """Browser pages: without a credential they send the browser to the login page."""
+    return path in ("/notices", "/survey") or path.startswith("/notices/")
+
+
 def needs_token(path: str, metrics_auth: bool) -> bool:
     """Which paths carry data that a token must unlock."""
     if path.startswith("/api/"):
         return path not in PUBLIC_API
-    if path == "/notices" or path.startswith("/notices/"):
+    if is_page(path):
         return True
     return path.startswith("/-/") or (metrics_auth and path == "/metrics")
 
 
+def login_url(request: web.Request) -> str:
+    """The login page, coming back to this request's path afterwards."""
+    return "/login?" + urlencode({"next": str(request.rel_url)})
+
+
 def presented_token(request: web.Request) -> str | None:
-    """The credential the request carries: today only ``Authorization: Bearer``."""
+    """The bearer token of ``Authorization: Bearer`` ("" for another scheme), or None."""
     header = request.headers.get("Authorization")
     if header is None:
         return None
@@ -70,8 +97,48 @@ def presented_token(request: web.Request) -> str | None:
     return token.strip()
 
 
-def make_auth_middleware(tokens: TokenVerifier, limiter: Limiter, metrics_auth: bool) -> Middleware:
-    """The authentication middleware, bound to the token store and the limiter."""
+def presented_session(request: web.Request) -> str | None:
+    """The session cookie's value, or None."""
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+async def csrf_matches(request: web.Request, session: Session) -> bool:
+    """Whether the request echoes the session's CSRF token (header, or form field of a form)."""
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.content_type in FORM_TYPES:
+        field = (await request.post()).get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    return sent is not None and hmac.compare_digest(sent.encode(), session.csrf.encode())
+
+
+async def session_principal(request: web.Request, tokens: TokenVerifier,
+                            sessions: SessionStore, cookie: str) -> TokenInfo | None:
+    """The holder of a live session whose token is still valid; CSRF checked on unsafe methods."""
+    session = sessions.get(cookie)
+    info = None if session is None else tokens.current(session.token_id)
+    if session is None or info is None:
+        sessions.close(cookie)
+        return None
+    if request.method in UNSAFE_METHODS and not await csrf_matches(request, session):
+        raise ApiError(403, "CSRF token missing or wrong",
+                       f"a request made by session cookie sends the page's {CSRF_HEADER}")
+    request[SESSION] = session
+    request[VIA_SESSION] = True
+    return info
+
+
+def make_auth_middleware(tokens: TokenVerifier, limiter: Limiter, metrics_auth: bool,
+                         sessions: SessionStore) -> Middleware:
+    """The authentication middleware, bound to the token store, the limiter and the sessions."""
+
+    def bearer(request: web.Request, token: str, remote: str) -> TokenInfo:
+        info = tokens.verify(token)
+        if info is None:
+            limiter.failed(remote)
+            log.warning("rejected a bearer token from %s for %s %s",
+                        remote, request.method, request.path)
+            raise ApiError(401, "invalid or revoked token", None, CHALLENGE)
+        return info
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -84,15 +151,21 @@ def make_auth_middleware(tokens: TokenVerifier, limiter: Limiter, metrics_auth: 
                            {"retry_after_seconds": math.ceil(wait)},
                            {"Retry-After": str(max(1, math.ceil(wait)))})
         token = presented_token(request)
-        if token is None:
+        cookie = presented_session(request)
+        if token is not None:
+            info: TokenInfo | None = bearer(request, token, remote)
+        elif cookie is not None:
+            info = await session_principal(request, tokens, sessions, cookie)
+        else:
+            info = None
+        if info is None:
+            if is_page(request.path) and request.method in ("GET", "HEAD"):
+                raise web.HTTPSeeOther(login_url(request))
+            if cookie is not None:
+                raise ApiError(401, "session expired or ended", "log in again at /login",
+                               CHALLENGE)
             raise ApiError(401, "authentication required",
                            "send Authorization: Bearer TOKEN (netwatch token create)", CHALLENGE)
-        info = tokens.verify(token)
-        if info is None:
-            limiter.failed(remote)
-            log.warning("rejected a bearer token from %s for %s %s",
-                        remote, request.method, request.path)
-            raise ApiError(401, "invalid or revoked token", None, CHALLENGE)
         request[PRINCIPAL] = info
         return await handler(request)
 

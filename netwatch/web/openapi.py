@@ -10,7 +10,7 @@ from typing import Any
 
 from netwatch.model import KINDS
 from netwatch.state import FAULT_KINDS
-from netwatch.web import coverage, notices, survey, survey_form
+from netwatch.web import coverage, notices, sessions, survey, survey_form
 from netwatch.web.api import DEVICE_STATES, DEVICES_LIMIT, FAULT_STATES, FAULTS_LIMIT
 from netwatch.web.openapi_parts import BEARER, COUNTY, KIND, TEXT, errors, json_body, query, stamps
 
@@ -64,7 +64,7 @@ SCHEMAS: dict[str, Any] = {
         "changed": {"type": "integer"}, "kept": {"type": "integer"}}},
 }
 
-ROUTE_MODULES = (notices, survey, survey_form, coverage)
+ROUTE_MODULES = (notices, survey, survey_form, coverage, sessions)
 
 
 def document(version: str) -> dict[str, Any]:
@@ -131,7 +131,11 @@ def document(version: str) -> dict[str, Any]:
                                 "see only their counties; admin tokens see all."},
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "netwatch_session",
+                            "description": "from POST /login; unsafe methods also send "
+                                           "X-CSRF-Token"}},
             "schemas": schemas,
         },
     }

@@ -56,8 +56,8 @@ async def test_one_notice_json_and_scope(client: TestClient, city: City) -> None
 async def test_notice_pages_html_md(client: TestClient, city: City) -> None:
     """A notice page answers as HTML (zh/en) and Markdown; the list shows only own county."""
     assert needs_token("/notices/1", False) and needs_token("/notices", False)
-    resp = await client.get("/notices/1")
-    assert resp.status == 401
+    resp = await client.get("/notices/1", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/login?next=/notices/1"
     resp = await client.get("/notices/1", headers=bearer(city.east))
     assert resp.status == 200 and "东区公安分局：" in await resp.text()
     assert "style-src 'sha256-" in resp.headers["Content-Security-Policy"]
