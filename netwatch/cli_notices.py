@@ -2,7 +2,7 @@
 
 ``generate`` issues (or finds) each county's notice for the date and writes its
 files under ``--out/COUNTY/``; a county with nothing to report gets no notice and
-says so. Blind spots join the items once ``netwatch.coverage.notice_items`` exists.
+says so. Blind spots from the survey readings join the items.
 The database is ``--db``, else ``$NETWATCH_DB``, else ``./netwatch.db``.
 """
 
@@ -17,10 +17,10 @@ from pathlib import Path
 import click
 
 from netwatch.cli_support import load_or_exit, resolve_db_path
+from netwatch.coverage.notice_items import blind_spot_candidates
 from netwatch.model import Inventory
 from netwatch.notices.files import NoticeFileConflict
 from netwatch.notices.issue import IssueError, issue_notices
-from netwatch.notices.record import Candidate
 from netwatch.store import Store, StoreError
 
 EXIT_FAILED = 1
@@ -51,17 +51,6 @@ def _check_counties(inv: Inventory, counties: Sequence[str]) -> None:
             param_hint="--county")
 
 
-def blind_spots(store: Store, inv: Inventory, now: float) -> list[Candidate] | None:
-    """The coverage verdicts as candidates, or None while coverage analysis is not built."""
-    try:
-        from netwatch.coverage.notice_items import blind_spot_candidates
-    except ModuleNotFoundError as exc:
-        if exc.name != "netwatch.coverage.notice_items":
-            raise
-        return None
-    return list(blind_spot_candidates(store, inv, now))
-
-
 @notices.command()
 @click.argument("inventory", required=False)
 @county_option
@@ -79,12 +68,12 @@ def generate(inventory: str | None, counties: tuple[str, ...], issue_date: datet
     _check_counties(inv, counties)
     now = time.time()
     with _open_store(db_arg, create=True) as store:
-        extra = blind_spots(store, inv, now)
+        extra = blind_spot_candidates(store, inv, now)
         try:
             outcomes = issue_notices(
                 store, inv, issue_date=issue_date.date() if issue_date else None,
-                counties=counties or None, now=now, extra=extra or (),
-                coverage_judged=extra is not None, out_dir=Path(out_dir), langs=(lang,))
+                counties=counties or None, now=now, extra=extra,
+                coverage_judged=True, out_dir=Path(out_dir), langs=(lang,))
         except (IssueError, NoticeFileConflict) as exc:
             click.echo(f"netwatch notices: {exc}", err=True)
             sys.exit(EXIT_FAILED)
@@ -102,7 +91,7 @@ def generate(inventory: str | None, counties: tuple[str, ...], issue_date: datet
 @county_option
 @db_option
 def list_(inventory: str | None, counties: tuple[str, ...], db_arg: str | None) -> None:
-    """Issued notices, newest first, with their items' states now."""
+    """Issued notices, newest first, with their items' states and deliveries now."""
     inv = load_or_exit(inventory)
     _check_counties(inv, counties)
     wanted = list(counties) or sorted(inv.counties)
@@ -128,3 +117,9 @@ def list_(inventory: str | None, counties: tuple[str, ...], db_arg: str | None) 
                                      f" recurrence {i['recurrence']}" if i["recurrence"] else ""])
                     click.echo(f"  item {i['id']} {i['subject']} {i['problem']}: "
                                f"{state}{marks}")
+                for d in conn.execute("SELECT channel, target, state, attempts, last_error "
+                                      "FROM deliveries WHERE notice_id = ? ORDER BY id",
+                                      (n["id"],)):
+                    note = f" ({d['last_error']})" if d["last_error"] else ""
+                    click.echo(f"  delivery {d['channel']} to {d['target']}: {d['state']} "
+                               f"after {d['attempts']} attempts{note}")

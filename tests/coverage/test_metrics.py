@@ -1,0 +1,66 @@
+"""Coverage metrics: every county × technology, per-point figures, a state set, promtool."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from netwatch.coverage import metrics
+from netwatch.coverage.analysis import analyse
+from netwatch.coverage.metrics import TTL_SECONDS, coverage_families
+from netwatch.model import Inventory
+from netwatch.store import Store
+from tests.coverage.city import NOW, add, add_many, load_city
+
+
+@pytest.fixture
+def inv(tmp_path: Path) -> Inventory:
+    return load_city(tmp_path)
+
+
+def _text(store: Store, inv: Inventory, now: float = NOW) -> str:
+    return "".join(f.text() for f in coverage_families(store, inv, now))
+
+
+def test_families_values_and_promtool(store: Store, inv: Inventory) -> None:
+    add_many(store, [-120, -121, -119], county="north", point="n-cp-1")
+    add_many(store, [-95, -96, -94], county="south", point="s-cp-1", lat=38.2, lon=106.02)
+    for _ in range(3):
+        add(store, county="east", lat=38.52, lon=106.7, rssi_dbm=-125)
+    text = _text(store, inv)
+    assert 'netwatch_blind_spots{county="north",technology="pdt"} 1' in text
+    assert 'netwatch_blind_spots{county="east",technology="pdt"} 1' in text  # the cell
+    assert 'netwatch_blind_spots{county="south",technology="broadband"} 0' in text
+    assert text.count("netwatch_blind_spots{") == 6
+    assert ('netwatch_coverage_point_signal_dbm{county="north",point="n-cp-1",'
+            'technology="pdt"} -120.0') in text
+    assert 'netwatch_coverage_point_readings{county="south",point="s-cp-1"} 3' in text
+    assert 'netwatch_coverage_point_readings{county="east",point="e-cp-1"} 0' in text
+    assert 'netwatch_coverage_point_class{county="south",point="s-cp-1",class="fair"} 1' in text
+    assert 'netwatch_coverage_point_class{county="south",point="s-cp-1",class="good"} 0' in text
+    assert 'netwatch_coverage_point_class{county="east",point="e-cp-1",class="unsurveyed"} 1' \
+        in text
+    assert text.count('point="n-cp-1",class=') == 5
+    assert "point=\"e-cp-1\",technology" not in text  # unsurveyed: no median sample
+    assert "北镇政府" not in text and "lat=" not in text  # names and places: _info only
+    done = subprocess.run(["promtool", "check", "metrics"], input=text.encode(),
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_analysis_is_reused_until_its_inputs_change(store: Store, inv: Inventory,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within the TTL an unchanged survey reuses the analysis; a new reading redoes it."""
+    runs: list[float] = []
+    monkeypatch.setattr(metrics, "analyse",  # a spy: the real analysis, counted
+                        lambda s, i, now: runs.append(now) or analyse(s, i, now))
+    before = _text(store, inv)
+    assert _text(store, inv, NOW + TTL_SECONDS / 2) == before and len(runs) == 1
+    add_many(store, [-120, -121, -119], county="north", point="n-cp-1")
+    after = _text(store, inv, NOW + TTL_SECONDS / 2)
+    assert 'netwatch_blind_spots{county="north",technology="pdt"} 1' in after
+    assert len(runs) == 2
+    _text(store, inv, NOW + 1.5 * TTL_SECONDS)  # the window moved on: readings may age out
+    assert len(runs) == 3
