@@ -160,8 +160,10 @@ def run(inventory: str | None, listen: str, log_level: str, db_arg: str | None,
 @click.option("--once", is_flag=True, help="Probe the demo city once, print a table, and exit.")
 @click.option("--inventory", "inventory_path", type=click.Path(exists=True, dir_okay=False),
               help="Another city played the same way (e.g. the demo moved to other addresses).")
+@click.option("--lab-table", default="netwatch_lab", show_default=True, metavar="NAME",
+              help="The lab's nftables table: give each demo running at once its own.")
 def demo(listen: str, log_level: str, scenario: str | None, state_dir: str | None,
-         once: bool, inventory_path: str | None) -> None:
+         once: bool, inventory_path: str | None, lab_table: str) -> None:
     """The shipped demo city: the device lab with its faults, and the daemon watching it."""
     from netwatch.daemon import ListenError, parse_listen
     from netwatch.demo_run import run_demo, sweep_demo
@@ -172,13 +174,14 @@ def demo(listen: str, log_level: str, scenario: str | None, state_dir: str | Non
     scenario_path = Path(scenario) if scenario else None
     city = Path(inventory_path) if inventory_path else demo_inventory_path()
     if once:
-        sys.exit(sweep_demo(city, scenario_path, allow))
+        sys.exit(sweep_demo(city, scenario_path, allow, lab_table))
     setup_logging(log_level)
     try:
         where = parse_listen(listen)
     except ListenError as exc:
         raise click.UsageError(str(exc)) from None
-    sys.exit(run_demo(city, where, Path(state_dir) if state_dir else None, scenario_path, allow))
+    sys.exit(run_demo(city, where, Path(state_dir) if state_dir else None, scenario_path, allow,
+                      lab_table))
 
 
 main.add_command(token)

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from netwatch.allowlist import AllowList
 from netwatch.daemon_defaults import DEFAULT_LISTEN
+from netwatch.duties import Duties
 from netwatch.faultlog import FaultLog
 from netwatch.inventory import InventoryError, load_inventory
 from netwatch.metrics import Exposition
@@ -134,6 +135,7 @@ class Daemon:
             self.inventory = inventory
             self.exposition.on_inventory(inventory)
             self.scheduler.sync()
+            self.duties.schedule()
             self.exposition.reload_result(True, time.time())
             log.info("inventory reloaded: %s", report)
             return {"ok": True, "added": report.added, "removed": report.removed,
@@ -149,6 +151,9 @@ class Daemon:
             self.exposition = Exposition(self.monitor)
             self.exposition.attach()
             self.scheduler = SweepScheduler(self.monitor, self.inventory.timezone)
+            self.duties = Duties(self.store, lambda: self.inventory, self.opts.notice_dir,
+                                 self.scheduler)
+            self.duties.attach(self.exposition)
             app = create_app(
                 WebDeps(
                     monitor=self.monitor,
@@ -183,6 +188,7 @@ class Daemon:
         base = f"{scheme}://{Listen(listen.host, port).url}"
         log.info("listening on %s", base)
         self.scheduler.start()
+        self.duties.schedule()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         if self.opts.on_ready:

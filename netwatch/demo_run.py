@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -25,10 +26,15 @@ from netwatch.inventory import demo_inventory_path
 from netwatch.lab_process import LabError, LabProcess
 from netwatch.model import Inventory
 from netwatch.store import Store
+from netwatch.survey.demo_seed import seed_demo_readings
 from netwatch.sweep import sweep_once
 from netwatch.tokens import TokenStore
 
+LAB_TABLE = "netwatch_lab"  # the lab's nftables table unless --lab-table says otherwise
 DEMO_INTERVAL = 5.0  # seconds between sweeps of every group in the demo
+DEMO_GRACE = 15.0  # seconds a fault stays open before it is a notice item
+DEMO_VERIFICATION = 120.0  # seconds healthy before an item counts as rectified
+DEMO_NOTICES = "* * * * *"  # notices issued (idempotently: once a day per county) every minute
 
 
 def demo_scenario_path() -> Path:
@@ -41,9 +47,16 @@ def default_state_dir() -> Path:
 
 
 def fast(inventory: Inventory) -> Inventory:
-    """The demo's inventory with short intervals, so faults show within a minute."""
-    devices = tuple(dataclasses.replace(d, interval=DEMO_INTERVAL) for d in inventory.devices)
-    return dataclasses.replace(inventory, devices=devices)
+    """The demo's inventory sped up: short intervals and grace, notices every minute.
+
+    So faults, notice items and the day's notices all show within a minute or two.
+    """
+    devices = tuple(dataclasses.replace(d, interval=DEMO_INTERVAL,
+                                        grace_seconds=min(d.grace_seconds, DEMO_GRACE))
+                    for d in inventory.devices)
+    notices = dataclasses.replace(inventory.notices, schedule=DEMO_NOTICES,
+                                  verification_window_seconds=DEMO_VERIFICATION)
+    return dataclasses.replace(inventory, devices=devices, notices=notices)
 
 
 def _describe(info: dict[str, object]) -> str:
@@ -58,14 +71,15 @@ def _describe(info: dict[str, object]) -> str:
     return text + (f"; not available: {missing}" if missing else "")
 
 
-def sweep_demo(path: Path, scenario: Path | None, allow: AllowList) -> int:
+def sweep_demo(path: Path, scenario: Path | None, allow: AllowList,
+               lab_table: str = LAB_TABLE) -> int:
     """Start the lab, sweep once, print the table; the lab is stopped on every path out."""
     inv = load_or_exit(str(path))
     scenario = scenario or demo_scenario_path()
     console = Console()
     console.print(f"starting the device lab for {len(inv.devices)} devices ({scenario.name}) …")
     try:
-        with LabProcess(path, scenario) as lab:
+        with LabProcess(path, scenario, table=lab_table) as lab:
             console.print(f"lab ready (pid {lab.pid}): {_describe(lab.info)}")
             rows = run_async(sweep_once(inv.devices, allow, show_progress=sys.stderr.isatty()))
     except LabError as exc:
@@ -75,23 +89,28 @@ def sweep_demo(path: Path, scenario: Path | None, allow: AllowList) -> int:
     return 0
 
 
-def admin_token(db_path: Path) -> str:
-    """A fresh admin token for this demo run (earlier demo tokens stay valid until revoked)."""
+def prepare_state(db_path: Path, inventory: Inventory) -> str:
+    """Seed the demo's survey readings (once) and return a fresh admin token for this run.
+
+    The readings give the coverage panels and blind-spot items something to show;
+    earlier demo tokens stay valid until revoked.
+    """
     store = Store.open(db_path)
     try:
+        seed_demo_readings(store, inventory, time.time())
         return TokenStore(store).create("admin", (), name="netwatch demo").token
     finally:
         store.close()
 
 
 def run_demo(path: Path, listen: Listen, state_dir: Path | None, scenario: Path | None,
-             allow: AllowList) -> int:
+             allow: AllowList, lab_table: str = LAB_TABLE) -> int:
     """Lab + daemon on the city at ``path`` until Ctrl-C."""
     inv = fast(load_or_exit(str(path)))
     state = state_dir or default_state_dir()
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     db_path = state / "netwatch.db"
-    token = admin_token(db_path)
+    token = prepare_state(db_path, inv)
     scenario = scenario or demo_scenario_path()
     console = Console(stderr=True)
     console.print(f"starting the device lab for {len(inv.devices)} devices ({scenario.name}) …")
@@ -103,6 +122,8 @@ def run_demo(path: Path, listen: Listen, state_dir: Path | None, scenario: Path 
             f"  metrics        {base}/metrics\n"
             f"  devices (API)  {base}/api/v1/devices\n"
             f"  faults (API)   {base}/api/v1/faults\n"
+            f"  notices        {base}/notices (log in with the admin token)\n"
+            f"  survey form    {base}/survey\n"
             f"  admin token    {token}\n"
             f"  e.g. curl -H 'Authorization: Bearer {token}' {base}/api/v1/faults\n"
             f"faults open after {inv.devices[0].open_after} failed cycles of "
@@ -114,7 +135,7 @@ def run_demo(path: Path, listen: Listen, state_dir: Path | None, scenario: Path 
         inventory_transform=fast, on_ready=ready, notice_dir=state / "notices",
     )
     try:
-        with LabProcess(path, scenario) as lab:
+        with LabProcess(path, scenario, table=lab_table) as lab:
             console.print(f"lab ready (pid {lab.pid}): {_describe(lab.info)}")
             run_async(run_daemon(opts, inv))
     except LabError as exc:

@@ -114,7 +114,7 @@ class SmtpDelivery:
 
 @dataclass(frozen=True, slots=True)
 class WebhookDelivery:
-    url: str
+    url: str = field(repr=False)  # may carry credentials; logs show it scrubbed
     secret: str = field(default="", repr=False)  # HMAC-SHA256 signing key
     enabled: bool = True
 

@@ -1,0 +1,108 @@
+"""The daemon's periodic work besides sweeps: notice items, scheduled notices, delivery, retention.
+
+Data flows one way: fault episodes (the monitor) and coverage verdicts (readings)
+become notice items; items become notices on the inventory's cron schedule;
+notices go out through the outbox. Every duty is a short pass over SQLite run on
+the event loop, where the store's one connection lives; a failing pass is logged
+and retried at its next run, never fatal to the daemon. ``schedule`` is called
+again after every reload so that a changed notice schedule takes effect.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from netwatch.coverage.metrics import coverage_families
+from netwatch.coverage.notice_items import blind_spot_candidates
+from netwatch.inventory_units import cron_trigger
+from netwatch.metrics import Exposition
+from netwatch.model import Inventory
+from netwatch.notices.issue import IssueError, issue_notices
+from netwatch.notices.items import sync_items
+from netwatch.notices.metrics import notice_families
+from netwatch.notices.outbox import deliver_due, outbox_families
+from netwatch.scheduler import SweepScheduler
+from netwatch.store import Store
+from netwatch.survey.metrics import survey_families
+from netwatch.survey.prune import prune_readings
+
+log = logging.getLogger(__name__)
+
+ITEMS_PERIOD = 60.0  # seconds between notice-item syncs (open, rectify, verify, reopen)
+DELIVERY_PERIOD = 30.0  # seconds between outbox passes
+PRUNE_PERIOD = 3600.0  # seconds between readings-retention passes
+
+
+class Duties:
+    """Registers the duties' jobs and metrics; reads the current inventory at each run."""
+
+    def __init__(self, store: Store, inventory: Callable[[], Inventory], notice_dir: Path,
+                 scheduler: SweepScheduler) -> None:
+        self.store = store
+        self.inventory = inventory
+        self.notice_dir = notice_dir
+        self.scheduler = scheduler
+        self._schedule: tuple[str, str] | None = None
+
+    def attach(self, exposition: Exposition) -> None:
+        """Add the notice, delivery, coverage and survey families to ``/metrics``."""
+        store = self.store
+        exposition.add_provider(lambda: notice_families(store, self.inventory()))
+        exposition.add_provider(lambda: outbox_families(store))
+        exposition.add_provider(lambda: coverage_families(store, self.inventory()))
+        exposition.add_provider(lambda: survey_families(store, self.inventory()))
+
+    def schedule(self) -> None:
+        """Add the jobs (first call) or follow a changed notice schedule (after a reload)."""
+        settings = self.inventory().notices
+        wanted = (settings.schedule, settings.timezone)
+        if wanted == self._schedule:
+            return
+        add = self.scheduler.add_job
+        if self._schedule is None:
+            add("duty:items", self.sync, IntervalTrigger(seconds=ITEMS_PERIOD))
+            add("duty:deliver", self.deliver, IntervalTrigger(seconds=DELIVERY_PERIOD))
+            add("duty:prune", self.prune, IntervalTrigger(seconds=PRUNE_PERIOD))
+        add("duty:notices", self.issue, cron_trigger(*wanted))
+        self._schedule = wanted
+        log.info("notices scheduled at %r (%s)", *wanted)
+
+    async def sync(self) -> None:
+        """Bring notice items up to date with fault episodes and coverage verdicts."""
+        inventory, now = self.inventory(), time.time()
+        extra = blind_spot_candidates(self.store, inventory, now)
+        report = sync_items(self.store, inventory, now, extra, coverage_judged=True)
+        log.debug("notice items: %s", report)
+
+    async def issue(self) -> None:
+        """Issue today's notices (idempotent: a county's notice of the day is found, not redone)."""
+        inventory, now = self.inventory(), time.time()
+        extra = blind_spot_candidates(self.store, inventory, now)
+        try:
+            outcomes = issue_notices(self.store, inventory, now=now, extra=extra,
+                                     coverage_judged=True, out_dir=self.notice_dir,
+                                     langs=("zh", "en"))
+        except IssueError as exc:
+            log.error("scheduled notices not issued: %s", exc)
+            return
+        for o in outcomes:
+            if o.created and o.record is not None:
+                log.info("issued %s to %s (%d items)", o.record.number, o.county,
+                         len(o.record.items))
+        await self.deliver()
+
+    async def deliver(self) -> None:
+        """Send the outbox's due deliveries; failures are retried later with backoff."""
+        report = await deliver_due(self.store, self.inventory())
+        log.debug("deliveries: %s", report)
+
+    async def prune(self) -> None:
+        """Delete readings older than the retention setting (they hold testers' positions)."""
+        removed = prune_readings(self.store, self.inventory(), time.time())
+        if removed:
+            log.info("pruned %d survey reading(s) past retention", removed)

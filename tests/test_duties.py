@@ -1,0 +1,76 @@
+"""The daemon's duties: scheduled notices land as files and metrics; jobs follow the schedule."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from netwatch.duties import Duties
+from netwatch.metrics import Provider
+from netwatch.metrics_text import Family
+from netwatch.model import Inventory
+from netwatch.scheduler import SweepScheduler
+from netwatch.store import Store
+from tests.notices.city import HOUR, SETTINGS, city, fault
+from tests.test_scheduler import SlowMonitor
+
+
+class Providers:
+    """Collects what ``Duties.attach`` registers, as the exposition would."""
+
+    def __init__(self) -> None:
+        self.providers: list[Provider] = []
+
+    def add_provider(self, provider: Provider) -> None:
+        self.providers.append(provider)
+
+    def samples(self) -> dict[str, list[tuple[str, float]]]:
+        out: dict[str, list[tuple[str, float]]] = {}
+        for provider in self.providers:
+            for family in provider():
+                assert isinstance(family, Family)
+                out.setdefault(family.spec.name, []).extend(family.samples)
+        return out
+
+
+async def test_issue_writes_notices_and_metrics_count_them(store: Store, tmp_path: Path) -> None:
+    """A fault open past its grace becomes an item; the scheduled pass issues east's notice once."""
+    inventory = city()
+    fault(store, "cam-8", time.time() - 5 * HOUR, county="west")
+    duties = Duties(store, lambda: inventory, tmp_path / "notices", SweepScheduler(
+        SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
+    collected = Providers()
+    duties.attach(collected)  # type: ignore[arg-type]
+    await duties.sync()
+    await duties.issue()
+    await duties.issue()  # the same day: found, not issued again
+    rows = store.conn.execute("SELECT county, number FROM notices").fetchall()
+    assert [r["county"] for r in rows] == ["west"]
+    for suffix in ("zh.html", "en.html", "zh.md", "json"):
+        assert len(list((tmp_path / "notices" / "west").glob(f"*.{suffix}"))) == 1, suffix
+    samples = collected.samples()
+    assert ('{county="west"}', 1) in samples["netwatch_notices_issued_total"]
+    assert ('{county="east"}', 0) in samples["netwatch_notices_issued_total"]
+    assert ('{county="west"}', 1) in samples["netwatch_notice_items_open"]
+    for name in ("netwatch_blind_spots", "netwatch_survey_readings_received_total",
+                 "netwatch_notice_deliveries_pending"):
+        assert name in samples
+
+
+async def test_schedule_follows_a_changed_notice_schedule(store: Store, tmp_path: Path) -> None:
+    """Jobs are added once; a reload with a new cron moves only the notices job."""
+    current: list[Inventory] = [city()]
+    scheduler = SweepScheduler(SlowMonitor(), "Asia/Shanghai")  # type: ignore[arg-type]
+    duties = Duties(store, lambda: current[0], tmp_path, scheduler)
+    scheduler.start()  # as in the daemon: duties are scheduled on a running scheduler
+    duties.schedule()
+    jobs = {j.id: j for j in scheduler.scheduler.get_jobs()}
+    assert {"duty:items", "duty:deliver", "duty:prune", "duty:notices"} <= set(jobs)
+    assert "hour='8'" in str(jobs["duty:notices"].trigger)
+    current[0] = city(settings=replace(SETTINGS, schedule="30 17 * * 5"))
+    duties.schedule()
+    trigger = str(scheduler.scheduler.get_job("duty:notices").trigger)
+    assert "hour='17'" in trigger and "minute='30'" in trigger
+    assert len(scheduler.scheduler.get_jobs()) == len(jobs)
+    await scheduler.shutdown()
