@@ -32,6 +32,10 @@ ONLINE = FamilySpec(
     f"Devices up ÷ devices expected per county and kind, {CYCLE}; devices in maintenance "
     "are left out, devices under a failing parent count as down, devices not probed yet "
     "are left out (NaN when none is expected).")
+ONLINE_TARGET = FamilySpec(
+    "netwatch_online_target_ratio", "gauge",
+    "The online-rate target per kind from the inventory's notice settings (what the county "
+    "assessment and the notices measure netwatch_online_ratio against).")
 OPEN_FAULTS = FamilySpec(
     "netwatch_open_faults", "gauge", "Open faults that are not suppressed, per county and kind.")
 DEVICES = FamilySpec("netwatch_devices", "gauge", "Devices in the inventory per county and kind.")
@@ -135,7 +139,11 @@ def county_families(monitor: MonitorView) -> list[Family]:
         faults.add(label_set, open_faults[key])
         count.add(label_set, devices.get(key, 0))
         maintained.add(label_set, held.get(key, 0))
-    return families
+    target = Family(ONLINE_TARGET)
+    for kind, value in sorted(inventory.notices.online_targets.items()):
+        if kind in kinds:  # "camera_key_area" is a notices detail, not a kind of device
+            target.add(labels((("kind", kind),)), value)
+    return [*families, target]
 
 
 def sweep_families(groups: Mapping[str, Group], stats: Mapping[str, GroupStats]) -> list[Family]:

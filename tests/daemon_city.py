@@ -40,11 +40,11 @@ class CityFiles:
     db: Path
 
 
-def move(text: str) -> str:
-    """127.20–23.x.y (the demo's addresses) → 127.106.(16·c + x).y."""
+def move(text: str, net: int = 106) -> str:
+    """127.20–23.x.y (the demo's addresses) → 127.{net}.(16·c + x).y."""
     return re.sub(
         r"127\.(2[0-3])\.(\d+)\.(\d+)",
-        lambda m: f"127.106.{(int(m[1]) - 20) * 16 + int(m[2])}.{m[3]}",
+        lambda m: f"127.{net}.{(int(m[1]) - 20) * 16 + int(m[2])}.{m[3]}",
         text,
     )
 

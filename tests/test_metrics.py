@@ -266,6 +266,9 @@ async def test_county_figures_are_zero_filled(store: Store, runner: ScriptedRunn
     assert value(found, "netwatch_devices", county="south", kind="switch") == 0
     assert value(found, "netwatch_online_ratio", county="west", kind="vc_endpoint") == 1
     assert math.isnan(value(found, "netwatch_online_ratio", county="south", kind="camera"))
+    assert value(found, "netwatch_online_target_ratio", kind="camera") == 0.95
+    assert value(found, "netwatch_online_target_ratio", kind="switch") == 0.98
+    assert {d["kind"] for d in series(found, "netwatch_online_target_ratio")} == set(KINDS)
 
 
 async def test_faults_suppression_and_online_ratio(store: Store, runner: ScriptedRunner) -> None:

@@ -1,0 +1,441 @@
+"""Writes netwatch's Grafana dashboards (``dashboards/grafana/*.json``) from this one file.
+
+The JSON files are generated so that every dashboard shares the same datasource,
+``county`` variable and layout rules; edit this script and run it again
+(``python dashboards/build.py``), never the JSON by hand: a test compares the two.
+Names and coordinates come only from ``netwatch_device_info`` and
+``netwatch_coverage_point_info`` joins (SPEC §9). The datasource is the provisioned
+uid ``prometheus`` (no ``${DS_PROMETHEUS}`` input, which file provisioning leaves
+unresolved). Some panels read the recording rules in
+``prometheus/rules/netwatch.rules.yml`` (names with colons).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "grafana"
+SCHEMA_VERSION = 39  # what Grafana 10.4 / 11.x export; newer Grafana migrates on load
+DS = {"type": "prometheus", "uid": "prometheus"}
+GRID_WIDTH = 24
+
+Json = dict[str, Any]
+
+# What each probe family means for the eye: DOMAIN.md's thresholds.
+VC_RTT_SECONDS = 0.3  # ITU-T G.114: 150 ms one way, so 300 ms round trip
+VC_JITTER_SECONDS = 0.03  # Cisco interactive video
+VC_LOSS_MAJOR, VC_LOSS_CRITICAL = 0.01, 0.05  # Polycom RMX defaults
+CAMERA_TARGET, KEY_AREA_TARGET = 0.95, 0.98  # 发改高技〔2015〕996号
+
+
+def sel(metric: str, *matchers: str) -> str:
+    """``metric{county=~"$county", ...}``."""
+    return metric + "{" + ", ".join(('county=~"$county"',) + matchers) + "}"
+
+
+def named(expr: str, on: str = "device", info: str = "netwatch_device_info",
+          extra: str = "name") -> str:
+    """``expr`` with the inventory's ``name`` (and ``extra`` labels) joined from an info series."""
+    return f"{expr} * on ({on}) group_left ({extra}) max by ({on}, {extra}) ({info})"
+
+
+def target(expr: str, legend: str = "", *, instant: bool = False, table: bool = False,
+           ref: str = "A") -> Json:
+    t: Json = {"datasource": DS, "refId": ref, "expr": expr, "range": not instant,
+               "instant": instant, "legendFormat": legend or "__auto"}
+    if table:
+        t["format"] = "table"
+    return t
+
+
+def thresholds(*steps: tuple[str, float | None]) -> Json:
+    return {"mode": "absolute", "steps": [{"color": c, "value": v} for c, v in steps]}
+
+
+def panel(kind: str, title: str, targets: Sequence[Json], *, w: int, h: int = 8,
+          unit: str = "", description: str = "", steps: Json | None = None,
+          ratio: bool = False, options: Json | None = None,
+          custom: Json | None = None, mappings: list[Json] | None = None,
+          overrides: list[Json] | None = None, transformations: list[Json] | None = None
+          ) -> Json:
+    """One panel without id and position (``layout`` assigns them); ``ratio``: 0–100 %."""
+    defaults: Json = {"unit": "percentunit", "min": 0, "max": 1} if ratio else {}
+    if unit:
+        defaults["unit"] = unit
+    if steps:
+        defaults["thresholds"] = steps
+    if custom:
+        defaults["custom"] = custom
+    if mappings:
+        defaults["mappings"] = mappings
+    p: Json = {"type": kind, "title": title, "description": description, "datasource": DS,
+               "targets": list(targets), "gridPos": {"w": w, "h": h},
+               "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
+               "options": options or {}}
+    if transformations:
+        p["transformations"] = transformations
+    return p
+
+
+def layout(rows: Sequence[Sequence[Json]]) -> list[Json]:
+    """Ids in order and positions row by row; a row's widths must fit the 24 columns."""
+    out, y = [], 0
+    for row in rows:
+        x = 0
+        for p in row:
+            p["id"] = len(out) + 1
+            p["gridPos"].update(x=x, y=y)
+            x += p["gridPos"]["w"]
+            out.append(p)
+        if x > GRID_WIDTH:
+            raise ValueError(f"row at y={y} is {x} columns wide")
+        y += max(p["gridPos"]["h"] for p in row)
+    return out
+
+
+COUNTY_VARIABLE: Json = {
+    "name": "county", "label": "County", "type": "query", "datasource": DS,
+    "definition": "label_values(netwatch_device_info, county)",
+    "query": {"query": "label_values(netwatch_device_info, county)", "refId": "county"},
+    "refresh": 1, "includeAll": True, "multi": True, "allValue": ".*", "sort": 1,
+    "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+    "options": [], "regex": "", "hide": 0,
+}
+
+
+def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[Json]]) -> Json:
+    return {
+        "id": None, "uid": uid, "title": title, "description": description,
+        "tags": ["netwatch"], "timezone": "browser", "editable": False, "graphTooltip": 1,
+        "time": {"from": "now-6h", "to": "now"}, "refresh": "1m",
+        "schemaVersion": SCHEMA_VERSION, "version": 1, "fiscalYearStartMonth": 0,
+        "liveNow": False, "weekStart": "",
+        "annotations": {"list": []},
+        "links": [{"title": "Netwatch", "type": "dashboards", "tags": ["netwatch"],
+                   "asDropdown": True, "includeVars": True, "keepTime": True}],
+        "templating": {"list": [COUNTY_VARIABLE]},
+        "panels": layout(rows),
+    }
+
+
+UP_DOWN = [{"type": "value", "options": {"0": {"text": "down", "color": "red"},
+                                         "1": {"text": "up", "color": "green"}}}]
+TABLE_HIDE = {"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True,
+                                                              "job": True, "instance": True}}}
+LINES_AT = {"thresholdsStyle": {"mode": "line+area"}}
+
+
+def target_steps(target_ratio: float) -> Json:
+    return thresholds(("red", None), ("green", target_ratio))
+
+
+# Series named "... trunking_site" or "... switch" turn green at 98 %, the others at 95 %.
+STRICT_KINDS = [{"matcher": {"id": "byRegexp", "options": ".* (trunking_site|switch)$"},
+                 "properties": [{"id": "thresholds", "value": target_steps(KEY_AREA_TARGET)}]}]
+
+
+# ---------------------------------------------------------------- city overview
+
+def overview() -> Json:
+    online = sel("netwatch_online_ratio")
+    rows = [
+        [panel("bargauge", "Online rate by county and kind", [
+            target(online, "{{county}} {{kind}}", instant=True)], w=12, h=9, ratio=True,
+            steps=target_steps(CAMERA_TARGET),
+            description="Devices up ÷ devices expected (maintenance left out, suppressed "
+                        "children counted down), from the latest sweep.",
+            options={"orientation": "horizontal", "displayMode": "gradient"},
+            overrides=STRICT_KINDS),
+         panel("timeseries", "Online rate vs target", [
+             target(online, "{{county}} {{kind}}"),
+             target("netwatch_online_target_ratio", "target {{kind}}", ref="B")],
+            w=12, h=9, ratio=True,
+            description="Targets from the inventory's notices.online_targets "
+                        "(netwatch_online_target_ratio).",
+            overrides=[{"matcher": {"id": "byFrameRefID", "options": "B"},
+                        "properties": [{"id": "custom.lineStyle",
+                                        "value": {"fill": "dash", "dash": [10, 10]}}]}])],
+        [panel("bargauge", "County ranking (all kinds, weighted by devices)", [
+            target("sort_desc(" + sel("county:netwatch_online_ratio:weighted") + ")", "{{county}}",
+                   instant=True)], w=8, ratio=True, steps=target_steps(CAMERA_TARGET),
+            options={"orientation": "horizontal", "displayMode": "lcd"}),
+         panel("piechart", "Open faults by kind", [
+             target("sum by (kind) (" + sel("netwatch_open_faults") + ")", "{{kind}}",
+                    instant=True)], w=8,
+            description="Open faults that are not suppressed.",
+            options={"pieType": "donut", "legend": {"displayMode": "table",
+                                                    "placement": "right", "values": ["value"]}}),
+         panel("stat", "Blind spots", [
+             target("sum by (county) (" + sel("netwatch_blind_spots") + ")", "{{county}}",
+                    instant=True)], w=8,
+            steps=thresholds(("green", None), ("red", 1)))],
+        [panel("stat", "Notices issued", [
+            target(sel("netwatch_notices_issued_total"), "{{county}}", instant=True)], w=8,
+            steps=thresholds(("blue", None))),
+         panel("bargauge", "Notice items open and overdue", [
+             target(sel("netwatch_notice_items_open"), "{{county}} open", instant=True),
+             target(sel("netwatch_notice_items_overdue"), "{{county}} overdue", instant=True,
+                    ref="B")], w=8, steps=thresholds(("green", None), ("orange", 1)),
+            options={"orientation": "horizontal"}),
+         panel("stat", "Latest notice issued", [
+             target(sel("netwatch_notice_last_issued_timestamp_seconds") + " * 1000",
+                    "{{county}}", instant=True)], w=8, unit="dateTimeAsIso",
+            steps=thresholds(("blue", None)))],
+        [panel("timeseries", "Sweep duration vs interval", [
+            target("netwatch_sweep_duration_seconds", "{{group}} duration"),
+            target("netwatch_sweep_interval_seconds", "{{group}} interval", ref="B")],
+            w=8, unit="s", description="A sweep longer than its interval overruns."),
+         panel("timeseries", "Sweep overruns", [
+             target("increase(netwatch_sweep_overruns_total[$__rate_interval])", "{{group}}")],
+            w=8, unit="short", steps=thresholds(("green", None), ("red", 1)), custom=LINES_AT),
+         panel("stat", "Last sweep age", [
+             target("time() - netwatch_sweep_last_run_timestamp_seconds", "{{group}}",
+                    instant=True)], w=8, unit="s",
+            steps=thresholds(("green", None), ("red", 300)))],
+        [panel("stat", "netwatch scrape", [
+            target('up{job="netwatch"}', "{{instance}}", instant=True)], w=8,
+            mappings=UP_DOWN, steps=thresholds(("red", None), ("green", 1))),
+         panel("timeseries", "Notice deliveries pending", [
+             target("netwatch_notice_deliveries_pending", "{{channel}}")], w=8, unit="short"),
+         panel("timeseries", "Notice delivery failures", [
+             target("increase(netwatch_notice_delivery_failures_total[$__rate_interval])",
+                    "{{channel}}")], w=8, unit="short")],
+    ]
+    return dashboard("netwatch-overview", "Netwatch / City overview",
+                     "Online rate per county and kind against the target, county ranking, "
+                     "faults, blind spots, notices and the monitor's own health.", rows)
+
+
+# ---------------------------------------------------------------- county drill-down
+
+DEVICE_STATE = (
+    "max by (county, kind, device, name, site, lat, lon) (" + sel("netwatch_device_info") + ")"
+    " * on (device) group_left () max by (device) (netwatch_device_up)")
+CLASS_CODES = (("good", 4), ("fair", 3), ("weak", 2), ("blind", 1), ("unsurveyed", 0))
+POINT_CLASS = (
+    "max by (county, point, name, technology, lat, lon) ("
+    + sel("netwatch_coverage_point_info") + ") * on (county, point) group_left () "
+    "max by (county, point) ("
+    + " or ".join(f'netwatch_coverage_point_class{{class="{c}"}} * {n}' for c, n in CLASS_CODES)
+    + ")")
+CLASS_MAPPING = [{"type": "value", "options": {
+    str(n): {"text": c, "color": color} for (c, n), color in zip(
+        CLASS_CODES, ("green", "yellow", "orange", "red", "gray"), strict=True)}}]
+
+
+def geomap_layer(name: str, ref: str) -> Json:
+    return {"type": "markers", "name": name, "tooltip": True,
+            "filterData": {"id": "byRefId", "options": ref},
+            "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
+            "config": {"showLegend": True,
+                       "style": {"size": {"fixed": 7},
+                                 "color": {"field": "Value", "fixed": "green"},
+                                 "symbol": {"mode": "fixed",
+                                            "fixed": "img/icons/marker/circle.svg"}}}}
+
+
+def county() -> Json:
+    device_steps = thresholds(("red", None), ("green", 1))
+    point_steps = thresholds(("gray", None), ("red", 1), ("orange", 2), ("yellow", 3),
+                             ("green", 4))
+    layers = [geomap_layer("Devices", "A"), geomap_layer("Coverage points", "B")]
+    fault = sel("netwatch_fault_since_timestamp_seconds")
+    rows = [
+        [panel("geomap", "Devices and coverage points", [
+            target(DEVICE_STATE, instant=True, table=True),
+            target(POINT_CLASS, instant=True, table=True, ref="B")], w=16, h=16,
+            description="Devices: green up, red down (latest sweep). Coverage points: "
+                        "green good, yellow fair, orange weak, red blind, gray unsurveyed. "
+                        "An offline Grafana needs its own tile server (README).",
+            steps=device_steps,
+            transformations=[{"id": "convertFieldType", "options": {"conversions": [
+                {"targetField": "lat", "destinationType": "number"},
+                {"targetField": "lon", "destinationType": "number"}]}}],
+            overrides=[{"matcher": {"id": "byFrameRefID", "options": "B"},
+                        "properties": [{"id": "thresholds", "value": point_steps},
+                                       {"id": "mappings", "value": CLASS_MAPPING}]}],
+            options={"view": {"id": "fit", "allLayers": True},
+                     "controls": {"showZoom": True, "mouseWheelZoom": True},
+                     "basemap": {"type": "default", "name": "Basemap"},
+                     "layers": layers}),
+         panel("bargauge", "Online rate", [
+             target(sel("netwatch_online_ratio"), "{{county}} {{kind}}", instant=True)],
+            w=8, h=16, ratio=True, steps=target_steps(CAMERA_TARGET), overrides=STRICT_KINDS,
+            options={"orientation": "horizontal", "displayMode": "basic"})],
+        [panel("table", "Open faults", [
+            target(named(f"max by (county, kind, device, fault, suppressed) ({fault})",
+                         extra="name, site") + " * 1000", instant=True, table=True),
+            target(named(f"time() - max by (county, kind, device, fault, suppressed) ({fault})",
+                         extra="name, site"), instant=True, table=True, ref="B")],
+            w=24, h=10, description="First seen and how long each open fault has lasted; "
+                                    "suppressed=true under a failing parent or in maintenance.",
+            transformations=[{"id": "merge", "options": {}}, TABLE_HIDE,
+                             {"id": "sortBy", "options": {"sort": [{"field": "Value #B",
+                                                                    "desc": True}]}}],
+            overrides=[
+                {"matcher": {"id": "byName", "options": "Value #A"},
+                 "properties": [{"id": "displayName", "value": "first seen"},
+                                {"id": "unit", "value": "dateTimeAsIso"}]},
+                {"matcher": {"id": "byName", "options": "Value #B"},
+                 "properties": [{"id": "displayName", "value": "duration"},
+                                {"id": "unit", "value": "s"}]}])],
+        [panel("timeseries", "Endpoint round-trip time (worst 10)", [
+            target(named("topk(10, " + sel("netwatch_icmp_rtt_seconds") + ")"), "{{name}}")],
+            w=12, unit="s"),
+         panel("timeseries", "Endpoint packet loss (worst 10)", [
+             target(named("topk(10, " + sel("netwatch_icmp_packet_loss_ratio") + ")"),
+                    "{{name}}")], w=12, ratio=True)],
+        [panel("state-timeline", "Site uplink state", [
+            target(named(sel("netwatch_uplink_up")), "{{name}}")], w=24, h=10,
+            mappings=UP_DOWN, steps=thresholds(("red", None), ("green", 1)),
+            description="ifOperStatus of the uplink of trunking sites and switches.",
+            options={"showValue": "never", "mergeValues": True})],
+    ]
+    return dashboard("netwatch-county", "Netwatch / County drill-down",
+                     "One county (or several): map, open faults, endpoint RTT and loss, "
+                     "site uplinks.", rows)
+
+
+# ---------------------------------------------------------------- trunking
+
+def trunking() -> Json:
+    site = 'kind="trunking_site"'
+    point_name = {"on": "county, point", "info": "netwatch_coverage_point_info"}
+    rows = [
+        [panel("stat", "Sites up", [
+            target("sum by (county) (" + sel("netwatch_device_up", site) + ")",
+                   "{{county}} up", instant=True),
+            target("count by (county) (" + sel("netwatch_device_up", site) + ")",
+                   "{{county}} probed", instant=True, ref="B")], w=8,
+            steps=thresholds(("blue", None))),
+         panel("stat", "Blind spots by technology", [
+             target("sum by (county, technology) (" + sel("netwatch_blind_spots") + ")",
+                    "{{county}} {{technology}}", instant=True)], w=8,
+            steps=thresholds(("green", None), ("red", 1))),
+         panel("piechart", "Coverage point classes", [
+             target("count by (class) (" + sel("netwatch_coverage_point_class") + " == 1)",
+                    "{{class}}", instant=True)], w=8,
+            options={"pieType": "donut", "legend": {"displayMode": "table",
+                                                    "placement": "right", "values": ["value"]}})],
+        [panel("state-timeline", "Uplink state", [
+            target(named(sel("netwatch_uplink_up", site)), "{{name}}")], w=12, h=10,
+            mappings=UP_DOWN, steps=thresholds(("red", None), ("green", 1)),
+            options={"showValue": "never", "mergeValues": True}),
+         panel("timeseries", "Uplink speed", [
+             target(named(sel("netwatch_uplink_speed_bytes_per_second", site)) + " * 8",
+                    "{{name}}")], w=12, h=10, unit="bps")],
+        [panel("table", "Coverage points", [
+            target(named(sel("netwatch_coverage_point_signal_dbm"), **point_name),
+                   instant=True, table=True),
+            target(named(sel("netwatch_coverage_point_readings"), **point_name),
+                   instant=True, table=True, ref="B")], w=12, h=10,
+            description="Median signal of the recent readings per point, and how many.",
+            transformations=[{"id": "merge", "options": {}}, TABLE_HIDE],
+            overrides=[
+                {"matcher": {"id": "byName", "options": "Value #A"},
+                 "properties": [{"id": "displayName", "value": "signal"},
+                                {"id": "unit", "value": "dBm"}]},
+                {"matcher": {"id": "byName", "options": "Value #B"},
+                 "properties": [{"id": "displayName", "value": "readings"}]}]),
+         panel("timeseries", "Survey readings received", [
+             target("sum by (county) (increase(" + sel("netwatch_survey_readings_received_total")
+                    + "[$__rate_interval]))", "{{county}}")], w=6, h=10, unit="short"),
+         panel("timeseries", "Site SNMP uptime", [
+             target(named(sel("netwatch_snmp_uptime_seconds", site)), "{{name}}")],
+            w=6, h=10, unit="s", description="A drop means the site restarted.")],
+    ]
+    return dashboard("netwatch-trunking", "Netwatch / Trunking radio",
+                     "PDT / broadband trunking sites, their uplinks and the coverage survey.",
+                     rows)
+
+
+# ---------------------------------------------------------------- video conference
+
+def video() -> Json:
+    vc = 'kind="vc_endpoint"'
+    rows = [
+        [panel("timeseries", "Round-trip time", [
+            target(named(sel("netwatch_icmp_rtt_seconds", vc)), "{{name}}")], w=12, unit="s",
+            steps=thresholds(("green", None), ("red", VC_RTT_SECONDS)), custom=LINES_AT,
+            description="Red above 300 ms round trip (ITU-T G.114: 150 ms one way)."),
+         panel("timeseries", "Packet loss", [
+             target(named(sel("netwatch_icmp_packet_loss_ratio", vc)), "{{name}}")], w=12,
+            unit="percentunit", custom=LINES_AT,
+            steps=thresholds(("green", None), ("orange", VC_LOSS_MAJOR),
+                             ("red", VC_LOSS_CRITICAL)),
+            description="Under 1 % normal, 1–5 % major, over 5 % critical.")],
+        [panel("timeseries", "Jitter", [
+            target(named(sel("netwatch_icmp_jitter_seconds", vc)), "{{name}}")], w=12,
+            unit="s", steps=thresholds(("green", None), ("red", VC_JITTER_SECONDS)),
+            custom=LINES_AT, description="Red above 30 ms."),
+         panel("table", "SIP answer", [
+             target(named(sel("netwatch_sip_status_code", vc)), instant=True, table=True)],
+            w=12, description="Any SIP status line (200, 401, 403, 405) proves signalling "
+                              "is alive; no sample means no answer.",
+            transformations=[TABLE_HIDE])],
+        [panel("bargauge", "Endpoints online", [
+            target(sel("netwatch_online_ratio", vc), "{{county}}", instant=True)], w=24,
+            h=6, ratio=True, steps=target_steps(CAMERA_TARGET),
+            options={"orientation": "vertical", "displayMode": "gradient"})],
+    ]
+    return dashboard("netwatch-vc", "Netwatch / Video conference",
+                     "Endpoint RTT, loss and jitter against DOMAIN.md's thresholds.", rows)
+
+
+# ---------------------------------------------------------------- cameras
+
+def cameras() -> Json:
+    cam = 'kind="camera"'
+    outage = 'fault=~"unreachable|service_down"'
+    rows = [
+        [panel("timeseries", "Camera online rate", [
+            target(sel("netwatch_online_ratio", cam), "{{county}}")], w=16, h=9, ratio=True,
+            custom=LINES_AT, steps=thresholds(("red", None), ("orange", CAMERA_TARGET),
+                                              ("green", KEY_AREA_TARGET)),
+            description="National target: 95 % (98 % in key public areas)."),
+         panel("stat", "Cameras offline now", [
+             target("sum by (county) (1 - " + sel("netwatch_device_up", cam) + ")",
+                    "{{county}}", instant=True)], w=8, h=9,
+            steps=thresholds(("green", None), ("red", 1)))],
+        [panel("table", "Longest offline", [
+            target(named("topk(20, time() - " + sel("netwatch_fault_since_timestamp_seconds",
+                                                     cam, outage) + ")",
+                         extra="name, site"), instant=True, table=True)],
+            w=16, h=10, unit="s",
+            transformations=[TABLE_HIDE, {"id": "sortBy", "options": {
+                "sort": [{"field": "Value", "desc": True}]}}]),
+         panel("stat", "Camera online rate, time-weighted over the range", [
+             target("avg_over_time(" + sel("netwatch_online_ratio", cam) + "[$__range])",
+                    "{{county}}", instant=True)], w=8, h=10, ratio=True,
+            steps=target_steps(CAMERA_TARGET))],
+    ]
+    return dashboard("netwatch-cameras", "Netwatch / Cameras",
+                     "Camera online rate (联网在线率) against the target and the longest "
+                     "outages.", rows)
+
+
+DASHBOARDS = {"netwatch-overview.json": overview, "netwatch-county.json": county,
+              "netwatch-trunking.json": trunking, "netwatch-vc.json": video,
+              "netwatch-cameras.json": cameras}
+
+
+def render() -> dict[str, str]:
+    """File name → JSON text, exactly as written."""
+    return {name: json.dumps(build(), ensure_ascii=False, indent=2) + "\n"
+            for name, build in DASHBOARDS.items()}
+
+
+def main(out: Path = OUT) -> int:
+    out.mkdir(exist_ok=True)
+    for name, text in render().items():
+        (out / name).write_text(text, encoding="utf-8")
+        print(f"wrote {out / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

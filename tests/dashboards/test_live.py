@@ -1,0 +1,235 @@
+"""Every dashboard query returns data from a real Prometheus scraping a real ``netwatch demo``.
+
+The demo city is moved to 127.113.x.y and played by its lab (root and nft needed);
+``netwatch demo`` listens on 127.113.0.1 and Prometheus on 127.113.0.2, both on free
+ports, with a copy of ``dashboards/prometheus`` scraping every second and the alert
+rules' ``for:`` shortened to a second. Both are stopped by PID (SIGINT for the demo,
+so its lab removes its firewall rules).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netwatch.inventory import DEMO_SECRETS, demo_inventory_path, load_inventory
+from netwatch.lab.scenario import FLAPPING, expected_faults, load_scenario
+from netwatch.model import Inventory
+from tests.daemon_city import move
+from tests.test_daemon_e2e import poll
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("nft") or not shutil.which("prometheus"),
+    reason="the lab needs root and nft; the check needs /usr/bin/prometheus")
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARDS = ROOT / "dashboards"
+NET = 113
+DEMO_HOST, PROMETHEUS_HOST = f"127.{NET}.0.1", f"127.{NET}.0.2"
+ENV = {**os.environ, **DEMO_SECRETS, "NETWATCH_ALLOWED_NETS": f"127.{NET}.0.0/16"}
+# linhe has every kind both working and broken; xingan's endpoints all sit behind a dead switch.
+COUNTY = "linhe"
+GRAFANA = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m",
+           "${county}": COUNTY, "$county": COUNTY}
+LAB_TABLE = f"netwatch_lab_live{os.getpid()}"  # this run's own, so concurrent runs never clash
+OUTAGES = frozenset({"unreachable", "service_down"})
+SETTLE_SECONDS = 240.0  # faults open in ~20 s; notice items and the minute's notices take longer
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def grafana_to_promql(expr: str) -> str:
+    for variable, value in GRAFANA.items():
+        expr = expr.replace(variable, value)
+    assert "$" not in expr, expr
+    return expr
+
+
+def panel_queries() -> list[tuple[str, str]]:
+    """(where, PromQL) for every target of every dashboard."""
+    out = []
+    for path in sorted((DASHBOARDS / "grafana").glob("*.json")):
+        for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]:
+            for target in panel["targets"]:
+                where = f"{path.stem} / {panel['title']} / {target['refId']}"
+                out.append((where, grafana_to_promql(target["expr"])))
+    return out
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+class Child:
+    """A subprocess writing to a log file, stopped by PID with a chosen signal."""
+
+    def __init__(self, args: list[str], log: Path, stop_signal: signal.Signals) -> None:
+        self.log = log
+        self.stop_signal = stop_signal
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=out, env=ENV)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> int:
+        if self.alive():
+            self.proc.send_signal(self.stop_signal)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    prometheus: str
+    demo: str
+    inventory: Inventory
+
+    def api(self, path: str, **params: str) -> Any:
+        status, body = get(f"{self.prometheus}/api/v1/{path}?{urllib.parse.urlencode(params)}")
+        answer = json.loads(body) if body else {}
+        assert status == 200 and answer.get("status") == "success", (path, params, body[:500])
+        return answer["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        return list(self.api("query", query=expr)["result"])
+
+    def firing(self, alertname: str) -> list[dict[str, str]]:
+        return [a["labels"] for a in self.api("alerts")["alerts"]
+                if a["labels"]["alertname"] == alertname and a["state"] == "firing"]
+
+
+def write_city(root: Path) -> Path:
+    """The demo city moved to 127.113.x.y; returns its inventory."""
+    demo = demo_inventory_path().parent
+    for name in ("inventory.yaml", "cameras.csv"):
+        (root / name).write_text(move((demo / name).read_text(encoding="utf-8"), NET),
+                                 encoding="utf-8")
+    return root / "inventory.yaml"
+
+
+def write_prometheus(root: Path, target: str) -> Path:
+    """A copy of dashboards/prometheus scraping ``target`` every second, alerts after 1 s."""
+    source = DASHBOARDS / "prometheus"
+    config = (source / "prometheus.yml").read_text()
+    for old, new in (("scrape_interval: 15s", "scrape_interval: 1s"),
+                     ("evaluation_interval: 15s", "evaluation_interval: 1s"),
+                     ("127.0.0.1:9810", target)):
+        assert old in config, old
+        config = config.replace(old, new)
+    rules = (source / "rules" / "netwatch.rules.yml").read_text()
+    fast, count = re.subn(r"^(\s+)for: \S+$", r"\1for: 1s", rules, flags=re.M)
+    assert count == rules.count("for:"), "every for: is shortened"
+    (root / "rules").mkdir(parents=True)
+    (root / "rules" / "netwatch.rules.yml").write_text(fast)
+    (root / "prometheus.yml").write_text(config)
+    return root / "prometheus.yml"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("dashboards_live")
+    (root / "city").mkdir()
+    inventory_path = write_city(root / "city")
+    demo_port, prometheus_port = free_port(DEMO_HOST), free_port(PROMETHEUS_HOST)
+    demo_url = f"http://{DEMO_HOST}:{demo_port}"
+    demo = Child([sys.executable, "-m", "netwatch.cli", "demo", "--inventory",
+                  str(inventory_path), "--listen", f"{DEMO_HOST}:{demo_port}",
+                  "--state-dir", str(root / "state"), "--lab-table", LAB_TABLE],
+                 root / "demo.log", signal.SIGINT)
+    prometheus: Child | None = None
+    try:
+        poll("the demo's /metrics", lambda: not demo.alive() or get(demo_url + "/metrics")[0]
+             == 200, 60.0)
+        assert demo.alive(), (root / "demo.log").read_text()[-3000:]
+        config = write_prometheus(root / "prometheus", f"{DEMO_HOST}:{demo_port}")
+        prometheus_url = f"http://{PROMETHEUS_HOST}:{prometheus_port}"
+        prometheus = Child(
+            ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={root / 'tsdb'}",
+             f"--web.listen-address={PROMETHEUS_HOST}:{prometheus_port}"],
+            root / "prometheus.log", signal.SIGTERM)
+        poll("Prometheus ready", lambda: not prometheus.alive()
+             or get(prometheus_url + "/-/ready")[0] == 200, 60.0)
+        assert prometheus.alive(), (root / "prometheus.log").read_text()[-3000:]
+        inventory = load_inventory(inventory_path, env=ENV)
+        live = Stack(prometheus_url, demo_url, inventory)
+        poll("samples scraped from the demo", lambda: live.query(
+            'up{job="netwatch"} == 1 and on () netwatch_ready == 1'), 60.0)
+        yield live
+    finally:
+        if prometheus is not None:
+            prometheus.stop()
+        assert demo.stop() == 0, (root / "demo.log").read_text()[-3000:]
+
+
+def test_the_county_variable_lists_the_demo_counties(stack: Stack) -> None:
+    values = stack.api("label/county/values", **{"match[]": "netwatch_device_info"})
+    assert sorted(values) == sorted(stack.inventory.counties)
+    assert COUNTY in values
+
+
+def test_broken_devices_fire_device_down_but_suppressed_children_do_not(stack: Stack) -> None:
+    inventory = stack.inventory
+    scenario = load_scenario(demo_inventory_path().with_name("scenario.yaml"), inventory)
+    faults = {d: f for d, f in expected_faults(inventory, scenario).items() if f}
+    parents = {d.id: d.parent for d in inventory.devices}
+    down = {d for d, f in faults.items() if f in OUTAGES and faults.get(parents[d] or "")
+            not in OUTAGES}
+    children = {d for d, f in faults.items() if f in OUTAGES} - down
+    flapping = {d for d, f in faults.items() if f == FLAPPING}  # may be caught while down
+    assert down and children, "the demo scenario changed shape"
+    firing = poll("a NetwatchDeviceDown alert for every broken device", lambda: (
+        (seen := {a["device"] for a in stack.firing("NetwatchDeviceDown")}) >= down and seen),
+        SETTLE_SECONDS)
+    assert firing - down <= flapping
+    suppressed = {r["metric"]["device"] for r in stack.query(
+        'netwatch_fault_open{suppressed="true"}')}
+    assert children <= suppressed  # the children's faults are open, only suppressed
+    for alert in stack.firing("NetwatchDeviceDown"):
+        assert alert["severity"] == "critical"
+        assert alert["name"] and alert["site"] and alert["county"]
+
+
+def test_every_panel_query_returns_data(stack: Stack) -> None:
+    queries = panel_queries()
+    assert len(queries) > 30
+
+    def empty() -> list[str]:
+        return [f"{where}: {expr}" for where, expr in queries if not stack.query(expr)]
+
+    deadline = time.monotonic() + SETTLE_SECONDS
+    missing = empty()
+    while missing and time.monotonic() < deadline:
+        time.sleep(1.0)
+        missing = empty()
+    assert missing == [], "queries without data:\n" + "\n".join(missing)

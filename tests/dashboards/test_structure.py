@@ -1,0 +1,135 @@
+"""Every dashboard is well formed and is exactly what ``dashboards/build.py`` writes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+FILES = sorted((DASHBOARDS / "grafana").glob("*.json"))
+DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
+VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
+GRID = 24
+METRIC = re.compile(r"(?<![\w:])(?:[a-z_]+:)?netwatch_[a-z0-9_]+(?::[a-z0-9_]+)?(?![\w:])")
+
+
+def load_build() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("dashboards_build", DASHBOARDS / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string anywhere in a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def test_json_is_what_build_py_writes() -> None:
+    rendered = load_build().render()
+    assert sorted(rendered) == [p.name for p in FILES], "run: python dashboards/build.py"
+    for path in FILES:
+        assert path.read_text(encoding="utf-8") == rendered[path.name], (
+            f"{path.name} differs from build.py's output: run python dashboards/build.py")
+
+
+def test_the_five_dashboards_have_unique_stable_uids_and_titles() -> None:
+    boards = [load(p) for p in FILES]
+    uids = [b["uid"] for b in boards]
+    assert len(boards) == 5
+    assert len(set(uids)) == len(uids)
+    assert len({b["title"] for b in boards}) == len(boards)
+    for board in boards:
+        assert 8 <= len(board["uid"]) <= 40 and board["uid"].startswith("netwatch-")
+        assert board["id"] is None
+        assert board["schemaVersion"] == 39
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_panels_have_unique_ids_and_fit_the_grid_without_overlap(path: Path) -> None:
+    panels = load(path)["panels"]
+    ids = [p["id"] for p in panels]
+    assert len(set(ids)) == len(ids)
+    taken: set[tuple[int, int]] = set()
+    for panel in panels:
+        pos = panel["gridPos"]
+        assert pos["w"] > 0 and pos["h"] > 0 and pos["x"] >= 0 and pos["y"] >= 0, panel["title"]
+        assert pos["x"] + pos["w"] <= GRID, f"{panel['title']} is wider than the grid"
+        cells = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"])
+                 for y in range(pos["y"], pos["y"] + pos["h"])}
+        assert not cells & taken, f"{panel['title']} overlaps another panel"
+        taken |= cells
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_every_panel_and_target_uses_the_provisioned_datasource(path: Path) -> None:
+    board = load(path)
+    assert "${DS_PROMETHEUS}" not in path.read_text(encoding="utf-8")
+    assert "__inputs" not in board
+    for panel in board["panels"]:
+        assert panel["datasource"] == DATASOURCE, panel["title"]
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            assert target["datasource"] == DATASOURCE, panel["title"]
+            assert target["expr"].strip(), panel["title"]
+    for variable in board["templating"]["list"]:
+        assert variable["datasource"] == DATASOURCE
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_county_variable_and_every_variable_used_is_defined(path: Path) -> None:
+    board = load(path)
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    county = variables["county"]
+    assert county["query"]["query"] == "label_values(netwatch_device_info, county)"
+    assert county["multi"] and county["includeAll"]
+    used = {a or b for text in strings(board["panels"]) for a, b in VARIABLE.findall(text)}
+    builtin = {name for name in used if name.startswith("__")}
+    assert used - builtin <= set(variables), f"undefined: {used - builtin - set(variables)}"
+    assert "county" in used
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_names_and_coordinates_come_only_from_info_joins(path: Path) -> None:
+    for panel in load(path)["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"]
+            if re.search(r"\b(name|lat|lon|site)\b", expr):
+                assert ("netwatch_device_info" in expr
+                        or "netwatch_coverage_point_info" in expr), (panel["title"], expr)
+
+
+def exported_names() -> set[str]:
+    """Every ``"netwatch_…"`` string literal in the package: the families it can export."""
+    package = DASHBOARDS.parent / "netwatch"
+    return {m for path in package.rglob("*.py")
+            for m in re.findall(r'"(netwatch_[a-z0-9_]+)"', path.read_text(encoding="utf-8"))}
+
+
+def test_every_metric_queried_is_exported_or_recorded() -> None:
+    rules = (DASHBOARDS / "prometheus" / "rules" / "netwatch.rules.yml").read_text()
+    texts = [text for path in FILES for text in strings(load(path)["panels"])] + [rules]
+    queried = {name for text in texts for name in METRIC.findall(text)}
+    recorded = set(re.findall(r"record: (\S+)", rules))
+    unknown = {n for n in queried if ":" not in n} - exported_names()
+    assert unknown == set(), f"not exported by netwatch: {sorted(unknown)}"
+    assert {n for n in queried if ":" in n} <= recorded, "a recording rule is missing"
