@@ -3,8 +3,10 @@
 The page is static HTML: the script (``static/survey.js``) lists the coverage points
 nearest the phone, queues each reading on the phone and posts it to
 ``/api/v1/readings`` with the session's CSRF token, which the page carries in a
-``<meta>`` because its CSP allows no inline script. Only tester and admin tokens
-submit readings, so only they get the form.
+``<meta>`` because its CSP allows no inline script. A service worker
+(``static/survey-sw.js``) keeps the page, its assets and the last points list, so the
+form opens where there is no network, which is where testers go. Only tester and
+admin tokens submit readings, so only they get the form.
 """
 
 from __future__ import annotations
@@ -24,14 +26,18 @@ if TYPE_CHECKING:
 ROLES = ("tester", "admin")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-ASSETS = {"survey.js": "text/javascript", "survey.css": "text/css"}
+WORKER_CSP = "default-src 'none'; connect-src 'self'"  # a worker's own policy: it fetches
+ASSETS = {  # path → file under static/, type; the worker sits at the root to cover /survey
+    "/static/survey.js": ("survey.js", "text/javascript"),
+    "/static/survey.css": ("survey.css", "text/css"),
+    "/survey-sw.js": ("survey-sw.js", "text/javascript"),
+}
 
 
 def routes(deps: WebDeps) -> list[web.RouteDef]:
     """This module's routes, bound to the daemon's parts."""
     env = environment()
     static = files("netwatch.web").joinpath("static")
-    assets = {name: (static.joinpath(name).read_bytes(), kind) for name, kind in ASSETS.items()}
 
     async def form(request: web.Request) -> web.Response:
         info = principal(request)
@@ -46,16 +52,18 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
                             headers={"Content-Security-Policy": CSP,
                                      "Cache-Control": "no-store"})
 
-    def asset(name: str) -> web.RouteDef:
-        body, kind = assets[name]
+    def asset(path: str) -> web.RouteDef:
+        name, kind = ASSETS[path]
+        body = static.joinpath(name).read_bytes()
 
         async def serve(request: web.Request) -> web.Response:
             return web.Response(body=body, content_type=kind, charset="utf-8",
-                                headers={"Cache-Control": "no-cache"})
+                                headers={"Cache-Control": "no-cache",
+                                         "Content-Security-Policy": WORKER_CSP})
 
-        return web.get(f"/static/{name}", serve)
+        return web.get(path, serve)
 
-    return [web.get("/survey", form), *(asset(name) for name in ASSETS)]
+    return [web.get("/survey", form), *(asset(path) for path in ASSETS)]
 
 
 _ASSET: dict[str, Any] = {"summary": "An asset of the survey and login pages", "security": [],
@@ -69,5 +77,6 @@ OPENAPI_PATHS: dict[str, Any] = {
                       "303": {"description": "no session: to /login"},
                       "403": {"description": "not a tester or admin token"}}}},
     "/static/survey.js": {"get": _ASSET},
+    "/survey-sw.js": {"get": {**_ASSET, "summary": "The form's service worker: it opens offline"}},
     "/static/survey.css": {"get": _ASSET},
 }

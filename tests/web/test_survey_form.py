@@ -38,22 +38,40 @@ def session_clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def base_url(city: City, store: Store, tmp_path: Path,
-                   session_clock: Clock) -> AsyncIterator[str]:
+class Server:
     """The city, with coverage points, served on a real socket of this test's own address."""
+
+    def __init__(self, runner: web.AppRunner) -> None:
+        self.runner = runner
+        self.url = f"http://{HOST}:{runner.addresses[0][1]}"
+        self.running = True
+
+    async def stop(self) -> None:
+        """Close the socket and every open connection: the phone has lost the network."""
+        if self.running:
+            self.running = False
+            await self.runner.cleanup()
+
+
+@pytest.fixture
+async def server(city: City, store: Store, tmp_path: Path,
+                 session_clock: Clock) -> AsyncIterator[Server]:
     write_inventory(tmp_path, INVENTORY + POINTS)
     assert (await city.reload())["ok"]
     sessions = SessionStore(clock=session_clock)
     runner = web.AppRunner(create_app(city.deps(store=store, sessions=sessions)))
     await runner.setup()
-    site = web.TCPSite(runner, HOST, 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    await web.TCPSite(runner, HOST, 0).start()
+    served = Server(runner)
     try:
-        yield f"http://{HOST}:{port}"
+        yield served
     finally:
-        await runner.cleanup()
+        await served.stop()
+
+
+@pytest.fixture
+def base_url(server: Server) -> str:
+    return server.url
 
 
 def readings(store: Store) -> list[dict[str, Any]]:
@@ -144,3 +162,26 @@ async def test_survey_form_online_offline_and_errors(base_url: str, city: City, 
         assert await page.evaluate("document.querySelectorAll('#problems li').length") == 1
         assert page.exceptions == []
         assert not [line for line in page.console if "Content Security Policy" in line]
+
+
+async def test_survey_form_opens_with_no_network(server: Server, city: City, store: Store,
+                                                 tmp_path: Path) -> None:
+    """Once opened online, the form opens again with the server out of reach (its service
+    worker keeps the page, its assets and the points), and a reading made there waits."""
+    async with chromium(tmp_path / "profile") as browser:
+        await browser.grant(server.url, "geolocation")
+        page = await browser.new_page()
+        await page.geolocation(*HERE)
+        await page.goto(server.url + "/survey")
+        await log_in(page, city.west_tester)
+        await page.wait_for("navigator.serviceWorker.controller !== null")
+        await page.wait_for("caches.match('/api/v1/points').then(kept => kept !== undefined)")
+
+        await server.stop()
+        await page.goto(server.url + "/survey")
+        assert await page.url() == server.url + "/survey"
+        await page.wait_for("document.querySelectorAll('label.point').length === 2")
+        await submit(page, "wp-near", "-99")
+        await page.wait_for(f"{PENDING} === '1'")
+        assert readings(store) == []
+        assert page.exceptions == []

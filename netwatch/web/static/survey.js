@@ -368,6 +368,12 @@
   window.addEventListener('online', flush);
   window.addEventListener('storage', render);
   setInterval(flush, RETRY_MS);
+  if ('serviceWorker' in navigator) {
+    // Lets the form open again where there is no network (static/survey-sw.js); once it
+    // takes over, the points are fetched again through it so that it keeps them.
+    navigator.serviceWorker.addEventListener('controllerchange', loadPoints);
+    navigator.serviceWorker.register('/survey-sw.js', { scope: '/survey' }).catch(() => {});
+  }
   render();
   locate();
   flush();
