@@ -114,6 +114,7 @@ class Stack:
     prometheus: str
     demo: str
     inventory: Inventory
+    root: Path  # demo.log, the demo's state directory (database, notices)
 
     def api(self, path: str, **params: str) -> Any:
         status, body = get(f"{self.prometheus}/api/v1/{path}?{urllib.parse.urlencode(params)}")
@@ -182,7 +183,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
              or get(prometheus_url + "/-/ready")[0] == 200, 60.0)
         assert prometheus.alive(), (root / "prometheus.log").read_text()[-3000:]
         inventory = load_inventory(inventory_path, env=ENV)
-        live = Stack(prometheus_url, demo_url, inventory)
+        live = Stack(prometheus_url, demo_url, inventory, root)
         poll("samples scraped from the demo", lambda: live.query(
             'up{job="netwatch"} == 1 and on () netwatch_ready == 1'), 60.0)
         yield live
@@ -233,3 +234,25 @@ def test_every_panel_query_returns_data(stack: Stack) -> None:
         time.sleep(1.0)
         missing = empty()
     assert missing == [], "queries without data:\n" + "\n".join(missing)
+
+
+def test_no_secret_in_log_metrics_api_or_notices(stack: Stack) -> None:
+    """SPEC §11: the demo's SNMP secrets (v2c communities, v3 keys) appear in none of the
+    demo's log, its metrics, its API answers or the notices it issued."""
+    notices = stack.root / "state" / "notices"
+    poll("a notice issued by the demo's schedule",
+         lambda: any(notices.glob("*/*.json")), SETTLE_SECONDS + 60.0)
+    log = (stack.root / "demo.log").read_text(errors="replace")
+    token = re.search(r"admin token\s+(\S+)", log)
+    assert token is not None, log[-2000:]
+    texts = {"demo.log": log, "/metrics": get(stack.demo + "/metrics")[1].decode()}
+    for path in ("/api/v1/devices?limit=1000", "/api/v1/faults?state=all",
+                 "/api/v1/notices", "/api/v1/blind-spots", "/api/v1/points"):
+        request = urllib.request.Request(stack.demo + path,
+                                         headers={"Authorization": f"Bearer {token[1]}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            texts[path] = answer.read().decode()
+    texts |= {str(p): p.read_text() for p in notices.rglob("*") if p.is_file()}
+    assert len(texts) > 7
+    for secret in DEMO_SECRETS.values():
+        assert [where for where, text in texts.items() if secret in text] == []
