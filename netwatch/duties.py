@@ -6,6 +6,11 @@ notices go out through the outbox. Every duty is a short pass over SQLite run on
 the event loop, where the store's one connection lives; a failing pass is logged
 and retried at its next run, never fatal to the daemon. ``schedule`` is called
 again after every reload so that a changed notice schedule takes effect.
+
+A scheduled issue missed while the daemon was down (the Monday 08:00 run during a
+restart) is caught up shortly after start, as anacron would: the last scheduled run
+is recorded in ``schedule_runs``. Issuing is idempotent per county and day, so a
+catch-up never doubles a notice.
 """
 
 from __future__ import annotations
@@ -13,8 +18,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from netwatch.coverage.metrics import coverage_families
@@ -36,6 +45,21 @@ log = logging.getLogger(__name__)
 ITEMS_PERIOD = 60.0  # seconds between notice-item syncs (open, rectify, verify, reopen)
 DELIVERY_PERIOD = 30.0  # seconds between outbox passes
 PRUNE_PERIOD = 3600.0  # seconds between readings-retention passes
+CATCH_UP_DELAY = 5.0  # seconds after start before a missed scheduled issue is caught up
+LOOKBACK = (timedelta(hours=1), timedelta(days=1), timedelta(days=8))  # for the last fire time
+NOTICES_JOB = "duty:notices"
+
+
+def last_fire(trigger: Any, now: datetime) -> datetime | None:
+    """The latest time at or before ``now`` that the cron trigger fired (up to 8 days back)."""
+    for back in LOOKBACK:
+        fire, last = trigger.get_next_fire_time(None, now - back), None
+        while fire is not None and fire <= now:
+            last = fire
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+        if last is not None:
+            return last
+    return None
 
 
 class Duties:
@@ -64,13 +88,36 @@ class Duties:
         if wanted == self._schedule:
             return
         add = self.scheduler.add_job
+        trigger = cron_trigger(*wanted)
         if self._schedule is None:
             add("duty:items", self.sync, IntervalTrigger(seconds=ITEMS_PERIOD))
             add("duty:deliver", self.deliver, IntervalTrigger(seconds=DELIVERY_PERIOD))
             add("duty:prune", self.prune, IntervalTrigger(seconds=PRUNE_PERIOD))
-        add("duty:notices", self.issue, cron_trigger(*wanted))
+            missed = self._missed(trigger, datetime.now(ZoneInfo(wanted[1])))
+            if missed is not None:
+                log.info("the scheduled notices of %s were missed: issuing them now", missed)
+                add("duty:notices-catch-up", self.scheduled_issue, DateTrigger(
+                    datetime.now(ZoneInfo(wanted[1])) + timedelta(seconds=CATCH_UP_DELAY)))
+        add(NOTICES_JOB, self.scheduled_issue, trigger)
         self._schedule = wanted
         log.info("notices scheduled at %r (%s)", *wanted)
+
+    def _missed(self, trigger: Any, now: datetime) -> datetime | None:
+        """The last fire time, when the daemon has run the schedule before but not since."""
+        row = self.store.conn.execute("SELECT ran_at FROM schedule_runs WHERE job = ?",
+                                      (NOTICES_JOB,)).fetchone()
+        fired = last_fire(trigger, now)
+        if row is None or fired is None or fired.timestamp() <= row["ran_at"]:
+            return None
+        return fired
+
+    async def scheduled_issue(self) -> None:
+        """The cron's run: issue, and remember that the schedule ran."""
+        await self.issue()
+        with self.store.transaction() as conn:
+            conn.execute("INSERT INTO schedule_runs (job, ran_at) VALUES (?, ?) ON CONFLICT "
+                         "(job) DO UPDATE SET ran_at = excluded.ran_at",
+                         (NOTICES_JOB, time.time()))
 
     async def sync(self) -> None:
         """Bring notice items up to date with fault episodes and coverage verdicts."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from netwatch.duties import Duties
+from netwatch.duties import Duties, last_fire
+from netwatch.inventory_units import cron_trigger
 from netwatch.metrics import Provider
 from netwatch.metrics_text import Family
 from netwatch.model import Inventory
@@ -74,3 +77,38 @@ async def test_schedule_follows_a_changed_notice_schedule(store: Store, tmp_path
     assert "hour='17'" in trigger and "minute='30'" in trigger
     assert len(scheduler.scheduler.get_jobs()) == len(jobs)
     await scheduler.shutdown()
+
+
+def test_last_fire_time_of_a_cron() -> None:
+    """Mondays 08:00 seen on a Wednesday is two days back; every minute is this minute."""
+    zone = ZoneInfo("Asia/Shanghai")
+    wednesday = datetime(2026, 12, 2, 15, 30, 20, tzinfo=zone)
+    assert last_fire(cron_trigger("0 8 * * 1", "Asia/Shanghai"), wednesday) == \
+        datetime(2026, 11, 30, 8, 0, tzinfo=zone)
+    assert last_fire(cron_trigger("* * * * *", "Asia/Shanghai"), wednesday) == \
+        datetime(2026, 12, 2, 15, 30, tzinfo=zone)
+    assert last_fire(cron_trigger("0 8 29 2 *", "Asia/Shanghai"), wednesday) is None
+
+
+async def test_a_scheduled_issue_missed_while_down_is_caught_up(store: Store,
+                                                                tmp_path: Path) -> None:
+    """Recorded runs decide: one older than the last fire time means a missed run, caught up
+    soon after start; a fresh install or an up-to-date record schedules no catch-up."""
+    inventory = city()
+
+    async def catch_up_scheduled() -> bool:
+        scheduler = SweepScheduler(SlowMonitor(), "Asia/Shanghai")  # type: ignore[arg-type]
+        scheduler.start()
+        Duties(store, lambda: inventory, tmp_path, scheduler).schedule()
+        found = scheduler.scheduler.get_job("duty:notices-catch-up") is not None
+        await scheduler.shutdown()
+        return found
+
+    assert not await catch_up_scheduled()  # never ran here: nothing was missed
+    duties = Duties(store, lambda: inventory, tmp_path, SweepScheduler(
+        SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
+    await duties.scheduled_issue()
+    assert not await catch_up_scheduled()  # ran just now
+    with store.transaction() as conn:
+        conn.execute("UPDATE schedule_runs SET ran_at = ?", (time.time() - 7.5 * 86400,))
+    assert await catch_up_scheduled()  # last ran before the latest Monday 08:00

@@ -70,6 +70,11 @@ V2_NOTICES: tuple[str, ...] = (
         PRIMARY KEY (notice_id, item_id)
     )""",
     "CREATE INDEX ix_notice_item_listings_item ON notice_item_listings (item_id)",
+    # when the daemon last ran the scheduled issue: a run missed while it was down is caught up
+    """CREATE TABLE schedule_runs (
+        job TEXT PRIMARY KEY,
+        ran_at REAL NOT NULL
+    )""",
     # what the monitor saw when the fault opened: failed checks, last good time, figures
     "ALTER TABLE fault_episodes ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}'",
     "CREATE INDEX ix_fault_episodes_device ON fault_episodes (device, fault, closed_at)",
