@@ -27,7 +27,8 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from netwatch.coverage.metrics import coverage_families
-from netwatch.coverage.notice_items import blind_spot_candidates
+from netwatch.coverage.notice_items import candidates_of
+from netwatch.coverage.snapshot import Snapshot
 from netwatch.inventory_units import cron_trigger
 from netwatch.metrics import Exposition
 from netwatch.model import Inventory
@@ -43,6 +44,7 @@ from netwatch.survey.prune import prune_readings
 log = logging.getLogger(__name__)
 
 ITEMS_PERIOD = 60.0  # seconds between notice-item syncs (open, rectify, verify, reopen)
+COVERAGE_PERIOD = 15.0  # seconds between checks whether the coverage analysis is stale
 DELIVERY_PERIOD = 30.0  # seconds between outbox passes
 PRUNE_PERIOD = 3600.0  # seconds between readings-retention passes
 CATCH_UP_DELAY = 5.0  # seconds after start before a missed scheduled issue is caught up
@@ -71,6 +73,7 @@ class Duties:
         self.inventory = inventory
         self.notice_dir = notice_dir
         self.scheduler = scheduler
+        self.coverage = Snapshot()
         self._schedule: tuple[str, str] | None = None
 
     def attach(self, exposition: Exposition) -> None:
@@ -78,7 +81,8 @@ class Duties:
         store = self.store
         exposition.add_provider(lambda: notice_families(store, self.inventory()))
         exposition.add_provider(lambda: outbox_families(store))
-        exposition.add_provider(lambda: coverage_families(store, self.inventory()))
+        exposition.add_provider(lambda: coverage_families(
+            self.coverage.latest(store, self.inventory()), self.inventory()))
         exposition.add_provider(lambda: survey_families(store, self.inventory()))
 
     def schedule(self) -> None:
@@ -90,6 +94,7 @@ class Duties:
         add = self.scheduler.add_job
         trigger = cron_trigger(*wanted)
         if self._schedule is None:
+            add("duty:coverage", self.analyse, IntervalTrigger(seconds=COVERAGE_PERIOD))
             add("duty:items", self.sync, IntervalTrigger(seconds=ITEMS_PERIOD))
             add("duty:deliver", self.deliver, IntervalTrigger(seconds=DELIVERY_PERIOD))
             add("duty:prune", self.prune, IntervalTrigger(seconds=PRUNE_PERIOD))
@@ -119,17 +124,22 @@ class Duties:
                          "(job) DO UPDATE SET ran_at = excluded.ran_at",
                          (NOTICES_JOB, time.time()))
 
+    async def analyse(self) -> None:
+        """Analyse coverage again (in a thread) when a reading or a site fault changed it."""
+        await self.coverage.refresh(self.store, self.inventory())
+
     async def sync(self) -> None:
         """Bring notice items up to date with fault episodes and coverage verdicts."""
-        inventory, now = self.inventory(), time.time()
-        extra = blind_spot_candidates(self.store, inventory, now)
-        report = sync_items(self.store, inventory, now, extra, coverage_judged=True)
+        inventory = self.inventory()
+        extra = candidates_of(await self.coverage.refresh(self.store, inventory), inventory)
+        report = sync_items(self.store, inventory, time.time(), extra, coverage_judged=True)
         log.debug("notice items: %s", report)
 
     async def issue(self) -> None:
         """Issue today's notices (idempotent: a county's notice of the day is found, not redone)."""
-        inventory, now = self.inventory(), time.time()
-        extra = blind_spot_candidates(self.store, inventory, now)
+        inventory = self.inventory()
+        extra = candidates_of(await self.coverage.refresh(self.store, inventory), inventory)
+        now = time.time()
         try:
             outcomes = issue_notices(self.store, inventory, now=now, extra=extra,
                                      coverage_judged=True, out_dir=self.notice_dir,

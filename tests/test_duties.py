@@ -69,7 +69,8 @@ async def test_schedule_follows_a_changed_notice_schedule(store: Store, tmp_path
     scheduler.start()  # as in the daemon: duties are scheduled on a running scheduler
     duties.schedule()
     jobs = {j.id: j for j in scheduler.scheduler.get_jobs()}
-    assert {"duty:items", "duty:deliver", "duty:prune", "duty:notices"} <= set(jobs)
+    assert {"duty:coverage", "duty:items", "duty:deliver", "duty:prune",
+            "duty:notices"} <= set(jobs)
     assert "hour='8'" in str(jobs["duty:notices"].trigger)
     current[0] = city(settings=replace(SETTINGS, schedule="30 17 * * 5"))
     duties.schedule()

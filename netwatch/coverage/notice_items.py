@@ -10,7 +10,7 @@ to a county no longer in the inventory has no one to notify and is left out.
 
 from __future__ import annotations
 
-from netwatch.coverage.analysis import BlindSpot, analyse
+from netwatch.coverage.analysis import BlindSpot, CoverageReport, analyse
 from netwatch.model import Inventory
 from netwatch.notices.record import Candidate
 from netwatch.store import Store
@@ -51,8 +51,13 @@ def candidate(spot: BlindSpot, rectify_within_days: int) -> Candidate:
     )
 
 
-def blind_spot_candidates(store: Store, inventory: Inventory, now: float) -> list[Candidate]:
-    """Every blind spot at ``now`` as a notice candidate (see the module docstring)."""
+def candidates_of(report: CoverageReport, inventory: Inventory) -> list[Candidate]:
+    """Every blind spot of the report as a notice candidate (see the module docstring)."""
     days = inventory.coverage.rectify_within_days
-    return [candidate(spot, days) for spot in analyse(store, inventory, now).blind_spots
+    return [candidate(spot, days) for spot in report.blind_spots
             if spot.verdict.county in inventory.counties]
+
+
+def blind_spot_candidates(store: Store, inventory: Inventory, now: float) -> list[Candidate]:
+    """The candidates of an analysis made now (the CLI's; the daemon keeps a snapshot)."""
+    return candidates_of(analyse(store, inventory, now), inventory)

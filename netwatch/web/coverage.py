@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from netwatch.coverage.analysis import CoverageReport, Verdict, analyse
+from netwatch.coverage.analysis import Verdict
 from netwatch.coverage.causes import Cause
 from netwatch.coverage.classify import CLASSES, TECHNOLOGIES, TRENDS
-from netwatch.model import Inventory
-from netwatch.store import Store
+from netwatch.coverage.snapshot import analyse_apart
 from netwatch.web.api import Clock, one
 from netwatch.web.auth import ApiError, visible_counties
 from netwatch.web.openapi_parts import BEARER, COUNTY, errors, json_body, query, stamps
@@ -40,12 +38,6 @@ def _classes(request: web.Request) -> frozenset[str]:
         raise ApiError(400, "query parameter 'class': unexpected value",
                        {"got": [c[:100] for c in wrong[:10]], "expected": list(CLASSES)})
     return frozenset(asked or ("blind",))
-
-
-def analyse_apart(path: Path, inventory: Inventory, now: float) -> CoverageReport:
-    """The analysis on a connection of its own (SQLite connections stay in their thread)."""
-    with Store.open(path, create=False) as store:
-        return analyse(store, inventory, now)
 
 
 def describe(v: Verdict, cause: Cause | None, clock: Clock) -> dict[str, Any]:

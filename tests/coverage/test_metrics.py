@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from netwatch.coverage import metrics
 from netwatch.coverage.analysis import analyse
-from netwatch.coverage.metrics import TTL_SECONDS, coverage_families
+from netwatch.coverage.metrics import coverage_families
+from netwatch.coverage.snapshot import TTL_SECONDS, Snapshot
 from netwatch.model import Inventory
 from netwatch.store import Store
 from tests.coverage.city import NOW, add, add_many, load_city
@@ -21,7 +21,7 @@ def inv(tmp_path: Path) -> Inventory:
 
 
 def _text(store: Store, inv: Inventory, now: float = NOW) -> str:
-    return "".join(f.text() for f in coverage_families(store, inv, now))
+    return "".join(f.text() for f in coverage_families(analyse(store, inv, now), inv))
 
 
 def test_families_values_and_promtool(store: Store, inv: Inventory) -> None:
@@ -50,17 +50,18 @@ def test_families_values_and_promtool(store: Store, inv: Inventory) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_the_analysis_is_reused_until_its_inputs_change(store: Store, inv: Inventory,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Within the TTL an unchanged survey reuses the analysis; a new reading redoes it."""
-    runs: list[float] = []
-    monkeypatch.setattr(metrics, "analyse",  # a spy: the real analysis, counted
-                        lambda s, i, now: runs.append(now) or analyse(s, i, now))
-    before = _text(store, inv)
-    assert _text(store, inv, NOW + TTL_SECONDS / 2) == before and len(runs) == 1
+async def test_the_snapshot_is_analysed_again_only_when_stale(store: Store,
+                                                             inv: Inventory) -> None:
+    """Unchanged inputs reuse the analysis; a new reading, or the TTL, make a new one;
+    scrapes (``latest``) never analyse merely because the report is stale."""
+    snapshot = Snapshot()
+    first = await snapshot.refresh(store, inv, NOW)
+    assert await snapshot.refresh(store, inv, NOW + TTL_SECONDS / 2) is first
     add_many(store, [-120, -121, -119], county="north", point="n-cp-1")
-    after = _text(store, inv, NOW + TTL_SECONDS / 2)
-    assert 'netwatch_blind_spots{county="north",technology="pdt"} 1' in after
-    assert len(runs) == 2
-    _text(store, inv, NOW + 1.5 * TTL_SECONDS)  # the window moved on: readings may age out
-    assert len(runs) == 3
+    assert snapshot.latest(store, inv, NOW + TTL_SECONDS / 2) is first and snapshot.runs == 1
+    second = await snapshot.refresh(store, inv, NOW + TTL_SECONDS / 2)
+    assert snapshot.runs == 2
+    text = "".join(f.text() for f in coverage_families(second, inv))
+    assert 'netwatch_blind_spots{county="north",technology="pdt"} 1' in text
+    await snapshot.refresh(store, inv, NOW + 1.6 * TTL_SECONDS)  # the window moved on
+    assert snapshot.runs == 3

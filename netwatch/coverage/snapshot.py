@@ -1,0 +1,76 @@
+"""The latest coverage analysis, shared by the metrics, the blind-spot items and the daemon.
+
+An analysis of a large survey takes a second or more (``bench/bench_coverage.py``),
+too long for the event loop that times the probes. The daemon refreshes it in a
+worker thread on a connection of its own (SQLite connections stay in their thread)
+whenever what it reads has changed (a new reading, a site fault opened or closed)
+or the window has moved on (``TTL_SECONDS``); scrapes read the latest one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from netwatch.coverage.analysis import CoverageReport, analyse
+from netwatch.model import Inventory
+from netwatch.store import Store
+
+TTL_SECONDS = 60.0  # after this, readings may have aged out of the window
+
+
+def inputs(store: Store) -> tuple[object, ...]:
+    """What the analysis reads, in brief: the newest reading and the open fault episodes."""
+    newest = store.conn.execute("SELECT max(id) FROM readings").fetchone()[0]
+    faults = store.conn.execute("SELECT count(*), max(id) FROM fault_episodes "
+                                "WHERE closed_at IS NULL").fetchone()
+    return (newest, *faults)
+
+
+def analyse_apart(path: Path, inventory: Inventory, now: float) -> CoverageReport:
+    """The analysis on a connection of its own, for a worker thread."""
+    with Store.open(path, create=False) as store:
+        return analyse(store, inventory, now)
+
+
+class Snapshot:
+    """The latest report with what it was computed from; refreshed only when stale."""
+
+    def __init__(self, ttl: float = TTL_SECONDS) -> None:
+        self.ttl = ttl
+        self.report: CoverageReport | None = None
+        self.runs = 0  # analyses made (the daemon's log and the tests read it)
+        self._key: tuple[object, ...] = ()
+        self._at = 0.0
+        self._lock = asyncio.Lock()
+
+    def stale(self, store: Store, inventory: Inventory, now: float) -> bool:
+        return (self.report is None or self._key != (inventory, *inputs(store))
+                or not 0 <= now - self._at < self.ttl)
+
+    async def refresh(self, store: Store, inventory: Inventory,
+                      now: float | None = None) -> CoverageReport:
+        """The current report, analysed again in a thread when stale (one analysis at a time)."""
+        async with self._lock:
+            now = time.time() if now is None else now
+            if self.report is None or self.stale(store, inventory, now):
+                key = (inventory, *inputs(store))  # taken first: a reading landing meanwhile
+                report = await asyncio.to_thread(analyse_apart, store.path, inventory, now)
+                self._keep(report, key, now)  # makes the next refresh analyse again
+            assert self.report is not None
+            return self.report
+
+    def latest(self, store: Store, inventory: Inventory,
+               now: float | None = None) -> CoverageReport:
+        """For scrapes: the latest report, analysed here only when there is none for this
+        inventory (at start and after a reload) and never merely because it is stale."""
+        if self.report is None or self._key[0] is not inventory:
+            now = time.time() if now is None else now
+            self._keep(analyse(store, inventory, now), (inventory, *inputs(store)), now)
+        assert self.report is not None
+        return self.report
+
+    def _keep(self, report: CoverageReport, key: tuple[object, ...], now: float) -> None:
+        self.report, self._key, self._at = report, key, now
+        self.runs += 1
