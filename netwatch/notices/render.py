@@ -28,14 +28,19 @@ class _Row:
     overdue: bool
 
 
+TITLE_PROBLEMS = 2  # problems a title names before "等" (and others)
+
+
 def title(record: NoticeRecord, lang: str = "zh") -> str:
-    """The document title, naming the problems found (事由) and no 《》."""
+    """The document title, naming the main problems found (事由) and no 《》."""
     problems = _problems(record, lang)
+    more = len(problems) > TITLE_PROBLEMS
+    named = problems[:TITLE_PROBLEMS]
     if lang == "zh":
-        reason = "、".join(problems)
+        reason = "、".join(named) + ("等" if more else "")
         return f"{record.issuing_unit}关于{record.county_name}{reason}问题限期整改的通知"
     return (f"{record.issuing_unit}: notice to {record.county_name} to rectify "
-            f"{', '.join(problems)} within a time limit")
+            f"{', '.join(named)}{' and other problems' if more else ''} within a time limit")
 
 
 def _problems(record: NoticeRecord, lang: str) -> list[str]:
@@ -90,10 +95,13 @@ def _cells(it: ItemView, lang: str) -> tuple[str, ...]:
         problem += (f"（导致{it.suppressed_children}台设备离线）" if zh
                     else f" (took down {it.suppressed_children} devices)")
     if it.refers_to:
-        problem += f"（原因见{it.refers_to}）" if zh else f" (cause: {it.refers_to})"
+        site = it.refers_to.removeprefix("device:")
+        problem += (f"（原因：服务基站{site}故障，见其整改项）" if zh
+                    else f" (cause: serving site {site} is down; see its item)")
     if it.overdue:
         problem += "【逾期】" if zh else " [OVERDUE]"
-    basis = ", ".join(str(x) for x in it.evidence.get("failed_checks", ()))
+    basis = ", ".join(str(x) for x in it.evidence.get("failed_checks", ())) \
+        or str(it.evidence.get("detail", ""))
     result = ""
     if it.acknowledgement is not None:
         result = f"{it.acknowledgement.note} ({w.date(it.acknowledgement.promised, lang)})"

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-PROBLEMS: dict[str, tuple[str, str]] = {
+PROBLEMS: dict[str, tuple[str, str]] = {  # every fault kind and finding (SPEC §5)
     "unreachable": ("设备离线", "device offline"),
+    "service_down": ("业务服务无响应", "service not answering"),
+    "degraded_link": ("网络链路质量不达标", "network link degraded"),
     "uplink_down": ("上行链路中断", "uplink down"),
-    "stream_down": ("视频流中断", "video stream down"),
-    "open_stream": ("视频流未授权开放", "video stream open without authentication"),
+    "uplink_slow": ("上行链路速率低于千兆", "uplink below 1 Gbit/s"),
+    "flapping": ("设备频繁掉线", "device flapping"),
+    "open_stream": ("视频流可免认证访问", "video stream open without authentication"),
+    "rebooted": ("设备异常重启", "device rebooted"),
     "blind_spot": ("信号盲区", "coverage blind spot"),
-    "weak_coverage": ("信号弱覆盖", "weak coverage"),
 }
-KINDS: dict[str, tuple[str, str]] = {
+KINDS: dict[str, tuple[str, str]] = {  # every device kind and coverage technology
     "camera": ("视频监控", "video camera"),
     "camera_key_area": ("重点区域视频监控", "key-area camera"),
-    "pdt_base_station": ("集群基站", "trunked-radio base station"),
+    "trunking_site": ("数字集群基站", "trunked-radio base station"),
+    "vc_endpoint": ("视频会议终端", "video-conference endpoint"),
     "switch": ("交换机", "switch"),
-    "pdt": ("集群通信", "trunked radio"),
-    "broadband": ("宽带通信", "broadband"),
+    "pdt": ("PDT数字集群", "PDT trunked radio"),
+    "broadband": ("宽带集群", "broadband trunking"),
 }
 SEVERITY: dict[str, tuple[str, str]] = {
     "critical": ("严重", "critical"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from netwatch.model import KINDS, TECHNOLOGIES
 from netwatch.notices import words
 from netwatch.notices.render import render_html, render_markdown, title
+from netwatch.state import FAULT_KINDS
 from tests.notices.factory import item, record
 
 
@@ -55,3 +57,30 @@ def test_words() -> None:
     assert words.duration(3600 * 27, "zh") == "1天3小时"
     assert words.duration(600, "en") == "10 min"
     assert words.date("2026-01-05", "zh") == "2026年1月5日"
+
+
+def test_every_code_has_words_in_both_languages() -> None:
+    """No fault kind, finding, device kind or technology reaches a notice as a raw code."""
+    for table, codes in ((words.PROBLEMS, (*FAULT_KINDS, "open_stream", "rebooted",
+                                           "blind_spot")),
+                         (words.KINDS, (*KINDS, *TECHNOLOGIES, "camera_key_area"))):
+        for code in codes:
+            assert code in table and words.word(table, code, "zh") != code, code
+
+
+def test_long_titles_name_two_problems_and_evidence_falls_back_to_the_detail() -> None:
+    """Three kinds of problem: the title names two and 等; a degraded link shows its figures;
+    a blind spot caused by a site names the site, not a raw reference."""
+    r = record(items=(
+        item(1, kind="vc_endpoint", problem="degraded_link",
+             evidence={"failed_checks": [], "detail": "RTT 351 ms > 300 ms"}),
+        item(2, kind="trunking_site", problem="uplink_slow"),
+        item(3, subject_type="point", kind="pdt", problem="blind_spot",
+             refers_to="device:ts-1")), carried=())
+    assert title(r) == ("示例市公安局科技信息化支队关于东区视频会议终端网络链路质量不达标、"
+                        "数字集群基站上行链路速率低于千兆等问题限期整改的通知")
+    assert title(r, "en").endswith("and other problems within a time limit")
+    md = render_markdown(r)
+    assert "RTT 351 ms \\> 300 ms" in md or "RTT 351 ms > 300 ms" in md
+    assert "服务基站ts\\-1故障" in md or "服务基站ts-1故障" in md
+    assert "device:" not in md and "_" not in md  # no raw code (they have underscores)
