@@ -44,14 +44,16 @@ def title(record: NoticeRecord, lang: str = "zh") -> str:
 
 
 def _problems(record: NoticeRecord, lang: str) -> list[str]:
-    """Distinct kind+problem phrases in item order."""
-    seen: list[str] = []
+    """One phrase per problem in item order, naming the kinds it hit (视频监控、交换机设备离线)."""
+    kinds: dict[str, list[str]] = {}
     for it in record.items + record.carried:
-        kind, prob = w.word(w.KINDS, it.kind, lang), w.word(w.PROBLEMS, it.problem, lang)
-        phrase = f"{kind}{prob}" if lang == "zh" else f"{kind} {prob}"
-        if phrase not in seen:
-            seen.append(phrase)
-    return seen or ["设备运行" if lang == "zh" else "device operation"]
+        kind = w.word(w.KINDS, it.kind, lang)
+        hit = kinds.setdefault(w.word(w.PROBLEMS, it.problem, lang), [])
+        if kind not in hit:
+            hit.append(kind)
+    if lang == "zh":
+        return [f"{'、'.join(k)}{p}" for p, k in kinds.items()] or ["设备运行"]
+    return [f"{p} ({', '.join(k)})" for p, k in kinds.items()] or ["device operation"]
 
 
 def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:

@@ -42,6 +42,8 @@ def duration(seconds: float, lang: str) -> str:
     hours, rest = divmod(rest, 3600)
     if days == 0 and hours == 0:
         minutes = rest // 60
+        if minutes == 0:
+            return "不足1分钟" if lang == "zh" else "under 1 min"
         return f"{minutes}分钟" if lang == "zh" else f"{minutes} min"
     if lang == "zh":
         return (f"{days}天" if days else "") + (f"{hours}小时" if hours else "")

@@ -84,3 +84,14 @@ def test_long_titles_name_two_problems_and_evidence_falls_back_to_the_detail() -
     assert "RTT 351 ms \\> 300 ms" in md or "RTT 351 ms > 300 ms" in md
     assert "服务基站ts\\-1故障" in md or "服务基站ts-1故障" in md
     assert "device:" not in md and "_" not in md  # no raw code (they have underscores)
+
+
+def test_title_groups_kinds_that_share_a_problem() -> None:
+    """Cameras and a switch offline: one phrase naming both kinds; a new fault lasts
+    不足1分钟 rather than 0分钟."""
+    r = record(items=(item(1), item(2, kind="switch"), item(3, duration_seconds=20)),
+               carried=())
+    assert title(r) == ("示例市公安局科技信息化支队关于东区"
+                        "视频监控、交换机设备离线问题限期整改的通知")
+    assert "device offline (video camera, switch)" in title(r, "en")
+    assert "不足1分钟" in render_html(r) and "under 1 min" in render_html(r, "en")
