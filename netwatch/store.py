@@ -193,9 +193,16 @@ class Store:
                 self.conn.execute("PRAGMA synchronous = NORMAL")
 
     def close(self) -> None:
-        """Let SQLite refresh its planner statistics, then close (checkpointing the WAL)."""
+        """Let SQLite refresh its planner statistics, then close (checkpointing the WAL).
+
+        The statistics are a nicety: while another connection writes, ``optimize`` may find
+        the database locked (its ANALYZE cannot wait like a transaction), and then the
+        connection simply closes without them.
+        """
         try:
             self.conn.execute("PRAGMA optimize")
+        except sqlite3.OperationalError as exc:
+            log.debug("%s: planner statistics not refreshed at close: %s", self.path, exc)
         finally:
             self.conn.close()
 

@@ -183,3 +183,23 @@ def test_transaction_commits_or_rolls_back(tmp_path: Path) -> None:
         assert not store.conn.in_transaction
     finally:
         store.close()
+
+
+def test_close_while_another_connection_writes(tmp_path: Path) -> None:
+    """Closing never fails because another connection holds the write lock: the planner
+    statistics (``PRAGMA optimize``) are skipped, not fatal (a reader thread's close)."""
+    writer = Store.open(tmp_path / "netwatch.db")
+    with writer.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO fault_episodes (device, county, kind, fault, first_seen, opened_at) "
+            "VALUES (?, 'east', 'camera', 'unreachable', 0, 0)", [(f"d{i}",) for i in range(500)])
+    reader = Store.open(tmp_path / "netwatch.db")
+    reader.conn.execute("SELECT * FROM fault_episodes WHERE county = 'east' AND opened_at > 0")
+    writer.conn.execute("BEGIN IMMEDIATE")
+    try:
+        reader.close()
+    finally:
+        writer.conn.execute("ROLLBACK")
+        writer.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        reader.conn.execute("SELECT 1")  # closed all the same
