@@ -55,11 +55,12 @@ async def landing(aiohttp_client, city: City, **overrides) -> tuple[str, Page]: 
 
 async def test_links_everything_without_script_or_inline_style(aiohttp_client,
                                                                city: City) -> None:
-    """The page links metrics, health, the API and its description, with no script and no
-    inline style (the CSP forbids both)."""
+    """The page links metrics, health, the API and its description, notices, coverage and
+    the survey form, with no script and no inline style (the CSP forbids both)."""
     _, page = await landing(aiohttp_client, city)
     for path in ("/metrics", "/healthz", "/readyz", "/api/v1/devices", "/api/v1/faults",
-                 "/api/v1/openapi.json"):
+                 "/api/v1/openapi.json", "/notices", "/api/v1/notices", "/api/v1/blind-spots",
+                 "/api/v1/points", "/survey", "/login"):
         assert path in page.links
     assert (page.scripts, page.inline_styles) == (0, 0)
 
