@@ -84,7 +84,15 @@ def resolve_db_path(arg: str | None) -> Path:
 
 
 def setup_logging(level: str) -> None:
+    """Log to stderr at ``level``; APScheduler's per-run lines only at debug.
+
+    APScheduler logs two INFO lines per job run (every sweep of every group, every
+    few seconds): noise an operator must not wade through. Skipped runs still show,
+    as netwatch's own overrun warnings.
+    """
     logging.basicConfig(
         level=level.upper(), stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -27,11 +27,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from netwatch.coverage.analysis import BlindSpot, CoverageReport
 from netwatch.coverage.sites import Nearby, nearest, wgs84_places
 from netwatch.model import Inventory
+from netwatch.notices.words import CAUSES
 from netwatch.survey.csv_format import neutralise as text_cell
 
 NEAREST_SITES = 3
-CAUSE_WORDS = {"site_down": "基站故障", "uplink_down": "基站传输中断",
-               "uplink_slow": "基站传输降速", "coverage_hole": "覆盖盲区（需新建或优化基站）"}
+CAUSE_WORDS = {kind: zh for kind, (zh, _) in CAUSES.items()}  # the notices' words
 TECH_WORDS = {"pdt": "PDT窄带集群", "broadband": "宽带集群"}
 TREND_WORDS = {"better": "好转", "worse": "变差", "same": "持平", "new": "新发现"}
 SUBJECT_WORDS = {"point": "覆盖点", "cell": "测试网格"}

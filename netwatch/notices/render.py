@@ -60,7 +60,8 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
     """Body in order: period and basis, findings, requirements, deadline, feedback, overdue."""
     zh = lang == "zh"
     start, end = w.date(r.period_start, lang), w.date(r.period_end, lang)
-    dl = w.date(r.deadline, lang)
+    due = sorted(i.deadline for i in r.items + r.carried if i.deadline)
+    dl, first = w.date(r.deadline, lang), w.date(due[0] if due else r.deadline, lang)
     figs = []
     for s in r.summary:
         kind = w.word(w.KINDS, s.kind, lang)
@@ -75,7 +76,8 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
             f"根据{r.city}公安技术监测平台{start}至{end}的监测数据，现将你单位存在的问题通报如下。",
             f"一、发现问题。本期新发现问题{n}项，前期未整改问题{c}项。" + "；".join(figs) + "。",
             "二、整改要求。请你单位对照附件问题清单逐项核查整改。",
-            f"三、整改时限。请于{dl}前完成整改。",
+            f"三、整改时限。请按附件问题清单所列时限逐项完成整改，其中最早一项须于{first}前完成，"
+            f"全部问题须于{dl}前完成。" if first != dl else f"三、整改时限。请于{dl}前完成整改。",
             "四、书面反馈。整改完成后书面反馈整改结果。",
             "五、逾期未整改的，将予以通报并纳入年度考核。",
         ]
@@ -83,6 +85,8 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
         f"Based on {r.city} police monitoring data from {start} to {end}, we notify you:",
         f"1. Problems found: {n} new, {c} carried forward. " + "; ".join(figs) + ".",
         "2. Requirements: check and rectify each item in the attached list.",
+        f"3. Deadline: rectify each item by the date in the attached list; the first is due "
+        f"by {first}, all by {dl}." if first != dl else
         f"3. Deadline: complete rectification by {dl}.",
         "4. Feedback: report the results in writing when done.",
         "5. Items overdue will be reported and counted in the annual assessment.",
@@ -102,8 +106,9 @@ def _cells(it: ItemView, lang: str) -> tuple[str, ...]:
                     else f" (cause: serving site {site} is down; see its item)")
     if it.overdue:
         problem += "【逾期】" if zh else " [OVERDUE]"
-    basis = ", ".join(str(x) for x in it.evidence.get("failed_checks", ())) \
-        or str(it.evidence.get("detail", ""))
+    basis = (w.coverage_basis(it.evidence, lang) if "readings" in it.evidence else
+             ", ".join(str(x) for x in it.evidence.get("failed_checks", ()))
+             or str(it.evidence.get("detail", "")))
     result = ""
     if it.acknowledgement is not None:
         result = f"{it.acknowledgement.note} ({w.date(it.acknowledgement.promised, lang)})"

@@ -22,6 +22,12 @@ KINDS: dict[str, tuple[str, str]] = {  # every device kind and coverage technolo
     "pdt": ("PDT数字集群", "PDT trunked radio"),
     "broadband": ("宽带集群", "broadband trunking"),
 }
+CAUSES: dict[str, tuple[str, str]] = {  # why a blind spot is blind (netwatch.coverage.causes)
+    "site_down": ("服务基站故障", "serving site down"),
+    "uplink_down": ("服务基站传输中断", "serving site's uplink down"),
+    "uplink_slow": ("服务基站传输降速", "serving site's uplink slow"),
+    "coverage_hole": ("覆盖盲区（需新建或优化基站）", "coverage hole (a site is needed)"),
+}
 SEVERITY: dict[str, tuple[str, str]] = {
     "critical": ("严重", "critical"),
     "major": ("较重", "major"),
@@ -63,3 +69,21 @@ def datetime(iso: str, lang: str) -> str:
     """A date with hour and minute for first-seen columns."""
     hm = iso[11:16]
     return f"{date(iso, lang)} {hm}".strip()
+
+
+def coverage_basis(evidence: dict[str, object], lang: str) -> str:
+    """A blind spot's 监测依据: the readings' median against the limit, and the cause."""
+    n, median, limit = evidence.get("readings"), evidence.get("median_dbm"), \
+        evidence.get("threshold_dbm")
+    zh = lang == "zh"
+    if median is None:
+        text = f"{n}次测试均无信号" if zh else f"no signal in {n} readings"
+    else:
+        text = (f"{n}次测试信号中位数{median} dBm，低于盲区门限{limit} dBm" if zh
+                else f"median {median} dBm of {n} readings, under the {limit} dBm limit")
+    cause, site = evidence.get("cause"), evidence.get("site")
+    if isinstance(cause, str):
+        why = word(CAUSES, cause, lang) + (f"（{site}）" if zh and site else
+                                            f" ({site})" if site else "")
+        text += f"；原因：{why}" if zh else f"; cause: {why}"
+    return text

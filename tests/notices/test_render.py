@@ -95,3 +95,26 @@ def test_title_groups_kinds_that_share_a_problem() -> None:
                         "视频监控、交换机设备离线问题限期整改的通知")
     assert "device offline (video camera, switch)" in title(r, "en")
     assert "不足1分钟" in render_html(r) and "under 1 min" in render_html(r, "en")
+
+
+def test_blind_spot_basis_and_staggered_deadlines() -> None:
+    """A blind spot's basis gives the readings' median against the limit and the cause; when
+    items fall due on different days the body names the first and the last."""
+    r = record(items=(
+        item(1, deadline="2026-11-30"),
+        item(2, subject_type="point", kind="pdt", problem="blind_spot", deadline="2026-12-28",
+             evidence={"median_dbm": -114.0, "readings": 3, "threshold_dbm": -108.0,
+                       "cause": "uplink_down", "site": "ts-1"}),
+        item(3, subject_type="point", kind="broadband", problem="blind_spot",
+             deadline="2026-12-28", evidence={"median_dbm": None, "readings": 4,
+                                              "threshold_dbm": -110.0,
+                                              "cause": "coverage_hole", "site": None})),
+        carried=(), deadline="2026-12-28")
+    html = render_html(r)
+    assert ("3次测试信号中位数-114.0 dBm，低于盲区门限-108.0 dBm；"
+            "原因：服务基站传输中断（ts-1）") in html
+    assert "4次测试均无信号；原因：覆盖盲区（需新建或优化基站）" in html
+    assert "最早一项须于2026年11月30日前完成，全部问题须于2026年12月28日前完成" in html
+    english = render_html(r, "en")
+    assert "median -114.0 dBm of 3 readings, under the -108.0 dBm limit" in english
+    assert "the first is due by 2026-11-30, all by 2026-12-28" in english
