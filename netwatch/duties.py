@@ -126,7 +126,11 @@ class Duties:
 
     async def analyse(self) -> None:
         """Analyse coverage again (in a thread) when a reading or a site fault changed it."""
-        await self.coverage.refresh(self.store, self.inventory())
+        runs = self.coverage.runs
+        report = await self.coverage.refresh(self.store, self.inventory())
+        if self.coverage.runs != runs:
+            log.debug("coverage analysed: %d verdicts, %d blind spots", len(report.verdicts),
+                      len(report.blind_spots))
 
     async def sync(self) -> None:
         """Bring notice items up to date with fault episodes and coverage verdicts."""

@@ -40,7 +40,7 @@ class Snapshot:
     def __init__(self, ttl: float = TTL_SECONDS) -> None:
         self.ttl = ttl
         self.report: CoverageReport | None = None
-        self.runs = 0  # analyses made (the daemon's log and the tests read it)
+        self.runs = 0  # analyses made: the daemon logs the new ones
         self._key: tuple[object, ...] = ()
         self._at = 0.0
         self._lock = asyncio.Lock()
