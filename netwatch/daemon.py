@@ -36,6 +36,7 @@ from netwatch.scheduler import SweepScheduler
 from netwatch.store import Store
 from netwatch.tokens import TokenStore
 from netwatch.web.app import WebDeps, create_app
+from netwatch.web.session_store import SessionStore
 from probes.base import ProbeContext
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ class Daemon:
                     metrics_auth=not self.opts.listen.loopback,
                     store=self.store,
                     notice_dir=self.opts.notice_dir,
+                    sessions=SessionStore(store=self.store),
                 )
             )
             web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)

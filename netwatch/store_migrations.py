@@ -49,11 +49,26 @@ V1_FAULTS_AND_TOKENS: Migration = (
     )""",
 )
 
+# Browser sessions outlive a restart (a field tester is not sent back to paste a token
+# mid-survey); rows hold the SHA-256 of the cookie, never the cookie.
+V5_SESSIONS: Migration = (
+    """CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        token_id TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created REAL NOT NULL,
+        used REAL NOT NULL
+    )""",
+    "CREATE INDEX ix_sessions_used ON sessions (used)",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_FAULTS_AND_TOKENS,
     V2_NOTICES,
     V3_READINGS,
     V4_OUTBOX,
+    V5_SESSIONS,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -63,7 +63,7 @@ class WebDeps:
     metrics_auth: bool = False  # True when listening off loopback: /metrics needs a token
     store: Store | None = None  # readings, notices, acknowledgements (None: those routes 503)
     notice_dir: Path | None = None  # where issued notices' files live (``--out`` of the daemon)
-    sessions: SessionStore = field(default_factory=SessionStore)  # browser logins, in memory
+    sessions: SessionStore = field(default_factory=SessionStore)  # browser logins
     version: str = field(default_factory=lambda: package_version("netwatch"))
 
 

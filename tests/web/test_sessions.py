@@ -263,6 +263,29 @@ def test_session_table_is_bounded() -> None:
     assert len(sessions) == 2 and sessions.get(a) is None and sessions.get(c) is not None
 
 
+def test_sessions_outlive_a_restart(store: Store) -> None:
+    """With a store, a session opened before a restart works after it (same CSRF token);
+    logging out, expiry and the bound end it in the table too; no cookie is stored."""
+    clock = Clock()
+    before = SessionStore(idle=100.0, max_age=1000.0, clock=clock, store=store)
+    cookie, opened = before.open("tok-a")
+    gone, _ = before.open("tok-b")
+    before.close(gone)
+    rows = store.conn.execute("SELECT id_hash, token_id FROM sessions").fetchall()
+    assert [r["token_id"] for r in rows] == ["tok-a"] and rows[0]["id_hash"] != cookie
+
+    after = SessionStore(idle=100.0, max_age=1000.0, clock=clock, store=store)  # restarted
+    clock.now += 90
+    session = after.get(cookie)
+    assert session is not None and (session.token_id, session.csrf) == ("tok-a", opened.csrf)
+    assert after.get(gone) is None
+    clock.now += 90  # idle 90 s since its last use: still alive, its use was saved
+    assert SessionStore(idle=100.0, clock=clock, store=store).get(cookie) is not None
+    clock.now += 1000  # past the maximum age
+    assert SessionStore(idle=100.0, max_age=1000.0, clock=clock, store=store).get(cookie) is None
+    assert store.conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+
+
 @pytest.mark.parametrize("target", [
     "https://attacker.invalid/", "//attacker.invalid/x", "/\\attacker.invalid", "http:/x",
     "javascript:alert(1)", "", "survey", "/\t/attacker.invalid", "/" + "a" * 300,
