@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from netwatch.inventory import DEMO_SECRETS, demo_inventory_path
+from netwatch.lab_process import terminate
 
 ENV = {**os.environ, **DEMO_SECRETS, "NETWATCH_ALLOWED_NETS": "127.106.0.0/16"}
 DEMO_DIR = demo_inventory_path().parent
@@ -127,16 +127,7 @@ class DaemonProcess:
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, then SIGKILL if it hangs; returns the exit status."""
         proc, self.proc = self.proc, None
-        if proc is None:
-            return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return proc.returncode
+        return None if proc is None else terminate(proc, timeout)
 
     def get(self, path: str, token: str | None = None) -> tuple[int, bytes]:
         return self.request("GET", path, token)

@@ -30,6 +30,7 @@ import pytest
 
 from netwatch.inventory import DEMO_SECRETS, demo_inventory_path, load_inventory
 from netwatch.lab.scenario import FLAPPING, expected_faults, load_scenario
+from netwatch.lab_process import terminate
 from netwatch.model import Inventory
 from tests.daemon_city import move
 from tests.test_daemon_e2e import poll
@@ -99,14 +100,7 @@ class Child:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 20.0) -> int:
-        if self.alive():
-            self.proc.send_signal(self.stop_signal)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return terminate(self.proc, timeout, self.stop_signal)
 
 
 @dataclass(frozen=True, slots=True)
