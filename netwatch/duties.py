@@ -75,6 +75,7 @@ class Duties:
         self.scheduler = scheduler
         self.coverage = Snapshot()
         self._schedule: tuple[str, str] | None = None
+        self._monitored: set[str] = set()  # devices whose first check is recorded
 
     def attach(self, exposition: Exposition) -> None:
         """Add the notice, delivery, coverage and survey families to ``/metrics``."""
@@ -132,8 +133,23 @@ class Duties:
             log.debug("coverage analysed: %d verdicts, %d blind spots", len(report.verdicts),
                       len(report.blind_spots))
 
+    def record_monitored(self) -> None:
+        """Record when each device was first checked: a notice's online rates count from then.
+
+        Noted at the next pass after the check (within a minute), once per device.
+        """
+        new = [(device, state.checked_at)
+               for device, state in self.scheduler.monitor.states.items()
+               if state.checked_at and device not in self._monitored]
+        if new:
+            with self.store.transaction() as conn:
+                conn.executemany("INSERT OR IGNORE INTO monitored_since (device, since) "
+                                 "VALUES (?, ?)", new)
+            self._monitored.update(device for device, _ in new)
+
     async def sync(self) -> None:
         """Bring notice items up to date with fault episodes and coverage verdicts."""
+        self.record_monitored()
         inventory = self.inventory()
         extra = candidates_of(await self.coverage.refresh(self.store, inventory), inventory)
         report = sync_items(self.store, inventory, time.time(), extra, coverage_judged=True)
@@ -141,6 +157,7 @@ class Duties:
 
     async def issue(self) -> None:
         """Issue today's notices (idempotent: a county's notice of the day is found, not redone)."""
+        self.record_monitored()
         inventory = self.inventory()
         extra = candidates_of(await self.coverage.refresh(self.store, inventory), inventory)
         now = time.time()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -113,3 +113,25 @@ async def test_a_scheduled_issue_missed_while_down_is_caught_up(store: Store,
     with store.transaction() as conn:
         conn.execute("UPDATE schedule_runs SET ran_at = ?", (time.time() - 7.5 * 86400,))
     assert await catch_up_scheduled()  # last ran before the latest Monday 08:00
+
+
+async def test_first_checks_are_recorded_once(store: Store, tmp_path: Path) -> None:
+    """Devices checked so far get their first-check time; later checks never move it."""
+
+    @dataclass
+    class Checked:
+        checked_at: float
+
+    monitor = SlowMonitor()
+    monitor.states = {"cam-1": Checked(1000.0), "cam-2": Checked(0.0)}  # cam-2 not yet
+    duties = Duties(store, city, tmp_path, SweepScheduler(
+        monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
+    duties.record_monitored()
+    monitor.states = {"cam-1": Checked(2000.0), "cam-2": Checked(1500.0)}
+    duties.record_monitored()
+    again = Duties(store, city, tmp_path, SweepScheduler(
+        monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
+    monitor.states["cam-1"] = Checked(3000.0)
+    again.record_monitored()  # a restart: INSERT OR IGNORE keeps the first time
+    rows = dict(store.conn.execute("SELECT device, since FROM monitored_since"))
+    assert rows == {"cam-1": 1000.0, "cam-2": 1500.0}

@@ -23,6 +23,7 @@ class SlowMonitor:
 
     groups: dict[str, _Group] = field(default_factory=lambda: {"camera@0.2": _Group(0.2)})
     stats: dict[str, GroupStats] = field(default_factory=lambda: {"camera@0.2": GroupStats()})
+    states: dict[str, object] = field(default_factory=dict)  # no devices: duties need it
     started: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: int = 0
 

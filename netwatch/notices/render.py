@@ -74,7 +74,8 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
     if zh:
         return [
             f"根据{r.city}公安技术监测平台{start}至{end}的监测数据，现将你单位存在的问题通报如下。",
-            f"一、发现问题。本期新发现问题{n}项，前期未整改问题{c}项。" + "；".join(figs) + "。",
+            f"一、发现问题。本期新发现问题{n}项，前期未整改问题{c}项。"
+            + ("；".join(figs) + "。" if figs else ""),
             "二、整改要求。请你单位对照附件问题清单逐项核查整改。",
             f"三、整改时限。请按附件问题清单所列时限逐项完成整改，其中最早一项须于{first}前完成，"
             f"全部问题须于{dl}前完成。" if first != dl else f"三、整改时限。请于{dl}前完成整改。",
@@ -83,7 +84,8 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
         ]
     return [
         f"Based on {r.city} police monitoring data from {start} to {end}, we notify you:",
-        f"1. Problems found: {n} new, {c} carried forward. " + "; ".join(figs) + ".",
+        f"1. Problems found: {n} new, {c} carried forward."
+        + (" " + "; ".join(figs) + "." if figs else ""),
         "2. Requirements: check and rectify each item in the attached list.",
         f"3. Deadline: rectify each item by the date in the attached list; the first is due "
         f"by {first}, all by {dl}." if first != dl else

@@ -70,6 +70,11 @@ V2_NOTICES: tuple[str, ...] = (
         PRIMARY KEY (notice_id, item_id)
     )""",
     "CREATE INDEX ix_notice_item_listings_item ON notice_item_listings (item_id)",
+    # when netwatch first checked each device: a notice's online rate counts monitored time only
+    """CREATE TABLE monitored_since (
+        device TEXT PRIMARY KEY,
+        since REAL NOT NULL
+    )""",
     # when the daemon last ran the scheduled issue: a run missed while it was down is caught up
     """CREATE TABLE schedule_runs (
         job TEXT PRIMARY KEY,

@@ -8,10 +8,18 @@ device count once. Outages suppressed by a maintenance window are planned work
 and do not count. ``online`` is the devices without an outage at the period's end.
 Cameras in key areas are also summarised on their own as ``camera_key_area``.
 Ranks compare every county over the same period (1 = best; ties share a rank).
+
+Only monitored time counts: a device netwatch first checked on Thursday adds
+Thursday to Sunday to the denominator, not the whole week, so a new installation
+or a newly added camera does not inflate the rate (``monitored_since``, kept by
+the daemon); a kind with no monitored time in the period has no rate (NaN) and
+is left out of the summary. Without any such record (notices issued from a
+database no daemon ran on) the whole period counts.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
@@ -69,18 +77,20 @@ def figures(conn: sqlite3.Connection, inventory: Inventory, start: float,
             end: float) -> dict[str, dict[str, Figures]]:
     """Per county, per summary kind: expected, online at the end, time-weighted ratio."""
     seconds, down = downtime(conn, start, end)
-    length = max(end - start, 1e-9)
-    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    since: dict[str, float] = dict(conn.execute("SELECT device, since FROM monitored_since"))
+    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
     for device in inventory.devices:
+        watched = max(end - max(start, since.get(device.id, end if since else start)), 0.0)
         for group in _groups(device):
             a = acc[(device.county, group)]
             a[0] += 1
             a[1] += device.id not in down
-            a[2] += min(seconds.get(device.id, 0.0), length)
+            a[2] += min(seconds.get(device.id, 0.0), watched)
+            a[3] += watched
     out: dict[str, dict[str, Figures]] = defaultdict(dict)
-    for (county, group), (expected, online, lost) in acc.items():
+    for (county, group), (expected, online, lost, watched) in acc.items():
         out[county][group] = Figures(int(expected), int(online),
-                                     1.0 - lost / (expected * length))
+                                     1.0 - lost / watched if watched > 0 else math.nan)
     return out
 
 
@@ -91,9 +101,10 @@ def county_summary(inventory: Inventory, county: str,
     rows: list[KindSummary] = []
     for group in (KEY_AREA, *KINDS):
         mine = by_county.get(county, {}).get(group)
-        if mine is None:
+        if mine is None or math.isnan(mine.ratio):
             continue
-        ratios = [f[group].ratio for f in by_county.values() if group in f]
+        ratios = [f[group].ratio for f in by_county.values()
+                  if group in f and not math.isnan(f[group].ratio)]
         rank = 1 + sum(1 for r in ratios if r > mine.ratio)
         rows.append(KindSummary(kind=group, expected=mine.expected, online=mine.online,
                                 online_ratio=round(mine.ratio, 6),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import replace
 from datetime import date
@@ -13,6 +14,7 @@ from netwatch.notices.issue import IssueError, issue_notices
 from netwatch.notices.metrics import notice_families
 from netwatch.notices.numbering import format_number
 from netwatch.notices.record import NoticeRecord
+from netwatch.notices.summary import county_summary, figures
 from netwatch.store import Store
 from tests.notices.city import DAY, HOUR, SETTINGS, at, city, fault, recover
 
@@ -141,6 +143,26 @@ def test_summary_is_time_weighted_and_ranked(store: Store) -> None:
     lost = 3.5 * DAY + 15 * HOUR  # cam-9's outage plus cam-8's since 22 Nov 09:00
     assert cameras.online == 1 and cameras.online_ratio == pytest.approx(1 - lost / (14 * DAY))
     assert (cameras.rank, cameras.of) == (2, 2)  # east's cameras were up all week
+
+
+def test_summary_counts_monitored_time_only(store: Store) -> None:
+    """A camera first checked on Thursday counts from then, not the whole week; one never
+    checked yet does not count at all (once the daemon has recorded first checks)."""
+    with store.transaction() as conn:  # what the daemon records (netwatch.duties)
+        conn.execute("INSERT INTO monitored_since (device, since) VALUES (?, ?)",
+                     ("cam-9", at("2026-11-20", 0)))
+    ep = fault(store, "cam-9", at("2026-11-21", 0), county="west")
+    recover(store, ep, at("2026-11-22", 0))
+    fault(store, "cam-8", at("2026-11-22"), county="west")  # cam-8: never recorded
+    [o] = issue_notices(store, city(), counties=["west"], now=at("2026-11-23"))
+    assert o.record is not None
+    rows = {s.kind: s for s in o.record.summary}
+    assert rows["camera"].online_ratio == pytest.approx(1 - 1 / 3)  # 1 day down of 3 watched
+    assert rows["camera"].expected == 2  # both are expected; only cam-9's time counts
+    by_county = figures(store.conn, city(), at("2026-11-16", 0), at("2026-11-23", 0))
+    assert math.isnan(by_county["east"]["camera"].ratio)  # never checked: no rate, no rank
+    assert county_summary(city(), "east", by_county) == ()
+    assert rows["camera"].rank == 1 and rows["camera"].of == 1
 
 
 def test_concurrent_issuers_never_make_two_notices(store: Store) -> None:

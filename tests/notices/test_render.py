@@ -118,3 +118,10 @@ def test_blind_spot_basis_and_staggered_deadlines() -> None:
     english = render_html(r, "en")
     assert "median -114.0 dBm of 3 readings, under the -108.0 dBm limit" in english
     assert "the first is due by 2026-11-30, all by 2026-12-28" in english
+
+
+def test_no_rates_when_nothing_was_monitored_in_the_period() -> None:
+    """Without summary figures the findings paragraph ends after the counts, cleanly."""
+    r = record(summary=())
+    assert "前期未整改问题1项。</p>" in render_html(r) and "。。" not in render_html(r)
+    assert "1 carried forward.</p>" in render_html(r, "en")
