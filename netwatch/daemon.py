@@ -164,7 +164,6 @@ class Daemon:
                     reload=self.reload,
                     metrics_auth=not self.opts.listen.loopback,
                     store=self.store,
-                    notice_dir=self.opts.notice_dir,
                     sessions=SessionStore(store=self.store),
                 )
             )

@@ -15,7 +15,6 @@ import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
-from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import hdrs, web
@@ -62,7 +61,6 @@ class WebDeps:
     reload: ReloadHook  # {"ok": True, counts...} or {"ok": False, "problems": [...]}
     metrics_auth: bool = False  # True when listening off loopback: /metrics needs a token
     store: Store | None = None  # readings, notices, acknowledgements (None: those routes 503)
-    notice_dir: Path | None = None  # where issued notices' files live (``--out`` of the daemon)
     sessions: SessionStore = field(default_factory=SessionStore)  # browser logins
     version: str = field(default_factory=lambda: package_version("netwatch"))
 

@@ -22,7 +22,7 @@ from netwatch.survey.csv_format import parse_csv
 from netwatch.survey.geo import haversine_m, to_wgs84
 from netwatch.survey.ingest import IngestError, RowError, prepare, store_readings
 from netwatch.web.api import integer, one
-from netwatch.web.auth import ApiError, principal, visible_counties
+from netwatch.web.auth import VIA_SESSION, ApiError, principal, visible_counties
 from netwatch.web.openapi_parts import BEARER, COUNTY, errors, json_body, query
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 ROWS_LIMIT = 5000  # SPEC: readings per request
 POINTS_LIMIT = (20, 1000)  # default and maximum answers of /api/v1/points
-VIA_SESSION = "netwatch.via_session"  # request key the phone form's session middleware sets
 JSON_TYPE, CSV_TYPE = "application/json", "text/csv"
 
 
