@@ -115,8 +115,10 @@ async def session_principal(request: web.Request, tokens: TokenVerifier,
                             sessions: SessionStore, cookie: str) -> TokenInfo | None:
     """The holder of a live session whose token is still valid; CSRF checked on unsafe methods."""
     session = sessions.get(cookie)
-    info = None if session is None else tokens.current(session.token_id)
-    if session is None or info is None:
+    if session is None:
+        return None
+    info = tokens.current(session.token_id)
+    if info is None:  # its token was revoked: the session ends with it
         sessions.close(cookie)
         return None
     if request.method in UNSAFE_METHODS and not await csrf_matches(request, session):
