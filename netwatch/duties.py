@@ -138,8 +138,10 @@ class Duties:
 
         Noted at the next pass after the check (within a minute), once per device.
         """
-        new = [(device, state.checked_at)
-               for device, state in self.scheduler.monitor.states.items()
+        states = self.scheduler.monitor.states
+        if self._monitored.issuperset(states):  # the usual case: a set operation, no loop
+            return
+        new = [(device, state.checked_at) for device, state in states.items()
                if state.checked_at and device not in self._monitored]
         if new:
             with self.store.transaction() as conn:
