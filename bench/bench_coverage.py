@@ -22,10 +22,8 @@ from pathlib import Path
 from netwatch.coverage.analysis import analyse
 from netwatch.coverage.metrics import coverage_families
 from netwatch.coverage.notice_items import blind_spot_candidates
-from netwatch.faultlog import FaultLog, NewEpisode
-from netwatch.inventory import load_inventory
-from netwatch.model import Inventory
-from netwatch.store import Store
+from netwatch.inventory import Inventory, load_inventory
+from netwatch.store import FaultLog, NewEpisode, Store
 
 COUNTIES = ("c0", "c1", "c2", "c3")
 SITES = 200

@@ -27,12 +27,11 @@ from pathlib import Path
 
 import aiohttp
 
-from netwatch.allowlist import AllowList
-from netwatch.cli_support import run_async
+from netwatch.cli.support import run_async
 from netwatch.daemon import Daemon, DaemonOptions, Listen
-from netwatch.inventory import load_inventory
-from netwatch.lab_process import LabProcess
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory, load_inventory
+from netwatch.lab.process import LabProcess
+from netwatch.monitor import AllowList
 
 SERVICES = 10_000  # devices with a service check besides ICMP
 SNMP = 2_000  # trunking sites with SNMP

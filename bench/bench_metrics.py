@@ -25,14 +25,11 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from netwatch.faultlog import FaultLog
-from netwatch.faults import OpenFault
+from netwatch.inventory import CheckSpec, County, Device, Inventory
 from netwatch.metrics import Exposition
-from netwatch.metrics_devices import MEASURED
-from netwatch.model import CheckSpec, County, Device, Inventory
-from netwatch.monitor import Monitor
-from netwatch.runner import Runner
-from netwatch.store import Store
+from netwatch.metrics.devices import MEASURED
+from netwatch.monitor import Monitor, OpenFault, Runner
+from netwatch.store import FaultLog, Store
 from probes import snmp
 from probes.base import ProbeContext, ProbeResult, Reason
 

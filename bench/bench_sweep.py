@@ -17,11 +17,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from netwatch.allowlist import AllowList
-from netwatch.cli_support import run_async
+from netwatch.cli.support import run_async
 from netwatch.inventory import load_inventory
-from netwatch.lab_process import LabProcess
-from netwatch.runner import Runner
+from netwatch.lab.process import LabProcess
+from netwatch.monitor import AllowList, Runner
 from probes.base import ProbeContext
 
 KINDS = (("camera", 0.7), ("vc_endpoint", 0.2), ("trunking_site", 0.1))

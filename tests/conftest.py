@@ -11,7 +11,7 @@ import pytest
 # Set before any test imports netwatch code that reads it.
 os.environ["NETWATCH_ALLOWED_NETS"] = "127.0.0.0/8"
 
-from netwatch.store import Store  # noqa: E402 - after the environment is set
+from netwatch.store.store import Store  # noqa: E402 - after the environment is set
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from netwatch.coverage.causes import Cause, cause_of, most_reported, open_site_f
 from netwatch.coverage.cells import CellGrid, cell_county, cell_id
 from netwatch.coverage.classify import Judgement, judge, level, trend
 from netwatch.coverage.sites import wgs84_places
-from netwatch.model import CoverageThresholds, Inventory
+from netwatch.inventory import CoverageThresholds, Inventory
 from netwatch.store import Store
 
 CELL_PRIORITY = 3  # a surveyed area ranks like a point of the inventory's default priority

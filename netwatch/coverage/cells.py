@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 
 METRES_PER_DEG = 111_320.0
 

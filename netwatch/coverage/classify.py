@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from netwatch.model import CoverageThresholds
+from netwatch.inventory import CoverageThresholds
 
 CLASSES: tuple[str, ...] = ("good", "fair", "weak", "blind", "unsurveyed")
 JUDGED_ORDER = {"blind": 0, "weak": 1, "fair": 2, "good": 3}  # higher is better

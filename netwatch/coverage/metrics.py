@@ -1,6 +1,6 @@
 """The coverage metrics provider: blind spots per county and technology, per-point figures.
 
-Names and coordinates stay on ``netwatch_coverage_point_info`` (``netwatch.metrics``);
+Names and coordinates stay on ``netwatch_coverage_point_info`` (``netwatch.metrics.exposition``);
 these series carry ids only. They are read from a report (the daemon's latest,
 ``netwatch.coverage.snapshot``), never analysed at scrape time.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from netwatch.coverage.analysis import CoverageReport
 from netwatch.coverage.classify import CLASSES, TECHNOLOGIES
-from netwatch.metrics_text import Family, FamilySpec, labels
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
+from netwatch.metrics.text import Family, FamilySpec, labels
 
 BLIND = FamilySpec("netwatch_blind_spots", "gauge",
                    "Coverage points and surveyed cells whose median reading in the window is "

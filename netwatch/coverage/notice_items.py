@@ -11,7 +11,7 @@ to a county no longer in the inventory has no one to notify and is left out.
 from __future__ import annotations
 
 from netwatch.coverage.analysis import BlindSpot, CoverageReport, analyse
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.notices.record import Candidate
 from netwatch.store import Store
 

@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from netwatch.coverage.analysis import BlindSpot, CoverageReport
 from netwatch.coverage.sites import Nearby, nearest, wgs84_places
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.notices.words import CAUSES
 from netwatch.survey.csv_format import neutralise as text_cell
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.survey.geo import haversine_m, to_wgs84
 
 _CACHED = 4

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from netwatch.coverage.analysis import CoverageReport, analyse
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.store import Store
 
 TTL_SECONDS = 60.0  # after this, readings may have aged out of the window

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from netwatch.cli_support import load_or_exit, run_async, use_demo_secrets
+from netwatch.cli.support import load_or_exit, run_async, use_demo_secrets
+from netwatch.inventory import Inventory
 from netwatch.lab.lab import DEFAULT_QUEUE, DEFAULT_TABLE, LabError, LabInfo, run_lab
 from netwatch.lab.scenario import Scenario, ScenarioError, load_scenario
-from netwatch.model import Inventory
 
 EXIT_INVALID = 2
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from netwatch.model import Device, Inventory
+from netwatch.inventory import Device, Inventory
 
 SERVICE_PROBES = frozenset({"tcp", "http", "rtsp", "sip", "snmp"})
 FLAPPING = "flapping"  # marker: the sweep may catch the device up or down

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import resource
 
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 RESERVED = frozenset({"127.0.0.1", "127.0.0.53"})

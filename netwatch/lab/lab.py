@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from netwatch.inventory import Device, Inventory
 from netwatch.lab.delay import Delayer, DelayUnavailable
 from netwatch.lab.host import address_problems, raise_fd_limit
 from netwatch.lab.netfilter import FirewallError, LabFirewall, firewall_problem
@@ -37,7 +38,6 @@ from netwatch.lab.responders import (
 from netwatch.lab.scenario import Fault, Scenario, effective_faults
 from netwatch.lab.sip_responder import SipDatagram, SipState, SipStream
 from netwatch.lab.snmp_agent import AgentState, SnmpAgentPool
-from netwatch.model import Device, Inventory
 
 log = logging.getLogger(__name__)
 DEFAULT_TABLE = "netwatch_lab"

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from netwatch import inventory_units as units
-from netwatch.inventory_yaml import LineList, LineMap, YamlSyntaxError, load_yaml
+from netwatch.inventory import KINDS, Device, Inventory
+from netwatch.inventory import units as units
+from netwatch.inventory.yaml_lines import LineList, LineMap, YamlSyntaxError, load_yaml
 from netwatch.lab.faults import (
     FAULTS,
     FLAPPING,
@@ -28,7 +29,6 @@ from netwatch.lab.faults import (
     effective_faults,
     expected_faults,
 )
-from netwatch.model import KINDS, Device, Inventory
 
 __all__ = [
     "FAULTS", "FLAPPING", "MAYBE_DEGRADED", "OUTCOMES", "Fault", "Scenario", "ScenarioError",

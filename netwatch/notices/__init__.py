@@ -1,5 +1,5 @@
 """Rectification notices (整改通知, SPEC §7): items, numbering, issuing, rendering, delivery.
 
 Import the submodules directly; this package module stays empty so that
-``netwatch.store_migrations`` can import the schema without the rest.
+``netwatch.store.migrations`` can import the schema without the rest.
 """

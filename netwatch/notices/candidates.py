@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from netwatch.faultlog import Episode
-from netwatch.faults import MAINTENANCE
-from netwatch.model import Device, Inventory
+from netwatch.inventory import Device, Inventory
+from netwatch.monitor.faults import MAINTENANCE
 from netwatch.notices.record import Candidate
+from netwatch.store import Episode
 
 OUTAGES: frozenset[str] = frozenset({"unreachable", "service_down", "uplink_down"})
 SECURITY: frozenset[str] = frozenset({"open_stream"})

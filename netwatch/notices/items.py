@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from netwatch.faultlog import FaultLog
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.notices.calendar import iso, local_date
 from netwatch.notices.candidates import episode_candidates
 from netwatch.notices.record import Acknowledgement, Candidate
-from netwatch.store import Store
+from netwatch.store import FaultLog, Store
 
 NOTE_MAX = 500
 PROMISE_MAX_DAYS = 365

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from zoneinfo import ZoneInfo
 
-from netwatch.metrics_text import Family, FamilySpec, labels
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
+from netwatch.metrics.text import Family, FamilySpec, labels
 from netwatch.notices.calendar import local_date
 from netwatch.store import Store
 

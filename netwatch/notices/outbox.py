@@ -34,8 +34,8 @@ from urllib.parse import unquote, urlsplit
 
 import aiohttp
 
-from netwatch.metrics_text import Family, FamilySpec, labels
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
+from netwatch.metrics.text import Family, FamilySpec, labels
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.smtp_send import DeliveryError, build_message, send_mail
 from netwatch.notices.webhook_send import post_notice, url_label

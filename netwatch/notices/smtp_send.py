@@ -10,7 +10,6 @@ SMTP step and reply code, never the password or the server's free text.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import smtplib
 import socket
 import ssl
@@ -18,7 +17,8 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from netwatch.model import SmtpDelivery
+from netwatch.inventory import SmtpDelivery
+from netwatch.inventory.settings import plain_auth_refusal
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import render_html, render_markdown, title
 
@@ -27,24 +27,6 @@ SEND_TIMEOUT_SECONDS = 30.0
 
 class DeliveryError(Exception):
     """A send failed; the message is short and secret-free (it goes to ``last_error``)."""
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals; names are never resolved (no traffic)."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def plain_auth_refusal(smtp: SmtpDelivery) -> str | None:
-    """Why this configuration would send credentials in clear, or None when it is safe."""
-    if (smtp.username or smtp.password) and not smtp.starttls and not is_loopback_host(smtp.host):
-        return (f"SMTP authentication to {smtp.host} needs starttls: true (credentials are "
-                "sent only over TLS or to a loopback host)")
-    return None
 
 
 def build_message(record: NoticeRecord, sender: str, recipients: Sequence[str],

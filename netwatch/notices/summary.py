@@ -24,8 +24,8 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 
-from netwatch.faults import MAINTENANCE
-from netwatch.model import KINDS, Device, Inventory
+from netwatch.inventory import KINDS, Device, Inventory
+from netwatch.monitor.faults import MAINTENANCE
 from netwatch.notices.record import KindSummary
 
 OUTAGE_FAULTS = ("unreachable", "service_down")

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from netwatch.model import WebhookDelivery
+from netwatch.inventory import WebhookDelivery
 from netwatch.notices.smtp_send import DeliveryError
 
 POST_TIMEOUT_SECONDS = 15.0

@@ -1,5 +1,5 @@
 """Field survey readings (SPEC §6): validation, storage, idempotent ingestion, CSV import.
 
 Import the submodules directly; this package module stays empty so that
-``netwatch.store_migrations`` can import the schema without the rest.
+``netwatch.store.migrations`` can import the schema without the rest.
 """

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.store import Store
 from netwatch.survey.ingest import ingest
 

@@ -20,7 +20,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.store import Store
 from netwatch.survey.places import places_for
 from netwatch.survey.validate import HASH_PREFIX, Known, Reading, validate_reading

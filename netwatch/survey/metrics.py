@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from netwatch.metrics_text import Family, FamilySpec, labels
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
+from netwatch.metrics.text import Family, FamilySpec, labels
 from netwatch.store import Store
 
 RECEIVED = FamilySpec("netwatch_survey_readings_received_total", "counter",

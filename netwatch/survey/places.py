@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.survey.geo import haversine_m, point_in_polygon, to_wgs84
 
 NEAREST_MAX_M = 20_000.0  # a location farther than this from every known place has no county

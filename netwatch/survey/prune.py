@@ -6,7 +6,7 @@ counter of acceptances and is never pruned.
 
 from __future__ import annotations
 
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.store import Store
 
 

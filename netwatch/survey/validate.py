@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from netwatch.model import DATUMS, TECHNOLOGIES, CoveragePoint, Inventory
+from netwatch.inventory import DATUMS, TECHNOLOGIES, CoveragePoint, Inventory
 from netwatch.survey.geo import to_wgs84
 
 FUTURE_SLACK_SECONDS = 300.0  # a phone's clock may run this far ahead

@@ -12,19 +12,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from netwatch.faultlog import Episode
-from netwatch.faults import OpenFault
-from netwatch.model import KINDS, Device
-from netwatch.state import FAULT_KINDS, DeviceState
+from netwatch.inventory import KINDS, Device
+from netwatch.monitor import FAULT_KINDS, DeviceState, OpenFault
+from netwatch.store import Episode
 from netwatch.web.auth import ApiError, require_admin, visible_counties
-
-if TYPE_CHECKING:
-    from netwatch.web.app import WebDeps
+from netwatch.web.deps import WebDeps
 
 DEVICE_STATES = ("up", "down", "fault", "unknown")
 FAULT_STATES = ("open", "closed", "all")

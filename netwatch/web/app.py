@@ -12,22 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from importlib.metadata import version as package_version
-from typing import Any, Protocol
+from collections.abc import Mapping
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from netwatch.monitor import Monitor
-from netwatch.store import Store
 from netwatch.web import coverage, notices, sessions, survey, survey_form
 from netwatch.web.api import Api
-from netwatch.web.auth import ApiError, Limiter, TokenVerifier, make_auth_middleware
+from netwatch.web.auth import ApiError, make_auth_middleware
+from netwatch.web.deps import WebDeps
 from netwatch.web.openapi import document
 from netwatch.web.pages import Pages
-from netwatch.web.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -41,28 +36,6 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 }
-
-
-class Renderer(Protocol):
-    def render_parts(self) -> list[bytes]: ...
-
-
-ReloadHook = Callable[[], Awaitable[Mapping[str, Any]]]
-
-
-@dataclass(frozen=True, slots=True)
-class WebDeps:
-    """What the web app needs from the daemon."""
-
-    monitor: Monitor
-    tokens: TokenVerifier
-    limiter: Limiter
-    exposition: Renderer
-    reload: ReloadHook  # {"ok": True, counts...} or {"ok": False, "problems": [...]}
-    metrics_auth: bool = False  # True when listening off loopback: /metrics needs a token
-    store: Store | None = None  # readings, notices, acknowledgements (None: those routes 503)
-    sessions: SessionStore = field(default_factory=SessionStore)  # browser logins
-    version: str = field(default_factory=lambda: package_version("netwatch"))
 
 
 DEPS = web.AppKey("netwatch.deps", WebDeps)

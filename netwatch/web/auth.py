@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from netwatch.tokens import TokenInfo
+from netwatch.store import TokenInfo
 from netwatch.web.session_store import Session, SessionStore
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -22,10 +22,8 @@ from netwatch.coverage.classify import CLASSES, TECHNOLOGIES, TRENDS
 from netwatch.coverage.snapshot import analyse_apart
 from netwatch.web.api import Clock, one
 from netwatch.web.auth import ApiError, visible_counties
+from netwatch.web.deps import WebDeps
 from netwatch.web.openapi_parts import BEARER, COUNTY, errors, json_body, query, stamps
-
-if TYPE_CHECKING:
-    from netwatch.web.app import WebDeps
 
 FORMATS = ("json", "geojson")
 GEOJSON_TYPE = "application/geo+json"

@@ -8,19 +8,17 @@ import html
 import re
 import time
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from netwatch.notices.items import AckError, acknowledge, item_county
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import render_html, render_markdown, title
+from netwatch.store import Store
 from netwatch.web.auth import ApiError, principal
+from netwatch.web.deps import WebDeps
 from netwatch.web.openapi_parts import BEARER, errors, json_body, query
-
-if TYPE_CHECKING:
-    from netwatch.store import Store
-    from netwatch.web.app import WebDeps
 
 _LANGS = ("zh", "en")
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)

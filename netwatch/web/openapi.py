@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from netwatch.model import KINDS
-from netwatch.state import FAULT_KINDS
+from netwatch.inventory import KINDS
+from netwatch.monitor import FAULT_KINDS
 from netwatch.web import coverage, notices, sessions, survey, survey_form
 from netwatch.web.api import DEVICE_STATES, DEVICES_LIMIT, FAULT_STATES, FAULTS_LIMIT
 from netwatch.web.openapi_parts import BEARER, COUNTY, KIND, TEXT, errors, json_body, query, stamps

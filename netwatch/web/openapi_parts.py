@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netwatch.model import KINDS
+from netwatch.inventory import KINDS
 
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 STAMP = {"type": ["string", "null"], "format": "date-time"}

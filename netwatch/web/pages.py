@@ -11,16 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 
-from netwatch.faults import OpenFault
-
-if TYPE_CHECKING:
-    from netwatch.web.app import WebDeps
+from netwatch.monitor import OpenFault
+from netwatch.web.deps import WebDeps
 
 FAULTS_SHOWN = 50  # open faults listed on the landing page, newest first
 

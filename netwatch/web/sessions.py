@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -25,11 +25,9 @@ from netwatch.web.auth import (
     csrf_matches,
     presented_session,
 )
+from netwatch.web.deps import WebDeps
 from netwatch.web.pages import environment
 from netwatch.web.session_store import MAX_AGE
-
-if TYPE_CHECKING:
-    from netwatch.web.app import WebDeps
 
 log = logging.getLogger(__name__)
 

@@ -13,21 +13,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from netwatch.model import TECHNOLOGIES, CoveragePoint
+from netwatch.inventory import TECHNOLOGIES, CoveragePoint
+from netwatch.store import Store
 from netwatch.survey.csv_format import parse_csv
 from netwatch.survey.geo import haversine_m, to_wgs84
 from netwatch.survey.ingest import IngestError, RowError, prepare, store_readings
 from netwatch.web.api import integer, one
 from netwatch.web.auth import VIA_SESSION, ApiError, principal, visible_counties
+from netwatch.web.deps import WebDeps
 from netwatch.web.openapi_parts import BEARER, COUNTY, errors, json_body, query
-
-if TYPE_CHECKING:
-    from netwatch.store import Store
-    from netwatch.web.app import WebDeps
 
 ROWS_LIMIT = 5000  # SPEC: readings per request
 POINTS_LIMIT = (20, 1000)  # default and maximum answers of /api/v1/points

@@ -12,16 +12,14 @@ admin tokens submit readings, so only they get the form.
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from netwatch.web.auth import SESSION, ApiError, principal
+from netwatch.web.deps import WebDeps
 from netwatch.web.pages import environment
-
-if TYPE_CHECKING:
-    from netwatch.web.app import WebDeps
-    from netwatch.web.session_store import Session
+from netwatch.web.session_store import Session
 
 ROLES = ("tester", "admin")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

@@ -12,10 +12,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from netwatch.faultlog import FaultLog, NewEpisode
-from netwatch.inventory import load_inventory
-from netwatch.model import Inventory
-from netwatch.store import Store
+from netwatch.inventory import Inventory, load_inventory
+from netwatch.store import FaultLog, NewEpisode, Store
 
 NOW = 1_790_000_000.0
 DAY = 86400.0

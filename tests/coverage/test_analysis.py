@@ -8,7 +8,7 @@ import pytest
 
 from netwatch.coverage.analysis import analyse
 from netwatch.coverage.cells import CellGrid, cell_county, cell_id
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.store import Store
 from tests.coverage.city import DAY, NOW, add, add_many, load_city, open_fault
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from netwatch.coverage.classify import judge, level, median, trend
-from netwatch.model import BroadbandThresholds, CoverageThresholds, PdtThresholds
+from netwatch.inventory import BroadbandThresholds, CoverageThresholds, PdtThresholds
 
 CITY = CoverageThresholds()
 STRICT = CoverageThresholds(pdt=PdtThresholds(good_dbm=-80, fair_dbm=-90, weak_dbm=-95,

@@ -10,7 +10,7 @@ import pytest
 from netwatch.coverage.analysis import analyse
 from netwatch.coverage.metrics import coverage_families
 from netwatch.coverage.snapshot import TTL_SECONDS, Snapshot
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.store import Store
 from tests.coverage.city import NOW, add, add_many, load_city
 

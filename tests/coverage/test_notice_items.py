@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from netwatch.coverage.notice_items import blind_spot_candidates, severity
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.notices.issue import issue_notices
 from netwatch.store import Store
 from tests.coverage.city import DAY, NOW, add, add_many, load_city, open_fault

@@ -10,7 +10,7 @@ import pytest
 
 from netwatch.coverage.analysis import analyse
 from netwatch.coverage.plan import neutralise, plan_rows, render_csv, render_html, write_plan
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.store import Store
 from tests.coverage.city import HOSTILE, NOW, add, add_many, load_city
 

@@ -28,12 +28,11 @@ from typing import Any
 
 import pytest
 
-from netwatch.inventory import DEMO_SECRETS, demo_inventory_path, load_inventory
+from netwatch.inventory import DEMO_SECRETS, Inventory, demo_inventory_path, load_inventory
+from netwatch.lab.process import terminate
 from netwatch.lab.scenario import FLAPPING, expected_faults, load_scenario
-from netwatch.lab_process import terminate
-from netwatch.model import Inventory
-from tests.daemon_city import move
-from tests.test_daemon_e2e import poll
+from tests.daemon.city import move
+from tests.daemon.test_daemon_e2e import poll
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("nft") or not shutil.which("prometheus"),
@@ -158,7 +157,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     inventory_path = write_city(root / "city")
     demo_port, prometheus_port = free_port(DEMO_HOST), free_port(PROMETHEUS_HOST)
     demo_url = f"http://{DEMO_HOST}:{demo_port}"
-    demo = Child([sys.executable, "-m", "netwatch.cli", "demo", "--inventory",
+    demo = Child([sys.executable, "-m", "netwatch", "demo", "--inventory",
                   str(inventory_path), "--listen", f"{DEMO_HOST}:{demo_port}",
                   "--state-dir", str(root / "state"), "--lab-table", LAB_TABLE],
                  root / "demo.log", signal.SIGINT)

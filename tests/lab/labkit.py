@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from netwatch.inventory import load_inventory
+from netwatch.inventory import Inventory, load_inventory
 from netwatch.lab.netfilter import firewall_problem
 from netwatch.lab.scenario import Scenario, parse_scenario
-from netwatch.model import Inventory
 
 SECRETS = {
     "LAB_TEST_COMMUNITY": "lab-community-4711",

@@ -6,9 +6,8 @@ from collections import Counter
 
 import pytest
 
-from netwatch.inventory import DEMO_SECRETS, demo_inventory_path, load_inventory
+from netwatch.inventory import DEMO_SECRETS, Inventory, demo_inventory_path, load_inventory
 from netwatch.lab.scenario import FAULTS, effective_faults, expected_faults, load_scenario
-from netwatch.model import Inventory
 
 DEMO_SCENARIO = demo_inventory_path().with_name("scenario.yaml")
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netwatch.allowlist import AllowList
 from netwatch.lab.lab import Lab
 from netwatch.lab.netfilter import delete_table_now
 from netwatch.lab.scenario import accepts, expected_faults
-from netwatch.sweep import sweep_once
-from netwatch.verdict import judge
+from netwatch.monitor import AllowList, judge, sweep_once
 from tests.lab.labkit import (
     make_inventory,
     make_scenario,

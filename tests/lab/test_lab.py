@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from netwatch.inventory import Inventory
 from netwatch.lab.lab import Lab, LabError, LabInfo, run_lab
-from netwatch.model import Inventory
-from netwatch.runner import Runner
+from netwatch.monitor import Runner
 from probes.base import ProbeContext, ProbeResult, Reason
 from tests.lab.labkit import make_inventory, make_scenario
 from tests.peers import accepts, free_port

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from netwatch.lab.netfilter import delete_table_now, table_exists
-from netwatch.lab_process import LabProcess
+from netwatch.lab.process import LabProcess
 from tests.lab.labkit import HEADER, SECRETS, needs_firewall, queue_number, table_name
 from tests.peers import accepts, free_port
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from netwatch.inventory import load_inventory
+from netwatch.inventory import Inventory, load_inventory
 from netwatch.lab.scenario import (
     FLAPPING,
     MAYBE_DEGRADED,
@@ -16,7 +16,6 @@ from netwatch.lab.scenario import (
     expected_faults,
     load_scenario,
 )
-from netwatch.model import Inventory
 from tests.lab.labkit import SECRETS, make_inventory, make_scenario
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "scenario"

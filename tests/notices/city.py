@@ -6,9 +6,8 @@ from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from netwatch.faultlog import FaultLog, NewEpisode
-from netwatch.model import CheckSpec, County, Device, Inventory, NoticeSettings
-from netwatch.store import Store
+from netwatch.inventory import CheckSpec, County, Device, Inventory, NoticeSettings
+from netwatch.store import FaultLog, NewEpisode, Store
 
 ZONE = ZoneInfo("Asia/Shanghai")
 HOUR = 3600.0

@@ -148,7 +148,7 @@ def test_summary_is_time_weighted_and_ranked(store: Store) -> None:
 def test_summary_counts_monitored_time_only(store: Store) -> None:
     """A camera first checked on Thursday counts from then, not the whole week; one never
     checked yet does not count at all (once the daemon has recorded first checks)."""
-    with store.transaction() as conn:  # what the daemon records (netwatch.duties)
+    with store.transaction() as conn:  # what the daemon records (netwatch.daemon.duties)
         conn.execute("INSERT INTO monitored_since (device, since) VALUES (?, ?)",
                      ("cam-9", at("2026-11-20", 0)))
     ep = fault(store, "cam-9", at("2026-11-21", 0), county="west")

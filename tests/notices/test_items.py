@@ -6,14 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from netwatch.faultlog import FaultLog
-from netwatch.faults import MAINTENANCE
-from netwatch.model import CheckSpec
-from netwatch.monitor import evidence
+from netwatch.inventory import CheckSpec
+from netwatch.monitor import DeviceState
+from netwatch.monitor.faults import MAINTENANCE
+from netwatch.monitor.monitor import evidence
 from netwatch.notices.items import AckError, acknowledge, item_county, sync_items
 from netwatch.notices.record import Candidate
-from netwatch.state import DeviceState
-from netwatch.store import Store
+from netwatch.store import FaultLog, Store
 from probes.base import ProbeResult, Reason
 from tests.notices.city import DAY, DEVICES, HOUR, at, city, device, fault, recover
 

@@ -17,8 +17,14 @@ import pytest
 from click.testing import CliRunner
 
 from netwatch.cli import main
-from netwatch.inventory import load_inventory
-from netwatch.model import Contact, County, Inventory, SmtpDelivery, WebhookDelivery
+from netwatch.inventory import (
+    Contact,
+    County,
+    Inventory,
+    SmtpDelivery,
+    WebhookDelivery,
+    load_inventory,
+)
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.outbox import (
     FIRST_RETRY_SECONDS,

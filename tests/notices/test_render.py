@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from netwatch.model import KINDS, TECHNOLOGIES
+from netwatch.inventory import KINDS, TECHNOLOGIES
+from netwatch.monitor import FAULT_KINDS
 from netwatch.notices import words
 from netwatch.notices.render import render_html, render_markdown, title
-from netwatch.state import FAULT_KINDS
 from tests.notices.factory import item, record
 
 

@@ -9,16 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from netwatch.inventory import InventoryError, load_inventory
-from netwatch.model import SmtpDelivery
+from netwatch.inventory import InventoryError, SmtpDelivery, load_inventory
+from netwatch.inventory.settings import is_loopback_host, plain_auth_refusal
 from netwatch.notices.render import title
-from netwatch.notices.smtp_send import (
-    DeliveryError,
-    build_message,
-    is_loopback_host,
-    plain_auth_refusal,
-    send_mail,
-)
+from netwatch.notices.smtp_send import DeliveryError, build_message, send_mail
+from tests.inventory.test_fakes import install_fake_probes
 from tests.notices.factory import record
 from tests.notices.mail import (
     SMTP_HOST,
@@ -27,7 +22,6 @@ from tests.notices.mail import (
     server_tls,
     smtp_server,
 )
-from tests.test_inventory_fakes import install_fake_probes
 
 TO = ["ops@example.invalid", "东区@example.invalid"]
 PASSWORD = "smtp-Pa55word-s3cret-7e1f"

@@ -8,7 +8,7 @@ import hmac
 import aiohttp
 import pytest
 
-from netwatch.model import WebhookDelivery
+from netwatch.inventory import WebhookDelivery
 from netwatch.notices.smtp_send import DeliveryError
 from netwatch.notices.webhook_send import post_notice, signature, url_label
 from tests.notices.factory import record

@@ -11,8 +11,7 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
-from netwatch.inventory import load_inventory
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory, load_inventory
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC).timestamp()
 TAKEN = "2026-11-20T11:30:00+08:00"  # half an hour before NOW

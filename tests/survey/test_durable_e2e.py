@@ -24,7 +24,7 @@ START_TIMEOUT = 30.0
 
 
 def netwatch(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "netwatch.cli", *args], env=ENV,
+    return subprocess.run([sys.executable, "-m", "netwatch", *args], env=ENV,
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -34,7 +34,7 @@ def daemon(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path,
     inventory, db, log = write_city(tmp_path), tmp_path / "nw.db", tmp_path / "run.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "netwatch.cli", "run", str(inventory), "--listen",
+            [sys.executable, "-m", "netwatch", "run", str(inventory), "--listen",
              f"{LISTEN_HOST}:0", "--db", str(db), "--notices-dir", str(tmp_path / "notices")],
             stdout=out, stderr=out, env=ENV)
     try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.store import Store
 from netwatch.survey.ingest import IngestError, RowError, ingest
 from netwatch.survey.metrics import survey_families

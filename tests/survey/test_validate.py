@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from netwatch.model import Inventory
+from netwatch.inventory import Inventory
 from netwatch.survey.geo import haversine_m, to_wgs84, wgs84_to_gcj02
 from netwatch.survey.validate import Reading, validate_reading
 from tests.survey.city import NOW, TAKEN, load_city

@@ -16,16 +16,12 @@ from typing import Any
 
 import pytest
 
-from netwatch.faultlog import FaultLog
-from netwatch.inventory import InventoryError, load_inventory
+from netwatch.inventory import Device, Inventory, InventoryError, load_inventory
 from netwatch.metrics import Exposition
-from netwatch.model import Device, Inventory
-from netwatch.monitor import Monitor
-from netwatch.ratelimit import RateLimiter
-from netwatch.runner import DeviceResult
-from netwatch.store import Store
-from netwatch.tokens import TokenStore
+from netwatch.monitor import DeviceResult, Monitor
+from netwatch.store import FaultLog, Store, TokenStore
 from netwatch.web.app import WebDeps
+from netwatch.web.ratelimit import RateLimiter
 from probes.base import ProbeResult, Reason
 
 T0 = 1_700_000_000.0

@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from netwatch.faultlog import FaultLog
 from netwatch.metrics import Exposition
 from netwatch.monitor import Monitor
-from netwatch.ratelimit import RateLimiter
-from netwatch.store import Store
-from netwatch.tokens import TokenStore
+from netwatch.store import FaultLog, Store, TokenStore
 from netwatch.web.app import WebDeps, create_app
+from netwatch.web.ratelimit import RateLimiter
 from tests.coverage.city import HOSTILE, NOW, add, add_many, load_city, open_fault
 from tests.web.conftest import Clock, ScriptedRunner, bearer
 

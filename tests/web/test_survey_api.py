@@ -12,13 +12,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from aiohttp.typedefs import Handler
 
-from netwatch.faultlog import FaultLog
 from netwatch.metrics import Exposition
 from netwatch.monitor import Monitor
-from netwatch.ratelimit import RateLimiter
-from netwatch.store import Store
-from netwatch.tokens import TokenStore
+from netwatch.store import FaultLog, Store, TokenStore
 from netwatch.web.app import WebDeps, create_app
+from netwatch.web.ratelimit import RateLimiter
 from netwatch.web.survey import ROWS_LIMIT, VIA_SESSION
 from tests.survey.city import load_city
 from tests.web.conftest import Clock, ScriptedRunner, bearer

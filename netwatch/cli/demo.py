@@ -1,0 +1,145 @@
+"""``netwatch demo``: the shipped demo city played by the lab and watched by the daemon.
+
+The lab runs as a child process with the demo scenario; the daemon runs here on
+the same inventory with every interval shortened to a few seconds, so faults
+open within a minute. State lives in a directory of its own, never in
+``./netwatch.db``. Ctrl-C stops the daemon, then the lab (which removes its
+firewall rules). ``--once`` probes the city once and prints a table instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from netwatch.cli import report
+from netwatch.cli.support import load_or_exit, run_async
+from netwatch.daemon import DaemonOptions, Listen, run_daemon
+from netwatch.inventory import Inventory, demo_inventory_path
+from netwatch.lab.process import LabError, LabProcess
+from netwatch.monitor import AllowList, sweep_once
+from netwatch.store import Store, TokenStore
+from netwatch.survey.demo_seed import seed_demo_readings
+
+LAB_TABLE = "netwatch_lab"  # the lab's nftables table unless --lab-table says otherwise
+DEMO_INTERVAL = 5.0  # seconds between sweeps of every group in the demo
+DEMO_GRACE = 15.0  # seconds a fault stays open before it is a notice item
+DEMO_VERIFICATION = 120.0  # seconds healthy before an item counts as rectified
+DEMO_NOTICES = "* * * * *"  # notices issued (idempotently: once a day per county) every minute
+
+
+def demo_scenario_path() -> Path:
+    return demo_inventory_path().with_name("scenario.yaml")
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "netwatch-demo"
+
+
+def fast(inventory: Inventory) -> Inventory:
+    """The demo's inventory sped up: short intervals and grace, notices every minute.
+
+    So faults, notice items and the day's notices all show within a minute or two.
+    """
+    devices = tuple(dataclasses.replace(d, interval=DEMO_INTERVAL,
+                                        grace_seconds=min(d.grace_seconds, DEMO_GRACE))
+                    for d in inventory.devices)
+    notices = dataclasses.replace(inventory.notices, schedule=DEMO_NOTICES,
+                                  verification_window_seconds=DEMO_VERIFICATION)
+    return dataclasses.replace(inventory, devices=devices, notices=notices)
+
+
+def _describe(info: dict[str, object]) -> str:
+    """The lab's ready report in one readable line."""
+
+    def pairs(key: str) -> str:
+        value = info.get(key) or {}
+        return ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else ""
+
+    text = f"responders: {pairs('responders')}; faults: {pairs('faults') or 'none'}"
+    missing = pairs("unavailable")
+    return text + (f"; not available: {missing}" if missing else "")
+
+
+def sweep_demo(path: Path, scenario: Path | None, allow: AllowList,
+               lab_table: str = LAB_TABLE) -> int:
+    """Start the lab, sweep once, print the table; the lab is stopped on every path out."""
+    inv = load_or_exit(str(path))
+    scenario = scenario or demo_scenario_path()
+    console = Console()
+    console.print(f"starting the device lab for {len(inv.devices)} devices ({scenario.name}) …")
+    try:
+        with LabProcess(path, scenario, table=lab_table) as lab:
+            console.print(f"lab ready (pid {lab.pid}): {_describe(lab.info)}")
+            rows = run_async(sweep_once(inv.devices, allow, show_progress=sys.stderr.isatty()))
+    except LabError as exc:
+        click.echo(f"netwatch demo: {exc}", err=True)
+        return 1
+    report.print_table(inv, report.judged(rows), console)
+    return 0
+
+
+def prepare_state(db_path: Path, inventory: Inventory) -> str:
+    """Seed the demo's survey readings (once) and return a fresh admin token for this run.
+
+    The readings give the coverage panels and blind-spot items something to show;
+    earlier demo tokens stay valid until revoked.
+    """
+    store = Store.open(db_path)
+    try:
+        seed_demo_readings(store, inventory, time.time())
+        return TokenStore(store).create("admin", (), name="netwatch demo").token
+    finally:
+        store.close()
+
+
+def run_demo(path: Path, listen: Listen, state_dir: Path | None, scenario: Path | None,
+             allow: AllowList, lab_table: str = LAB_TABLE) -> int:
+    """Lab + daemon on the city at ``path`` until Ctrl-C."""
+    inv = fast(load_or_exit(str(path)))
+    state = state_dir or default_state_dir()
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db_path = state / "netwatch.db"
+    token = prepare_state(db_path, inv)
+    scenario = scenario or demo_scenario_path()
+    console = Console(stderr=True)
+    console.print(f"starting the device lab for {len(inv.devices)} devices ({scenario.name}) …")
+
+    def ready(base: str) -> None:
+        console.print(
+            f"netwatch demo is running (state in {state}); Ctrl-C stops it.\n"
+            f"  landing page   {base}/\n"
+            f"  metrics        {base}/metrics\n"
+            f"  devices (API)  {base}/api/v1/devices\n"
+            f"  faults (API)   {base}/api/v1/faults\n"
+            f"  notices        {base}/notices (log in with the admin token)\n"
+            f"  survey form    {base}/survey\n"
+            f"  admin token    {token}\n"
+            f"  e.g. curl -H 'Authorization: Bearer {token}' {base}/api/v1/faults\n"
+            f"faults open after {inv.devices[0].open_after} failed cycles of "
+            f"{DEMO_INTERVAL:g} s: give it about 20 s."
+        )
+
+    opts = DaemonOptions(
+        inventory_path=path, db_path=db_path, listen=listen, allow=allow,
+        inventory_transform=fast, on_ready=ready, notice_dir=state / "notices",
+    )
+    try:
+        with LabProcess(path, scenario, table=lab_table) as lab:
+            console.print(f"lab ready (pid {lab.pid}): {_describe(lab.info)}")
+            run_async(run_daemon(opts, inv))
+    except LabError as exc:
+        click.echo(f"netwatch demo: {exc}", err=True)
+        return 1
+    except OSError as exc:
+        click.echo(f"netwatch demo: cannot listen on {listen.url}: {exc.strerror}", err=True)
+        return 1
+    console.print("netwatch demo stopped; the lab removed its rules.")
+    return 0

@@ -1,0 +1,219 @@
+"""``netwatch run``: the monitor, its scheduler and its web app in one process.
+
+Startup order: store → probe context → monitor (restoring open faults) →
+exposition → web app listening → scheduler. SIGHUP or ``POST /-/reload``
+re-reads the inventory; a bad file is refused and the old one keeps running.
+SIGTERM/SIGINT stop the scheduler, the web app and the probes, in that order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import ipaddress
+import logging
+import signal
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from netwatch.daemon.defaults import DEFAULT_LISTEN
+from netwatch.daemon.duties import Duties
+from netwatch.daemon.scheduler import SweepScheduler
+from netwatch.inventory import Inventory, InventoryError, load_inventory
+from netwatch.metrics import Exposition
+from netwatch.monitor import AllowList, Monitor, Runner
+from netwatch.store import FaultLog, Store, TokenStore
+from netwatch.web.app import WebDeps, create_app
+from netwatch.web.ratelimit import RateLimiter
+from netwatch.web.session_store import SessionStore
+from probes.base import ProbeContext
+
+log = logging.getLogger(__name__)
+
+
+
+class ListenError(ValueError):
+    """The listen address is malformed or unsafe without TLS or a stated proxy."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    host: str
+    port: int
+
+    @property
+    def loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def parse_listen(text: str) -> Listen:
+    """``HOST:PORT`` or ``[V6]:PORT``; the message names what is wrong."""
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ListenError(f"--listen {text!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    return Listen(host, int(port))
+
+
+@dataclass(slots=True)
+class DaemonOptions:
+    inventory_path: Path
+    db_path: Path
+    listen: Listen
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    behind_proxy: bool = False
+    allow: AllowList = field(default_factory=AllowList)
+    notice_dir: Path = Path("notices")  # issued notices' files, per county
+    inventory_transform: Callable[[Inventory], Inventory] | None = None  # demo: short intervals
+    on_ready: Callable[[str], None] | None = None  # called with the base URL once listening
+
+
+def check_exposure(opts: DaemonOptions) -> None:
+    """Off loopback, netwatch needs its own TLS or a stated reverse proxy (SPEC §8)."""
+    if opts.listen.loopback:
+        return
+    if bool(opts.tls_cert) != bool(opts.tls_key):
+        raise ListenError("--tls-cert and --tls-key go together")
+    if not opts.tls_cert and not opts.behind_proxy:
+        raise ListenError(
+            f"--listen {opts.listen.url} is not loopback: give --tls-cert/--tls-key, or "
+            "--behind-proxy when a TLS reverse proxy fronts netwatch"
+        )
+
+
+class Daemon:
+    """The running parts and the reload path shared by SIGHUP and ``POST /-/reload``."""
+
+    def __init__(self, opts: DaemonOptions, inventory: Inventory) -> None:
+        self.opts = opts
+        self.inventory = inventory
+        self.store = Store.open(opts.db_path)
+        self.faultlog = FaultLog(self.store)
+        self.tokens = TokenStore(self.store)
+        self._reload_lock = asyncio.Lock()
+
+    def _load(self) -> Inventory:
+        inventory = load_inventory(self.opts.inventory_path)
+        transform = self.opts.inventory_transform
+        return transform(inventory) if transform else inventory
+
+    async def reload(self) -> dict[str, Any]:
+        """Re-read the inventory; on problems keep the old one and report them."""
+        async with self._reload_lock:
+            try:
+                inventory = await asyncio.to_thread(self._load)
+            except InventoryError as exc:
+                self.exposition.reload_result(False, time.time())
+                log.error("reload refused: %d problem(s) in %s", len(exc.problems),
+                          self.opts.inventory_path)
+                return {"ok": False, "problems": [str(p) for p in exc.problems]}
+            except OSError as exc:
+                self.exposition.reload_result(False, time.time())
+                return {"ok": False, "problems": [f"{self.opts.inventory_path}: {exc.strerror}"]}
+            report = self.monitor.reload(inventory)
+            self.inventory = inventory
+            self.exposition.on_inventory(inventory)
+            self.scheduler.sync()
+            self.duties.schedule()
+            self.exposition.reload_result(True, time.time())
+            log.info("inventory reloaded: %s", report)
+            return {"ok": True, "added": report.added, "removed": report.removed,
+                    "changed": report.changed, "kept": report.kept}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with ProbeContext() as ctx:
+            self.monitor = Monitor(self.inventory, Runner(ctx, self.opts.allow), self.faultlog)
+            restored = self.monitor.restore()
+            _freeze_heap()
+            if restored:
+                log.info("restored %d open fault(s) from %s", restored, self.opts.db_path)
+            self.exposition = Exposition(self.monitor)
+            self.exposition.attach()
+            self.scheduler = SweepScheduler(self.monitor, self.inventory.timezone)
+            self.duties = Duties(self.store, lambda: self.inventory, self.opts.notice_dir,
+                                 self.scheduler)
+            self.duties.attach(self.exposition)
+            app = create_app(
+                WebDeps(
+                    monitor=self.monitor,
+                    tokens=self.tokens,
+                    limiter=RateLimiter(),
+                    exposition=self.exposition,
+                    reload=self.reload,
+                    metrics_auth=not self.opts.listen.loopback,
+                    store=self.store,
+                    sessions=SessionStore(store=self.store),
+                )
+            )
+            web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+            await web_runner.setup()
+            try:
+                await self._serve(web_runner, stop)
+            finally:
+                await self.scheduler.shutdown()
+                await web_runner.cleanup()
+                self.store.close()
+
+    async def _serve(self, web_runner: web.AppRunner, stop: asyncio.Event) -> None:
+        listen = self.opts.listen
+        context = None
+        if self.opts.tls_cert and self.opts.tls_key:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.opts.tls_cert, self.opts.tls_key)
+        site = web.TCPSite(web_runner, listen.host, listen.port, ssl_context=context)
+        await site.start()
+        scheme = "https" if context else "http"
+        port = site._server.sockets[0].getsockname()[1] if site._server else listen.port  # type: ignore[union-attr]
+        base = f"{scheme}://{Listen(listen.host, port).url}"
+        log.info("listening on %s", base)
+        self.scheduler.start()
+        self.duties.schedule()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        if self.opts.on_ready:
+            self.opts.on_ready(base)
+        try:
+            await stop.wait()
+        finally:
+            loop.remove_signal_handler(signal.SIGHUP)
+
+
+def _freeze_heap() -> None:
+    """Move the loaded inventory and state out of the collector's sight.
+
+    At city scale they are millions of long-lived objects; without this every
+    full collection walks them all (CPython's gc.freeze, meant for such heaps).
+    """
+    gc.collect()
+    gc.freeze()
+
+
+async def run_daemon(opts: DaemonOptions, inventory: Inventory) -> None:
+    """Run until SIGTERM or SIGINT."""
+    check_exposure(opts)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await Daemon(opts, inventory).run(stop)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,188 @@
+"""The daemon's periodic work besides sweeps: notice items, scheduled notices, delivery, retention.
+
+Data flows one way: fault episodes (the monitor) and coverage verdicts (readings)
+become notice items; items become notices on the inventory's cron schedule;
+notices go out through the outbox. Every duty is a short pass over SQLite run on
+the event loop, where the store's one connection lives; a failing pass is logged
+and retried at its next run, never fatal to the daemon. ``schedule`` is called
+again after every reload so that a changed notice schedule takes effect.
+
+A scheduled issue missed while the daemon was down (the Monday 08:00 run during a
+restart) is caught up shortly after start, as anacron would: the last scheduled run
+is recorded in ``schedule_runs``. Issuing is idempotent per county and day, so a
+catch-up never doubles a notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from netwatch.coverage.metrics import coverage_families
+from netwatch.coverage.notice_items import candidates_of
+from netwatch.coverage.snapshot import Snapshot
+from netwatch.daemon.scheduler import SweepScheduler
+from netwatch.inventory import Inventory
+from netwatch.inventory.units import cron_trigger
+from netwatch.metrics import Exposition
+from netwatch.notices.issue import IssueError, issue_notices
+from netwatch.notices.items import sync_items
+from netwatch.notices.metrics import notice_families
+from netwatch.notices.outbox import deliver_due, outbox_families
+from netwatch.store import Store
+from netwatch.survey.metrics import survey_families
+from netwatch.survey.prune import prune_readings
+
+log = logging.getLogger(__name__)
+
+ITEMS_PERIOD = 60.0  # seconds between notice-item syncs (open, rectify, verify, reopen)
+COVERAGE_PERIOD = 15.0  # seconds between checks whether the coverage analysis is stale
+DELIVERY_PERIOD = 30.0  # seconds between outbox passes
+PRUNE_PERIOD = 3600.0  # seconds between readings-retention passes
+CATCH_UP_DELAY = 5.0  # seconds after start before a missed scheduled issue is caught up
+LOOKBACK = (timedelta(hours=1), timedelta(days=1), timedelta(days=8))  # for the last fire time
+NOTICES_JOB = "duty:notices"
+
+
+def last_fire(trigger: Any, now: datetime) -> datetime | None:
+    """The latest time at or before ``now`` that the cron trigger fired (up to 8 days back)."""
+    for back in LOOKBACK:
+        fire, last = trigger.get_next_fire_time(None, now - back), None
+        while fire is not None and fire <= now:
+            last = fire
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+        if last is not None:
+            return last
+    return None
+
+
+class Duties:
+    """Registers the duties' jobs and metrics; reads the current inventory at each run."""
+
+    def __init__(self, store: Store, inventory: Callable[[], Inventory], notice_dir: Path,
+                 scheduler: SweepScheduler) -> None:
+        self.store = store
+        self.inventory = inventory
+        self.notice_dir = notice_dir
+        self.scheduler = scheduler
+        self.coverage = Snapshot()
+        self._schedule: tuple[str, str] | None = None
+        self._monitored: set[str] = set()  # devices whose first check is recorded
+
+    def attach(self, exposition: Exposition) -> None:
+        """Add the notice, delivery, coverage and survey families to ``/metrics``."""
+        store = self.store
+        exposition.add_provider(lambda: notice_families(store, self.inventory()))
+        exposition.add_provider(lambda: outbox_families(store))
+        exposition.add_provider(lambda: coverage_families(
+            self.coverage.latest(store, self.inventory()), self.inventory()))
+        exposition.add_provider(lambda: survey_families(store, self.inventory()))
+
+    def schedule(self) -> None:
+        """Add the jobs (first call) or follow a changed notice schedule (after a reload)."""
+        settings = self.inventory().notices
+        wanted = (settings.schedule, settings.timezone)
+        if wanted == self._schedule:
+            return
+        add = self.scheduler.add_job
+        trigger = cron_trigger(*wanted)
+        if self._schedule is None:
+            add("duty:coverage", self.analyse, IntervalTrigger(seconds=COVERAGE_PERIOD))
+            add("duty:items", self.sync, IntervalTrigger(seconds=ITEMS_PERIOD))
+            add("duty:deliver", self.deliver, IntervalTrigger(seconds=DELIVERY_PERIOD))
+            add("duty:prune", self.prune, IntervalTrigger(seconds=PRUNE_PERIOD))
+            missed = self._missed(trigger, datetime.now(ZoneInfo(wanted[1])))
+            if missed is not None:
+                log.info("the scheduled notices of %s were missed: issuing them now", missed)
+                add("duty:notices-catch-up", self.scheduled_issue, DateTrigger(
+                    datetime.now(ZoneInfo(wanted[1])) + timedelta(seconds=CATCH_UP_DELAY)))
+        add(NOTICES_JOB, self.scheduled_issue, trigger)
+        self._schedule = wanted
+        log.info("notices scheduled at %r (%s)", *wanted)
+
+    def _missed(self, trigger: Any, now: datetime) -> datetime | None:
+        """The last fire time, when the daemon has run the schedule before but not since."""
+        row = self.store.conn.execute("SELECT ran_at FROM schedule_runs WHERE job = ?",
+                                      (NOTICES_JOB,)).fetchone()
+        fired = last_fire(trigger, now)
+        if row is None or fired is None or fired.timestamp() <= row["ran_at"]:
+            return None
+        return fired
+
+    async def scheduled_issue(self) -> None:
+        """The cron's run: issue, and remember that the schedule ran."""
+        await self.issue()
+        with self.store.transaction() as conn:
+            conn.execute("INSERT INTO schedule_runs (job, ran_at) VALUES (?, ?) ON CONFLICT "
+                         "(job) DO UPDATE SET ran_at = excluded.ran_at",
+                         (NOTICES_JOB, time.time()))
+
+    async def analyse(self) -> None:
+        """Analyse coverage again (in a thread) when a reading or a site fault changed it."""
+        runs = self.coverage.runs
+        report = await self.coverage.refresh(self.store, self.inventory())
+        if self.coverage.runs != runs:
+            log.debug("coverage analysed: %d verdicts, %d blind spots", len(report.verdicts),
+                      len(report.blind_spots))
+
+    def record_monitored(self) -> None:
+        """Record when each device was first checked: a notice's online rates count from then.
+
+        Noted at the next pass after the check (within a minute), once per device.
+        """
+        states = self.scheduler.monitor.states
+        if self._monitored.issuperset(states):  # the usual case: a set operation, no loop
+            return
+        new = [(device, state.checked_at) for device, state in states.items()
+               if state.checked_at and device not in self._monitored]
+        if new:
+            with self.store.transaction() as conn:
+                conn.executemany("INSERT OR IGNORE INTO monitored_since (device, since) "
+                                 "VALUES (?, ?)", new)
+            self._monitored.update(device for device, _ in new)
+
+    async def sync(self) -> None:
+        """Bring notice items up to date with fault episodes and coverage verdicts."""
+        self.record_monitored()
+        inventory = self.inventory()
+        extra = candidates_of(await self.coverage.refresh(self.store, inventory), inventory)
+        report = sync_items(self.store, inventory, time.time(), extra, coverage_judged=True)
+        log.debug("notice items: %s", report)
+
+    async def issue(self) -> None:
+        """Issue today's notices (idempotent: a county's notice of the day is found, not redone)."""
+        self.record_monitored()
+        inventory = self.inventory()
+        extra = candidates_of(await self.coverage.refresh(self.store, inventory), inventory)
+        now = time.time()
+        try:
+            outcomes = issue_notices(self.store, inventory, now=now, extra=extra,
+                                     coverage_judged=True, out_dir=self.notice_dir,
+                                     langs=("zh", "en"))
+        except IssueError as exc:
+            log.error("scheduled notices not issued: %s", exc)
+            return
+        for o in outcomes:
+            if o.created and o.record is not None:
+                log.info("issued %s to %s (%d items)", o.record.number, o.county,
+                         len(o.record.items))
+        await self.deliver()
+
+    async def deliver(self) -> None:
+        """Send the outbox's due deliveries; failures are retried later with backoff."""
+        report = await deliver_due(self.store, self.inventory())
+        log.debug("deliveries: %s", report)
+
+    async def prune(self) -> None:
+        """Delete readings older than the retention setting (they hold testers' positions)."""
+        removed = prune_readings(self.store, self.inventory(), time.time())
+        if removed:
+            log.info("pruned %d survey reading(s) past retention", removed)

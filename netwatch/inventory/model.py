@@ -1,0 +1,254 @@
+"""The validated inventory as frozen data: what every other part of netwatch reads.
+
+``netwatch.inventory.load`` builds these from YAML and CSV; nothing else constructs
+them except tests. All durations are seconds, all rates are ratios (0..1),
+all speeds bits per second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+KINDS: tuple[str, ...] = ("trunking_site", "vc_endpoint", "camera", "switch")
+TECHNOLOGIES: tuple[str, ...] = ("pdt", "broadband")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    """One check of one device: which probe, on which port, with which settings."""
+
+    name: str  # unique within the device; usually the probe name
+    probe: str  # key in probes.PROBES
+    port: int  # 0 for portless probes (icmp)
+    params: Any = field(repr=False)  # the probe module's Params (may hold secrets)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Limits a device's measurements are judged against (DOMAIN.md defaults)."""
+
+    rtt_seconds: float = 0.3
+    jitter_seconds: float = 0.03
+    loss_ratio: float = 0.01
+    uplink_min_bps: float = 1e9
+    link_window: int = 5  # cycles over which RTT, jitter and loss are judged
+    flap_changes: int = 5  # state changes within flap_window cycles that make a device flapping
+    flap_window: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A monitored device with every default already applied."""
+
+    id: str
+    kind: str
+    county: str
+    address: str
+    name: str
+    checks: tuple[CheckSpec, ...]
+    interval: float
+    timeout: float
+    thresholds: Thresholds = Thresholds()
+    open_after: int = 3
+    close_after: int = 2
+    grace_seconds: float = 1800.0
+    rectify_within_days: int = 1
+    lat: float | None = None
+    lon: float | None = None
+    parent: str | None = None
+    site: str = ""
+    key_area: bool = False
+    # "FILE:LINE" where the device is defined, for messages; not part of the definition,
+    # so an edit that only moves a device's line does not count it as changed on reload
+    source: str = field(default="", compare=False)
+    snmp_profile: str | None = None  # name of the SNMP profile its snmp check uses
+    uplink_if: int | str | None = None  # ifIndex or ifName of the uplink (sites, switches)
+
+    def check(self, name: str) -> CheckSpec | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class County:
+    id: str
+    name: str
+    receiving_unit: str
+    contacts: tuple[Contact, ...] = ()
+    boundary: tuple[tuple[float, float], ...] = ()  # (lon, lat) ring, optional
+
+
+@dataclass(frozen=True, slots=True)
+class CoveragePoint:
+    id: str
+    name: str
+    county: str
+    lat: float
+    lon: float
+    technology: str = "pdt"
+    serving_site: str | None = None
+    priority: int = 3  # 1 (highest) .. 5
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpDelivery:
+    host: str
+    port: int = 25
+    starttls: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = ""
+    recipients: tuple[str, ...] = ()  # besides each county's contacts
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    url: str = field(repr=False)  # may carry credentials; logs show it scrubbed
+    secret: str = field(default="", repr=False)  # HMAC-SHA256 signing key
+    enabled: bool = True
+
+
+ONLINE_TARGET_KEYS: tuple[str, ...] = (
+    "camera_key_area", "camera", "vc_endpoint", "trunking_site", "switch",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeSettings:
+    """How rectification notices are numbered, scheduled, judged and delivered (SPEC §7)."""
+
+    issuing_unit: str = ""
+    prefix: str = ""
+    schedule: str = "0 8 * * 1"  # cron, 5 fields, in ``timezone``
+    timezone: str = "Asia/Shanghai"
+    contact: str = ""
+    verification_window_seconds: float = 86400.0
+    recurrence_window_seconds: float = 30 * 86400.0
+    holidays: tuple[date, ...] = ()
+    online_targets: Mapping[str, float] = field(default_factory=lambda: {
+        "camera_key_area": 0.98, "camera": 0.95, "vc_endpoint": 0.95,
+        "trunking_site": 0.98, "switch": 0.98,
+    })
+    smtp: SmtpDelivery | None = None
+    webhook: WebhookDelivery | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PdtThresholds:
+    """PDT reading classes (DOMAIN.md): blind below weak_dbm or above max_ber."""
+
+    good_dbm: float = -90.0
+    fair_dbm: float = -100.0
+    weak_dbm: float = -108.0
+    max_ber: float = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class BroadbandThresholds:
+    rsrp_min_dbm: float = -110.0
+    sinr_min_db: float = -3.0
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageThresholds:
+    pdt: PdtThresholds = PdtThresholds()
+    broadband: BroadbandThresholds = BroadbandThresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class BBox:
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+
+
+DATUMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageSettings:
+    """How survey readings become verdicts (SPEC §6); thresholds per county override the city's."""
+
+    datum: str = "wgs84"  # datum of the inventory's own coordinates
+    bbox: BBox | None = None
+    window_seconds: float = 30 * 86400.0
+    min_readings: int = 3
+    cell_size_m: float = 300.0
+    rectify_within_days: int = 30
+    retention_seconds: float = 365 * 86400.0  # how long readings are kept
+    thresholds: CoverageThresholds = CoverageThresholds()
+    county_thresholds: Mapping[str, CoverageThresholds] = field(default_factory=dict)
+
+    def thresholds_for(self, county: str) -> CoverageThresholds:
+        return self.county_thresholds.get(county, self.thresholds)
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """Planned work: notices are suppressed for matching devices, measurement goes on.
+
+    A window is one-off (``start``..``end``) or recurring (``cron`` + ``duration``).
+    A device matches when it satisfies every selector given (devices, county, site, kind).
+    """
+
+    reason: str
+    devices: tuple[str, ...] = ()
+    county: str | None = None
+    site: str | None = None
+    kind: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    cron: str | None = None
+    duration_seconds: float = 0.0
+    timezone: str = "Asia/Shanghai"  # of ``cron``
+    source: str = ""
+
+    def matches(self, device: Device) -> bool:
+        return (
+            (not self.devices or device.id in self.devices)
+            and (self.county is None or device.county == self.county)
+            and (self.site is None or device.site == self.site)
+            and (self.kind is None or device.kind == self.kind)
+        )
+
+    def active_at(self, when: datetime) -> bool:
+        """Whether the window covers the aware datetime ``when``."""
+        if self.start is not None and self.end is not None:
+            return self.start <= when < self.end
+        from netwatch.inventory.units import cron_trigger
+
+        trigger = cron_trigger(self.cron or "", self.timezone)
+        # the latest start in (when - duration, when] opens a window that covers ``when``
+        opened = when - timedelta(seconds=self.duration_seconds) + timedelta(microseconds=1)
+        fire = trigger.get_next_fire_time(None, opened)
+        return fire is not None and fire <= when
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """Everything the inventory file says, validated, defaults applied."""
+
+    path: str
+    city: str
+    timezone: str
+    counties: Mapping[str, County]
+    devices: tuple[Device, ...]
+    points: tuple[CoveragePoint, ...] = ()
+    notices: NoticeSettings = NoticeSettings()
+    coverage: CoverageSettings = CoverageSettings()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+
+    def by_id(self) -> dict[str, Device]:
+        return {d.id: d for d in self.devices}

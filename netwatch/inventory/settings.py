@@ -1,0 +1,319 @@
+"""The inventory's non-device sections: city, counties, notices, coverage, SNMP profiles.
+
+Each reader takes the section's raw ``LineMap`` and returns the typed settings of
+``netwatch.inventory.model``, reporting problems through the ``Reader``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from netwatch.inventory import units as u
+from netwatch.inventory.model import (
+    DATUMS,
+    ONLINE_TARGET_KEYS,
+    BBox,
+    Contact,
+    County,
+    CoverageSettings,
+    CoverageThresholds,
+    NoticeSettings,
+    SmtpDelivery,
+    WebhookDelivery,
+)
+from netwatch.inventory.reader import Reader, join, say, suggestion
+from netwatch.inventory.yaml_lines import LineMap
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals; names are never resolved (no traffic)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_auth_refusal(smtp: SmtpDelivery) -> str | None:
+    """Why this configuration would send credentials in clear, or None when it is safe."""
+    if (smtp.username or smtp.password) and not smtp.starttls and not is_loopback_host(smtp.host):
+        return (f"SMTP authentication to {smtp.host} needs starttls: true (credentials are "
+                "sent only over TLS or to a loopback host)")
+    return None
+
+
+LAT = u.number(-90.0, 90.0)
+LON = u.number(-180.0, 180.0)
+
+
+def read_city(r: Reader, raw: Any, line: int) -> tuple[str, str]:
+    """(name, timezone) of the ``city`` section."""
+    m = r.mapping(raw, line, "city")
+    if m is None:
+        r.add(line, 'missing section "city" (name, timezone)')
+        return "", "Asia/Shanghai"
+    r.keys(m, "city", ("name", "timezone"), required=("name",))
+    name = r.get(m, "name", "city", u.text, "")
+    return name, r.get(m, "timezone", "city", u.time_zone, "Asia/Shanghai")
+
+
+def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
+    counties: dict[str, County] = {}
+    first_line: dict[str, int] = {}
+    items = r.items(raw, line, "counties")
+    if not items:
+        r.add(line, "counties: at least one county is needed")
+    for i, item in enumerate(items):
+        where = f"counties[{i}]"
+        m = r.mapping(item, items.line_of(i), where)
+        if m is None:
+            continue
+        cid = r.need(m, "id", where, u.identifier)
+        where = f"county {cid}:" if cid else where
+        r.keys(m, where, ("id", "name", "receiving_unit", "contacts", "boundary"),
+               required=("name", "receiving_unit"))
+        contacts = []
+        for j, c in enumerate(r.items(m.get("contacts"), m.line_of("contacts"), where)):
+            cw = join(where, f"contacts[{j}]")
+            cm = r.mapping(c, m.line_of("contacts"), cw)
+            if cm is not None:
+                r.keys(cm, cw, ("name", "email", "phone"), required=("name",))
+                contacts.append(Contact(r.get(cm, "name", cw, u.text, ""),
+                                        r.get(cm, "email", cw, u.text_or_empty, ""),
+                                        r.get(cm, "phone", cw, u.text_or_empty, "")))
+        boundary = read_boundary(r, m, where)
+        if cid is None:
+            continue
+        if cid in counties:
+            r.add(m.line, f'duplicate county id "{cid}" (first at line {first_line[cid]})')
+            continue
+        first_line[cid] = m.line
+        counties[cid] = County(cid, r.get(m, "name", where, u.text, cid),
+                               r.get(m, "receiving_unit", where, u.text, ""),
+                               tuple(contacts), boundary)
+    return counties
+
+
+def read_boundary(r: Reader, m: LineMap, where: str) -> tuple[tuple[float, float], ...]:
+    """A county's optional polygon as (lon, lat) pairs."""
+    where = join(where, "boundary")
+    ring = []
+    for pair in r.items(m.get("boundary"), m.line_of("boundary"), where):
+        ok = isinstance(pair, list) and len(pair) == 2
+        try:
+            if ok:
+                ring.append((LON(pair[0]), LAT(pair[1])))
+                continue
+        except u.BadValue:
+            pass
+        r.add(m.line_of("boundary"),
+              say(where, f"expected [lon, lat] pairs in range, got {u.shown(pair)}"))
+        return ()
+    if ring and len(ring) < 3:
+        r.add(m.line_of("boundary"), say(where, "a polygon needs at least 3 points"))
+        return ()
+    return tuple(ring)
+
+
+def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings:
+    w = "notices"
+    m = r.mapping(raw, line, w)
+    if m is None:
+        return NoticeSettings(timezone=city_tz)
+    r.keys(m, w, ("issuing_unit", "prefix", "schedule", "timezone", "contact",
+                  "verification_window", "recurrence_window", "holidays", "online_targets",
+                  "delivery"))
+    tz = r.get(m, "timezone", w, u.time_zone, city_tz)
+    holidays = []
+    hl = r.items(m.get("holidays"), m.line_of("holidays"), join(w, "holidays"))
+    for i, value in enumerate(hl):
+        try:
+            holidays.append(u.calendar_date(value))
+        except u.BadValue as exc:
+            r.add(hl.line_of(i), say(join(w, f"holidays[{i}]"), str(exc)))
+    targets = dict(NoticeSettings().online_targets)
+    tm = r.mapping(m.get("online_targets"), m.line_of("online_targets"), join(w, "online_targets"))
+    if tm is not None:
+        r.keys(tm, join(w, "online_targets"), ONLINE_TARGET_KEYS)
+        for key in ONLINE_TARGET_KEYS:
+            targets[key] = r.get(tm, key, join(w, "online_targets"), u.ratio, targets[key])
+    smtp, webhook = read_delivery(r, m.get("delivery"), m.line_of("delivery"))
+    return NoticeSettings(
+        issuing_unit=r.get(m, "issuing_unit", w, u.text, ""),
+        prefix=r.get(m, "prefix", w, u.text, ""),
+        schedule=r.get(m, "schedule", w, u.cron(tz), "0 8 * * 1"),
+        timezone=tz,
+        contact=r.get(m, "contact", w, u.text_or_empty, ""),
+        verification_window_seconds=r.get(m, "verification_window", w, u.positive_duration,
+                                          86400.0),
+        recurrence_window_seconds=r.get(m, "recurrence_window", w, u.positive_duration,
+                                        30 * 86400.0),
+        holidays=tuple(sorted(set(holidays))),
+        online_targets=targets,
+        smtp=smtp,
+        webhook=webhook,
+    )
+
+
+def read_delivery(
+    r: Reader, raw: Any, line: int
+) -> tuple[SmtpDelivery | None, WebhookDelivery | None]:
+    w = "notices.delivery"
+    m = r.mapping(raw, line, w)
+    if m is None:
+        return None, None
+    r.keys(m, w, ("smtp", "webhook"))
+    smtp = webhook = None
+    sm = r.mapping(m.get("smtp"), m.line_of("smtp"), join(w, "smtp"))
+    if sm is not None:
+        sw = join(w, "smtp")
+        r.keys(sm, sw, ("host", "port", "starttls", "username", "password", "sender",
+                        "recipients", "enabled"), required=("host", "sender"))
+        recipients = r.items(sm.get("recipients"), sm.line_of("recipients"), join(sw, "recipients"))
+        smtp = SmtpDelivery(
+            host=r.get(sm, "host", sw, u.text, ""),
+            port=r.get(sm, "port", sw, u.integer(1, 65535), 25),
+            starttls=r.get(sm, "starttls", sw, u.boolean, False),
+            username=r.get(sm, "username", sw, u.text_or_empty, ""),
+            password=r.get(sm, "password", sw, u.secret(r.env, optional=True), ""),
+            sender=r.get(sm, "sender", sw, u.text, ""),
+            recipients=tuple(str(x) for x in recipients),
+            enabled=r.get(sm, "enabled", sw, u.boolean, True),
+        )
+        refusal = plain_auth_refusal(smtp) if smtp.host else None
+        if refusal:
+            r.add(sm.line_of("starttls"), say(sw, refusal))
+    wm = r.mapping(m.get("webhook"), m.line_of("webhook"), join(w, "webhook"))
+    if wm is not None:
+        ww = join(w, "webhook")
+        r.keys(wm, ww, ("url", "secret", "enabled"), required=("url",))
+        url = r.get(wm, "url", ww, u.text, "")
+        if url and not url.startswith(("http://", "https://")):
+            r.add(wm.line_of("url"),
+                  say(join(ww, "url"), f"expected an http(s) URL, got {u.shown(url)}"))
+        webhook = WebhookDelivery(url, r.get(wm, "secret", ww, u.secret(r.env, optional=True), ""),
+                                  r.get(wm, "enabled", ww, u.boolean, True))
+    return smtp, webhook
+
+
+def read_coverage(r: Reader, raw: Any, line: int, counties: dict[str, County]) -> CoverageSettings:
+    w = "coverage"
+    m = r.mapping(raw, line, w)
+    if m is None:
+        return CoverageSettings()
+    r.keys(m, w, ("datum", "bbox", "window", "min_readings", "cell_size_m", "rectify_within",
+                  "retention", "thresholds", "county_thresholds"))
+    datum = r.get(m, "datum", w, u.text, "wgs84")
+    if datum not in DATUMS:
+        r.add(m.line_of("datum"), say(join(w, "datum"),
+                                      f'unknown datum "{datum}" (one of {", ".join(DATUMS)})'))
+    city = read_thresholds(r, m.get("thresholds"), m.line_of("thresholds"), join(w, "thresholds"),
+                           CoverageThresholds())
+    per_county = {}
+    cm = r.mapping(m.get("county_thresholds"), m.line_of("county_thresholds"),
+                   join(w, "county_thresholds"))
+    for cid, value in (cm or {}).items():
+        cw = join(join(w, "county_thresholds"), str(cid))
+        if cid not in counties:
+            r.add(cm.line_of(cid), say(cw, f'unknown county "{cid}"{suggestion(cid, counties)}'))
+            continue
+        per_county[cid] = read_thresholds(r, value, cm.line_of(cid), cw, city)
+    return CoverageSettings(
+        datum=datum,
+        bbox=read_bbox(r, m.get("bbox"), m.line_of("bbox")),
+        window_seconds=r.get(m, "window", w, u.positive_duration, 30 * 86400.0),
+        min_readings=r.get(m, "min_readings", w, u.integer(1), 3),
+        cell_size_m=r.get(m, "cell_size_m", w, u.number(10.0, 100000.0), 300.0),
+        rectify_within_days=r.get(m, "rectify_within", w, u.whole_days, 30),
+        retention_seconds=r.get(m, "retention", w, u.positive_duration, 365 * 86400.0),
+        thresholds=city,
+        county_thresholds=per_county,
+    )
+
+
+def read_bbox(r: Reader, raw: Any, line: int) -> BBox | None:
+    w = "coverage.bbox"
+    m = r.mapping(raw, line, w)
+    if m is None:
+        return None
+    names = ("lat_min", "lat_max", "lon_min", "lon_max")
+    r.keys(m, w, names)
+    values = [r.need(m, k, w, LAT if k.startswith("lat") else LON) for k in names]
+    if any(v is None for v in values):
+        return None
+    box = BBox(*values)  # type: ignore[arg-type]
+    if box.lat_min >= box.lat_max or box.lon_min >= box.lon_max:
+        r.add(m.line, say(w, "lat_min must be below lat_max and lon_min below lon_max"))
+        return None
+    return box
+
+
+def read_thresholds(
+    r: Reader, raw: Any, line: int, where: str, base: CoverageThresholds
+) -> CoverageThresholds:
+    """Coverage thresholds overlaid field by field on ``base``."""
+    m = r.mapping(raw, line, where)
+    if m is None:
+        return base
+    r.keys(m, where, ("pdt", "broadband"))
+    pdt, broadband = base.pdt, base.broadband
+    for key, current in (("pdt", pdt), ("broadband", broadband)):
+        sw = join(where, key)
+        sm = r.mapping(m.get(key), m.line_of(key), sw)
+        if sm is None:
+            continue
+        names = [f.name for f in fields(current)]
+        r.keys(sm, sw, names)
+        changes = {n: r.get(sm, n, sw, u.ratio if n == "max_ber" else u.number(-200.0, 50.0),
+                            getattr(current, n)) for n in names}
+        if key == "pdt":
+            pdt = replace(pdt, **changes)
+            if not pdt.good_dbm >= pdt.fair_dbm >= pdt.weak_dbm:
+                r.add(sm.line, say(sw, "expected good_dbm >= fair_dbm >= weak_dbm"))
+        else:
+            broadband = replace(broadband, **changes)
+    return CoverageThresholds(pdt, broadband)
+
+
+_V2C_KEYS = ("version", "community", "retries")
+_V3_KEYS = ("version", "user", "auth_protocol", "auth_key", "priv_protocol", "priv_key", "retries")
+_SECRETS = ("community", "auth_key", "priv_key")
+
+
+@dataclass(slots=True)
+class Profile:
+    """An SNMP profile: the snmp probe's raw params (secrets resolved), or None if broken."""
+
+    params: dict[str, Any] | None
+    line: int
+
+
+def read_snmp_profiles(r: Reader, raw: Any, line: int) -> dict[str, Profile]:
+    profiles: dict[str, Profile] = {}
+    m = r.mapping(raw, line, "snmp_profiles")
+    for name, value in (m or {}).items():
+        where = join("snmp_profiles", str(name))
+        pm = r.mapping(value, m.line_of(name), where)
+        profiles[str(name)] = Profile(None, m.line_of(name))
+        if pm is None:
+            continue
+        version = str(pm.get("version", "")).strip().lower()
+        if version not in ("2c", "3"):
+            r.add(pm.line_of("version"), say(join(where, "version"),
+                                             f"expected 2c or 3, got {u.shown(pm.get('version'))}"))
+            continue
+        allowed = _V2C_KEYS if version == "2c" else _V3_KEYS
+        before = len(r.problems)
+        r.keys(pm, where, allowed, required=[k for k in allowed if k != "retries"])
+        fields_: dict[str, Any] = {"version": version}
+        for key in allowed[1:]:
+            parse = u.secret(r.env) if key in _SECRETS else (
+                u.integer(0, 5) if key == "retries" else u.text)
+            if key in pm:
+                fields_[key] = r.get(pm, key, where, parse, None)
+        if len(r.problems) == before:
+            profiles[str(name)].params = fields_
+    return profiles

@@ -1,0 +1,13 @@
+"""``/metrics``: the Prometheus text exposition of the monitor's state.
+
+``exposition`` keeps the text ready between scrapes; ``devices`` renders the
+per-device families from pre-built label sets; ``summary`` the small families
+computed at scrape time; ``text`` the format itself (escaping, numbers, families).
+"""
+
+from __future__ import annotations
+
+from netwatch.metrics.exposition import Exposition, Provider
+from netwatch.metrics.text import Family, FamilySpec
+
+__all__ = ["Exposition", "Family", "FamilySpec", "Provider"]

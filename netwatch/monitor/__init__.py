@@ -1,0 +1,23 @@
+"""The monitor: checks run, results judged, per-device state kept, faults opened and closed.
+
+``runner`` is the only caller of probes (deadlines, caps, the ``allowlist``);
+``sweep`` runs one on demand; ``verdict`` turns one sweep's results into up or
+a fault kind; ``state`` keeps what a device's recent results say; ``faults``
+decides (pure) when a fault opens, closes or is suppressed; ``monitor`` owns
+all of it between cycles and records fault episodes in the store.
+"""
+
+from __future__ import annotations
+
+from netwatch.monitor.allowlist import AllowList
+from netwatch.monitor.faults import OpenFault
+from netwatch.monitor.monitor import Group, GroupListener, GroupStats, Monitor
+from netwatch.monitor.runner import DeviceResult, Runner
+from netwatch.monitor.state import FAULT_KINDS, DeviceState
+from netwatch.monitor.sweep import sweep_once
+from netwatch.monitor.verdict import Verdict, judge
+
+__all__ = [
+    "FAULT_KINDS", "AllowList", "DeviceResult", "DeviceState", "Group", "GroupListener",
+    "GroupStats", "Monitor", "OpenFault", "Runner", "Verdict", "judge", "sweep_once",
+]

@@ -1,0 +1,122 @@
+"""Faults from streaks: when one opens, closes, or is suppressed. Pure; no I/O.
+
+Hysteresis per SPEC §5: a fault opens after ``open_after`` cycles in a row with
+its condition (flapping, itself a windowed judgement, opens at once) and closes
+after ``close_after`` cycles without it. Suppression (a failing parent one hop
+up, or a maintenance window) is re-decided every cycle and only marks faults:
+it never stops one from opening or closing, so history stays true and notices
+can skip suppressed ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from netwatch.monitor.state import DEGRADED_LINK, FLAPPING, UNREACHABLE, DeviceState
+
+MAINTENANCE = "maintenance"
+RECOVERED = "recovered"
+REMOVED = "removed"
+
+
+@dataclass(slots=True)
+class OpenFault:
+    device: str
+    county: str
+    kind: str
+    fault: str
+    first_seen: float
+    opened_at: float
+    suppressed_by: str | None = None  # parent device id, or "maintenance"
+    detail: str = ""
+    episode_id: int | None = None
+
+
+@dataclass(slots=True)
+class Changes:
+    opened: list[OpenFault] = field(default_factory=list)
+    updated: list[OpenFault] = field(default_factory=list)  # suppression changed
+    closed: list[tuple[OpenFault, str]] = field(default_factory=list)
+
+    def extend(self, other: Changes) -> None:
+        self.opened += other.opened
+        self.updated += other.updated
+        self.closed += other.closed
+
+    def __bool__(self) -> bool:
+        return bool(self.opened or self.updated or self.closed)
+
+
+def parent_failing(parent: DeviceState | None) -> bool:
+    """A parent counts as failing on its latest result alone, before any fault opens."""
+    return parent is not None and parent.verdict is not None and parent.verdict.fault == UNREACHABLE
+
+
+def suppressor(parent: DeviceState | None, in_maintenance: bool) -> str | None:
+    if in_maintenance:
+        return MAINTENANCE
+    if parent_failing(parent):
+        assert parent is not None
+        return parent.device.id
+    return None
+
+
+def would_open(state: DeviceState, open_now: Mapping[str, OpenFault]) -> bool:
+    """Whether ``evaluate`` would open a fault now (used to re-check a stale parent first)."""
+    return any(
+        kind not in open_now and streak.bad >= _open_after(state, kind)
+        for kind, streak in state.streaks.items()
+        if kind in state.conditions
+    )
+
+
+def evaluate(
+    state: DeviceState,
+    open_now: Mapping[str, OpenFault],
+    suppressed_by: str | None,
+    now: float,
+) -> Changes:
+    """Open, close and re-mark one device's faults after a cycle."""
+    device = state.device
+    changes = Changes()
+    for kind, streak in state.streaks.items():
+        fault = open_now.get(kind)
+        if fault is None:
+            if kind in state.conditions and streak.bad >= _open_after(state, kind):
+                changes.opened.append(
+                    OpenFault(
+                        device.id, device.county, device.kind, kind, streak.since, now,
+                        suppressed_by, describe(state, kind),
+                    )
+                )
+        elif kind not in state.conditions and streak.good >= device.close_after:
+            changes.closed.append((fault, RECOVERED))
+        elif fault.suppressed_by != suppressed_by:
+            fault.suppressed_by = suppressed_by
+            changes.updated.append(fault)
+    return changes
+
+
+def _open_after(state: DeviceState, kind: str) -> int:
+    return 1 if kind == FLAPPING else state.device.open_after
+
+
+def describe(state: DeviceState, kind: str) -> str:
+    """The evidence for a fault in a few words: failed checks and their reasons, or figures."""
+    verdict = state.verdict
+    if kind == FLAPPING:
+        window = min(state.history_len, state.device.thresholds.flap_window)
+        return f"{state.state_changes()} up/down changes in the last {window} cycles"
+    if kind == DEGRADED_LINK:
+        return "; ".join(state.link_reasons()) or kind
+    if verdict is not None and verdict.fault == kind and verdict.reasons:
+        details = [
+            f"{name}: {r.reason} ({r.detail})" if r.detail else f"{name}: {r.reason}"
+            for name, r in state.results.items()
+            if not r.success
+        ]
+        return "; ".join(details) or "; ".join(verdict.reasons)
+    if verdict is not None and verdict.reasons:
+        return "; ".join(verdict.reasons)
+    return kind

@@ -1,0 +1,276 @@
+"""The monitor: sweeps groups of devices, keeps their state, opens and closes faults.
+
+The one owner of mutable monitoring state. A group is the devices of one kind
+sharing one interval; the scheduler calls ``run_group`` per group. After each
+sweep: record results, re-check stale parents of devices about to open a fault
+(so a child on a shorter interval cannot open before its parent is seen
+failing), evaluate faults, persist the changes, then tell listeners (metrics).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from netwatch.inventory import Device, Inventory, MaintenanceWindow
+from netwatch.monitor.faults import REMOVED, Changes, OpenFault, evaluate, suppressor, would_open
+from netwatch.monitor.runner import DeviceResult, Runner
+from netwatch.monitor.state import DeviceState
+from netwatch.store import Episode, FaultLog, NewEpisode
+
+log = logging.getLogger(__name__)
+
+GroupListener = Callable[[str, list[DeviceState]], None]
+
+
+@dataclass(slots=True)
+class Group:
+    """Devices of one kind probed together at one interval."""
+
+    key: str
+    kind: str
+    interval: float
+    devices: list[Device] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class GroupStats:
+    """The monitor's own health per group (exported as metrics)."""
+
+    runs: int = 0
+    overruns: int = 0  # runs that came due while the previous sweep was still going
+    last_duration: float = 0.0
+    last_run_at: float = 0.0  # wall time the last sweep ended
+    running: bool = False
+
+
+def group_key(device: Device) -> str:
+    return f"{device.kind}@{device.interval:g}s"
+
+
+def build_groups(devices: Iterable[Device]) -> dict[str, Group]:
+    groups: dict[str, Group] = {}
+    for device in devices:
+        key = group_key(device)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(key, device.kind, device.interval)
+        group.devices.append(device)
+    return groups
+
+
+@dataclass(slots=True)
+class ReloadReport:
+    added: int
+    removed: int
+    changed: int
+    kept: int
+
+
+class Monitor:
+    """Holds inventory, per-device state and open faults; runs sweeps for the scheduler."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        runner: Runner,
+        faultlog: FaultLog,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.inventory = inventory
+        self.runner = runner
+        self.faultlog = faultlog
+        self.clock = clock
+        self.states: dict[str, DeviceState] = {d.id: DeviceState(d) for d in inventory.devices}
+        self.faults: dict[str, dict[str, OpenFault]] = {}
+        self.groups = build_groups(inventory.devices)
+        self.stats: dict[str, GroupStats] = {key: GroupStats() for key in self.groups}
+        self.listeners: list[GroupListener] = []
+        self.started_at = clock()
+
+    # -- faults ------------------------------------------------------------------------
+
+    def restore(self) -> int:
+        """Re-open the faults recorded as open (a restart keeps first-seen times)."""
+        gone: list[tuple[int, float, str]] = []
+        now = self.clock()
+        for ep in self.faultlog.open_episodes():
+            if ep.device in self.states:
+                self.faults.setdefault(ep.device, {})[ep.fault] = _from_episode(ep)
+            else:
+                gone.append((ep.id, now, REMOVED))
+        if gone:
+            self.faultlog.apply([], [], gone)
+        return sum(len(f) for f in self.faults.values())
+
+    def open_faults(self) -> list[OpenFault]:
+        return [f for by_kind in self.faults.values() for f in by_kind.values()]
+
+    def suppressed_children(self, device_id: str) -> int:
+        """How many open faults are suppressed because of this device."""
+        return sum(1 for f in self.open_faults() if f.suppressed_by == device_id)
+
+    def _persist(self, changes: Changes) -> None:
+        if not changes:
+            return
+        opened = self.faultlog.apply(
+            [_to_new(f, self.states.get(f.device)) for f in changes.opened],
+            [(f.episode_id, f.suppressed_by, f.detail) for f in changes.updated
+             if f.episode_id is not None],
+            [(f.episode_id, self.clock(), reason) for f, reason in changes.closed
+             if f.episode_id is not None],
+        )
+        for fault, episode in zip(changes.opened, opened, strict=True):
+            fault.episode_id = episode.id
+        for fault in changes.opened:
+            self.faults.setdefault(fault.device, {})[fault.fault] = fault
+        for fault, _ in changes.closed:
+            by_kind = self.faults.get(fault.device, {})
+            by_kind.pop(fault.fault, None)
+            if not by_kind:
+                self.faults.pop(fault.device, None)
+
+    # -- sweeps ------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """True once every group has completed a sweep."""
+        return all(s.runs > 0 for s in self.stats.values())
+
+    def maintenance_now(self) -> list[MaintenanceWindow]:
+        windows = self.inventory.maintenance
+        if not windows:
+            return []
+        now = datetime.fromtimestamp(self.clock(), ZoneInfo(self.inventory.timezone))
+        return [w for w in windows if w.active_at(now)]
+
+    async def run_group(self, key: str) -> None:
+        """One sweep of one group: probe, record, evaluate, persist, notify."""
+        group = self.groups.get(key)
+        if group is None:
+            return
+        stats = self.stats[key]
+        if stats.running:
+            stats.overruns += 1
+            return
+        stats.running = True
+        started = time.perf_counter()
+        try:
+            results = await self.runner.sweep(group.devices)
+            touched = self._record(results)
+            await self._refresh_stale_parents(touched)
+            self._evaluate(touched)
+        finally:
+            stats.running = False
+        stats.runs += 1
+        stats.last_duration = time.perf_counter() - started
+        stats.last_run_at = self.clock()
+        if stats.last_duration > group.interval:  # the scheduler counts the run it skips
+            log.warning("sweep %s took %.1f s, longer than its %g s interval",
+                        key, stats.last_duration, group.interval)
+        for listener in self.listeners:
+            listener(key, touched)
+
+    def _record(self, results: list[DeviceResult]) -> list[DeviceState]:
+        now = self.clock()
+        touched = []
+        for result in results:
+            state = self.states.get(result.device.id)
+            if state is None or state.device is not result.device:
+                continue  # removed or redefined by a reload during the sweep
+            state.record(result.checks, now)
+            touched.append(state)
+        return touched
+
+    async def _refresh_stale_parents(self, states: list[DeviceState]) -> None:
+        """Probe now the parents not seen since a child's failure began."""
+        stale: dict[str, Device] = {}
+        for state in states:
+            parent_id = state.device.parent
+            if parent_id is None or not would_open(state, self.faults.get(state.device.id, {})):
+                continue
+            parent = self.states.get(parent_id)
+            since = min((s.since for s in state.streaks.values() if s.bad), default=0.0)
+            if parent is not None and parent.checked_at < since:
+                stale[parent_id] = parent.device
+        if stale:
+            self._record(await self.runner.sweep(list(stale.values())))
+
+    def _evaluate(self, states: list[DeviceState]) -> None:
+        now = self.clock()
+        windows = self.maintenance_now()
+        changes = Changes()
+        for state in states:
+            device = state.device
+            parent = self.states.get(device.parent) if device.parent else None
+            in_maintenance = any(w.matches(device) for w in windows)
+            changes.extend(
+                evaluate(state, self.faults.get(device.id, {}),
+                         suppressor(parent, in_maintenance), now)
+            )
+        self._persist(changes)
+
+    # -- reload ------------------------------------------------------------------------
+
+    def reload(self, inventory: Inventory) -> ReloadReport:
+        """Swap in a new inventory: new devices start, removed ones stop and their faults
+        close as ``removed``; the others keep their state, history and open faults."""
+        old = self.states
+        new_states: dict[str, DeviceState] = {}
+        added = changed = kept = 0
+        for device in inventory.devices:
+            state = old.get(device.id)
+            if state is None:
+                added += 1
+                new_states[device.id] = DeviceState(device)
+            elif state.device == device:
+                kept += 1
+                state.device = device  # sweeps carry the new object; _record matches on it
+                new_states[device.id] = state
+            else:
+                changed += 1
+                state.redefine(device)
+                new_states[device.id] = state
+        removed_ids = set(old) - set(new_states)
+        closing = Changes()
+        for device_id in removed_ids:
+            closing.closed += [(f, REMOVED) for f in self.faults.get(device_id, {}).values()]
+        self._persist(closing)
+        self.inventory = inventory
+        self.states = new_states
+        self.groups = build_groups(inventory.devices)
+        self.stats = {key: self.stats.get(key, GroupStats()) for key in self.groups}
+        return ReloadReport(added, len(removed_ids), changed, kept)
+
+
+def _to_new(fault: OpenFault, state: DeviceState | None) -> NewEpisode:
+    return NewEpisode(
+        device=fault.device, county=fault.county, kind=fault.kind, fault=fault.fault,
+        first_seen=fault.first_seen, opened_at=fault.opened_at,
+        suppressed_by=fault.suppressed_by, detail=fault.detail,
+        evidence=evidence(state) if state is not None else {},
+    )
+
+
+def evidence(state: DeviceState) -> dict[str, Any]:
+    """What a notice item shows as 监测依据: failed checks, last good time, latest figures."""
+    failed = [f"{name}: {r.reason.value}" + (f" ({r.detail})" if r.detail else "")
+              for name, r in state.results.items() if not r.success]
+    figures = {f"{name}.{key}": value for name, r in state.results.items()
+               for key, value in r.measurements.items()}
+    found: dict[str, Any] = {"failed_checks": failed, "figures": figures}
+    if state.last_up_at is not None:
+        found["last_good"] = state.last_up_at
+    return found
+
+
+def _from_episode(ep: Episode) -> OpenFault:
+    return OpenFault(
+        ep.device, ep.county, ep.kind, ep.fault, ep.first_seen, ep.opened_at,
+        ep.suppressed_by, ep.detail, ep.id,
+    )

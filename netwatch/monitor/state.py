@@ -1,0 +1,169 @@
+"""What the monitor remembers per device between cycles: latest results, windows, streaks.
+
+Only the monitor mutates a ``DeviceState`` (one ``record`` per cycle); metrics,
+the web app and fault evaluation read it. Conditions are what one cycle says
+is wrong (before hysteresis); streaks count how many cycles in a row each
+condition has held or been absent, and when its current bad streak began.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from netwatch.inventory import Device
+from netwatch.monitor.verdict import Verdict, judge, link_problems, uplink_problem
+from probes.base import ProbeResult
+
+UNREACHABLE = "unreachable"
+SERVICE_DOWN = "service_down"
+DEGRADED_LINK = "degraded_link"
+FLAPPING = "flapping"
+FAULT_KINDS = (UNREACHABLE, SERVICE_DOWN, "uplink_down", "uplink_slow", DEGRADED_LINK, FLAPPING)
+HISTORY = 20  # cycles of up/down kept for display and flap detection (at least flap_window)
+
+LinkSample = tuple[float | None, float, float | None]  # RTT, loss, jitter of one cycle
+
+
+@dataclass(slots=True)
+class Streak:
+    bad: int = 0  # consecutive cycles the condition held
+    good: int = 0  # consecutive cycles it was absent
+    since: float = 0.0  # start of the current bad streak (the fault's first-seen time)
+
+
+@dataclass(slots=True)
+class DeviceState:
+    """Rolling state of one device; reset when its definition changes on reload."""
+
+    device: Device
+    results: dict[str, ProbeResult] = field(default_factory=dict)
+    verdict: Verdict | None = None
+    checked_at: float = 0.0  # wall time of the latest cycle
+    last_up_at: float | None = None
+    last_ok_at: dict[str, float] = field(default_factory=dict)  # per check
+    # up/down of the latest cycles as bits (newest lowest): a deque per device costs
+    # ~400 bytes more, which is 40 MB at city scale
+    history_bits: int = 0
+    history_len: int = 0
+    link: deque[LinkSample] | None = None  # endpoints only, created at their first sample
+    conditions: frozenset[str] = frozenset()
+    streaks: dict[str, Streak] = field(default_factory=dict)
+    uptime_seconds: float | None = None
+    rebooted_at: float | None = None
+    cycles: int = 0
+
+    def __post_init__(self) -> None:
+        window = self._window()
+        self.history_bits &= (1 << window) - 1
+        self.history_len = min(self.history_len, window)
+        if self.link is not None:
+            self.link = deque(self.link, maxlen=max(1, self.device.thresholds.link_window))
+
+    def _window(self) -> int:
+        return max(self.device.thresholds.flap_window, HISTORY)
+
+    def redefine(self, device: Device) -> None:
+        """Take a changed definition (a reload) and keep the device's history."""
+        self.device = device
+        self.__post_init__()
+
+    @property
+    def up(self) -> bool:
+        return self.verdict is not None and self.verdict.up
+
+    def record(self, results: dict[str, ProbeResult], now: float) -> None:
+        """Take one cycle's results: verdict, windows, conditions and streaks."""
+        device = self.device
+        self.results = results
+        self.verdict = verdict = judge(device, results)
+        self.checked_at = now
+        self.cycles += 1
+        for name, result in results.items():
+            if result.success:
+                self.last_ok_at[name] = now
+        if verdict.up:
+            self.last_up_at = now
+        window = self._window()
+        self.history_bits = ((self.history_bits << 1) | verdict.up) & ((1 << window) - 1)
+        self.history_len = min(self.history_len + 1, window)
+        self._note_uptime(results, now)
+        self.conditions = frozenset(self._conditions(results))
+        frozen = UNREACHABLE in self.conditions
+        for kind in FAULT_KINDS:
+            streak = self.streaks.get(kind)
+            if kind in self.conditions:
+                if streak is None:
+                    streak = self.streaks[kind] = Streak()
+                if streak.bad == 0:
+                    streak.since = now
+                streak.bad += 1
+                streak.good = 0
+            elif streak is not None and not (frozen and kind != FLAPPING):
+                # While nothing answers, other conditions cannot be judged: their
+                # streaks stand still rather than count as recovered.
+                streak.bad = 0
+                streak.good += 1
+
+    def _conditions(self, results: dict[str, ProbeResult]) -> set[str]:
+        verdict = self.verdict
+        assert verdict is not None
+        held: set[str] = set()
+        if verdict.fault in (UNREACHABLE, SERVICE_DOWN):
+            held.add(verdict.fault)
+        else:
+            uplink = uplink_problem(self.device, results)
+            if uplink:
+                held.add(uplink[0])
+            if self.device.kind == "vc_endpoint":
+                sample = _link_sample(self.device, results)
+                if sample is not None:
+                    if self.link is None:
+                        self.link = deque(maxlen=max(1, self.device.thresholds.link_window))
+                    self.link.append(sample)
+                if self.link_reasons():
+                    held.add(DEGRADED_LINK)
+        if self.state_changes() >= self.device.thresholds.flap_changes:
+            held.add(FLAPPING)
+        return held
+
+    def link_reasons(self) -> tuple[str, ...]:
+        """RTT, loss and jitter over the window that exceed the thresholds, in words."""
+        return link_problems(self.device, *_window_means(self.link)) if self.link else ()
+
+    def state_changes(self) -> int:
+        """Up/down changes within the flap window."""
+        n = min(self.history_len, self.device.thresholds.flap_window)
+        if n < 2:
+            return 0
+        recent = self.history_bits & ((1 << n) - 1)
+        return ((recent ^ (recent >> 1)) & ((1 << (n - 1)) - 1)).bit_count()
+
+    def _note_uptime(self, results: dict[str, ProbeResult], now: float) -> None:
+        for result in results.values():
+            uptime = result.measurements.get("sys_uptime_seconds")
+            if uptime is None:
+                continue
+            if self.uptime_seconds is not None and uptime + 1.0 < self.uptime_seconds:
+                self.rebooted_at = now - uptime
+            self.uptime_seconds = uptime
+
+
+def _link_sample(device: Device, results: dict[str, ProbeResult]) -> LinkSample | None:
+    for check in device.checks:
+        result = results.get(check.name)
+        if check.probe == "icmp" and result is not None and "loss_ratio" in result.measurements:
+            m = result.measurements
+            return (m.get("rtt_seconds"), m["loss_ratio"], m.get("jitter_seconds"))
+    return None
+
+
+def _window_means(window: deque[LinkSample]) -> tuple[float, float, float]:
+    """Mean RTT and jitter over cycles that got replies; mean loss over all cycles."""
+    rtts = [s[0] for s in window if s[0] is not None]
+    jitters = [s[2] for s in window if s[2] is not None]
+    return (
+        sum(rtts) / len(rtts) if rtts else 0.0,
+        sum(s[1] for s in window) / len(window),
+        sum(jitters) / len(jitters) if jitters else 0.0,
+    )

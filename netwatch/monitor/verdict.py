@@ -1,0 +1,85 @@
+"""What one sweep's results say about a device: up or not, and which fault they point to.
+
+Pure: device settings + check results in, a verdict out. The daemon applies
+hysteresis and windows on top of these per-cycle verdicts; ``netwatch probe``
+prints them as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from netwatch.inventory import Device
+from probes.base import ProbeResult
+
+UPLINK_UP = 1  # IF-MIB ifOperStatus up(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    up: bool  # every check passed
+    fault: str | None  # unreachable, service_down, uplink_down, uplink_slow, degraded_link
+    findings: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()  # short human explanations, for tables
+
+
+def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
+    """Turn one sweep's results into a verdict, worst fault first."""
+    findings = tuple(sorted({f for r in results.values() for f in r.findings}))
+    up = bool(results) and all(r.success for r in results.values())
+    failed = [name for name, r in results.items() if not r.success]
+    if results and len(failed) == len(results):
+        return Verdict(False, "unreachable", findings, ("no check answered",))
+    if failed:
+        why = tuple(f"{n}: {results[n].reason}" for n in failed)
+        return Verdict(up, "service_down", findings, why)
+    fault, why = uplink_problem(device, results) or _link_quality(device, results) or (None, ())
+    return Verdict(up, fault, findings, why)
+
+
+Finding = tuple[str, tuple[str, ...]]
+
+
+def uplink_problem(device: Device, results: Mapping[str, ProbeResult]) -> Finding | None:
+    """``uplink_down`` or ``uplink_slow`` with the reason, from the SNMP check's figures."""
+    for check in device.checks:
+        result = results.get(check.name)
+        if check.probe != "snmp" or result is None:
+            continue
+        m = result.measurements
+        status = m.get("uplink_oper_status")
+        if status is not None and status != UPLINK_UP:
+            return "uplink_down", (f"uplink ifOperStatus {int(status)}",)
+        speed = m.get("uplink_speed_bps")
+        if speed is not None and speed < device.thresholds.uplink_min_bps:
+            return "uplink_slow", (f"uplink {speed / 1e6:g} Mbit/s",)
+    return None
+
+
+def link_problems(device: Device, rtt: float, loss: float, jitter: float) -> tuple[str, ...]:
+    """Which of RTT, loss and jitter exceed the device's thresholds, in words."""
+    t = device.thresholds
+    why = []
+    if rtt > t.rtt_seconds:
+        why.append(f"RTT {rtt * 1000:.0f} ms > {t.rtt_seconds * 1000:.0f} ms")
+    if loss > t.loss_ratio:
+        why.append(f"loss {loss:.0%} > {t.loss_ratio:.0%}")
+    if jitter > t.jitter_seconds:
+        why.append(f"jitter {jitter * 1000:.0f} ms > {t.jitter_seconds * 1000:.0f} ms")
+    return tuple(why)
+
+
+def _link_quality(device: Device, results: Mapping[str, ProbeResult]) -> Finding | None:
+    if device.kind != "vc_endpoint":
+        return None
+    for check in device.checks:
+        result = results.get(check.name)
+        if check.probe != "icmp" or result is None:
+            continue
+        m = result.measurements
+        rtt, jitter = m.get("rtt_seconds", 0.0), m.get("jitter_seconds", 0.0)
+        why = link_problems(device, rtt, m.get("loss_ratio", 0.0), jitter)
+        if why:
+            return "degraded_link", why
+    return None

@@ -1,0 +1,163 @@
+"""Fault episodes in the store: what opened, changed and closed, so faults outlive a restart.
+
+The monitor decides; this module only records. At most one episode per device and
+fault is open at a time (a partial unique index): opening a second one, or
+updating or closing an episode that is not open, is the caller's bug and raises
+``FaultLogError`` with the whole batch rolled back.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from netwatch.store.store import Store
+
+CLOSE_REASONS: frozenset[str] = frozenset({"recovered", "removed"})
+COLUMNS = ("id, device, county, kind, fault, first_seen, opened_at, closed_at, close_reason, "
+           "suppressed_by, detail, evidence")
+
+
+class FaultLogError(Exception):
+    """A batch contradicts the recorded episodes (a bug in the caller)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewEpisode:
+    """A fault the monitor has just opened, before it has an id."""
+
+    device: str
+    county: str
+    kind: str
+    fault: str
+    first_seen: float  # when the failure streak that led to it began
+    opened_at: float
+    suppressed_by: str | None
+    detail: str
+    evidence: dict[str, Any] = field(default_factory=dict)  # failed_checks, last_good, figures
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One recorded fault episode, open (``closed_at`` None) or closed."""
+
+    id: int
+    device: str
+    county: str
+    kind: str
+    fault: str
+    first_seen: float
+    opened_at: float
+    closed_at: float | None
+    close_reason: str | None
+    suppressed_by: str | None
+    detail: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _episode(row: sqlite3.Row) -> Episode:
+    return Episode(*row[:-1], json.loads(row[-1]))
+
+
+class FaultLog:
+    """Reads and writes the ``fault_episodes`` table."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def apply(
+        self,
+        opened: Sequence[NewEpisode],
+        updated: Sequence[tuple[int, str | None, str]],
+        closed: Sequence[tuple[int, float, str]],
+    ) -> list[Episode]:
+        """Record one evaluation's changes atomically; returns the opened episodes with ids.
+
+        ``updated`` is (id, suppressed_by, detail); ``closed`` is (id, closed_at, reason).
+        Closes run first, so a fault may close and reopen in the same batch.
+        """
+        for episode_id, _, reason in closed:
+            if reason not in CLOSE_REASONS:
+                raise ValueError(f"episode {episode_id}: close reason {reason!r} is not one of "
+                                 f"{', '.join(sorted(CLOSE_REASONS))}")
+        if not (opened or updated or closed):
+            return []
+        result: list[Episode] = []
+        with self.store.transaction() as conn:
+            for episode_id, closed_at, reason in closed:
+                cur = conn.execute(
+                    "UPDATE fault_episodes SET closed_at = ?, close_reason = ? "
+                    "WHERE id = ? AND closed_at IS NULL", (closed_at, reason, episode_id))
+                if cur.rowcount != 1:
+                    raise FaultLogError(f"cannot close fault episode {episode_id}: not open")
+            for episode_id, suppressed_by, detail in updated:
+                cur = conn.execute(
+                    "UPDATE fault_episodes SET suppressed_by = ?, detail = ? "
+                    "WHERE id = ? AND closed_at IS NULL", (suppressed_by, detail, episode_id))
+                if cur.rowcount != 1:
+                    raise FaultLogError(f"cannot update fault episode {episode_id}: not open")
+            for new in opened:
+                try:
+                    row = conn.execute(
+                        "INSERT INTO fault_episodes (device, county, kind, fault, first_seen, "
+                        "opened_at, suppressed_by, detail, evidence) "
+                        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}",
+                        (new.device, new.county, new.kind, new.fault, new.first_seen,
+                         new.opened_at, new.suppressed_by, new.detail,
+                         json.dumps(new.evidence, sort_keys=True)),
+                    ).fetchone()
+                except sqlite3.IntegrityError:
+                    raise FaultLogError(
+                        f"device {new.device!r} already has an open {new.fault!r} episode"
+                    ) from None
+                result.append(_episode(row))
+        return result
+
+    def open_episodes(self) -> list[Episode]:
+        """Every open episode, oldest first: the monitor's state to restore after a restart."""
+        rows = self.store.conn.execute(
+            f"SELECT {COLUMNS} FROM fault_episodes WHERE closed_at IS NULL ORDER BY opened_at, id")
+        return [_episode(r) for r in rows]
+
+    def query(
+        self,
+        *,
+        counties: Collection[str] | None = None,
+        kind: str | None = None,
+        fault: str | None = None,
+        state: Literal["open", "closed", "all"] = "open",
+        limit: int = 1000,
+    ) -> list[Episode]:
+        """Episodes for the API, newest opened first; ``counties`` None means every county."""
+        if state not in ("open", "closed", "all"):
+            raise ValueError(f"state {state!r}: expected open, closed or all")
+        if limit < 1:
+            raise ValueError(f"limit {limit}: expected a positive number")
+        where: list[str] = []
+        args: list[object] = []
+        if counties is not None:
+            if not counties:
+                return []
+            where.append(f"county IN ({', '.join('?' * len(counties))})")
+            args.extend(counties)
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        if fault is not None:
+            where.append("fault = ?")
+            args.append(fault)
+        if state == "open":
+            where.append("closed_at IS NULL")
+        elif state == "closed":
+            where.append("closed_at IS NOT NULL")
+        sql = f"SELECT {COLUMNS} FROM fault_episodes"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY opened_at DESC, id DESC LIMIT ?"
+        rows = self.store.conn.execute(sql, (*args, limit))
+        return [_episode(r) for r in rows]

@@ -1,0 +1,40 @@
+"""What the web app needs from the daemon, in one place every route module can import.
+
+The daemon builds one ``WebDeps``; ``create_app`` stores it on the application
+and hands it to each route module. Keeping it apart from ``app`` lets the route
+modules import it without importing the app that imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
+from typing import Any, Protocol
+
+from netwatch.monitor import Monitor
+from netwatch.store import Store
+from netwatch.web.auth import Limiter, TokenVerifier
+from netwatch.web.session_store import SessionStore
+
+
+class Renderer(Protocol):
+    def render_parts(self) -> list[bytes]: ...
+
+
+ReloadHook = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class WebDeps:
+    """What the web app needs from the daemon."""
+
+    monitor: Monitor
+    tokens: TokenVerifier
+    limiter: Limiter
+    exposition: Renderer
+    reload: ReloadHook  # {"ok": True, counts...} or {"ok": False, "problems": [...]}
+    metrics_auth: bool = False  # True when listening off loopback: /metrics needs a token
+    store: Store | None = None  # readings, notices, acknowledgements (None: those routes 503)
+    sessions: SessionStore = field(default_factory=SessionStore)  # browser logins
+    version: str = field(default_factory=lambda: package_version("netwatch"))

@@ -1,0 +1,136 @@
+"""The daemon's duties: scheduled notices land as files and metrics; jobs follow the schedule."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from netwatch.daemon import SweepScheduler
+from netwatch.daemon.duties import Duties, last_fire
+from netwatch.inventory import Inventory
+from netwatch.inventory.units import cron_trigger
+from netwatch.metrics import Family, Provider
+from netwatch.store import Store
+from tests.daemon.test_scheduler import SlowMonitor
+from tests.notices.city import HOUR, SETTINGS, city, fault
+
+
+class Providers:
+    """Collects what ``Duties.attach`` registers, as the exposition would."""
+
+    def __init__(self) -> None:
+        self.providers: list[Provider] = []
+
+    def add_provider(self, provider: Provider) -> None:
+        self.providers.append(provider)
+
+    def samples(self) -> dict[str, list[tuple[str, float]]]:
+        out: dict[str, list[tuple[str, float]]] = {}
+        for provider in self.providers:
+            for family in provider():
+                assert isinstance(family, Family)
+                out.setdefault(family.spec.name, []).extend(family.samples)
+        return out
+
+
+async def test_issue_writes_notices_and_metrics_count_them(store: Store, tmp_path: Path) -> None:
+    """A fault open past its grace becomes an item; the scheduled pass issues east's notice once."""
+    inventory = city()
+    fault(store, "cam-8", time.time() - 5 * HOUR, county="west")
+    duties = Duties(store, lambda: inventory, tmp_path / "notices", SweepScheduler(
+        SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
+    collected = Providers()
+    duties.attach(collected)  # type: ignore[arg-type]
+    await duties.sync()
+    await duties.issue()
+    await duties.issue()  # the same day: found, not issued again
+    rows = store.conn.execute("SELECT county, number FROM notices").fetchall()
+    assert [r["county"] for r in rows] == ["west"]
+    for suffix in ("zh.html", "en.html", "zh.md", "json"):
+        assert len(list((tmp_path / "notices" / "west").glob(f"*.{suffix}"))) == 1, suffix
+    samples = collected.samples()
+    assert ('{county="west"}', 1) in samples["netwatch_notices_issued_total"]
+    assert ('{county="east"}', 0) in samples["netwatch_notices_issued_total"]
+    assert ('{county="west"}', 1) in samples["netwatch_notice_items_open"]
+    for name in ("netwatch_blind_spots", "netwatch_survey_readings_received_total",
+                 "netwatch_notice_deliveries_pending"):
+        assert name in samples
+
+
+async def test_schedule_follows_a_changed_notice_schedule(store: Store, tmp_path: Path) -> None:
+    """Jobs are added once; a reload with a new cron moves only the notices job."""
+    current: list[Inventory] = [city()]
+    scheduler = SweepScheduler(SlowMonitor(), "Asia/Shanghai")  # type: ignore[arg-type]
+    duties = Duties(store, lambda: current[0], tmp_path, scheduler)
+    scheduler.start()  # as in the daemon: duties are scheduled on a running scheduler
+    duties.schedule()
+    jobs = {j.id: j for j in scheduler.scheduler.get_jobs()}
+    assert {"duty:coverage", "duty:items", "duty:deliver", "duty:prune",
+            "duty:notices"} <= set(jobs)
+    assert "hour='8'" in str(jobs["duty:notices"].trigger)
+    current[0] = city(settings=replace(SETTINGS, schedule="30 17 * * 5"))
+    duties.schedule()
+    trigger = str(scheduler.scheduler.get_job("duty:notices").trigger)
+    assert "hour='17'" in trigger and "minute='30'" in trigger
+    assert len(scheduler.scheduler.get_jobs()) == len(jobs)
+    await scheduler.shutdown()
+
+
+def test_last_fire_time_of_a_cron() -> None:
+    """Mondays 08:00 seen on a Wednesday is two days back; every minute is this minute."""
+    zone = ZoneInfo("Asia/Shanghai")
+    wednesday = datetime(2026, 12, 2, 15, 30, 20, tzinfo=zone)
+    assert last_fire(cron_trigger("0 8 * * 1", "Asia/Shanghai"), wednesday) == \
+        datetime(2026, 11, 30, 8, 0, tzinfo=zone)
+    assert last_fire(cron_trigger("* * * * *", "Asia/Shanghai"), wednesday) == \
+        datetime(2026, 12, 2, 15, 30, tzinfo=zone)
+    assert last_fire(cron_trigger("0 8 29 2 *", "Asia/Shanghai"), wednesday) is None
+
+
+async def test_a_scheduled_issue_missed_while_down_is_caught_up(store: Store,
+                                                                tmp_path: Path) -> None:
+    """Recorded runs decide: one older than the last fire time means a missed run, caught up
+    soon after start; a fresh install or an up-to-date record schedules no catch-up."""
+    inventory = city()
+
+    async def catch_up_scheduled() -> bool:
+        scheduler = SweepScheduler(SlowMonitor(), "Asia/Shanghai")  # type: ignore[arg-type]
+        scheduler.start()
+        Duties(store, lambda: inventory, tmp_path, scheduler).schedule()
+        found = scheduler.scheduler.get_job("duty:notices-catch-up") is not None
+        await scheduler.shutdown()
+        return found
+
+    assert not await catch_up_scheduled()  # never ran here: nothing was missed
+    duties = Duties(store, lambda: inventory, tmp_path, SweepScheduler(
+        SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
+    await duties.scheduled_issue()
+    assert not await catch_up_scheduled()  # ran just now
+    with store.transaction() as conn:
+        conn.execute("UPDATE schedule_runs SET ran_at = ?", (time.time() - 7.5 * 86400,))
+    assert await catch_up_scheduled()  # last ran before the latest Monday 08:00
+
+
+async def test_first_checks_are_recorded_once(store: Store, tmp_path: Path) -> None:
+    """Devices checked so far get their first-check time; later checks never move it."""
+
+    @dataclass
+    class Checked:
+        checked_at: float
+
+    monitor = SlowMonitor()
+    monitor.states = {"cam-1": Checked(1000.0), "cam-2": Checked(0.0)}  # cam-2 not yet
+    duties = Duties(store, city, tmp_path, SweepScheduler(
+        monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
+    duties.record_monitored()
+    monitor.states = {"cam-1": Checked(2000.0), "cam-2": Checked(1500.0)}
+    duties.record_monitored()
+    again = Duties(store, city, tmp_path, SweepScheduler(
+        monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
+    monitor.states["cam-1"] = Checked(3000.0)
+    again.record_monitored()  # a restart: INSERT OR IGNORE keeps the first time
+    rows = dict(store.conn.execute("SELECT device, since FROM monitored_since"))
+    assert rows == {"cam-1": 1000.0, "cam-2": 1500.0}

@@ -1,0 +1,189 @@
+"""The runner turns every probe misbehaviour into a result; one target never stalls a sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import probes
+from netwatch.inventory import CheckSpec, Device
+from netwatch.monitor import AllowList
+from netwatch.monitor.runner import DEADLINE_SLACK, Runner
+from probes.base import ProbeContext, ProbeResult, Reason, Target
+
+
+@pytest.fixture
+def register(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """Register throwaway probe modules under unique names for one test."""
+    names: list[str] = []
+
+    def add(name: str, probe: Any, *, deadline: float = 0.2, **attrs: Any) -> str:
+        module = types.ModuleType(f"tests._probe_{name}")
+        module.NAME = name  # type: ignore[attr-defined]
+        module.probe = probe  # type: ignore[attr-defined]
+        module.deadline = lambda params, timeout: deadline  # type: ignore[attr-defined]
+        for key, value in attrs.items():
+            setattr(module, key, value)
+        sys.modules[module.__name__] = module
+        monkeypatch.setitem(probes.PROBES, name, module.__name__)
+        names.append(module.__name__)
+        return name
+
+    yield add
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+def device(i: int, *probe_names: str, address: str = "") -> Device:
+    checks = tuple(CheckSpec(p, p, 0, None) for p in probe_names)
+    return Device(
+        id=f"dev-{i}", kind="camera", county="c1", address=address or f"127.105.0.{i}",
+        name=f"device {i}", checks=checks, interval=60.0, timeout=0.1,
+    )
+
+
+async def ok_probe(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+    return ProbeResult.ok(rtt_seconds=0.001)
+
+
+async def test_exceptions_become_error_results(register: Callable[..., str]) -> None:
+    """A probe that raises gives reason error with the exception named; other checks still run."""
+
+    async def boom(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+        raise RuntimeError("parser fell over")
+
+    register("boom", boom)
+    register("fine", ok_probe)
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx).sweep([device(1, "boom", "fine")])
+    assert rows[0].checks["boom"].reason is Reason.ERROR
+    assert "RuntimeError: parser fell over" in rows[0].checks["boom"].detail
+    assert rows[0].checks["fine"].success
+
+
+async def test_hanging_probe_is_cut_at_its_deadline(register: Callable[..., str]) -> None:
+    """A probe that never returns is cancelled at deadline + slack and reported as a timeout."""
+
+    async def hang(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    register("hang", hang, deadline=0.1)
+    register("fine", ok_probe)
+    started = time.monotonic()
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx).sweep([device(1, "hang"), device(2, "fine")])
+    elapsed = time.monotonic() - started
+    assert rows[0].checks["hang"].reason is Reason.TIMEOUT
+    assert rows[1].checks["fine"].success
+    assert elapsed < 0.1 + DEADLINE_SLACK + 1.0
+
+
+async def test_non_result_return_is_an_error(register: Callable[..., str]) -> None:
+    """A probe returning something other than a ProbeResult is reported, not propagated."""
+
+    async def wrong(target: Target, params: Any, ctx: ProbeContext) -> Any:
+        return {"success": True}
+
+    register("wrong", wrong)
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx).sweep([device(1, "wrong")])
+    assert rows[0].checks["wrong"].reason is Reason.ERROR
+    assert "dict" in rows[0].checks["wrong"].detail
+
+
+async def test_oserror_maps_to_reason(register: Callable[..., str]) -> None:
+    """Socket errors raised by a probe keep their meaning (refused stays refused)."""
+
+    async def refused(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    register("refused", refused)
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx).sweep([device(1, "refused")])
+    assert rows[0].checks["refused"].reason is Reason.REFUSED
+
+
+async def test_allow_list_denies_without_sending(register: Callable[..., str]) -> None:
+    """A target outside NETWATCH_ALLOWED_NETS is never handed to the probe."""
+    calls: list[str] = []
+
+    async def record(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+        calls.append(target.address)
+        return ProbeResult.ok()
+
+    register("record", record)
+    allow = AllowList.parse("127.105.0.0/24")
+    devices = [device(1, "record"), device(2, "record", address="127.106.0.2"),
+               device(3, "record", address="::1")]
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx, allow).sweep(devices)
+    assert calls == ["127.105.0.1"]
+    assert [r.checks["record"].reason for r in rows] == [Reason.OK, Reason.DENIED, Reason.DENIED]
+    assert "NETWATCH_ALLOWED_NETS" in rows[1].checks["record"].detail
+
+
+async def test_concurrency_cap_is_respected(register: Callable[..., str]) -> None:
+    """No more checks of one probe run at once than its cap."""
+    running = 0
+    peak = 0
+
+    async def slow(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return ProbeResult.ok()
+
+    register("slow", slow, CONCURRENCY=4)
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx).sweep([device(i, "slow") for i in range(1, 30)])
+    assert all(r.checks["slow"].success for r in rows)
+    assert peak == 4
+
+
+async def test_batch_probe_gets_all_targets_at_once(register: Callable[..., str]) -> None:
+    """A probe with probe_batch receives every allowed target in one call, results in order."""
+    batches: list[list[str]] = []
+
+    async def batch(targets: list[Target], params: Any, ctx: ProbeContext) -> list[ProbeResult]:
+        batches.append([t.address for t in targets])
+        return [ProbeResult.ok(rtt_seconds=float(i)) for i, _ in enumerate(targets)]
+
+    register("multi", ok_probe, probe_batch=batch)
+    devices = [device(i, "multi") for i in range(1, 6)]
+    progressed: list[str] = []
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx).sweep(devices, progress=lambda r: progressed.append(r.device.id))
+    assert batches == [[d.address for d in devices]]
+    assert [r.checks["multi"].measurements["rtt_seconds"] for r in rows] == [0, 1, 2, 3, 4]
+    assert sorted(progressed) == sorted(d.id for d in devices)
+
+
+async def test_failing_batch_marks_each_target(register: Callable[..., str]) -> None:
+    """A batch probe that raises yields an error result per target instead of ending the sweep."""
+
+    async def batch(targets: list[Target], params: Any, ctx: ProbeContext) -> list[ProbeResult]:
+        raise ValueError("engine broke")
+
+    register("multi", ok_probe, probe_batch=batch)
+    register("fine", ok_probe)
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx).sweep([device(1, "multi", "fine"), device(2, "multi")])
+    assert [r.checks["multi"].reason for r in rows] == [Reason.ERROR, Reason.ERROR]
+    assert rows[0].checks["fine"].success
+
+
+def test_allow_list_parse_errors_name_the_entry() -> None:
+    """A malformed NETWATCH_ALLOWED_NETS entry is named in the error."""
+    with pytest.raises(ValueError, match="'127.0.0.0/33'"):
+        AllowList.parse("127.0.0.0/8, 127.0.0.0/33")
+    assert AllowList.from_env({}).allows("127.9.9.9")
+    assert not AllowList.from_env({"NETWATCH_ALLOWED_NETS": "127.0.0.0/8"}).allows("::1")

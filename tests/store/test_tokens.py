@@ -1,0 +1,132 @@
+"""API tokens: created once, stored hashed, verified in constant time, scoped, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+import pytest
+
+from netwatch.store import Store, TokenError, TokenStore
+from netwatch.store import tokens as tokens_module
+
+
+class Clock:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_create_verify_revoke(store: Store) -> None:
+    """A new token verifies as its role and counties until it is revoked."""
+    ts = TokenStore(store)
+    new = ts.create("county", ["xingan"], name="兴安 duty desk")
+    assert new.token.startswith("nw_") and len(new.token) == 46
+    info = ts.verify(new.token)
+    assert info == new.info
+    assert (info.role, info.counties, info.name) == ("county", frozenset({"xingan"}),
+                                                     "兴安 duty desk")
+    record, changed = ts.revoke(new.info.id)
+    assert changed and record.revoked_at is not None
+    assert ts.verify(new.token) is None
+    assert ts.revoke(new.info.id)[1] is False
+    with pytest.raises(TokenError, match="no token with id 'nope'"):
+        ts.revoke("nope")
+
+
+def test_only_the_hash_is_stored(store: Store) -> None:
+    """The table holds the token's SHA-256 hex and never the token text; reprs hide it too."""
+    new = TokenStore(store).create("admin", [])
+    rows = [tuple(r) for r in store.conn.execute("SELECT * FROM tokens")]
+    assert len(rows) == 1
+    assert new.token not in repr(rows)
+    assert new.token[3:] not in repr(rows)
+    assert hashlib.sha256(new.token.encode()).hexdigest() in rows[0]
+    assert new.token not in repr(new)
+    raw = (store.path.read_bytes() + Path(f"{store.path}-wal").read_bytes())
+    assert new.token.encode() not in raw
+
+
+def test_verify_compares_in_constant_time(store: Store,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A matching row is accepted only through hmac.compare_digest of the hashes."""
+    ts = TokenStore(store)
+    new = ts.create("admin", [])
+    seen: list[tuple[str, str]] = []
+    real = hmac.compare_digest
+
+    def spy(a: str, b: str) -> bool:
+        seen.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(tokens_module.hmac, "compare_digest", spy)
+    assert ts.verify(new.token) is not None
+    digest = hashlib.sha256(new.token.encode()).hexdigest()
+    assert seen == [(digest, digest)]
+    monkeypatch.setattr(tokens_module.hmac, "compare_digest", lambda a, b: False)
+    assert ts.verify(new.token) is None
+
+
+def test_wrong_and_malformed_tokens_are_rejected(store: Store) -> None:
+    """Unknown, truncated, non-ASCII and non-string tokens verify as None without raising."""
+    ts = TokenStore(store)
+    new = ts.create("admin", [])
+    flipped = new.token[:-1] + ("A" if new.token[-1] != "A" else "B")
+    for bad in (flipped, new.token[:-1], new.token + "x", "", "Bearer " + new.token,
+                "nw_" + "é" * 43, "nw_" + "\udcff" * 43, None):
+        assert ts.verify(bad) is None  # type: ignore[arg-type]
+
+
+def test_scopes(store: Store) -> None:
+    """Admins see every county and take no --county; county and tester tokens need one."""
+    ts = TokenStore(store)
+    admin = ts.create("admin", []).info
+    tester = ts.create("tester", ["linhe", "xingan", "linhe"]).info
+    assert admin.can_see("anything") and admin.counties == frozenset()
+    assert tester.can_see("linhe") and not tester.can_see("shiqiao")
+    assert [r.counties for r in ts.records()] == [(), ("linhe", "xingan")]
+    with pytest.raises(TokenError, match="admin token sees every county"):
+        ts.create("admin", ["xingan"])
+    with pytest.raises(TokenError, match="county token needs at least one --county"):
+        ts.create("county", [])
+    with pytest.raises(TokenError, match="unknown county nowhere"):
+        ts.create("county", ["xingan", "nowhere"], known_counties={"xingan", "linhe"})
+    with pytest.raises(TokenError, match="role 'root'"):
+        ts.create("root", [])
+    assert len(ts.records()) == 2
+
+
+def test_last_used_is_written_at_most_once_a_minute(store: Store) -> None:
+    """Verification records last use, but writes it again only after the touch interval."""
+    clock = Clock()
+    ts = TokenStore(store, clock=clock)
+    new = ts.create("admin", [])
+
+    def last_used() -> float | None:
+        return ts.records()[0].last_used_at
+
+    assert last_used() is None
+    ts.verify(new.token)
+    assert last_used() == clock.now
+    first = clock.now
+    clock.now += 59
+    ts.verify(new.token)
+    assert last_used() == first
+    clock.now += 2
+    ts.verify(new.token)
+    assert last_used() == clock.now
+
+
+def test_revocation_elsewhere_applies_at_once(tmp_path: Path) -> None:
+    """A token revoked through another connection (the CLI) stops verifying immediately."""
+    path = tmp_path / "netwatch.db"
+    with Store.open(path) as daemon_store:
+        daemon = TokenStore(daemon_store)
+        new = daemon.create("tester", ["xingan"])
+        assert daemon.verify(new.token) is not None
+        with Store.open(path) as cli_store:
+            TokenStore(cli_store).revoke(new.info.id)
+        assert daemon.verify(new.token) is None
