@@ -187,4 +187,3 @@ main.add_command(token)
 main.add_command(notices)
 main.add_command(survey)
 main.add_command(coverage)
-
