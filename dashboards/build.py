@@ -108,7 +108,6 @@ def layout(rows: Sequence[Sequence[Cell]]) -> list[Json]:
 
 COUNTY_VARIABLE: Json = {
     "name": "county", "label": "County", "type": "query", "datasource": DS,
-    "definition": "label_values(netwatch_device_info, county)",
     "query": {"query": "label_values(netwatch_device_info, county)", "refId": "county"},
     "refresh": 1, "includeAll": True, "multi": True, "allValue": ".*", "sort": 1,
     "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
