@@ -132,8 +132,13 @@ def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[Ce
 
 UP_DOWN = [{"type": "value", "options": {"0": {"text": "down", "color": "red"},
                                          "1": {"text": "up", "color": "green"}}}]
-TABLE_HIDE = {"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True,
-                                                              "job": True, "instance": True}}}
+def table_hide(*labels: str) -> Json:
+    """Hides a table's Time column and these label columns (each must be in the answer)."""
+    return {"id": "organize",
+            "options": {"excludeByName": dict.fromkeys(("Time", *labels), True)}}
+
+
+SCRAPE_LABELS = ("job", "instance")  # what a join on an info series keeps of the scrape
 LINES_AT = {"thresholdsStyle": {"mode": "line+area"}}
 
 
@@ -321,7 +326,7 @@ def county() -> Json:
                          extra="name, site"), instant=True, table=True, ref="B")],
             w=24, h=10, description="First seen and how long each open fault has lasted; "
                                     "suppressed=true under a failing parent or in maintenance.",
-            transformations=[{"id": "merge", "options": {}}, TABLE_HIDE,
+            transformations=[{"id": "merge", "options": {}}, table_hide(),
                              {"id": "sortBy", "options": {"sort": [{"field": "Value #B",
                                                                     "desc": True}]}}],
             overrides=[
@@ -383,7 +388,7 @@ def trunking() -> Json:
             target(named(sel("netwatch_coverage_point_readings"), **point_name),
                    instant=True, table=True, ref="B")], w=12, h=10,
             description="Median signal of the recent readings per point, and how many.",
-            transformations=[{"id": "merge", "options": {}}, TABLE_HIDE],
+            transformations=[{"id": "merge", "options": {}}, table_hide(*SCRAPE_LABELS)],
             overrides=[
                 {"matcher": {"id": "byName", "options": "Value #A"},
                  "properties": [{"id": "displayName", "value": "signal"},
@@ -425,7 +430,8 @@ def video() -> Json:
              target(named(sel("netwatch_sip_status_code", vc)), instant=True, table=True)],
             w=12, description="Any SIP status line (200, 401, 403, 405) proves signalling "
                               "is alive; no sample means no answer.",
-            overrides=[display_name("Value", "SIP status")], transformations=[TABLE_HIDE])],
+            overrides=[display_name("Value", "SIP status")],
+            transformations=[table_hide(*SCRAPE_LABELS)])],
         [panel("bargauge", "Endpoints online", [
             target(sel("netwatch_online_ratio", vc), "{{county}}", instant=True)], w=24,
             h=6, ratio=True, steps=target_steps(CAMERA_TARGET),
@@ -455,7 +461,7 @@ def cameras() -> Json:
                                                      cam, outage) + ")",
                          extra="name, site"), instant=True, table=True)],
             w=16, h=10, unit="s", overrides=[display_name("Value", "offline for")],
-            transformations=[TABLE_HIDE, {"id": "sortBy", "options": {
+            transformations=[table_hide(*SCRAPE_LABELS), {"id": "sortBy", "options": {
                 "sort": [{"field": "Value", "desc": True}]}}]),
          panel("stat", "Camera online rate, time-weighted over the range", [
              target("avg_over_time(" + sel("netwatch_online_ratio", cam) + "[$__range])",

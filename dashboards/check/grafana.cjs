@@ -5,9 +5,15 @@ globalThis.window ??= globalThis;
 globalThis.navigator ??= { language: 'en-US', languages: ['en-US'] }; // node < 21 has none
 const data = require('@grafana/data');
 
-// Grafana's app registers the transformers at start-up; do as it does.
-data.standardTransformersRegistry.setInit(() =>
-  Object.values(data.standardTransformers).map((info) => ({ ...info, transformation: info })));
+// Grafana's app registers the transformers at start-up; do as it does (once per id:
+// seriesToColumnsTransformer is joinByField's deprecated second name).
+data.standardTransformersRegistry.setInit(() => {
+  const byId = new Map();
+  for (const info of Object.values(data.standardTransformers)) {
+    if (!byId.has(info.id)) byId.set(info.id, { ...info, transformation: info });
+  }
+  return [...byId.values()];
+});
 
 module.exports = data;
 
