@@ -281,7 +281,8 @@ def test_panels_read_real_answers_with_grafanas_own_code(stack: Stack, tmp_path:
     """Every panel's real answers (all counties), framed as Grafana's Prometheus datasource
     frames them, through its transformations and field overrides with @grafana/data: every
     field a panel names exists, every table value column has a header, and the county map
-    paints the scenario's down devices red and its blind points red."""
+    paints the scenario's down devices red and its blind points red; a worst-10 panel
+    draws ten lines over the whole range."""
     down, healthy = scenario_outages(stack.inventory)
     poll("every device the scenario takes down reported down", lambda: {
         r["metric"]["device"] for r in stack.query("netwatch_device_up == 0")} >= down,
@@ -297,6 +298,10 @@ def test_panels_read_real_answers_with_grafanas_own_code(stack: Stack, tmp_path:
 
     answers = poll("every panel query answered for all counties", answered, SETTLE_SECONDS)
     report = panel_report(boards, answers, tmp_path)
+    worst = {(name, panel["title"]): len(answers[name][panel["id"]]["A"]["result"])
+             for name, board in boards.items() for panel in board["panels"]
+             if "(worst 10)" in panel["title"]}
+    assert len(worst) == 2 and set(worst.values()) == {10}, worst  # ten lines over the range
     assert [(p["where"], p["missing"]) for p in report["panels"] if p["missing"]] == []
     assert [(p["where"], p["unnamed"]) for p in report["panels"] if p["unnamed"]] == []
 
