@@ -67,9 +67,30 @@ function findField(frame, name) {
   return frame?.fields.find((f) => f.name === name || grafana.getFieldDisplayName(f, frame) === name);
 }
 
+/** The geomap's colour of a value (public/app/features/dimensions/color.ts,
+ *  getColorDimensionForField): without the field its fixed colour; by value (thresholds
+ *  mode, or any value mappings) the field's display processor with its local min/max;
+ *  else the colour mode's one colour. */
+function colourOf(field, config) {
+  if (!field) {
+    const fixed = theme.visualization.getColorByName(config.fixed ?? 'grey');
+    return () => fixed;
+  }
+  const mode = grafana.getFieldColorModeForField(field);
+  if (mode.isByValue || field.config.mappings?.length) {
+    const withRange = grafana.getFieldConfigWithMinMax(field, true);
+    const display = grafana.getDisplayProcessor({
+      field: withRange === field.config ? field : { ...field, config: withRange, state: undefined },
+      theme,
+    });
+    return (value) => display(value).color ?? '#ccc';
+  }
+  const fixed = mode.getCalculator(field, theme)(0, 0);
+  return () => fixed;
+}
+
 /** A markers layer as the geomap draws it: the first frame its filter keeps, the location
- *  fields by name, the colour by value through the field's display processor (thresholds,
- *  value mappings) as getColorDimensionForField does, or the fixed colour without a field. */
+ *  and colour fields found by name or display name, each marker coloured by colourOf. */
 function markers(where, layer, frames) {
   const missing = [];
   const out = [];
@@ -90,13 +111,11 @@ function markers(where, layer, frames) {
       missing.push(`layer ${layer.name}: ${field.name} is ${field.type}, not number`);
     }
   }
-  const byValue = color && (grafana.getFieldColorModeForField(color).isByValue
-                            || color.config.mappings?.length);
+  const paint = colourOf(color, style.color);
   for (let i = 0; i < frame.length; i++) {
     const row = Object.fromEntries(frame.fields.map((f) => [f.name, f.values[i]]));
     const value = color ? color.values[i] : null;
-    const painted = byValue ? color.display(value).color
-      : theme.visualization.getColorByName(style.color.fixed);
+    const painted = paint(value);
     out.push({ where, layer: layer.name, row, value, color: painted,
                lat: lat?.values[i] ?? null, lon: lon?.values[i] ?? null });
   }
