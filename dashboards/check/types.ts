@@ -3,7 +3,18 @@
 // that checks every panel with `satisfies PanelOf<'<type>'>` and the whole with
 // `satisfies DashboardModel`, plus `units.gen.ts` (Grafana's unit ids) and
 // `transformers.gen.ts` (transformation id → the key of its info in standardTransformers).
-import type { Dashboard, FieldConfig, MappingType, Panel } from '@grafana/schema';
+import type {
+  ColorDimensionConfig,
+  Dashboard,
+  FieldConfig,
+  MapLayerOptions,
+  MappingType,
+  Panel,
+  ResourceDimensionConfig,
+  ScalarDimensionConfig,
+  ScaleDimensionConfig,
+  TextDimensionConfig,
+} from '@grafana/schema';
 import type {
   DataTransformerInfo,
   FieldMatcherID,
@@ -98,10 +109,32 @@ type PanelWith<Type extends string, O, C> = Common & {
 
 type NoCustom = Record<never, never>;
 
+/** A geomap markers layer: @grafana/schema leaves a layer's config open, so its style is
+ *  written here from Grafana's MarkersConfig / StyleConfig (public/app/features/geo), each
+ *  dimension in the schema's own type. */
+type MarkersLayer = Omit<MapLayerOptions, 'type' | 'config' | 'filterData'> & {
+  type: 'markers';
+  filterData?: FrameMatcher;
+  config?: {
+    showLegend?: boolean;
+    style?: {
+      color?: ColorDimensionConfig;
+      opacity?: number;
+      lineWidth?: number;
+      size?: ScaleDimensionConfig;
+      symbol?: ResourceDimensionConfig;
+      symbolAlign?: { horizontal?: 'left' | 'center' | 'right'; vertical?: 'top' | 'center' | 'bottom' };
+      rotation?: ScalarDimensionConfig;
+      text?: TextDimensionConfig;
+    };
+  };
+};
+type GeomapOptions = Omit<geomap.Options, 'layers'> & { layers: MarkersLayer[] };
+
 /** Every panel type netwatch uses, with its own Options and custom FieldConfig. */
 export interface Panels {
   bargauge: PanelWith<'bargauge', bargauge.Options, NoCustom>;
-  geomap: PanelWith<'geomap', geomap.Options, NoCustom>;
+  geomap: PanelWith<'geomap', GeomapOptions, NoCustom>;
   piechart: PanelWith<'piechart', piechart.Options, piechart.FieldConfig>;
   stat: PanelWith<'stat', stat.Options, NoCustom>;
   'state-timeline': PanelWith<'state-timeline', statetimeline.Options, statetimeline.FieldConfig>;

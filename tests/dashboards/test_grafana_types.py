@@ -60,6 +60,11 @@ def _layer(b: dict[str, Any]) -> None:
     panel(b, "Devices and coverage points")["options"]["layers"][0]["location"]["mode"] = "xy"
 
 
+def _marker_style(b: dict[str, Any]) -> None:
+    style = panel(b, "Devices and coverage points")["options"]["layers"][0]["config"]["style"]
+    style["colour"] = style.pop("color")
+
+
 def _panel_type(b: dict[str, Any]) -> None:
     panel(b, "Open faults")["type"] = "tabel"
 
@@ -73,6 +78,7 @@ PLANTED: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "unknown transformation option": (_transformation, "descending"),
     "wrong custom field option type": (_custom, "not assignable to type 'number'"),
     "wrong geomap location mode": (_layer, '"xy"'),
+    "misspelt marker style": (_marker_style, "'\"colour\"' does not exist"),
     "unknown panel type": (_panel_type, '"tabel"'),
 }
 
