@@ -132,6 +132,8 @@ def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[Ce
 
 UP_DOWN = [{"type": "value", "options": {"0": {"text": "down", "color": "red"},
                                          "1": {"text": "up", "color": "green"}}}]
+
+
 def table_hide(*labels: str) -> Json:
     """Hides a table's Time column and these label columns (each must be in the answer)."""
     return {"id": "organize",
