@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 OUT = Path(__file__).resolve().parent / "grafana"
-SCHEMA_VERSION = 39  # what Grafana 10.4 / 11.x export; newer Grafana migrates on load
+SCHEMA_VERSION = 39  # Grafana 11.6 (what dashboards/check checks against) migrates it on load
 DS = {"type": "prometheus", "uid": "prometheus"}
 GRID_WIDTH = 24
 
@@ -81,25 +81,33 @@ def panel(kind: str, title: str, targets: Sequence[Json], *, w: int, h: int = 8,
     return p
 
 
-def layout(rows: Sequence[Sequence[Json]]) -> list[Json]:
+Cell = Json | list[Json]  # a panel, or panels stacked in one column of the first one's width
+
+
+def layout(rows: Sequence[Sequence[Cell]]) -> list[Json]:
     """Ids in order and positions row by row; a row's widths must fit the 24 columns."""
-    out, y = [], 0
+    out: list[Json] = []
+    y = 0
     for row in rows:
-        x = 0
-        for p in row:
-            p["id"] = len(out) + 1
-            p["gridPos"].update(x=x, y=y)
-            x += p["gridPos"]["w"]
-            out.append(p)
+        x, height = 0, 0
+        for cell in row:
+            column = cell if isinstance(cell, list) else [cell]
+            top = y
+            for p in column:
+                p["id"] = len(out) + 1
+                p["gridPos"].update(x=x, y=top)
+                top += p["gridPos"]["h"]
+                out.append(p)
+            x += column[0]["gridPos"]["w"]
+            height = max(height, top - y)
         if x > GRID_WIDTH:
             raise ValueError(f"row at y={y} is {x} columns wide")
-        y += max(p["gridPos"]["h"] for p in row)
+        y += height
     return out
 
 
 COUNTY_VARIABLE: Json = {
     "name": "county", "label": "County", "type": "query", "datasource": DS,
-    "definition": "label_values(netwatch_device_info, county)",
     "query": {"query": "label_values(netwatch_device_info, county)", "refId": "county"},
     "refresh": 1, "includeAll": True, "multi": True, "allValue": ".*", "sort": 1,
     "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
@@ -107,7 +115,7 @@ COUNTY_VARIABLE: Json = {
 }
 
 
-def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[Json]]) -> Json:
+def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[Cell]]) -> Json:
     return {
         "id": None, "uid": uid, "title": title, "description": description,
         "tags": ["netwatch"], "timezone": "browser", "editable": False, "graphTooltip": 1,
@@ -124,9 +132,22 @@ def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[Js
 
 UP_DOWN = [{"type": "value", "options": {"0": {"text": "down", "color": "red"},
                                          "1": {"text": "up", "color": "green"}}}]
-TABLE_HIDE = {"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True,
-                                                              "job": True, "instance": True}}}
+
+
+def table_hide(*labels: str) -> Json:
+    """Hides a table's Time column and these label columns (each must be in the answer)."""
+    return {"id": "organize",
+            "options": {"excludeByName": dict.fromkeys(("Time", *labels), True)}}
+
+
+SCRAPE_LABELS = ("job", "instance")  # what a join on an info series keeps of the scrape
 LINES_AT = {"thresholdsStyle": {"mode": "line+area"}}
+
+
+def display_name(field: str, name: str) -> Json:
+    """The column header for a table's value column (Grafana's table framing calls it Value)."""
+    return {"matcher": {"id": "byName", "options": field},
+            "properties": [{"id": "displayName", "value": name}]}
 
 
 def target_steps(target_ratio: float) -> Json:
@@ -212,9 +233,13 @@ def overview() -> Json:
 
 # ---------------------------------------------------------------- county drill-down
 
+# Only devices with coordinates: an empty lat/lon label would become 0 °N 0 °E on the map.
 DEVICE_STATE = (
-    "max by (county, kind, device, name, site, lat, lon) (" + sel("netwatch_device_info") + ")"
+    "max by (county, kind, device, name, site, lat, lon) ("
+    + sel("netwatch_device_info", 'lat!=""', 'lon!=""') + ")"
     " * on (device) group_left () max by (device) (netwatch_device_up)")
+OFF_THE_MAP = ("count(" + sel("netwatch_device_info") + ' unless netwatch_device_info{lat!="", '
+               'lon!=""}) or vector(0)')
 CLASS_CODES = (("good", 4), ("fair", 3), ("weak", 2), ("blind", 1), ("unsurveyed", 0))
 POINT_CLASS = (
     "max by (county, point, name, technology, lat, lon) ("
@@ -227,32 +252,58 @@ CLASS_MAPPING = [{"type": "value", "options": {
         CLASS_CODES, ("green", "yellow", "orange", "red", "gray"), strict=True)}}]
 
 
-def geomap_layer(name: str, ref: str) -> Json:
+def value_named(ref: str, name: str) -> Json:
+    """Names query ``ref``'s value column ``name`` in one frame, whatever Grafana called it.
+
+    Grafana's Prometheus table framing calls it ``Value #<refId>`` when several table
+    queries returned data and plain ``Value`` when only one did: neither is safe to name.
+    """
+    return {"id": "renameByRegex", "filter": {"id": "byRefId", "options": ref},
+            "options": {"regex": f"^Value( #{ref})?$", "renamePattern": name}}
+
+
+def geomap_layer(name: str, ref: str, color_field: str) -> Json:
     return {"type": "markers", "name": name, "tooltip": True,
             "filterData": {"id": "byRefId", "options": ref},
             "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
             "config": {"showLegend": True,
                        "style": {"size": {"fixed": 7},
-                                 "color": {"field": "Value", "fixed": "green"},
+                                 "color": {"field": color_field, "fixed": "green"},
                                  "symbol": {"mode": "fixed",
                                             "fixed": "img/icons/marker/circle.svg"}}}}
+
+
+DEVICE_STATE_FIELD, POINT_CLASS_FIELD = "Device up", "Coverage class"
+
+
+def worst(expr: str, k: int = 10) -> str:
+    """Every sample of the ``k`` series with the highest average over the whole range.
+
+    ``topk`` in a range query ranks each step apart and so draws more than ``k`` lines;
+    ranking ``avg_over_time`` at the range's end (``@ end()``) picks one set for all steps.
+    """
+    return f"({named(expr)}) and on (device) topk({k}, avg_over_time({expr}[$__range] @ end()))"
 
 
 def county() -> Json:
     device_steps = thresholds(("red", None), ("green", 1))
     point_steps = thresholds(("gray", None), ("red", 1), ("orange", 2), ("yellow", 3),
                              ("green", 4))
-    layers = [geomap_layer("Devices", "A"), geomap_layer("Coverage points", "B")]
+    layers = [geomap_layer("Devices", "A", DEVICE_STATE_FIELD),
+              geomap_layer("Coverage points", "B", POINT_CLASS_FIELD)]
     fault = sel("netwatch_fault_since_timestamp_seconds")
-    rows = [
+    rows: list[list[Cell]] = [
         [panel("geomap", "Devices and coverage points", [
             target(DEVICE_STATE, instant=True, table=True),
             target(POINT_CLASS, instant=True, table=True, ref="B")], w=16, h=16,
             description="Devices: green up, red down (latest sweep). Coverage points: "
                         "green good, yellow fair, orange weak, red blind, gray unsurveyed. "
+                        "Devices without coordinates are left off (counted beside the map). "
                         "An offline Grafana needs its own tile server (README).",
             steps=device_steps,
-            transformations=[{"id": "convertFieldType", "options": {"conversions": [
+            transformations=[value_named("A", DEVICE_STATE_FIELD),
+                             value_named("B", POINT_CLASS_FIELD),
+                             {"id": "convertFieldType", "options": {"conversions": [
                 {"targetField": "lat", "destinationType": "number"},
                 {"targetField": "lon", "destinationType": "number"}]}}],
             overrides=[{"matcher": {"id": "byFrameRefID", "options": "B"},
@@ -262,10 +313,14 @@ def county() -> Json:
                      "controls": {"showZoom": True, "mouseWheelZoom": True},
                      "basemap": {"type": "default", "name": "Basemap"},
                      "layers": layers}),
-         panel("bargauge", "Online rate", [
+         [panel("bargauge", "Online rate", [
              target(sel("netwatch_online_ratio"), "{{county}} {{kind}}", instant=True)],
-            w=8, h=16, ratio=True, steps=target_steps(CAMERA_TARGET), overrides=STRICT_KINDS,
-            options={"orientation": "horizontal", "displayMode": "basic"})],
+             w=8, h=12, ratio=True, steps=target_steps(CAMERA_TARGET), overrides=STRICT_KINDS,
+             options={"orientation": "horizontal", "displayMode": "basic"}),
+          panel("stat", "Devices not on the map", [target(OFF_THE_MAP, "", instant=True)],
+                w=8, h=4, steps=thresholds(("green", None), ("orange", 1)),
+                description="Devices the inventory gives no coordinates: the map leaves "
+                            "them off. Add lat/lon to place them.")]],
         [panel("table", "Open faults", [
             target(named(f"max by (county, kind, device, fault, suppressed) ({fault})",
                          extra="name, site") + " * 1000", instant=True, table=True),
@@ -273,7 +328,7 @@ def county() -> Json:
                          extra="name, site"), instant=True, table=True, ref="B")],
             w=24, h=10, description="First seen and how long each open fault has lasted; "
                                     "suppressed=true under a failing parent or in maintenance.",
-            transformations=[{"id": "merge", "options": {}}, TABLE_HIDE,
+            transformations=[{"id": "merge", "options": {}}, table_hide(),
                              {"id": "sortBy", "options": {"sort": [{"field": "Value #B",
                                                                     "desc": True}]}}],
             overrides=[
@@ -284,11 +339,12 @@ def county() -> Json:
                  "properties": [{"id": "displayName", "value": "duration"},
                                 {"id": "unit", "value": "s"}]}])],
         [panel("timeseries", "Endpoint round-trip time (worst 10)", [
-            target(named("topk(10, " + sel("netwatch_icmp_rtt_seconds") + ")"), "{{name}}")],
-            w=12, unit="s"),
+            target(worst(sel("netwatch_icmp_rtt_seconds")), "{{name}}")], w=12, unit="s",
+            description="The ten endpoints with the highest average over the time range."),
          panel("timeseries", "Endpoint packet loss (worst 10)", [
-             target(named("topk(10, " + sel("netwatch_icmp_packet_loss_ratio") + ")"),
-                    "{{name}}")], w=12, ratio=True)],
+             target(worst(sel("netwatch_icmp_packet_loss_ratio")), "{{name}}")], w=12,
+            ratio=True, description="The ten endpoints with the highest average over the "
+                                    "time range.")],
         [panel("state-timeline", "Site uplink state", [
             target(named(sel("netwatch_uplink_up")), "{{name}}")], w=24, h=10,
             mappings=UP_DOWN, steps=thresholds(("red", None), ("green", 1)),
@@ -334,7 +390,7 @@ def trunking() -> Json:
             target(named(sel("netwatch_coverage_point_readings"), **point_name),
                    instant=True, table=True, ref="B")], w=12, h=10,
             description="Median signal of the recent readings per point, and how many.",
-            transformations=[{"id": "merge", "options": {}}, TABLE_HIDE],
+            transformations=[{"id": "merge", "options": {}}, table_hide(*SCRAPE_LABELS)],
             overrides=[
                 {"matcher": {"id": "byName", "options": "Value #A"},
                  "properties": [{"id": "displayName", "value": "signal"},
@@ -376,7 +432,8 @@ def video() -> Json:
              target(named(sel("netwatch_sip_status_code", vc)), instant=True, table=True)],
             w=12, description="Any SIP status line (200, 401, 403, 405) proves signalling "
                               "is alive; no sample means no answer.",
-            transformations=[TABLE_HIDE])],
+            overrides=[display_name("Value", "SIP status")],
+            transformations=[table_hide(*SCRAPE_LABELS)])],
         [panel("bargauge", "Endpoints online", [
             target(sel("netwatch_online_ratio", vc), "{{county}}", instant=True)], w=24,
             h=6, ratio=True, steps=target_steps(CAMERA_TARGET),
@@ -405,8 +462,8 @@ def cameras() -> Json:
             target(named("topk(20, time() - " + sel("netwatch_fault_since_timestamp_seconds",
                                                      cam, outage) + ")",
                          extra="name, site"), instant=True, table=True)],
-            w=16, h=10, unit="s",
-            transformations=[TABLE_HIDE, {"id": "sortBy", "options": {
+            w=16, h=10, unit="s", overrides=[display_name("Value", "offline for")],
+            transformations=[table_hide(*SCRAPE_LABELS), {"id": "sortBy", "options": {
                 "sort": [{"field": "Value", "desc": True}]}}]),
          panel("stat", "Camera online rate, time-weighted over the range", [
              target("avg_over_time(" + sel("netwatch_online_ratio", cam) + "[$__range])",

@@ -33,6 +33,7 @@ from netwatch.lab.process import terminate
 from netwatch.lab.scenario import FLAPPING, expected_faults, load_scenario
 from tests.daemon.city import move
 from tests.daemon.test_daemon_e2e import poll
+from tests.dashboards.grafana_node import dashboards, panel_report
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("nft") or not shutil.which("prometheus"),
@@ -47,6 +48,9 @@ ENV = {**os.environ, **DEMO_SECRETS, "NETWATCH_ALLOWED_NETS": f"127.{NET}.0.0/16
 COUNTY = "linhe"
 GRAFANA = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m",
            "${county}": COUNTY, "$county": COUNTY}
+ALL_COUNTIES = ".*"  # what Grafana sends for the variable's All
+# A healthy camera whose coordinates the test removes: the map must leave it off and count it.
+NO_COORDINATES = "lh-cam-021"
 LAB_TABLE = f"netwatch_lab_live{os.getpid()}"  # this run's own, so concurrent runs never clash
 OUTAGES = frozenset({"unreachable", "service_down"})
 SETTLE_SECONDS = 240.0  # faults open in ~20 s; notice items and the minute's notices take longer
@@ -58,9 +62,9 @@ def free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def grafana_to_promql(expr: str) -> str:
+def grafana_to_promql(expr: str, county: str = COUNTY) -> str:
     for variable, value in GRAFANA.items():
-        expr = expr.replace(variable, value)
+        expr = expr.replace(variable, county if "county" in variable else value)
     assert "$" not in expr, expr
     return expr
 
@@ -118,6 +122,15 @@ class Stack:
     def query(self, expr: str) -> list[dict[str, Any]]:
         return list(self.api("query", query=expr)["result"])
 
+    def answer(self, target: dict[str, Any], county: str) -> dict[str, Any]:
+        """What Prometheus answers a panel's target: instant, or the last five minutes."""
+        expr = grafana_to_promql(target["expr"], county)
+        if target["instant"]:
+            return dict(self.api("query", query=expr))
+        end = time.time()
+        return dict(self.api("query_range", query=expr, start=str(end - 300), end=str(end),
+                             step="15"))
+
     def firing(self, alertname: str) -> list[dict[str, str]]:
         return [a["labels"] for a in self.api("alerts")["alerts"]
                 if a["labels"]["alertname"] == alertname and a["state"] == "firing"]
@@ -129,6 +142,11 @@ def write_city(root: Path) -> Path:
     for name in ("inventory.yaml", "cameras.csv"):
         (root / name).write_text(move((demo / name).read_text(encoding="utf-8"), NET),
                                  encoding="utf-8")
+    cameras = (root / "cameras.csv").read_text(encoding="utf-8")
+    placed = re.compile(rf"^({NO_COORDINATES},(?:[^,]*,){{4}})[^,]+,[^,]+,", re.M)
+    cameras, count = placed.subn(r"\1,,", cameras)
+    assert count == 1, "the demo's cameras changed shape"
+    (root / "cameras.csv").write_text(cameras, encoding="utf-8")
     return root / "inventory.yaml"
 
 
@@ -249,3 +267,64 @@ def test_no_secret_in_log_metrics_api_or_notices(stack: Stack) -> None:
     assert len(texts) > 7
     for secret in DEMO_SECRETS.values():
         assert [where for where, text in texts.items() if secret in text] == []
+
+
+def scenario_outages(inventory: Inventory) -> tuple[set[str], set[str]]:
+    """(devices the demo scenario takes down, devices it leaves without any fault)."""
+    scenario = load_scenario(demo_inventory_path().with_name("scenario.yaml"), inventory)
+    faults = expected_faults(inventory, scenario)
+    return ({d for d, f in faults.items() if f in OUTAGES},
+            {d.id for d in inventory.devices if not faults.get(d.id)})
+
+
+def test_panels_read_real_answers_with_grafanas_own_code(stack: Stack, tmp_path: Path) -> None:
+    """Every panel's real answers (all counties), framed as Grafana's Prometheus datasource
+    frames them, through its transformations and field overrides with @grafana/data: every
+    field a panel names exists, every table value column has a header, and the county map
+    paints the scenario's down devices red and its blind points red; a worst-10 panel
+    draws ten lines over the whole range."""
+    down, healthy = scenario_outages(stack.inventory)
+    poll("every device the scenario takes down reported down", lambda: {
+        r["metric"]["device"] for r in stack.query("netwatch_device_up == 0")} >= down,
+        SETTLE_SECONDS)
+    boards = dashboards()
+
+    def answered() -> dict[str, dict[int, dict[str, Any]]] | None:
+        answers = {name: {panel["id"]: {t["refId"]: stack.answer(t, ALL_COUNTIES)
+                                        for t in panel["targets"]} for panel in board["panels"]}
+                   for name, board in boards.items()}
+        return answers if all(a["result"] for board in answers.values()
+                              for panel in board.values() for a in panel.values()) else None
+
+    answers = poll("every panel query answered for all counties", answered, SETTLE_SECONDS)
+    report = panel_report(boards, answers, tmp_path)
+    worst = {(name, panel["title"]): len(answers[name][panel["id"]]["A"]["result"])
+             for name, board in boards.items() for panel in board["panels"]
+             if "(worst 10)" in panel["title"]}
+    assert len(worst) == 2 and set(worst.values()) == {10}, worst  # ten lines over the range
+    assert [(p["where"], p["missing"]) for p in report["panels"] if p["missing"]] == []
+    assert [(p["where"], p["unnamed"]) for p in report["panels"] if p["unnamed"]] == []
+
+    colour = {hex_: name for name, hex_ in report["palette"].items()}
+    devices = {m["row"]["device"]: m for m in report["markers"] if m["layer"] == "Devices"}
+    placed = {d.id for d in stack.inventory.devices} - {NO_COORDINATES}
+    assert set(devices) == placed  # every device with coordinates, none without
+    assert all(m["lat"] and m["lon"] for m in report["markers"]), "a marker at 0 °N 0 °E"
+    painted = {d: colour.get(m["color"], m["color"]) for d, m in devices.items()}
+    assert {d: painted[d] for d in down} == dict.fromkeys(down, "red")
+    assert {d: painted[d] for d in healthy - {NO_COORDINATES}} == dict.fromkeys(
+        healthy - {NO_COORDINATES}, "green")
+
+    classes = {r["metric"]["point"]: r["metric"]["class"]
+               for r in stack.query("netwatch_coverage_point_class == 1")}
+    points = {m["row"]["point"]: colour.get(m["color"], m["color"])
+              for m in report["markers"] if m["layer"] == "Coverage points"}
+    configured = {"good": "green", "fair": "yellow", "weak": "orange", "blind": "red",
+                  "unsurveyed": "gray"}
+    assert "blind" in classes.values(), "the demo has no blind point to show"
+    assert points == {p: configured[c] for p, c in classes.items()}
+
+    left_off = next(b for b in boards["netwatch-county"]["panels"]
+                    if b["title"] == "Devices not on the map")
+    counted = answers["netwatch-county"][left_off["id"]]["A"]["result"]
+    assert [r["value"][1] for r in counted] == ["1"]
