@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from netwatch.cli.backup import backup_command, restore_command
 from netwatch.cli.coverage import coverage
 from netwatch.cli.inventory import inventory as inventory_group
 from netwatch.cli.logs import LOG_FORMATS, setup_logging
@@ -193,4 +194,6 @@ main.add_command(notices)
 main.add_command(survey)
 main.add_command(coverage)
 main.add_command(inventory_group)
+main.add_command(backup_command)
+main.add_command(restore_command)
 
