@@ -83,6 +83,7 @@ def probe(inventory: str | None, counties: tuple[str, ...], kinds: tuple[str, ..
     """Run one sweep now and print every device's result."""
     from netwatch.monitor import sweep_once
 
+    setup_logging("warning")  # e.g. ICMP falling back to datagram ping sockets
     inv = load_or_exit(inventory)
     devices = select(inv, counties, kinds)
     allow = allow_list_or_exit()
