@@ -44,16 +44,17 @@ class Daemon:
     """``netwatch run`` on ``inventory``; ``url`` once it listens, stopped by PID."""
 
     def __init__(self, inventory: Path, db: Path, notices: Path, log: Path,
-                 *extra: str) -> None:
+                 *extra: str, env: dict[str, str] | None = None) -> None:
         self.args = [sys.executable, "-m", "netwatch", "run", str(inventory), "--listen",
                      f"{HOST}:0", "--db", str(db), "--notices-dir", str(notices), *extra]
         self.log = log
+        self.env = env or ENV
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
 
     def __enter__(self) -> Daemon:
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(self.args, stdout=out, stderr=out, env=ENV)
+            self.proc = subprocess.Popen(self.args, stdout=out, stderr=out, env=self.env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             found = re.findall(r"listening on (http://[^\s\"]+)", self.log.read_text("utf-8"))

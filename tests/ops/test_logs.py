@@ -32,11 +32,11 @@ def broken_inventory(tmp_path: Path) -> Path:
 
 
 def test_json_lines_carry_the_fault_fields_and_no_secret(tmp_path: Path) -> None:
-    ENV["NW_OPS_COMMUNITY"] = SECRET
     log = tmp_path / "daemon.log"
     inventory = broken_inventory(tmp_path)
     with Daemon(inventory, tmp_path / "n.db", tmp_path / "notices", log,
-                "--log-format", "json", "--log-level", "debug"):
+                "--log-format", "json", "--log-level", "debug",
+                env={**ENV, "NW_OPS_COMMUNITY": SECRET}):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and log.read_text().count("fault ") < 2:
             time.sleep(0.1)
