@@ -33,6 +33,7 @@ counted: a reply's RTT in a 100k sweep is the RTT of a lone ping.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import socket
 import time
@@ -50,6 +51,8 @@ TICK = 0.001
 DEFAULT_RATE = 30_000.0
 DEFAULT_MAX_QUEUE_DELAY = 1.0
 BURST = 256
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -224,6 +227,10 @@ class IcmpEngine:
                 fam = Family(v6, [], str(exc))
             else:
                 fam = Family(v6, channels)
+                if self._allow_raw and not channels[0].raw:
+                    log.warning("ICMP%s: no raw socket (no CAP_NET_RAW): using unprivileged "
+                                "datagram ping sockets (net.ipv4.ping_group_range allows them)",
+                                "v6" if v6 else "")
                 for channel in channels:
                     reader = read_raw4 if channel.raw and not v6 else read_other
                     fd = channel.sock.fileno()

@@ -129,12 +129,14 @@ def _unavailable_message(v6: bool, raw_error: OSError | None, exc: OSError) -> s
     except OSError:
         group_range = "unknown"
     family = "ICMPv6" if v6 else "ICMP"
-    raw = "raw sockets were not tried" if raw_error is None else "no raw socket (not root)"
+    raw = ("raw sockets were not tried" if raw_error is None
+           else "no raw socket (not root, no CAP_NET_RAW)")
     return (
         f"cannot open an {family} socket: {raw}, and unprivileged ping sockets are not "
         f"allowed ({exc.strerror or exc}; net.ipv4.ping_group_range is '{group_range}', "
-        f"gid {os.getgid()}). Run as root, grant CAP_NET_RAW "
-        f"(setcap cap_net_raw+ep on the Python binary), or allow ping sockets with "
+        f"gid {os.getgid()}). Run as root, grant CAP_NET_RAW (AmbientCapabilities=CAP_NET_RAW "
+        f"in the service unit, or setcap cap_net_raw+ep on the Python binary), or allow ping "
+        f"sockets with "
         f"sysctl -w net.ipv4.ping_group_range='0 2147483647'"
     )
 

@@ -12,14 +12,16 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from netwatch.cli.backup import backup_command, restore_command
 from netwatch.cli.coverage import coverage
+from netwatch.cli.inventory import inventory as inventory_group
+from netwatch.cli.logs import LOG_FORMATS, setup_logging
 from netwatch.cli.notices import notices
 from netwatch.cli.support import (
     allow_list_or_exit,
     load_or_exit,
     resolve_db_path,
     run_async,
-    setup_logging,
     use_demo_secrets,
 )
 from netwatch.cli.survey import survey
@@ -81,6 +83,7 @@ def probe(inventory: str | None, counties: tuple[str, ...], kinds: tuple[str, ..
     """Run one sweep now and print every device's result."""
     from netwatch.monitor import sweep_once
 
+    setup_logging("warning")  # e.g. ICMP falling back to datagram ping sockets
     inv = load_or_exit(inventory)
     devices = select(inv, counties, kinds)
     allow = allow_list_or_exit()
@@ -117,6 +120,9 @@ def _daemon_options(f: Callable[..., None]) -> Callable[..., None]:
                      help="HOST:PORT of the web app and /metrics.")(f)
     f = click.option("--log-level", default="info", show_default=True,
                      type=click.Choice(["debug", "info", "warning", "error"]))(f)
+    f = click.option("--log-format", default="text", show_default=True,
+                     type=click.Choice(LOG_FORMATS),
+                     help="text for a terminal; json: one object per line (journald, Loki).")(f)
     return f
 
 
@@ -130,12 +136,13 @@ def _daemon_options(f: Callable[..., None]) -> Callable[..., None]:
               help="A TLS reverse proxy fronts netwatch (allows a non-loopback --listen).")
 @click.option("--notices-dir", default="notices", show_default=True,
               type=click.Path(file_okay=False), help="Where scheduled notices are written.")
-def run(inventory: str | None, listen: str, log_level: str, db_arg: str | None,
-        tls_cert: str | None, tls_key: str | None, behind_proxy: bool, notices_dir: str) -> None:
+def run(inventory: str | None, listen: str, log_level: str, log_format: str,
+        db_arg: str | None, tls_cert: str | None, tls_key: str | None, behind_proxy: bool,
+        notices_dir: str) -> None:
     """The daemon: scheduled probes, fault tracking, /metrics and the web app."""
     from netwatch.daemon import DaemonOptions, ListenError, check_exposure, parse_listen, run_daemon
 
-    setup_logging(log_level)
+    setup_logging(log_level, log_format)
     inv = load_or_exit(inventory)
     try:
         opts = DaemonOptions(
@@ -161,8 +168,8 @@ def run(inventory: str | None, listen: str, log_level: str, db_arg: str | None,
               help="Another city played the same way (e.g. the demo moved to other addresses).")
 @click.option("--lab-table", default="netwatch_lab", show_default=True, metavar="NAME",
               help="The lab's nftables table: give each demo running at once its own.")
-def demo(listen: str, log_level: str, scenario: str | None, state_dir: str | None,
-         once: bool, inventory_path: str | None, lab_table: str) -> None:
+def demo(listen: str, log_level: str, log_format: str, scenario: str | None,
+         state_dir: str | None, once: bool, inventory_path: str | None, lab_table: str) -> None:
     """The shipped demo city: the device lab with its faults, and the daemon watching it."""
     from netwatch.cli.demo import run_demo, sweep_demo
     from netwatch.daemon import ListenError, parse_listen
@@ -174,7 +181,7 @@ def demo(listen: str, log_level: str, scenario: str | None, state_dir: str | Non
     city = Path(inventory_path) if inventory_path else demo_inventory_path()
     if once:
         sys.exit(sweep_demo(city, scenario_path, allow, lab_table))
-    setup_logging(log_level)
+    setup_logging(log_level, log_format)
     try:
         where = parse_listen(listen)
     except ListenError as exc:
@@ -187,3 +194,6 @@ main.add_command(token)
 main.add_command(notices)
 main.add_command(survey)
 main.add_command(coverage)
+main.add_command(inventory_group)
+main.add_command(backup_command)
+main.add_command(restore_command)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Coroutine
@@ -76,23 +75,6 @@ def use_demo_secrets() -> None:
         os.environ.setdefault(name, value)
 
 
-
-
 def resolve_db_path(arg: str | None) -> Path:
     """The database: the option, else $NETWATCH_DB, else ./netwatch.db (SPEC §4)."""
     return Path(arg or os.environ.get("NETWATCH_DB") or "netwatch.db")
-
-
-def setup_logging(level: str) -> None:
-    """Log to stderr at ``level``; APScheduler's per-run lines only at debug.
-
-    APScheduler logs two INFO lines per job run (every sweep of every group, every
-    few seconds): noise an operator must not wade through. Skipped runs still show,
-    as netwatch's own overrun warnings.
-    """
-    logging.basicConfig(
-        level=level.upper(), stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if logging.getLogger().level > logging.DEBUG:
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -37,7 +37,7 @@ from netwatch.notices.issue import IssueError, issue_notices
 from netwatch.notices.items import sync_items
 from netwatch.notices.metrics import notice_families
 from netwatch.notices.outbox import deliver_due, outbox_families
-from netwatch.store import Store
+from netwatch.store import Store, prune_deliveries, prune_fault_episodes
 from netwatch.survey.metrics import survey_families
 from netwatch.survey.prune import prune_readings
 
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 ITEMS_PERIOD = 60.0  # seconds between notice-item syncs (open, rectify, verify, reopen)
 COVERAGE_PERIOD = 15.0  # seconds between checks whether the coverage analysis is stale
 DELIVERY_PERIOD = 30.0  # seconds between outbox passes
-PRUNE_PERIOD = 3600.0  # seconds between readings-retention passes
+PRUNE_PERIOD = 3600.0  # seconds between retention passes (readings, faults, deliveries)
 CATCH_UP_DELAY = 5.0  # seconds after start before a missed scheduled issue is caught up
 LOOKBACK = (timedelta(hours=1), timedelta(days=1), timedelta(days=8))  # for the last fire time
 NOTICES_JOB = "duty:notices"
@@ -182,7 +182,14 @@ class Duties:
         log.debug("deliveries: %s", report)
 
     async def prune(self) -> None:
-        """Delete readings older than the retention setting (they hold testers' positions)."""
-        removed = prune_readings(self.store, self.inventory(), time.time())
+        """Delete readings, closed fault episodes and sent deliveries past their retention."""
+        inventory, now = self.inventory(), time.time()
+        removed = prune_readings(self.store, inventory, now)
         if removed:
             log.info("pruned %d survey reading(s) past retention", removed)
+        settings = inventory.notices
+        faults = prune_fault_episodes(self.store, now - settings.fault_retention_seconds)
+        sent = prune_deliveries(self.store, now - settings.delivery_retention_seconds)
+        if faults or sent:
+            log.info("pruned %d closed fault episode(s) and %d sent deliveries past retention",
+                     faults, sent)

@@ -142,6 +142,8 @@ class NoticeSettings:
     })
     smtp: SmtpDelivery | None = None
     webhook: WebhookDelivery | None = None
+    fault_retention_seconds: float = 400 * 86400.0  # closed fault episodes no item refers to
+    delivery_retention_seconds: float = 90 * 86400.0  # deliveries sent without a failure
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ def plain_auth_refusal(smtp: SmtpDelivery) -> str | None:
     return None
 
 
+MIN_FAULT_RETENTION = 31 * 86400.0
 LAT = u.number(-90.0, 90.0)
 LON = u.number(-180.0, 180.0)
 
@@ -125,7 +126,7 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
         return NoticeSettings(timezone=city_tz)
     r.keys(m, w, ("issuing_unit", "prefix", "schedule", "timezone", "contact",
                   "verification_window", "recurrence_window", "holidays", "online_targets",
-                  "delivery"))
+                  "delivery", "fault_retention", "delivery_retention"))
     tz = r.get(m, "timezone", w, u.time_zone, city_tz)
     holidays = []
     hl = r.items(m.get("holidays"), m.line_of("holidays"), join(w, "holidays"))
@@ -141,6 +142,12 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
         for key in ONLINE_TARGET_KEYS:
             targets[key] = r.get(tm, key, join(w, "online_targets"), u.ratio, targets[key])
     smtp, webhook = read_delivery(r, m.get("delivery"), m.line_of("delivery"))
+    recurrence = r.get(m, "recurrence_window", w, u.positive_duration, 30 * 86400.0)
+    fault_retention = r.get(m, "fault_retention", w, u.positive_duration, 400 * 86400.0)
+    if fault_retention < max(recurrence, MIN_FAULT_RETENTION):
+        r.add(m.line_of("fault_retention"), say(join(w, "fault_retention"), (
+            "must be at least the recurrence_window and 31d (recurrences and a month's "
+            "online rates read closed faults)")))
     return NoticeSettings(
         issuing_unit=r.get(m, "issuing_unit", w, u.text, ""),
         prefix=r.get(m, "prefix", w, u.text, ""),
@@ -149,12 +156,14 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
         contact=r.get(m, "contact", w, u.text_or_empty, ""),
         verification_window_seconds=r.get(m, "verification_window", w, u.positive_duration,
                                           86400.0),
-        recurrence_window_seconds=r.get(m, "recurrence_window", w, u.positive_duration,
-                                        30 * 86400.0),
+        recurrence_window_seconds=recurrence,
         holidays=tuple(sorted(set(holidays))),
         online_targets=targets,
         smtp=smtp,
         webhook=webhook,
+        fault_retention_seconds=fault_retention,
+        delivery_retention_seconds=r.get(m, "delivery_retention", w, u.positive_duration,
+                                         90 * 86400.0),
     )
 
 

@@ -127,6 +127,12 @@ class Monitor:
         )
         for fault, episode in zip(changes.opened, opened, strict=True):
             fault.episode_id = episode.id
+            log.info("fault %s opened on %s", fault.fault, fault.device, extra={
+                "device": fault.device, "county": episode.county, "fault": fault.fault,
+                "suppressed_by": fault.suppressed_by})
+        for fault, reason in changes.closed:
+            log.info("fault %s closed on %s (%s)", fault.fault, fault.device, reason,
+                     extra={"device": fault.device, "fault": fault.fault, "reason": reason})
         for fault in changes.opened:
             self.faults.setdefault(fault.device, {})[fault.fault] = fault
         for fault, _ in changes.closed:

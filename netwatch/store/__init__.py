@@ -2,18 +2,21 @@
 
 ``store`` opens the database (pragmas, transactions) and runs ``migrations``;
 ``faultlog`` records fault episodes so they outlive a restart; ``tokens``
-keeps API tokens as hashes. Notices and readings keep their own tables in
-their packages, as migrations listed here.
+keeps API tokens as hashes; ``retention`` prunes old closed episodes and
+sent deliveries; ``backup`` copies and restores a running store. Notices and
+readings keep their own tables in their packages, as migrations listed here.
 """
 
 from __future__ import annotations
 
 from netwatch.store.faultlog import Episode, FaultLog, FaultLogError, NewEpisode
 from netwatch.store.migrations import SCHEMA_VERSION
+from netwatch.store.retention import prune_deliveries, prune_fault_episodes
 from netwatch.store.store import Store, StoreError
 from netwatch.store.tokens import ROLES, TokenError, TokenInfo, TokenRecord, TokenStore, check_scope
 
 __all__ = [
     "ROLES", "SCHEMA_VERSION", "Episode", "FaultLog", "FaultLogError", "NewEpisode", "Store",
     "StoreError", "TokenError", "TokenInfo", "TokenRecord", "TokenStore", "check_scope",
+    "prune_deliveries", "prune_fault_episodes",
 ]

@@ -1,0 +1,54 @@
+"""``netwatch backup DEST`` and ``netwatch restore SRC``: the database and the notices.
+
+``backup`` runs beside the daemon (SQLite's online backup API); ``restore`` wants
+the daemon stopped, checks the backup whole before it replaces anything, and moves
+what it replaces aside instead of deleting it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from netwatch.cli.support import EXIT_INVALID, resolve_db_path
+from netwatch.store.backup import BackupError, backup, restore
+
+db_option = click.option("--db", "db_arg", metavar="PATH",
+                         help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
+notices_option = click.option("--notices-dir", default="notices", show_default=True,
+                              type=click.Path(file_okay=False, path_type=Path),
+                              help="The daemon's notices directory.")
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+@db_option
+@notices_option
+def backup_command(dest: Path, db_arg: str | None, notices_dir: Path) -> None:
+    """Copy the database (safe while the daemon runs) and the notices into the new dir DEST."""
+    try:
+        info = backup(resolve_db_path(db_arg), notices_dir, dest)
+    except BackupError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(f"{info.path}: schema version {info.schema_version}, {info.notices} notice "
+               f"file(s), taken {info.taken_at}")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@db_option
+@notices_option
+def restore_command(src: Path, db_arg: str | None, notices_dir: Path) -> None:
+    """Check the backup SRC, then put it in place (stop the daemon first)."""
+    try:
+        info, moved = restore(src, resolve_db_path(db_arg), notices_dir)
+    except BackupError as exc:
+        click.echo(f"{exc}; nothing replaced", err=True)
+        sys.exit(EXIT_INVALID)
+    for path in moved:
+        click.echo(f"moved aside: {path}", err=True)
+    click.echo(f"restored {src} (schema version {info.schema_version}, taken {info.taken_at}, "
+               f"{info.notices} notice file(s))")

@@ -1,0 +1,155 @@
+"""deploy/nginx.conf in front of ``netwatch run --behind-proxy``: a real nginx on loopback with
+a certificate made here; login, a readings POST, the body limit and /metrics through it."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netwatch.lab.process import terminate
+from tests.ops.daemon import INVENTORY, Daemon, token
+
+DEPLOY = Path(__file__).parents[2] / "deploy"
+PROXY = "127.67.0.2"
+pytestmark = [pytest.mark.peer,
+              pytest.mark.skipif(shutil.which("nginx") is None and not Path(
+                  "/usr/sbin/nginx").exists(), reason="needs nginx")]
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def site_config(upstream: str, tls_port: int, http_port: int, tmp: Path) -> str:
+    """The shipped file with this test's addresses, ports and certificate."""
+    text = (DEPLOY / "nginx.conf").read_text()
+    replaced = [
+        ("server 127.0.0.1:9810;", f"server {upstream};"),
+        ("listen 80;", f"listen {PROXY}:{http_port};"),
+        ("listen 443 ssl http2;", f"listen {PROXY}:{tls_port} ssl http2;"),
+        ("/etc/netwatch/tls/fullchain.pem", str(tmp / "cert.pem")),
+        ("/etc/netwatch/tls/privkey.pem", str(tmp / "key.pem")),
+    ]
+    for old, new in replaced:
+        assert old in text, f"deploy/nginx.conf no longer has {old!r}"
+        text = text.replace(old, new)
+    return re.sub(r"^\s*listen \[::\]:\d+.*\n", "", text, flags=re.M)  # loopback v4 only
+
+
+def start_nginx(tmp: Path, site: str, port: int) -> subprocess.Popen[bytes]:
+    (tmp / "site.conf").write_text(site)
+    (tmp / "nginx.conf").write_text(f"""\
+user root;
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log {tmp}/access.log;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/site.conf;
+}}
+""")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([nginx, "-c", str(tmp / "nginx.conf"), "-p", str(tmp), "-e",
+                             str(tmp / "error.log")], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((PROXY, port), timeout=1).close()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    terminate(proc, 5)
+    raise RuntimeError(f"nginx did not start: {(tmp / 'error.log').read_text()}")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def call(url: str, ctx: ssl.SSLContext | None, method: str = "GET", body: bytes | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=ctx))
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with opener.open(req, timeout=30) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_login_readings_and_metrics_through_nginx(tmp_path: Path) -> None:
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem"),
+                    "-subj", f"/CN={PROXY}", "-addext", f"subjectAltName=IP:{PROXY}"],
+                   check=True, capture_output=True, timeout=60)
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY, encoding="utf-8")
+    db = tmp_path / "netwatch.db"
+    admin = token(db, inventory, "admin")
+    tester = token(db, inventory, "tester", "--county", "east")
+    ctx = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+    with Daemon(inventory, db, tmp_path / "notices", tmp_path / "daemon.log",
+                "--behind-proxy") as daemon:
+        upstream = urllib.parse.urlsplit(daemon.url).netloc
+        tls_port, http_port = free_port(PROXY), free_port(PROXY)
+        nginx = start_nginx(tmp_path, site_config(upstream, tls_port, http_port, tmp_path),
+                            tls_port)
+        try:
+            base = f"https://{PROXY}:{tls_port}"
+            status, headers, _ = call(f"http://{PROXY}:{http_port}/survey", None)
+            assert status == 301 and headers["Location"] == f"https://{PROXY}/survey"
+
+            form = urllib.parse.urlencode({"token": admin, "next": "/"}).encode()
+            status, headers, _ = call(f"{base}/login", ctx, "POST", form, {
+                "Origin": base, "Content-Type": "application/x-www-form-urlencoded"})
+            assert status == 303, headers
+            cookie = headers["Set-Cookie"]
+            assert "Secure" in cookie and "HttpOnly" in cookie  # X-Forwarded-Proto arrived
+            status, _, page = call(f"{base}/notices", ctx,
+                                   headers={"Cookie": cookie.split(";", 1)[0]})
+            assert status == 200 and b"<html" in page.lower()
+
+            reading = {"point": "p1", "taken_at": "2026-01-01T08:00:00+08:00",
+                       "technology": "pdt", "rssi_dbm": -97, "ber": 0.01, "client_id": "n1"}
+            auth = {"Authorization": f"Bearer {tester}", "Content-Type": "application/json"}
+            status, _, body = call(f"{base}/api/v1/readings", ctx, "POST",
+                                   json.dumps(reading).encode(), auth)
+            assert status == 201, body
+            big = json.dumps([reading] * 9000).encode()  # 1.2 MB: over netwatch's 1 MiB
+            assert len(big) > 1024 * 1024
+            status, headers, body = call(f"{base}/api/v1/readings", ctx, "POST", big, auth)
+            assert status == 413 and headers["Content-Type"].startswith("application/json")
+
+            status, _, body = call(f"{base}/metrics", ctx,
+                                   headers={"Authorization": f"Bearer {admin}"})
+            assert status == 200 and b"netwatch_survey_readings_received_total" in body
+        finally:
+            terminate(nginx, 10)
+    access = (tmp_path / "access.log").read_text()  # every request went through this nginx
+    for seen in ('"POST /login HTTP/1.1" 303', '"POST /api/v1/readings HTTP/1.1" 201',
+                 '"POST /api/v1/readings HTTP/1.1" 413', '"GET /metrics HTTP/1.1" 200'):
+        assert seen in access
