@@ -106,13 +106,14 @@ def test_token_and_safe_text() -> None:
     assert is_safe_text("/a?b=c") and not is_safe_text("/a\r\nX: y") and not is_safe_text("/a b")
 
 
-@pytest.mark.parametrize("code", ["²²²", "٢٠٠", "１００"])
+@pytest.mark.parametrize("code", ["²²²", "²³¹", "٢٠٠", "１００"])
 def test_non_ascii_digits_are_not_a_status_code(code: str) -> None:
     """``str.isdigit`` takes these; ``int`` raises or reads them: a protocol error instead."""
     with pytest.raises(ProtocolError, match="bad status code"):
-        parse_head(f"HTTP/1.1 {code} OK".encode(), "HTTP")
-    with pytest.raises(ProtocolError, match="bad status code"):
-        parse_head(b"HTTP/1.1 " + code.encode("utf-8") + b" OK", "HTTP")
+        parse_status_line(f"HTTP/1.1 {code} OK", "HTTP")
+    if code.isascii() or all(ord(ch) < 256 for ch in code):  # as the bytes of a reply
+        with pytest.raises(ProtocolError, match="bad status code"):
+            parse_head(f"HTTP/1.1 {code} OK".encode("latin-1"), "HTTP")
 
 
 @pytest.mark.parametrize("value", ["²", "1²", "٣"])
