@@ -51,7 +51,7 @@ class Head:
             return None
         value = raw.split(",")[0].strip()
         if not _ascii_digits(value) or len(value) > LENGTH_DIGITS:
-            raise ProtocolError(f"bad Content-Length {excerpt(raw.encode('latin-1'))}")
+            raise ProtocolError(f"bad Content-Length {_quote(raw)}")
         return int(value)
 
 
@@ -70,6 +70,11 @@ def excerpt(data: bytes | bytearray, size: int = 40) -> str:
     return text + ("…" if len(data) > size else "")
 
 
+def _quote(text: str) -> str:
+    """``excerpt`` of decoded text; characters Latin-1 cannot hold become "?"."""
+    return excerpt(text.encode("latin-1", "replace"))
+
+
 def find_head_end(buf: bytes | bytearray, start: int = 0) -> tuple[int, int] | None:
     """Where the head ends and the body starts, accepting bare LF line ends too."""
     i = buf.find(b"\r\n\r\n", start)
@@ -86,12 +91,12 @@ def parse_status_line(line: str, protocol: str) -> tuple[str, int, str]:
     parts = line.split(" ", 2)
     proto, _, version = parts[0].partition("/")
     if proto != protocol or not version:
-        raise ProtocolError(f"not a {protocol} status line: {excerpt(line.encode('latin-1'))}")
+        raise ProtocolError(f"not a {protocol} status line: {_quote(line)}")
     if len(parts) < 2 or len(parts[1]) != 3 or not _ascii_digits(parts[1]):
-        raise ProtocolError(f"bad status code in {excerpt(line.encode('latin-1'))}")
+        raise ProtocolError(f"bad status code in {_quote(line)}")
     code = int(parts[1])
     if code < 100:
-        raise ProtocolError(f"bad status code in {excerpt(line.encode('latin-1'))}")
+        raise ProtocolError(f"bad status code in {_quote(line)}")
     return version, code, _printable(parts[2].strip()) if len(parts) > 2 else ""
 
 
@@ -116,7 +121,7 @@ def parse_head(
         name, colon, value = line.partition(":")
         name = name.strip().lower()
         if not colon or not name or " " in name:
-            raise ProtocolError(f"bad header line {excerpt(line.encode('latin-1'))}")
+            raise ProtocolError(f"bad header line {_quote(line)}")
         if aliases:
             name = aliases.get(name, name)
         last = [value.strip()]
