@@ -94,12 +94,17 @@ from probes import snmp_codec as c
 port, agent, rounds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rng = random.Random(12)
 arc = c.tlv(c.OBJECT_ID, b"\x2b" + b"\x81" * 60_000 + b"\x01")
-pad = c.tlv(c.OCTET_STRING, b"x" * 5_000)
-body = c.tlv(c.SEQUENCE, c.tlv(c.SEQUENCE, arc + pad))
-pdu = c.tlv(c.RESPONSE, c.enc_int(1) + c.enc_int(0) + c.enc_int(0) + body)
-huge = c.enc_v2c(b"public", pdu)
-huge = huge + b"\0" * (65_507 - len(huge))  # the largest UDP datagram, trailing junk
-assert len(huge) == 65_507, len(huge)
+
+
+def message(pad):
+    value = c.tlv(c.OCTET_STRING, b"x" * pad)
+    body = c.tlv(c.SEQUENCE, c.tlv(c.SEQUENCE, arc + value))
+    return c.enc_v2c(b"public", c.tlv(c.RESPONSE, c.enc_int(1) * 3 + body))
+
+
+huge = message(5_000)
+huge = message(5_000 + 65_507 - len(huge))  # well formed, the largest UDP datagram
+assert len(huge) == 65_507 and c.message_version(huge) == 1, len(huge)
 stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 stranger.bind((sys.argv[4], 0))
 forger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -282,8 +287,8 @@ def test_hostile_datagrams_neither_stall_healthz_nor_open_faults(daemon: Daemon)
 
     print(f"/healthz during the burst: {len(latencies)} requests, "
           f"max {max(latencies) * 1000:.1f} ms")
-    assert len(latencies) >= 100
     assert max(latencies) <= HEALTHZ_BAR, sorted(latencies)[-5:]
+    assert len(latencies) >= 100  # asked throughout: the burst takes about two seconds
 
     wait_for(f"{SWEEPS_AFTER} more sweeps",
              lambda: sum(daemon.samples("netwatch_sweep_runs_total").values())
