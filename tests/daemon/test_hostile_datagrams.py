@@ -104,7 +104,7 @@ def message(pad):
 
 huge = message(5_000)
 huge = message(5_000 + 65_507 - len(huge))  # well formed, the largest UDP datagram
-assert len(huge) == 65_507 and c.message_version(huge) == 1, len(huge)
+assert len(huge) == 65_507 and huge[1:4] == b"\x82" + (65_507 - 4).to_bytes(2, "big")
 stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 stranger.bind((sys.argv[4], 0))
 forger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
