@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from probes import textproto
 from probes.textproto import (
-    PHRASE_LIMIT,
     ProtocolError,
     find_head_end,
     is_safe_text,
@@ -130,7 +130,7 @@ def test_non_ascii_digits_are_not_a_content_length(value: str) -> None:
 
 def test_reason_phrase_is_cut_and_printable() -> None:
     head = parse_head(b"SIP/2.0 200 \x1b[2J" + b"y" * 1000, "SIP")
-    assert len(head.phrase) == PHRASE_LIMIT and head.phrase.startswith("?[2J")
+    assert len(head.phrase) == textproto.PHRASE_LIMIT and head.phrase.startswith("?[2J")
 
 
 def test_many_repeated_and_folded_headers_join_in_order() -> None:
