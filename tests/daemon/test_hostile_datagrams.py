@@ -302,16 +302,17 @@ def test_hostile_datagrams_neither_stall_healthz_nor_open_faults(daemon: Daemon)
     port = snmp_client_port(daemon.proc.pid)
     runs_before = sum(daemon.samples("netwatch_sweep_runs_total").values())
 
-    worst = []
+    attempts = []
     for _ in range(ATTEMPTS):
         latencies = burst(daemon, port)
         print(f"/healthz during a burst: {len(latencies)} requests, "
               f"max {max(latencies) * 1000:.1f} ms")
-        assert len(latencies) >= 100  # asked throughout: the burst takes about two seconds
-        worst.append(max(latencies))
-        if worst[-1] <= HEALTHZ_BAR:
+        attempts.append((max(latencies), len(latencies)))
+        if max(latencies) <= HEALTHZ_BAR:
             break
-    assert min(worst) <= HEALTHZ_BAR, [f"{w * 1000:.1f} ms" for w in worst]
+    best, asked = min(attempts)
+    assert best <= HEALTHZ_BAR, [f"{w * 1000:.1f} ms in {n} answers" for w, n in attempts]
+    assert asked >= 100  # asked throughout: the burst takes about two seconds
 
     wait_for(f"{SWEEPS_AFTER} more sweeps",
              lambda: sum(daemon.samples("netwatch_sweep_runs_total").values())
