@@ -10,8 +10,12 @@ UDP (default): one connected datagram socket per check, so the kernel drops
 datagrams from anyone but the target and reports ICMP port-unreachable as
 ``refused``; the request is sent again once, identically, at half the timeout if
 nothing has answered (a lost datagram should not fail a check). Garbage in a
-datagram from the target is ``protocol``. TCP: one connection, replies framed by
-Content-Length.
+datagram from the target is noted, not final: a forged datagram (UDP sources
+are easy to spoof) must not fail a check whose real reply is on its way, so the
+check is ``protocol`` only if no reply of ours comes within the timeout. A
+datagram is at most 64 KiB and parsed in linear time (``probes.textproto``).
+TCP: one connection, replies framed by Content-Length, heads capped at
+``HEAD_LIMIT``; garbage there is ``protocol`` at once.
 
 Deadline: UDP one step, ``timeout``; TCP two steps (connect, reply), ``2 × timeout``.
 """
@@ -111,6 +115,7 @@ class _Waiter:
         self.final: asyncio.Future[Head] = asyncio.get_running_loop().create_future()
         self.provisional: Head | None = None
         self.first_reply: float | None = None
+        self.garbage: ProtocolError | None = None  # the last unparsable datagram, if any
 
     def reply(self, head: Head) -> None:
         """Note one parsed reply; only ours count, and only a final one ends the wait."""
@@ -139,7 +144,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         try:
             head = parse_head(data[: end[0]] if end else data, "SIP", COMPACT)
         except ProtocolError as exc:
-            self.waiter.fail(exc)
+            self.waiter.garbage = exc  # reported only if no reply of ours comes in time
             return
         self.waiter.reply(head)
 
@@ -212,6 +217,8 @@ async def _outcome(
     try:
         head: Head = await stream.step(work, target.timeout, "OPTIONS")
     except stream.Failed as failed:
+        if failed.reason is Reason.TIMEOUT and waiter.provisional is None and waiter.garbage:
+            return ProbeResult.fail(Reason.PROTOCOL, f"OPTIONS: {waiter.garbage}")
         if failed.reason is not Reason.TIMEOUT or waiter.provisional is None:
             return failed.result()
         head = waiter.provisional

@@ -3,9 +3,20 @@
 Requests are matched to answers by request-id (v2c) or msgID (v3) in one dict,
 and by source address; timeouts and retransmissions are timer callbacks, not a
 task per attempt. Per agent the client keeps only what it must: the v3 engine
-id, boots and clock (discovered once, re-synchronised on notInTimeWindow
-reports), the localised keys (``KeyCache``), and the ifIndex an ifName
-resolved to. Every cost is linear in the number of agents.
+id, boots and clock (discovered once from a valid report, re-synchronised only
+from authenticated notInTimeWindow reports), the localised keys (``KeyCache``),
+and the ifIndex an ifName resolved to. Every cost is linear in the number of agents.
+
+The socket is bound to every address, so anyone can send to it. A datagram is
+decoded only if its source (address, port) is an agent with a request
+outstanding; every other one is dropped on that dict lookup and counted in
+``SnmpClient.dropped``. Neither a malformed datagram from an awaited agent nor
+a decoded reply that fails its request's checks (a discovery reply that is no
+valid report, a v3 reply failing its digest) ends the request: it keeps
+waiting for the real answer, and only if none comes does it fail with the
+reason the bad reply gave instead of a timeout. So a forged or corrupt
+datagram can neither stall the loop nor fail a check whose answer is on its way.
+The codec's caps (``probes.snmp_codec``) bound the work one datagram can cost.
 
 Failures raise ``SnmpError`` with a ``Reason``: TIMEOUT (no answer), AUTH (a
 usmStats report, a reply failing its digest), PROTOCOL (malformed reply, agent
@@ -16,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import os
 import socket
@@ -26,7 +38,8 @@ from typing import Any
 
 from probes import snmp_codec as c
 from probes.base import Reason
-from probes.snmp_usm import KeyCache, Salts, UsmError, UsmUser, decrypt, encrypt, sign, verify
+from probes.snmp_replies import Accept, Dropped, SnmpError, discovery_report, v3_answer
+from probes.snmp_usm import KeyCache, Salts, UsmError, UsmUser, decrypt, encrypt, sign
 
 Credentials = bytes | UsmUser  # a v2c community, or a v3 authPriv user
 USM_STATS = (1, 3, 6, 1, 6, 3, 15, 1, 1)
@@ -49,14 +62,6 @@ class Attempts:
     retries: int = 1
 
 
-class SnmpError(Exception):
-    """A request failed; ``reason`` says how, the message says why (no secrets)."""
-
-    def __init__(self, reason: Reason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
 @dataclass(slots=True)
 class _Engine:
     """An agent's authoritative engine as last seen: id, boots, clock."""
@@ -73,10 +78,15 @@ class _Engine:
 class _Waiter:
     """One outstanding request: its future, bytes, destination and retransmission timer."""
 
-    __slots__ = ("rid", "fut", "addr", "data", "left", "timeout", "timer")
+    __slots__ = ("rid", "fut", "addr", "data", "left", "timeout", "timer", "accept", "bad")
 
     def __init__(
-        self, rid: int, fut: asyncio.Future[Any], addr: tuple[str, int], data: bytes
+        self,
+        rid: int,
+        fut: asyncio.Future[Any],
+        addr: tuple[str, int],
+        data: bytes,
+        accept: Accept | None = None,
     ) -> None:
         self.rid = rid
         self.fut = fut
@@ -85,6 +95,8 @@ class _Waiter:
         self.left = 0
         self.timeout = 1.0
         self.timer: asyncio.TimerHandle | None = None
+        self.accept = accept  # None, or why a decoded reply cannot be the answer
+        self.bad: SnmpError | None = None  # the last bad reply, reported if nothing better comes
 
 
 class SnmpClient(asyncio.DatagramProtocol):
@@ -102,6 +114,7 @@ class SnmpClient(asyncio.DatagramProtocol):
         self._if_index: dict[tuple[str, int, str], int] = {}
         self.keys = KeyCache()
         self._salts = Salts()
+        self.dropped = Dropped()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -140,6 +153,10 @@ class SnmpClient(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         source = (addr[0], addr[1])
+        pending = self._by_addr.get(source)
+        if not pending:  # nobody asked this source: not worth a single decoded octet
+            self.dropped.stray += 1
+            return
         result: Any
         try:
             if c.message_version(data) == c.V3:
@@ -149,13 +166,21 @@ class SnmpClient(asyncio.DatagramProtocol):
                 pdu = c.decode_v2c(data)[1]
                 rid, result = pdu.request_id, pdu
         except c.CodecError as exc:
-            # garbage from an agent we wait for fails its requests rather than timing out
-            for rid in list(self._by_addr.get(source, ())):
-                self._finish(rid, SnmpError(Reason.PROTOCOL, f"malformed reply: {exc}"))
+            # noted on the agent's requests: reported only if no good reply comes in time
+            self.dropped.malformed += 1
+            for rid in pending:
+                self._waiters[rid].bad = SnmpError(Reason.PROTOCOL, f"malformed reply: {exc}")
             return
         waiter = self._waiters.get(rid)
-        if waiter is not None and waiter.addr == source:
-            self._finish(rid, result)
+        if waiter is None or waiter.addr != source:
+            self.dropped.unmatched += 1
+            return
+        problem = waiter.accept(result) if waiter.accept is not None else None
+        if problem is not None:
+            self.dropped.rejected += 1
+            waiter.bad = problem
+            return
+        self._finish(rid, result)
 
     def _finish(self, rid: int, result: Any) -> None:
         waiter = self._waiters.pop(rid)
@@ -180,7 +205,7 @@ class SnmpClient(asyncio.DatagramProtocol):
             waiter.left -= 1
             self._send(waiter)
             return
-        self._finish(rid, SnmpError(Reason.TIMEOUT, "no answer from the SNMP agent"))
+        self._finish(rid, waiter.bad or SnmpError(Reason.TIMEOUT, "no answer from the SNMP agent"))
 
     def _send(self, waiter: _Waiter) -> None:
         family = socket.AF_INET6 if ":" in waiter.addr[0] else socket.AF_INET
@@ -191,12 +216,19 @@ class SnmpClient(asyncio.DatagramProtocol):
         self._next_id = self._next_id % 0x7FFFFFFE + 1
         return self._next_id
 
-    async def _exchange(self, addr: tuple[str, int], rid: int, data: bytes, tries: Attempts) -> Any:
-        """Send and wait for the answer matched by ``rid`` from ``addr``, retransmitting."""
+    async def _exchange(
+        self,
+        addr: tuple[str, int],
+        rid: int,
+        data: bytes,
+        tries: Attempts,
+        accept: Accept | None = None,
+    ) -> Any:
+        """Send and wait for the answer matched by ``rid`` from ``addr`` that ``accept`` takes."""
         await self._transport(socket.AF_INET6 if ":" in addr[0] else socket.AF_INET)
         async with self._slots:
             fut: asyncio.Future[Any] = self._loop.create_future()
-            waiter = _Waiter(rid, fut, addr, data)
+            waiter = _Waiter(rid, fut, addr, data, accept)
             waiter.left, waiter.timeout = tries.retries, tries.seconds
             self._waiters[rid] = waiter
             self._by_addr.setdefault(addr, set()).add(rid)
@@ -250,9 +282,7 @@ class SnmpClient(asyncio.DatagramProtocol):
             probe = c.enc_scoped_pdu(b"", c.enc_pdu(c.GET, rid, c.enc_varbinds(())))
             usm = c.UsmParams(b"", 0, 0, b"", b"", b"")
             data, _ = c.enc_v3(rid, c.FLAG_REPORTABLE, usm, probe)
-            msg, _raw = await self._exchange(addr, rid, data, tries)
-            if not msg.usm.engine_id:
-                raise SnmpError(Reason.PROTOCOL, "engine discovery: the agent sent no engine id")
+            msg, _raw = await self._exchange(addr, rid, data, tries, discovery_report)
             engine = _Engine(msg.usm.engine_id, msg.usm.boots, msg.usm.time, time.monotonic())
             self._engines[addr] = engine
             fut.set_result(engine)
@@ -287,11 +317,10 @@ class SnmpClient(asyncio.DatagramProtocol):
             )
             flags = c.FLAG_AUTH | c.FLAG_PRIV | c.FLAG_REPORTABLE
             message, offset = c.enc_v3(rid, flags, usm, c.tlv(c.OCTET_STRING, cipher))
-            msg, raw = await self._exchange(addr, rid, sign(message, offset, keys), tries)
+            accept = functools.partial(v3_answer, engine.engine_id, keys)
+            msg, _raw = await self._exchange(addr, rid, sign(message, offset, keys), tries, accept)
             authentic = bool(msg.flags & c.FLAG_AUTH) and msg.usm.engine_id == engine.engine_id
-            if authentic and not verify(raw, msg.usm.auth_offset, msg.usm.auth_params, keys):
-                raise SnmpError(Reason.AUTH, "reply failed authentication (wrong auth key?)")
-            if authentic:
+            if authentic:  # its digest was verified before the exchange took it
                 engine.boots, engine.time, engine.at = msg.usm.boots, msg.usm.time, time.monotonic()
             pdu = self._open_scoped(msg, keys)
             if pdu.tag != c.REPORT:

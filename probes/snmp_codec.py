@@ -8,6 +8,16 @@ value)`` such as ``(COUNTER32, 17)`` or ``(OCTET_STRING, b"ge-0/0/1")``.
 
 Every malformed input (truncated, wrong tag, oversized or indefinite length,
 trailing bytes) raises ``CodecError``; no other exception escapes a decoder.
+
+Decoding is linear in the message's size and bounded by caps, because replies
+arrive from the network and the decoder runs on the event loop: a message over
+``MAX_MESSAGE_SIZE`` octets (the msgMaxSize the client advertises), an OID
+sub-identifier over ``MAX_SUBID_OCTETS`` octets or an OID of more than
+``MAX_OID_ARCS`` arcs (RFC 2578 3.5), an integer over ``MAX_INT_OCTETS``
+octets, a length in more than ``MAX_LENGTH_OCTETS`` octets or in the
+indefinite form, USM engine boots or time outside 0..2^31-1 (RFC 3414 2.2)
+and an engine id over ``MAX_ENGINE_ID`` octets are all ``CodecError``, which
+the probe reports as a ``protocol`` failure.
 """
 
 from __future__ import annotations
@@ -54,6 +64,14 @@ FLAG_REPORTABLE = 0x04
 USM_MODEL = 3
 
 NULL_VALUE: Value = (NULL, None)
+
+MAX_MESSAGE_SIZE = 16384  # octets of one message; ample for the probe's GET and GETBULK
+MAX_SUBID_OCTETS = 10  # octets of one OID sub-identifier (70 bits; SNMP needs 5 for 2^32-1)
+MAX_OID_ARCS = 128  # arcs of one OID (RFC 2578 3.5)
+MAX_INT_OCTETS = 9  # octets of an INTEGER or unsigned value (Counter64 with a sign octet)
+MAX_LENGTH_OCTETS = 4  # octets of a long-form length
+MAX_ENGINE_CLOCK = 0x7FFFFFFF  # msgAuthoritativeEngineBoots/Time: INTEGER (0..2147483647)
+MAX_ENGINE_ID = 32  # octets of an snmpEngineID (RFC 3411 5)
 
 
 class CodecError(ValueError):
@@ -173,7 +191,7 @@ def enc_scoped_pdu(context_engine_id: bytes, pdu: bytes, context_name: bytes = b
 
 
 def enc_v3(
-    msg_id: int, flags: int, usm: UsmParams, data: bytes, max_size: int = 65507
+    msg_id: int, flags: int, usm: UsmParams, data: bytes, max_size: int = MAX_MESSAGE_SIZE
 ) -> tuple[bytes, int]:
     """A v3 message and the offset of its authParams content, where the digest goes.
 
@@ -224,7 +242,7 @@ def _tlv(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     pos += 2
     if n & 0x80:
         k = n & 0x7F
-        if k == 0 or k > 4:
+        if k == 0 or k > MAX_LENGTH_OCTETS:
             raise CodecError("unsupported length form")
         if pos + k > end:
             raise CodecError("truncated length")
@@ -244,7 +262,7 @@ def _expect(data: bytes, pos: int, end: int, tag: int, what: str) -> tuple[int, 
 
 def _int(data: bytes, pos: int, end: int, what: str) -> tuple[int, int]:
     s, e = _expect(data, pos, end, INTEGER, what)
-    if s == e or e - s > 9:
+    if s == e or e - s > MAX_INT_OCTETS:
         raise CodecError(f"{what}: bad integer length")
     return int.from_bytes(data[s:e], "big", signed=True), e
 
@@ -255,16 +273,27 @@ def _octets(data: bytes, pos: int, end: int, what: str) -> tuple[bytes, int]:
 
 
 def dec_oid(content: bytes) -> OID:
-    """An OBJECT IDENTIFIER's content octets as a tuple of arcs."""
+    """An OBJECT IDENTIFIER's content octets as a tuple of arcs.
+
+    Each octet is looked at once and each sub-identifier is accumulated from at
+    most ``MAX_SUBID_OCTETS`` octets, so the work is bounded whatever arrives.
+    """
     if not content or content[-1] & 0x80:
         raise CodecError("truncated or empty OID")
     arcs: list[int] = []
     acc = 0
+    octets = 0
     for b in content:
+        octets += 1
+        if octets > MAX_SUBID_OCTETS:
+            raise CodecError(f"OID sub-identifier longer than {MAX_SUBID_OCTETS} octets")
         acc = (acc << 7) | (b & 0x7F)
         if not b & 0x80:
+            if len(arcs) == MAX_OID_ARCS - 1:  # the first sub-identifier holds two arcs
+                raise CodecError(f"OID of more than {MAX_OID_ARCS} arcs")
             arcs.append(acc)
             acc = 0
+            octets = 0
     first = arcs[0]
     head = (first // 40, first % 40) if first < 80 else (2, first - 80)
     return head + tuple(arcs[1:])
@@ -272,11 +301,11 @@ def dec_oid(content: bytes) -> OID:
 
 def _value(tag: int, content: bytes) -> Any:
     if tag == INTEGER:
-        if not content or len(content) > 9:
+        if not content or len(content) > MAX_INT_OCTETS:
             raise CodecError("bad integer length")
         return int.from_bytes(content, "big", signed=True)
     if tag in _UNSIGNED:
-        if not content or len(content) > 9:
+        if not content or len(content) > MAX_INT_OCTETS:
             raise CodecError("bad unsigned length")
         return int.from_bytes(content, "big")
     if tag in (OCTET_STRING, IP_ADDRESS, OPAQUE):
@@ -314,19 +343,25 @@ def dec_pdu(data: bytes, pos: int, end: int) -> Pdu:
     return Pdu(tag, request_id, status, index, tuple(varbinds))
 
 
-def message_version(data: bytes) -> int:
-    """The msgVersion of a message, to dispatch v2c and v3 decoding."""
+def _message(data: bytes) -> tuple[int, int]:
+    """The outer SEQUENCE of a message no larger than ``MAX_MESSAGE_SIZE``, filling ``data``."""
+    if len(data) > MAX_MESSAGE_SIZE:
+        raise CodecError(f"message of {len(data)} octets is over {MAX_MESSAGE_SIZE}")
     s, e = _expect(data, 0, len(data), SEQUENCE, "message")
     if e != len(data):
         raise CodecError("trailing bytes after message")
+    return s, e
+
+
+def message_version(data: bytes) -> int:
+    """The msgVersion of a message, to dispatch v2c and v3 decoding."""
+    s, e = _message(data)
     return _int(data, s, e, "version")[0]
 
 
 def decode_v2c(data: bytes) -> tuple[bytes, Pdu]:
     """(community, PDU) of a v1/v2c message."""
-    s, e = _expect(data, 0, len(data), SEQUENCE, "message")
-    if e != len(data):
-        raise CodecError("trailing bytes after message")
+    s, e = _message(data)
     version, p = _int(data, s, e, "version")
     if version not in (0, V2C):
         raise CodecError(f"not a v1/v2c message (version {version})")
@@ -336,9 +371,7 @@ def decode_v2c(data: bytes) -> tuple[bytes, Pdu]:
 
 def decode_v3(data: bytes) -> V3Message:
     """The framing and USM parameters of a v3 message; the scoped PDU stays encoded."""
-    s, e = _expect(data, 0, len(data), SEQUENCE, "message")
-    if e != len(data):
-        raise CodecError("trailing bytes after message")
+    s, e = _message(data)
     version, p = _int(data, s, e, "version")
     if version != V3:
         raise CodecError(f"not a v3 message (version {version})")
@@ -357,6 +390,10 @@ def decode_v3(data: bytes) -> V3Message:
     boots, q = _int(data, q, ue, "msgAuthoritativeEngineBoots")
     time, q = _int(data, q, ue, "msgAuthoritativeEngineTime")
     user, q = _octets(data, q, ue, "msgUserName")
+    if not 0 <= boots <= MAX_ENGINE_CLOCK or not 0 <= time <= MAX_ENGINE_CLOCK:
+        raise CodecError("engine boots or time outside 0..2147483647")
+    if len(engine_id) > MAX_ENGINE_ID:
+        raise CodecError(f"engine id longer than {MAX_ENGINE_ID} octets")
     auth_start, auth_end = _expect(data, q, ue, OCTET_STRING, "msgAuthenticationParameters")
     priv, q = _octets(data, auth_end, ue, "msgPrivacyParameters")
     if q != ue or ue != se:

@@ -7,7 +7,10 @@ localised key pair per (user, engine id): the cost of a cold pass is linear in
 the number of agents. HMAC is the standard library's; AES-CFB128 and DES-CBC
 come from ``cryptography``.
 
-Keys and passphrases never appear in reprs or messages.
+Keys and passphrases never appear in reprs or messages. Engine boots and time
+outside 0..2^31-1 are a ``UsmError`` on both ``encrypt`` and ``decrypt``, never
+an ``OverflowError`` from building the IV; the codec already refuses them in
+received messages, so a hostile discovery reply cannot put them in the cache.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ PRIV_PROTOCOLS: dict[str, tuple[str, int, str]] = {
 MIN_PASSPHRASE = 8  # RFC 3414 11.2; net-snmp refuses shorter ones too
 
 _MEGABYTE = 1048576
+MAX_ENGINE_CLOCK = 0x7FFFFFFF  # engine boots and time are INTEGER (0..2147483647), RFC 3414 2.2
 
 
 class UsmError(ValueError):
@@ -171,8 +175,14 @@ def _des(keys: LocalKeys, boots: int, salt: int) -> tuple[Cipher[modes.CBC], byt
     return Cipher(TripleDES(keys.priv[:8] * 3), modes.CBC(iv)), priv_params
 
 
+def _check_clock(boots: int, time: int) -> None:
+    if not 0 <= boots <= MAX_ENGINE_CLOCK or not 0 <= time <= MAX_ENGINE_CLOCK:
+        raise UsmError("engine boots/time out of range")
+
+
 def encrypt(keys: LocalKeys, boots: int, time: int, salt: int, plain: bytes) -> tuple[bytes, bytes]:
     """(ciphertext, privParams) of a ScopedPDU for an engine at (boots, time)."""
+    _check_clock(boots, time)
     if keys.cipher == "des":
         cipher, priv_params = _des(keys, boots, salt)
         enc = cipher.encryptor()
@@ -187,8 +197,7 @@ def decrypt(keys: LocalKeys, boots: int, time: int, priv_params: bytes, data: by
     """The plaintext ScopedPDU; UsmError when the parameters cannot be right."""
     if len(priv_params) != 8:
         raise UsmError("privacy parameters are not 8 octets")
-    if not 0 <= boots <= 0x7FFFFFFF or not 0 <= time <= 0x7FFFFFFF:
-        raise UsmError("engine boots/time out of range")
+    _check_clock(boots, time)
     if keys.cipher == "des":
         if len(data) % 8:
             raise UsmError("DES ciphertext is not a multiple of 8 octets")

@@ -7,6 +7,14 @@ holds more than any reply may, and hands out one head or body at a time.
 ``Failed`` with the reason and detail the probe reports, so probes read as the
 sequence of their steps. Each step gets its own timeout: a probe's deadline is
 its timeout times its number of sequential steps.
+
+What a device sends is bounded: a reply head over ``HEAD_LIMIT`` (64 KiB) is a
+protocol error before it is parsed, a body is read up to the probe's limit
+(HTTP ``max_body``, at most 16 MiB; RTSP ``BODY_LIMIT`` and SIP ``HEAD_LIMIT``,
+64 KiB), the buffer never grows far past ``cap`` because reading pauses, the
+search for a head's end resumes where it stopped (linear in the bytes
+received), and any malformed reply or socket error inside a step becomes a
+``Failed`` with ``protocol`` (or ``timeout``), never another exception.
 """
 
 from __future__ import annotations

@@ -4,6 +4,16 @@ Parsing and building only, no I/O: bytes in, a ``Head`` out, or a ``ProtocolErro
 whose message says what was wrong (it becomes a probe's ``Reason.PROTOCOL`` detail).
 The three protocols share RFC 822-style heads: a start line, ``Name: value`` lines,
 a blank line, then a body whose size ``Content-Length`` gives.
+
+Replies come from devices, so parsing is bounded and linear: a head over
+``HEAD_LIMIT`` octets is refused before it is parsed (``probes.stream``; a UDP
+datagram is smaller anyway), repeated and folded headers are joined once at
+the end rather than by repeated concatenation, bytes decode as Latin-1 (any
+octet is accepted, none raises), a status code or Content-Length must be ASCII
+digits (``int()`` would take "²" for a digit and raise), Content-Length has at
+most ``LENGTH_DIGITS`` digits, and the reason phrase quoted in details is cut to
+``PHRASE_LIMIT`` characters with control characters replaced. Every problem is
+a ``ProtocolError``, which the probes report as ``protocol``.
 """
 
 from __future__ import annotations
@@ -12,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 HEAD_LIMIT = 64 * 1024  # bytes of start line and headers a reply may have
+LENGTH_DIGITS = 12  # digits of a Content-Length (under 1 TB; bodies are capped far lower)
+PHRASE_LIMIT = 128  # characters of a reason phrase kept for details
 
 
 class ProtocolError(Exception):
@@ -38,15 +50,29 @@ class Head:
         if raw is None:
             return None
         value = raw.split(",")[0].strip()
-        if not value.isdigit() or len(value) > 12:
-            raise ProtocolError(f"bad Content-Length {excerpt(raw.encode('latin-1'))}")
+        if not _ascii_digits(value) or len(value) > LENGTH_DIGITS:
+            raise ProtocolError(f"bad Content-Length {_quote(raw)}")
         return int(value)
+
+
+def _ascii_digits(text: str) -> bool:
+    """Digits 0-9 only: ``str.isdigit`` also takes "²" and "٣", which ``int`` refuses or reads."""
+    return text.isascii() and text.isdigit()
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:PHRASE_LIMIT])
 
 
 def excerpt(data: bytes | bytearray, size: int = 40) -> str:
     """A short printable quote of untrusted bytes for a detail message."""
     text = repr(bytes(data[:size]))[1:]
     return text + ("…" if len(data) > size else "")
+
+
+def _quote(text: str) -> str:
+    """``excerpt`` of decoded text; characters Latin-1 cannot hold become "?"."""
+    return excerpt(text.encode("latin-1", "replace"))
 
 
 def find_head_end(buf: bytes | bytearray, start: int = 0) -> tuple[int, int] | None:
@@ -65,13 +91,13 @@ def parse_status_line(line: str, protocol: str) -> tuple[str, int, str]:
     parts = line.split(" ", 2)
     proto, _, version = parts[0].partition("/")
     if proto != protocol or not version:
-        raise ProtocolError(f"not a {protocol} status line: {excerpt(line.encode('latin-1'))}")
-    if len(parts) < 2 or len(parts[1]) != 3 or not parts[1].isdigit():
-        raise ProtocolError(f"bad status code in {excerpt(line.encode('latin-1'))}")
+        raise ProtocolError(f"not a {protocol} status line: {_quote(line)}")
+    if len(parts) < 2 or len(parts[1]) != 3 or not _ascii_digits(parts[1]):
+        raise ProtocolError(f"bad status code in {_quote(line)}")
     code = int(parts[1])
     if code < 100:
-        raise ProtocolError(f"bad status code in {excerpt(line.encode('latin-1'))}")
-    return version, code, parts[2].strip() if len(parts) > 2 else ""
+        raise ProtocolError(f"bad status code in {_quote(line)}")
+    return version, code, _printable(parts[2].strip()) if len(parts) > 2 else ""
 
 
 def parse_head(
@@ -80,26 +106,27 @@ def parse_head(
     """Parse a reply head (without the blank line); ``aliases`` maps compact header names."""
     lines = bytes(data).decode("latin-1").split("\n")
     version, code, phrase = parse_status_line(lines[0].rstrip("\r"), protocol)
-    headers: dict[str, str] = {}
-    last = ""
+    # each value is a list of its lines (folding), each name a list of values: joined once
+    values: dict[str, list[list[str]]] = {}
+    last: list[str] | None = None
     for raw in lines[1:]:
         line = raw.rstrip("\r")
         if not line:
             continue
         if line[0] in " \t":
-            if not last:
+            if last is None:
                 raise ProtocolError(f"continuation line before any header: {excerpt(raw.encode())}")
-            headers[last] += " " + line.strip()
+            last.append(line.strip())
             continue
         name, colon, value = line.partition(":")
         name = name.strip().lower()
         if not colon or not name or " " in name:
-            raise ProtocolError(f"bad header line {excerpt(line.encode('latin-1'))}")
+            raise ProtocolError(f"bad header line {_quote(line)}")
         if aliases:
             name = aliases.get(name, name)
-        value = value.strip()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        last = name
+        last = [value.strip()]
+        values.setdefault(name, []).append(last)
+    headers = {name: ", ".join(" ".join(v) for v in vs) for name, vs in values.items()}
     return Head(protocol, version, code, phrase, headers)
 
 

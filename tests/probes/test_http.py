@@ -182,6 +182,8 @@ async def test_tls(aiohttp_server: Any, tmp_path: Path) -> None:
         (b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 70_000 + b"\r\n\r\n", "longer than"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "body truncated"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n", "Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n", "Content-Length"),  # "²"
+        (b"HTTP/1.1 \xb2\xb3\xb9 OK\r\n\r\n", "bad status code"),  # "²³¹"
     ],
 )
 async def test_malformed_replies_are_protocol_failures(reply: bytes, message: str) -> None:

@@ -116,6 +116,16 @@ OPTIONS_OK = b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: OPTIONS, DESCRIBE\r\n\r\n"
             "body of 999999 bytes is over",
         ),
         ({"OPTIONS": b"\x00\xff\x00\xff"}, Reason.PROTOCOL, "not a RTSP reply"),
+        (
+            {"OPTIONS": b"RTSP/1.0 200 OK\r\nContent-Length: \xb3\r\n\r\n"},  # "³"
+            Reason.PROTOCOL,
+            "bad Content-Length",
+        ),
+        (
+            {"OPTIONS": b"RTSP/1.0 200 OK\r\nX: " + b"\xff" * 70_000 + b"\r\n\r\n"},
+            Reason.PROTOCOL,
+            "longer than 65536 bytes",
+        ),
     ],
 )
 async def test_fakes(replies: dict[str, bytes], reason: Reason, detail: str) -> None:
@@ -175,3 +185,13 @@ def test_params() -> None:
         with pytest.raises(ParamError) as err:
             rtsp.parse_params(raw)
         assert err.value.field == field
+
+
+async def test_a_huge_reason_phrase_is_cut_in_the_detail() -> None:
+    """A 60 KB reason phrase full of control characters reaches the detail cut and printable."""
+    phrase = b"\x1b[31m" + b"x" * 60_000
+    replies = {"OPTIONS": b"RTSP/1.0 503 " + phrase + b"\r\nCSeq: 1\r\n\r\n"}
+    async with tcp_server(RAW_ADDRESS, rtsp_fake(replies)) as port:
+        result = await check(RAW_ADDRESS, port)
+    assert result.reason is Reason.BAD_STATUS
+    assert len(result.detail) < 200 and "\x1b" not in result.detail

@@ -119,6 +119,17 @@ async def test_garbage_is_a_protocol_failure() -> None:
     assert result.reason is Reason.PROTOCOL and "not a SIP status line" in result.detail
 
 
+async def test_garbage_before_our_reply_does_not_fail_the_check() -> None:
+    """A datagram that is not SIP (forged or corrupt) ahead of our reply: the reply counts."""
+
+    def replies(request: bytes) -> list[bytes]:
+        return [b"\x00\x01garbage", b"SIP/2.0 \xb2\xb2\xb2 OK\r\n\r\n", *answer("200 OK")(request)]
+
+    async with udp_server(RAW_ADDRESS, replies) as (port, _):
+        result = await check(RAW_ADDRESS, port)
+    assert result.success and result.measurements["status_code"] == 200, result
+
+
 async def test_closed_udp_port_is_refused() -> None:
     """ICMP port-unreachable on the connected socket is reported as refused."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:

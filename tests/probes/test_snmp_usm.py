@@ -65,6 +65,15 @@ def test_decrypt_rejects_impossible_parameters() -> None:
             usm.decrypt(keys, boots, time, params, data)
 
 
+@pytest.mark.parametrize("priv", ["DES", "AES128"])
+@pytest.mark.parametrize(("boots", "time"), [(-1, 0), (2**31, 0), (0, -1), (0, 2**32), (2**40, 1)])
+def test_encrypt_refuses_clocks_outside_the_rfc_range(priv: str, boots: int, time: int) -> None:
+    """Boots/time outside 0..2^31-1 are a UsmError, not an OverflowError from the IV."""
+    keys = usm.KeyCache().keys(usm.UsmUser("u", "SHA", "authpass123", priv, "privpass123"), ENGINE)
+    with pytest.raises(usm.UsmError, match="out of range"):
+        usm.encrypt(keys, boots, time, 1, b"\x30\x00")
+
+
 def test_sign_and_verify_detect_tampering() -> None:
     """A signed message verifies; one changed octet or another key fails."""
     cache = usm.KeyCache()

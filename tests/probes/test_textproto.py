@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from probes import textproto
 from probes.textproto import (
     ProtocolError,
     find_head_end,
@@ -103,3 +104,38 @@ def test_token_and_safe_text() -> None:
     """Values that could break a request head (spaces, CR/LF) are recognised."""
     assert is_token("GET") and not is_token("GE T") and not is_token("")
     assert is_safe_text("/a?b=c") and not is_safe_text("/a\r\nX: y") and not is_safe_text("/a b")
+
+
+@pytest.mark.parametrize("code", ["²²²", "²³¹", "٢٠٠", "１００"])
+def test_non_ascii_digits_are_not_a_status_code(code: str) -> None:
+    """``str.isdigit`` takes these; ``int`` raises or reads them: a protocol error instead."""
+    with pytest.raises(ProtocolError, match="bad status code"):
+        parse_status_line(f"HTTP/1.1 {code} OK", "HTTP")
+    if code.isascii() or all(ord(ch) < 256 for ch in code):  # as the bytes of a reply
+        with pytest.raises(ProtocolError, match="bad status code"):
+            parse_head(f"HTTP/1.1 {code} OK".encode("latin-1"), "HTTP")
+
+
+@pytest.mark.parametrize("value", ["²", "1²", "٣"])
+def test_non_ascii_digits_are_not_a_content_length(value: str) -> None:
+    head = parse_head(
+        f"HTTP/1.1 200 OK\r\nContent-Length: {value}".encode("latin-1", "replace"), "HTTP"
+    )
+    with pytest.raises(ProtocolError, match="Content-Length"):
+        head.content_length()
+    head = parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: " + value.encode(), "HTTP")
+    with pytest.raises(ProtocolError, match="Content-Length"):
+        head.content_length()
+
+
+def test_reason_phrase_is_cut_and_printable() -> None:
+    head = parse_head(b"SIP/2.0 200 \x1b[2J" + b"y" * 1000, "SIP")
+    assert len(head.phrase) == textproto.PHRASE_LIMIT and head.phrase.startswith("?[2J")
+
+
+def test_many_repeated_and_folded_headers_join_in_order() -> None:
+    """Thousands of repeats and folds (once quadratic to join) give the same joined values."""
+    data = b"HTTP/1.1 200 OK" + b"\nA: 1" + b"\na: 2" * 5000 + b"\nB: x" + b"\n  y" * 5000
+    head = parse_head(data, "HTTP")
+    assert head.get("a") == "1" + ", 2" * 5000
+    assert head.get("b") == "x" + " y" * 5000
