@@ -142,6 +142,10 @@ class NoticeSettings:
     })
     smtp: SmtpDelivery | None = None
     webhook: WebhookDelivery | None = None
+    header: str = ""  # the red 版头 text (e.g. a 支队's name); the issuing unit when empty
+    cc: str = ""  # 抄送 line of the 版记 (e.g. the city bureau's command centre)
+    auth_failed_items: bool = False  # credential/configuration faults become county items
+    public_url: str = ""  # where the web app is reached: webhook bodies carry full URLs
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,10 @@ allocate the next number, fix the new items' deadlines, record the immutable
 notice and queue its deliveries. Files are written after the commit, and written
 again (once, atomically) when missing on a later run: a crash between the commit
 and the files loses nothing. A date before the last issued notice is refused.
+
+The monitoring period runs from the county's previous notice (else a week back)
+to the start of the issue day; it covers what the notice lists, so an item first
+seen after it (on the issue day itself) waits for the next notice.
 """
 
 from __future__ import annotations
@@ -105,15 +109,16 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
     rows = conn.execute("SELECT * FROM notice_items WHERE county = ? AND "
                         "(state = 'open' OR (state = 'rectified' AND deadline IS NOT NULL))",
                         (county,)).fetchall()
-    new = _ordered(r for r in rows if r["deadline"] is None)
-    carried = _ordered(r for r in rows if r["deadline"] is not None)
-    if not new and not any(r["state"] == "open" for r in carried):
-        return None
     prev = conn.execute("SELECT max(issue_date) FROM notices WHERE county = ?",
                         (county,)).fetchone()[0]
     start_day = date.fromisoformat(prev) if prev else day - timedelta(days=DEFAULT_PERIOD_DAYS)
     start = day_start(start_day, zone)
     end = max(min(day_start(day, zone), now), start)
+    # the period covers what it lists: an item first seen after its end waits for the next
+    new = _ordered(r for r in rows if r["deadline"] is None and r["first_seen"] < end)
+    carried = _ordered(r for r in rows if r["deadline"] is not None)
+    if not new and not any(r["state"] == "open" for r in carried):
+        return None
     if (start, end) not in cache:
         cache[(start, end)] = figures(conn, inventory, start, end)
     deadlines = {r["id"]: deadline(day, r["rectify_within_days"], settings.holidays).isoformat()
@@ -121,10 +126,11 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
     for item_id, due in deadlines.items():
         conn.execute("UPDATE notice_items SET deadline = ? WHERE id = ?", (due, item_id))
     today = day.isoformat()
-    items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone)
+    where = {d.id: d.address for d in inventory.devices}
+    items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone, where)
                   for n, r in enumerate(new, 1))
     old = tuple(_view(r, n, r["deadline"], r["state"] == "open" and r["deadline"] < today,
-                      now, zone) for n, r in enumerate(carried, 1))
+                      now, zone, where) for n, r in enumerate(carried, 1))
     seq = allocate(conn, settings.prefix, day.year)
     place = inventory.counties[county]
     record = NoticeRecord(
@@ -136,7 +142,7 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
         period_end=max(start_day, day - timedelta(days=1)).isoformat(),
         deadline=max(i.deadline for i in (items or old)), contact=settings.contact,
         summary=county_summary(inventory, county, cache[(start, end)]),
-        items=items, carried=old,
+        items=items, carried=old, header=settings.header, cc=settings.cc,
     )
     notice_id = conn.execute(
         "INSERT INTO notices (county, issue_date, prefix, year, seq, number, issued_at, record) "
@@ -158,7 +164,7 @@ def _ordered(rows: Any) -> list[sqlite3.Row]:
 
 
 def _view(r: sqlite3.Row, n: int, due: str, overdue: bool, now: float,
-          zone: ZoneInfo) -> ItemView:
+          zone: ZoneInfo, addresses: dict[str, str]) -> ItemView:
     evidence = json.loads(r["evidence"])
     if isinstance(evidence.get("last_good"), int | float):
         evidence["last_good"] = iso(evidence["last_good"], zone)
@@ -174,4 +180,5 @@ def _view(r: sqlite3.Row, n: int, due: str, overdue: bool, now: float,
         overdue=overdue, recurrence=r["recurrence"],
         suppressed_children=r["suppressed_children"], evidence=evidence,
         refers_to=r["refers_to"], acknowledgement=ack,
+        address=addresses.get(r["subject"], "") if r["subject_type"] == "device" else "",
     )

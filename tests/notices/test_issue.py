@@ -106,7 +106,7 @@ def test_open_items_are_carried_forward_and_marked_overdue(store: Store) -> None
     ep = fault(store, "cam-9", at("2026-11-20"), county="west")
     issue_notices(store, city(), counties=["west"], now=at("2026-11-23"))
     recover(store, ep, at("2026-11-30", 8))  # still in its verification window at 12:00
-    fault(store, "cam-9", at("2026-11-30"), fault="service_down", county="west")
+    fault(store, "cam-9", at("2026-11-29"), fault="service_down", county="west")
     [o] = issue_notices(store, city(), counties=["west"], now=at("2026-11-30", 12))
     assert o.record is not None
     assert [(i.subject, i.problem) for i in o.record.items] == [("cam-9", "service_down")]
@@ -117,6 +117,20 @@ def test_open_items_are_carried_forward_and_marked_overdue(store: Store) -> None
     listed = store.conn.execute("SELECT carried, overdue FROM notice_item_listings "
                                 "WHERE notice_id = ? ORDER BY item_id", (o.notice_id,)).fetchall()
     assert sorted(tuple(r) for r in listed) == [(0, 0), (1, 0), (1, 1)]
+
+
+def test_an_item_first_seen_after_the_period_waits_for_the_next_notice(store: Store) -> None:
+    """The period the body states covers the items it lists: a fault first seen on the
+    issue day (after the period's end) is listed by the next notice, not this one."""
+    fault(store, "cam-8", at("2026-11-20"), county="west")
+    fault(store, "cam-9", at("2026-11-23", 3), county="west")  # past its grace by 09:00
+    [o] = issue_notices(store, city(), counties=["west"], now=at("2026-11-23"))
+    assert o.record is not None and o.record.period_end == "2026-11-22"
+    assert [i.subject for i in o.record.items] == ["cam-8"]
+    assert all(i.first_seen < "2026-11-23" for i in o.record.items)
+    [later] = issue_notices(store, city(), counties=["west"], now=at("2026-11-30"))
+    assert later.record is not None and later.record.period_start == "2026-11-23"
+    assert [i.subject for i in later.record.items] == ["cam-9"]
 
 
 def test_deadlines_skip_holidays(store: Store) -> None:

@@ -161,7 +161,10 @@ async def test_webhook_retries_across_a_restart_and_is_sent_once(
     assert all(s["valid"] and s["delivery"] == str(row["id"]) for s in receiver.seen)
     assert receiver.seen[0]["query"] == {"token": URL_TOKEN}  # the configured URL, in full
     [done] = receiver.delivered()
-    assert done["body"].decode() == o.record.to_json()  # type: ignore[union-attr]
+    assert o.record is not None and o.notice_id is not None
+    assert done["body"].decode() == with_links(o.record.to_json(), o.notice_id)
+    formats = json.loads(done["body"])["formats"]  # the record, and where its files are
+    assert formats["zh"]["pdf"] == f"/notices/{o.notice_id}.pdf"
     assert all(p.exists() for p in o.paths)
     assert 'netwatch_notice_delivery_failures_total{channel="webhook"} 2' in text
     assert 'netwatch_notice_deliveries_pending{channel="webhook"} 0' in text
