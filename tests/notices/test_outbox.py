@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import sqlite3
@@ -26,6 +27,7 @@ from netwatch.inventory import (
     load_inventory,
 )
 from netwatch.notices.issue import issue_notices
+from netwatch.notices.links import with_links
 from netwatch.notices.outbox import (
     FIRST_RETRY_SECONDS,
     MAX_RETRY_SECONDS,
