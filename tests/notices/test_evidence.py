@@ -79,7 +79,8 @@ def test_every_probe_outcome_has_chinese_words(probe: str, reason: str) -> None:
 
 def test_the_issue_s_examples() -> None:
     """The sentences a county reads for the common outcomes."""
-    assert sentence("icmp", "timeout", "no reply to 5 echoes", "unreachable") == "连续5次 Ping 无应答"
+    assert sentence("icmp", "timeout", "no reply to 5 echoes", "unreachable") == \
+        "连续5次 Ping 无应答"
     assert sentence("rtsp", "bad_status", "OPTIONS: 503 Service Unavailable") == \
         "RTSP 服务返回 503（服务不可用）"
     assert sentence("sip", "timeout", "OPTIONS: no complete reply within 1 s") == \
