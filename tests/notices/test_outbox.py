@@ -229,6 +229,9 @@ async def test_mail_is_sent_through_the_outbox_without_holding_the_write_lock(
     assert probe_writes == [True]
     [msg] = inbox.messages
     assert inbox.rcpt == [["duty@east.example.invalid"]] and "东区" in msg["Subject"]
+    [pdf] = list(msg.iter_attachments())  # the notice's PDF rides along
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_filename().endswith(".zh.pdf") and pdf.get_content().startswith(b"%PDF-")
     assert [r["state"] for r in deliveries(store)] == ["sent", "sent"]
     assert 'netwatch_notice_deliveries_pending{channel="smtp"} 0' in metrics_text(store)
 
