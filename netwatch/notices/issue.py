@@ -93,8 +93,16 @@ def issue_notices(store: Store, inventory: Inventory, *, issue_date: date | None
             notice_id, record = made
             enqueue(conn, notice_id, inventory, county, now)
             outcomes.append(Outcome(county, notice_id, record, True))
-    if out_dir is None:
-        return outcomes
+    return outcomes if out_dir is None else write_files(outcomes, out_dir, langs)
+
+
+def write_files(outcomes: Sequence[Outcome], out_dir: Path,
+                langs: Sequence[str] = ("zh",)) -> list[Outcome]:
+    """Each notice's files (written once), the outcomes with their paths.
+
+    Laying out PDFs takes seconds: the daemon calls this in a worker thread, after
+    the issuing transaction, so its event loop (and the probes' timing) never waits.
+    """
     return [o if o.record is None else Outcome(
         o.county, o.notice_id, o.record, o.created,
         tuple(write_notice_files(o.record, out_dir, langs))) for o in outcomes]

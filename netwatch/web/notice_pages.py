@@ -26,15 +26,12 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from netwatch.notices import words
-from netwatch.notices.docx_file import render_docx
 from netwatch.notices.evidence import basis
-from netwatch.notices.files import stem
+from netwatch.notices.files import RENDERERS, stem
 from netwatch.notices.items import AckError, acknowledge
 from netwatch.notices.links import LANGS, MEDIA, links
-from netwatch.notices.pdf import render_pdf
 from netwatch.notices.record import ItemView, NoticeRecord
-from netwatch.notices.render import render_html, render_markdown, title
-from netwatch.notices.xlsx_file import render_xlsx
+from netwatch.notices.render import title
 from netwatch.store import Store
 from netwatch.web.auth import SESSION, ApiError, principal
 from netwatch.web.pages import environment
@@ -43,13 +40,8 @@ FORMATS = (("html", "打印版 HTML"), ("pdf", "PDF"), ("docx", "Word"), ("xlsx"
            ("md", "Markdown"))
 STATES = {"open": "未整改 open", "rectified": "已整改，待核验 rectified (verifying)",
           "closed": "已销号 closed"}
+CACHED = 16  # renderings kept in memory
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
-Renderer = Callable[[NoticeRecord, str], bytes]
-RENDERERS: dict[str, Renderer] = {
-    "html": lambda r, lang: render_html(r, lang).encode(),
-    "md": lambda r, lang: render_markdown(r, lang).encode(),
-    "pdf": render_pdf, "docx": render_docx, "xlsx": render_xlsx,
-}
 
 
 def document_csp(document: str) -> str:
@@ -83,11 +75,8 @@ def lang_of(request: web.Request) -> str:
     return lang
 
 
-async def rendering(record: NoticeRecord, fmt: str, lang: str) -> web.Response:
+def rendering(record: NoticeRecord, fmt: str, lang: str, data: bytes) -> web.Response:
     """The notice in one format; binary formats as downloads named like the files."""
-    render = RENDERERS[fmt]
-    data = await asyncio.to_thread(render, record, lang) if fmt in ("pdf", "docx", "xlsx") \
-        else render(record, lang)
     headers = {"Cache-Control": "private, max-age=300"}
     if fmt == "html":
         headers["Content-Security-Policy"] = document_csp(data.decode())
@@ -133,6 +122,7 @@ class NoticePages:
                  store: Callable[[], Store], timezone: Callable[[], str]) -> None:
         self.load, self.store, self.timezone = load, store, timezone
         self.env = environment()
+        self.cache: dict[tuple[int, str, str], bytes] = {}  # least recently used first
 
     def page(self, template: str, status: int = 200, **values: object) -> web.Response:
         text = self.env.get_template(template).render(**values)
@@ -152,8 +142,17 @@ class NoticePages:
             csrf=session.csrf if session is not None else "")
 
     async def file(self, request: web.Request) -> web.Response:
-        _, record = self.load(request)
-        return await rendering(record, request.match_info["fmt"], lang_of(request))
+        """A rendering; notices never change, so the last few are kept (a PDF takes seconds)."""
+        notice_id, record = self.load(request)
+        fmt, lang = request.match_info["fmt"], lang_of(request)
+        key = (notice_id, fmt, lang)
+        data = self.cache.pop(key, None)
+        if data is None:
+            data = await asyncio.to_thread(RENDERERS[fmt], record, lang)
+        self.cache[key] = data
+        while len(self.cache) > CACHED:
+            self.cache.pop(next(iter(self.cache)))
+        return rendering(record, fmt, lang, data)
 
     async def ack(self, request: web.Request) -> web.Response:
         """The page's acknowledgement form: record it, then back to the notice (303)."""
