@@ -19,7 +19,7 @@ AUTH_FAILED = "auth_failed"  # the device refused our credentials (SNMP auth, HT
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    up: bool  # every check passed
+    up: bool  # every check passed (a refused credential aside: the device works)
     fault: str | None  # unreachable, service_down, auth_failed, uplink_*, degraded_link
     findings: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()  # short human explanations, for tables
@@ -28,11 +28,12 @@ class Verdict:
 def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
     """Turn one sweep's results into a verdict, worst fault first."""
     findings = tuple(sorted({f for r in results.values() for f in r.findings}))
-    up = bool(results) and all(r.success for r in results.values())
     failed = [name for name, r in results.items() if not r.success]
-    # a refused credential is an answer: the device is alive, its settings disagree with ours
+    # a refused credential is an answer: the device is alive, its settings disagree with
+    # ours; it is no outage (online rates, the device-up metric) but a fault of its own
     refused = [name for name in failed if results[name].reason is Reason.AUTH]
     failed = [name for name in failed if name not in refused]
+    up = bool(results) and not failed
     if results and len(failed) == len(results):
         return Verdict(False, "unreachable", findings, ("no check answered",))
     if failed:

@@ -25,9 +25,10 @@ SWITCH = dev(("icmp", "icmp"), ("snmp", "snmp"))
 
 
 def test_a_wrong_snmp_key_is_auth_failed_not_service_down() -> None:
-    """Ping answers, SNMP refuses our key: auth_failed (it was service_down before)."""
+    """Ping answers, SNMP refuses our key: auth_failed (it was service_down before); the
+    device is up (it works: online rates and the device-up metric must not drop)."""
     verdict = judge(SWITCH, {"icmp": OK, "snmp": WRONG_KEY})
-    assert (verdict.up, verdict.fault) == (False, "auth_failed")
+    assert (verdict.up, verdict.fault) == (True, "auth_failed")
     assert "auth_failed" in FAULT_KINDS
 
 
@@ -40,7 +41,8 @@ def test_an_answer_refusing_credentials_is_not_unreachable() -> None:
 def test_outages_come_first() -> None:
     """A service down beside a refused credential is service_down; all silent is unreachable."""
     three = dev(("icmp", "icmp"), ("snmp", "snmp"), ("web", "http"))
-    assert judge(three, {"icmp": OK, "snmp": WRONG_KEY, "web": DOWN}).fault == "service_down"
+    verdict = judge(three, {"icmp": OK, "snmp": WRONG_KEY, "web": DOWN})
+    assert (verdict.up, verdict.fault) == (False, "service_down")
     assert judge(SWITCH, {"icmp": DOWN, "snmp": DOWN}).fault == "unreachable"
 
 
