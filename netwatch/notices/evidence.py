@@ -65,6 +65,9 @@ def facts(device: Device, evidence: dict[str, Any]) -> dict[str, Any]:
         count = getattr(spec.params, "count", None)
         if isinstance(count, int):
             one["count"] = count
+        retries = getattr(spec.params, "retries", None)
+        if isinstance(retries, int):
+            one["tries"] = retries + 1
         found = _STATUS.search(detail.rstrip(")")) if reason in ("bad_status", "auth") else None
         for key in ("describe_status_code", "status_code"):
             if found is None and isinstance(figures.get(f"{spec.name}.{key}"), int | float):
@@ -121,9 +124,12 @@ def check_sentence(one: dict[str, Any], lang: str) -> str:
         if probe == "sip":
             return f"SIP OPTIONS {t} 秒内无应答" if zh else f"SIP OPTIONS: no answer within {t} s"
         if probe == "snmp":
-            return (f"SNMP {t} 秒内无应答（设备离线或团体名不符）" if zh
-                    else f"SNMP: no answer within {t} s (device down or community wrong)")
-        return f"{p} 服务{where} {t} 秒内无应答" if zh else f"{p}{where}: no answer within {t} s"
+            n = one.get("tries", 1)
+            return (f"SNMP 连续{n}次查询无应答（每次等待 {t} 秒；设备离线或团体名不符）" if zh
+                    else f"SNMP: no answer to {n} requests of {t} s each "
+                         "(device down or community wrong)")
+        return (f"{p} 服务{where or ' '}{t} 秒内无应答" if zh
+                else f"{p}{where}: no answer within {t} s")
     words = {
         "refused": (f"{p} 服务{where}拒绝连接", f"{p}{where}: connection refused"),
         "unreachable": (f"{p} 服务{where}网络不可达", f"{p}{where}: network unreachable"),
