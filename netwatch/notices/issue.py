@@ -9,9 +9,10 @@ notice and queue its deliveries. Files are written after the commit, and written
 again (once, atomically) when missing on a later run: a crash between the commit
 and the files loses nothing. A date before the last issued notice is refused.
 
-The monitoring period runs from the county's previous notice (else a week back)
-to the start of the issue day; it covers what the notice lists, so an item first
-seen after it (on the issue day itself) waits for the next notice.
+The monitoring period runs from the county's previous notice date (else a week
+back) to the issue time (the end of the issue day for a notice dated back); it
+covers what the notice lists, so an item first seen after it waits for the next
+notice.
 """
 
 from __future__ import annotations
@@ -121,9 +122,10 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
                         (county,)).fetchone()[0]
     start_day = date.fromisoformat(prev) if prev else day - timedelta(days=DEFAULT_PERIOD_DAYS)
     start = day_start(start_day, zone)
-    end = max(min(day_start(day, zone), now), start)
-    # the period covers what it lists: an item first seen after its end waits for the next
-    new = _ordered(r for r in rows if r["deadline"] is None and r["first_seen"] < end)
+    end = max(min(day_start(day + timedelta(days=1), zone), now), start)
+    # the period covers what it lists: an item first seen after its end (a notice dated
+    # back with --date) waits for the next notice
+    new = _ordered(r for r in rows if r["deadline"] is None and r["first_seen"] <= end)
     carried = _ordered(r for r in rows if r["deadline"] is not None)
     if not new and not any(r["state"] == "open" for r in carried):
         return None
@@ -147,7 +149,7 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
         county=county, county_name=place.name, receiving_unit=place.receiving_unit,
         issue_date=today, issued_at=iso(now, zone), timezone=settings.timezone,
         period_start=start_day.isoformat(),
-        period_end=max(start_day, day - timedelta(days=1)).isoformat(),
+        period_end=today,
         deadline=max(i.deadline for i in (items or old)), contact=settings.contact,
         summary=county_summary(inventory, county, cache[(start, end)]),
         items=items, carried=old, header=settings.header, cc=settings.cc,
