@@ -59,7 +59,7 @@ def _check_counties(inv: Inventory, counties: Sequence[str]) -> None:
 @click.option("--out", "out_dir", default="notices", show_default=True,
               type=click.Path(file_okay=False), help="Directory of the notices' files.")
 @click.option("--lang", default="zh", show_default=True, type=click.Choice(["zh", "en"]),
-              help="Language of the HTML and Markdown files.")
+              help="Language of the files (HTML, Markdown, PDF, Word, Excel).")
 @db_option
 def generate(inventory: str | None, counties: tuple[str, ...], issue_date: datetime | None,
              out_dir: str, lang: str, db_arg: str | None) -> None:

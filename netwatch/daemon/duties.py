@@ -15,6 +15,7 @@ catch-up never doubles a notice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.inventory import Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Exposition
-from netwatch.notices.issue import IssueError, issue_notices
+from netwatch.notices.issue import IssueError, issue_notices, write_files
 from netwatch.notices.items import sync_items
 from netwatch.notices.metrics import notice_families
 from netwatch.notices.outbox import deliver_due, outbox_families
@@ -165,11 +166,12 @@ class Duties:
         now = time.time()
         try:
             outcomes = issue_notices(self.store, inventory, now=now, extra=extra,
-                                     coverage_judged=True, out_dir=self.notice_dir,
-                                     langs=("zh", "en"))
+                                     coverage_judged=True)
         except IssueError as exc:
             log.error("scheduled notices not issued: %s", exc)
             return
+        # laying out PDFs takes seconds: never on the event loop the probes run on
+        outcomes = await asyncio.to_thread(write_files, outcomes, self.notice_dir, ("zh", "en"))
         for o in outcomes:
             if o.created and o.record is not None:
                 log.info("issued %s to %s (%d items)", o.record.number, o.county,

@@ -144,6 +144,10 @@ class NoticeSettings:
     webhook: WebhookDelivery | None = None
     fault_retention_seconds: float = 400 * 86400.0  # closed fault episodes no item refers to
     delivery_retention_seconds: float = 90 * 86400.0  # deliveries sent without a failure
+    header: str = ""  # the red 版头 text (e.g. a 支队's name); the issuing unit when empty
+    cc: str = ""  # 抄送 line of the 版记 (e.g. the city bureau's command centre)
+    auth_failed_items: bool = False  # credential/configuration faults become county items
+    public_url: str = ""  # where the web app is reached: webhook bodies carry full URLs
 
 
 @dataclass(frozen=True, slots=True)

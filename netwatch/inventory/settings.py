@@ -126,7 +126,8 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
         return NoticeSettings(timezone=city_tz)
     r.keys(m, w, ("issuing_unit", "prefix", "schedule", "timezone", "contact",
                   "verification_window", "recurrence_window", "holidays", "online_targets",
-                  "delivery", "fault_retention", "delivery_retention"))
+                  "delivery", "fault_retention", "delivery_retention", "header", "cc",
+                  "auth_failed_items", "public_url"))
     tz = r.get(m, "timezone", w, u.time_zone, city_tz)
     holidays = []
     hl = r.items(m.get("holidays"), m.line_of("holidays"), join(w, "holidays"))
@@ -164,7 +165,21 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
         fault_retention_seconds=fault_retention,
         delivery_retention_seconds=r.get(m, "delivery_retention", w, u.positive_duration,
                                          90 * 86400.0),
+        header=r.get(m, "header", w, u.text_or_empty, ""),
+        cc=r.get(m, "cc", w, u.text_or_empty, ""),
+        auth_failed_items=r.get(m, "auth_failed_items", w, u.boolean, False),
+        public_url=_public_url(r, m, w),
     )
+
+
+def _public_url(r: Reader, m: LineMap, w: str) -> str:
+    """An http(s) base URL, kept without a trailing slash ("" when not set)."""
+    url = r.get(m, "public_url", w, u.text_or_empty, "")
+    if url and not url.startswith(("http://", "https://")):
+        r.add(m.line_of("public_url"),
+              say(join(w, "public_url"), f"expected an http(s) URL, got {u.shown(url)}"))
+        return ""
+    return url.rstrip("/")
 
 
 def read_delivery(

@@ -12,14 +12,21 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from netwatch.inventory import Device
-from netwatch.monitor.verdict import Verdict, judge, link_problems, uplink_problem
+from netwatch.monitor.verdict import (
+    AUTH_FAILED,
+    Verdict,
+    judge,
+    link_problems,
+    uplink_problem,
+)
 from probes.base import ProbeResult
 
 UNREACHABLE = "unreachable"
 SERVICE_DOWN = "service_down"
 DEGRADED_LINK = "degraded_link"
 FLAPPING = "flapping"
-FAULT_KINDS = (UNREACHABLE, SERVICE_DOWN, "uplink_down", "uplink_slow", DEGRADED_LINK, FLAPPING)
+FAULT_KINDS = (UNREACHABLE, SERVICE_DOWN, "uplink_down", "uplink_slow", DEGRADED_LINK, FLAPPING,
+               AUTH_FAILED)
 HISTORY = 20  # cycles of up/down kept for display and flap detection (at least flap_window)
 
 LinkSample = tuple[float | None, float, float | None]  # RTT, loss, jitter of one cycle
@@ -112,6 +119,8 @@ class DeviceState:
         if verdict.fault in (UNREACHABLE, SERVICE_DOWN):
             held.add(verdict.fault)
         else:
+            if verdict.fault == AUTH_FAILED:
+                held.add(AUTH_FAILED)
             uplink = uplink_problem(self.device, results)
             if uplink:
                 held.add(uplink[0])

@@ -11,15 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netwatch.inventory import Device
-from probes.base import ProbeResult
+from probes.base import ProbeResult, Reason
 
 UPLINK_UP = 1  # IF-MIB ifOperStatus up(1)
+AUTH_FAILED = "auth_failed"  # the device refused our credentials (SNMP auth, HTTP 401/403)
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    up: bool  # every check passed
-    fault: str | None  # unreachable, service_down, uplink_down, uplink_slow, degraded_link
+    up: bool  # every check passed (a refused credential aside: the device works)
+    fault: str | None  # unreachable, service_down, auth_failed, uplink_*, degraded_link
     findings: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()  # short human explanations, for tables
 
@@ -27,13 +28,19 @@ class Verdict:
 def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
     """Turn one sweep's results into a verdict, worst fault first."""
     findings = tuple(sorted({f for r in results.values() for f in r.findings}))
-    up = bool(results) and all(r.success for r in results.values())
     failed = [name for name, r in results.items() if not r.success]
+    # a refused credential is an answer: the device is alive, its settings disagree with
+    # ours; it is no outage (online rates, the device-up metric) but a fault of its own
+    refused = [name for name in failed if results[name].reason is Reason.AUTH]
+    failed = [name for name in failed if name not in refused]
+    up = bool(results) and not failed
     if results and len(failed) == len(results):
         return Verdict(False, "unreachable", findings, ("no check answered",))
     if failed:
         why = tuple(f"{n}: {results[n].reason}" for n in failed)
         return Verdict(up, "service_down", findings, why)
+    if refused:
+        return Verdict(up, AUTH_FAILED, findings, tuple(f"{n}: auth" for n in refused))
     fault, why = uplink_problem(device, results) or _link_quality(device, results) or (None, ())
     return Verdict(up, fault, findings, why)
 

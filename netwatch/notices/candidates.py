@@ -10,7 +10,12 @@ Severity rule (SPEC §7 leaves it to us):
   of a camera in a key area, or of any device whose outage took others down;
 - major: any other outage, and ``open_stream`` (a camera serving video without
   credentials: a security item);
-- minor: everything else (uplink_slow, degraded_link, flapping, rebooted).
+- minor: everything else (uplink_slow, degraded_link, flapping, rebooted, auth_failed).
+
+``auth_failed`` (the device refused our credentials: a wrong SNMP key, HTTP 401/403)
+is the city's own configuration to fix, not the county's: it becomes an item only
+when ``notices.auth_failed_items`` says so, and is otherwise shown on the faults API
+and the dashboards only.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from collections.abc import Iterable, Sequence
 
 from netwatch.inventory import Device, Inventory
 from netwatch.monitor.faults import MAINTENANCE
+from netwatch.monitor.verdict import AUTH_FAILED
+from netwatch.notices.evidence import facts
 from netwatch.notices.record import Candidate
 from netwatch.store import Episode
 
@@ -68,13 +75,16 @@ def episode_candidates(episodes: Sequence[Episode], inventory: Inventory,
             continue
         if now - ep.first_seen < device.grace_seconds:
             continue
+        if ep.fault == AUTH_FAILED and not inventory.notices.auth_failed_items:
+            continue
         children = counts.get(device.id, 0) if ep.fault == SUPPRESSING_FAULT else 0
         out.append(Candidate(
             subject_type="device", subject=device.id, county=device.county, problem=ep.fault,
             name=device.name, kind=device.kind, location=location(device),
             first_seen=ep.first_seen, severity=severity(device, ep.fault, children),
             rectify_within_days=device.rectify_within_days,
-            evidence={**ep.evidence, "detail": ep.detail}, episode_id=ep.id,
+            evidence={**ep.evidence, "detail": ep.detail, **facts(device, ep.evidence)},
+            episode_id=ep.id,
             suppressed_children=children,
         ))
     return out

@@ -1,15 +1,24 @@
-"""Writes a notice's files once: ``out_dir/COUNTY/YYYY-MM-DD_{prefix}{year}-{seq}.{lang}.html``."""
+"""Writes a notice's files once: ``out_dir/COUNTY/YYYY-MM-DD_{prefix}{year}-{seq}.{lang}.html``.
+
+Beside the JSON record, per language: HTML, Markdown, PDF, DOCX and XLSX. Every
+rendering is deterministic (the same record gives the same bytes); the record is
+the notice, and a different one where a notice's JSON is already written is
+refused.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from netwatch.notices.docx_file import render_docx
+from netwatch.notices.pdf import render_pdf
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import render_html, render_markdown
+from netwatch.notices.xlsx_file import render_xlsx
 
 _UNSAFE = re.compile(r"[^\w.-]")
 _CONFLICT = "{}: exists with different content (notices are immutable)"
@@ -45,22 +54,37 @@ def _write_once(path: Path, data: bytes) -> None:
         os.unlink(tmp)
 
 
+RENDERERS: dict[str, Callable[[NoticeRecord, str], bytes]] = {
+    "html": lambda r, lang: render_html(r, lang).encode(),
+    "md": lambda r, lang: render_markdown(r, lang).encode(),
+    "pdf": render_pdf, "docx": render_docx, "xlsx": render_xlsx,
+}
+
+
 def write_notice_files(record: NoticeRecord, out_dir: Path,
                        langs: Sequence[str] = ("zh",)) -> list[Path]:
-    """JSON plus HTML and Markdown per language, under the county's directory."""
+    """JSON plus every format per language, under the county's directory.
+
+    The JSON record is always compared with what is on disk (a different record is
+    a conflict); a rendering is laid out only when its file is missing, so a daemon
+    finding the day's notice again costs no PDF. CPU-bound: run it off the event loop.
+    """
     county = _UNSAFE.sub("_", record.county)
     folder = Path(out_dir) / county
     folder.mkdir(parents=True, exist_ok=True)
     base = stem(record)
-    outputs = [(folder / f"{base}.json", record.to_json())]
+    record_path = folder / f"{base}.json"
+    _write_once(record_path, record.to_json().encode())
+    paths = [record_path]
     for lang in langs:
-        outputs.append((folder / f"{base}.{lang}.html", render_html(record, lang)))
-        outputs.append((folder / f"{base}.{lang}.md", render_markdown(record, lang)))
-    for path, text in outputs:
-        _write_once(path, text.encode("utf-8"))
+        for fmt, render in RENDERERS.items():
+            path = folder / f"{base}.{lang}.{fmt}"
+            if not path.exists():
+                _write_once(path, render(record, lang))
+            paths.append(path)
     dfd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dfd)
     finally:
         os.close(dfd)
-    return [p for p, _ in outputs]
+    return paths

@@ -8,6 +8,11 @@ allocate the next number, fix the new items' deadlines, record the immutable
 notice and queue its deliveries. Files are written after the commit, and written
 again (once, atomically) when missing on a later run: a crash between the commit
 and the files loses nothing. A date before the last issued notice is refused.
+
+The monitoring period runs from the county's previous notice date (else a week
+back) to the issue time (the end of the issue day for a notice dated back); it
+covers what the notice lists, so an item first seen after it waits for the next
+notice.
 """
 
 from __future__ import annotations
@@ -89,8 +94,16 @@ def issue_notices(store: Store, inventory: Inventory, *, issue_date: date | None
             notice_id, record = made
             enqueue(conn, notice_id, inventory, county, now)
             outcomes.append(Outcome(county, notice_id, record, True))
-    if out_dir is None:
-        return outcomes
+    return outcomes if out_dir is None else write_files(outcomes, out_dir, langs)
+
+
+def write_files(outcomes: Sequence[Outcome], out_dir: Path,
+                langs: Sequence[str] = ("zh",)) -> list[Outcome]:
+    """Each notice's files (written once), the outcomes with their paths.
+
+    Laying out PDFs takes seconds: the daemon calls this in a worker thread, after
+    the issuing transaction, so its event loop (and the probes' timing) never waits.
+    """
     return [o if o.record is None else Outcome(
         o.county, o.notice_id, o.record, o.created,
         tuple(write_notice_files(o.record, out_dir, langs))) for o in outcomes]
@@ -105,15 +118,17 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
     rows = conn.execute("SELECT * FROM notice_items WHERE county = ? AND "
                         "(state = 'open' OR (state = 'rectified' AND deadline IS NOT NULL))",
                         (county,)).fetchall()
-    new = _ordered(r for r in rows if r["deadline"] is None)
-    carried = _ordered(r for r in rows if r["deadline"] is not None)
-    if not new and not any(r["state"] == "open" for r in carried):
-        return None
     prev = conn.execute("SELECT max(issue_date) FROM notices WHERE county = ?",
                         (county,)).fetchone()[0]
     start_day = date.fromisoformat(prev) if prev else day - timedelta(days=DEFAULT_PERIOD_DAYS)
     start = day_start(start_day, zone)
-    end = max(min(day_start(day, zone), now), start)
+    end = max(min(day_start(day + timedelta(days=1), zone), now), start)
+    # the period covers what it lists: an item first seen after its end (a notice dated
+    # back with --date) waits for the next notice
+    new = _ordered(r for r in rows if r["deadline"] is None and r["first_seen"] <= end)
+    carried = _ordered(r for r in rows if r["deadline"] is not None)
+    if not new and not any(r["state"] == "open" for r in carried):
+        return None
     if (start, end) not in cache:
         cache[(start, end)] = figures(conn, inventory, start, end)
     deadlines = {r["id"]: deadline(day, r["rectify_within_days"], settings.holidays).isoformat()
@@ -121,10 +136,11 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
     for item_id, due in deadlines.items():
         conn.execute("UPDATE notice_items SET deadline = ? WHERE id = ?", (due, item_id))
     today = day.isoformat()
-    items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone)
+    where = {d.id: d.address for d in inventory.devices}
+    items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone, where)
                   for n, r in enumerate(new, 1))
     old = tuple(_view(r, n, r["deadline"], r["state"] == "open" and r["deadline"] < today,
-                      now, zone) for n, r in enumerate(carried, 1))
+                      now, zone, where) for n, r in enumerate(carried, 1))
     seq = allocate(conn, settings.prefix, day.year)
     place = inventory.counties[county]
     record = NoticeRecord(
@@ -133,10 +149,10 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
         county=county, county_name=place.name, receiving_unit=place.receiving_unit,
         issue_date=today, issued_at=iso(now, zone), timezone=settings.timezone,
         period_start=start_day.isoformat(),
-        period_end=max(start_day, day - timedelta(days=1)).isoformat(),
+        period_end=today,
         deadline=max(i.deadline for i in (items or old)), contact=settings.contact,
         summary=county_summary(inventory, county, cache[(start, end)]),
-        items=items, carried=old,
+        items=items, carried=old, header=settings.header, cc=settings.cc,
     )
     notice_id = conn.execute(
         "INSERT INTO notices (county, issue_date, prefix, year, seq, number, issued_at, record) "
@@ -158,7 +174,7 @@ def _ordered(rows: Any) -> list[sqlite3.Row]:
 
 
 def _view(r: sqlite3.Row, n: int, due: str, overdue: bool, now: float,
-          zone: ZoneInfo) -> ItemView:
+          zone: ZoneInfo, addresses: dict[str, str]) -> ItemView:
     evidence = json.loads(r["evidence"])
     if isinstance(evidence.get("last_good"), int | float):
         evidence["last_good"] = iso(evidence["last_good"], zone)
@@ -174,4 +190,5 @@ def _view(r: sqlite3.Row, n: int, due: str, overdue: bool, now: float,
         overdue=overdue, recurrence=r["recurrence"],
         suppressed_children=r["suppressed_children"], evidence=evidence,
         refers_to=r["refers_to"], acknowledgement=ack,
+        address=addresses.get(r["subject"], "") if r["subject_type"] == "device" else "",
     )

@@ -36,6 +36,8 @@ import aiohttp
 
 from netwatch.inventory import Inventory
 from netwatch.metrics.text import Family, FamilySpec, labels
+from netwatch.notices.links import with_links
+from netwatch.notices.pdf import render_pdf
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.smtp_send import DeliveryError, build_message, send_mail
 from netwatch.notices.webhook_send import post_notice, url_label
@@ -156,8 +158,8 @@ async def deliver_due(store: Store, inventory: Inventory,
     return DeliveryReport(counts["sent"], counts["pending"], counts["failed"])
 
 
-_DUE = ("SELECT d.id, d.channel, d.target, d.attempts, d.created_at, n.record "
-        "FROM deliveries d JOIN notices n ON n.id = d.notice_id "
+_DUE = ("SELECT d.id, d.channel, d.target, d.attempts, d.created_at, n.id AS notice_id, "
+        "n.record FROM deliveries d JOIN notices n ON n.id = d.notice_id "
         "WHERE d.state = 'pending' AND d.next_attempt_at <= ?")
 
 
@@ -182,13 +184,16 @@ async def _send(row: sqlite3.Row, inventory: Inventory,
         if smtp is None or not smtp.enabled:
             raise DeliveryError("smtp: no longer configured in the inventory")
         to = row["target"].split(", ")
-        msg = build_message(NoticeRecord.from_json(row["record"]), smtp.sender, to)
+        record = NoticeRecord.from_json(row["record"])
+        pdf = await asyncio.to_thread(render_pdf, record)
+        msg = build_message(record, smtp.sender, to, pdf=pdf)
         refused = await send_mail(smtp, to, msg)
         return f"refused by the server: {', '.join(refused)}" if refused else None
     hook = inventory.notices.webhook
     if hook is None or not hook.enabled:
         raise DeliveryError("webhook: no longer configured in the inventory")
-    await post_notice(hook, row["id"], row["record"].encode(), session=session)
+    body = with_links(row["record"], row["notice_id"], inventory.notices.public_url)
+    await post_notice(hook, row["id"], body.encode(), session=session)
     return None
 
 

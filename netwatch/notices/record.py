@@ -73,6 +73,7 @@ class ItemView:
     evidence: dict[str, Any] = field(default_factory=dict)
     refers_to: str | None = None
     acknowledgement: Acknowledgement | None = None
+    address: str = ""  # the device's IP address ("" for points and cells)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,8 @@ class NoticeRecord:
     summary: tuple[KindSummary, ...]
     items: tuple[ItemView, ...]  # new this notice
     carried: tuple[ItemView, ...]  # still open from earlier notices (overdue ones marked)
+    header: str = ""  # the red 版头 text; the issuing unit when empty
+    cc: str = ""  # 抄送 line of the 版记
 
     def to_json(self) -> str:
         """The stored and published form (stable key order, UTF-8 text)."""

@@ -1,4 +1,12 @@
-"""Renders a NoticeRecord as an official document: HTML (A4, printable) and Markdown."""
+"""Renders a NoticeRecord as an official document: HTML (A4, printable) and Markdown.
+
+The layout follows GB/T 9704-2012: a red 版头 (the issuing organ's name, the
+document number, a red rule), the title, 主送机关, the body with two-character
+indents, 附件说明, signature and date, 联系人; the attachment (the item table) on a
+page of its own; page numbers "— 1 —"; the 版记 (抄送, 印发) last. ``document``
+gives every part in order, so the HTML/PDF template and the Word writer lay out
+the same words.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from netwatch.notices import words as w
+from netwatch.notices.evidence import basis as evidence_basis
 from netwatch.notices.record import ItemView, NoticeRecord
 
 _ENV = Environment(
@@ -95,7 +104,7 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
     ]
 
 
-def _cells(it: ItemView, lang: str) -> tuple[str, ...]:
+def item_cells(it: ItemView, lang: str) -> tuple[str, ...]:
     """One table row's cells, in the DOMAIN.md column order."""
     zh = lang == "zh"
     problem = w.word(w.PROBLEMS, it.problem, lang)
@@ -109,8 +118,7 @@ def _cells(it: ItemView, lang: str) -> tuple[str, ...]:
     if it.overdue:
         problem += "【逾期】" if zh else " [OVERDUE]"
     basis = (w.coverage_basis(it.evidence, lang) if "readings" in it.evidence else
-             ", ".join(str(x) for x in it.evidence.get("failed_checks", ()))
-             or str(it.evidence.get("detail", "")))
+             evidence_basis(it.problem, it.evidence, lang))
     result = ""
     if it.acknowledgement is not None:
         result = f"{it.acknowledgement.note} ({w.date(it.acknowledgement.promised, lang)})"
@@ -120,25 +128,66 @@ def _cells(it: ItemView, lang: str) -> tuple[str, ...]:
 
 
 def _tables(r: NoticeRecord, lang: str) -> list[tuple[str, list[_Row]]]:
+    """The attachment's tables: this notice's items, then those carried forward."""
     zh = lang == "zh"
-    out = [("附件：问题清单" if zh else "Annex: problem list",
-            [_Row(_cells(i, lang), i.overdue) for i in r.items])]
+    out = [("", [_Row(item_cells(i, lang), i.overdue) for i in r.items])] if r.items else []
     if r.carried:
         out.append(("前期未整改问题" if zh else "Carried forward",
-                    [_Row(_cells(i, lang), i.overdue) for i in r.carried]))
+                    [_Row(item_cells(i, lang), i.overdue) for i in r.carried]))
     return out
 
 
-def _contact(r: NoticeRecord, lang: str) -> str:
-    return f"联系人：{r.contact}" if lang == "zh" else f"Contact: {r.contact}"
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Every text of the notice in reading order, for the HTML, PDF and Word renderings."""
+
+    lang: str
+    organ: str  # the red 版头
+    number: str
+    title: str
+    to: str  # 主送机关 with its colon
+    paragraphs: list[str]
+    annex_note: str  # 附件说明
+    signature: str
+    date: str
+    contact: str  # in parentheses, under the body
+    annex_label: str  # "附件" at the top left of the attachment page
+    annex_title: str
+    headers: tuple[str, ...]
+    tables: list[tuple[str, list[_Row]]]
+    cc: str  # 抄送 line, "" when none
+    printed: str  # 印发 line
+
+
+def document(record: NoticeRecord, lang: str = "zh") -> Document:
+    """The notice's parts in GB/T 9704 order (see the module docstring)."""
+    zh = lang == "zh"
+    day = w.date(record.issue_date, lang)
+    contact = ""
+    if record.contact:
+        contact = f"（联系人：{record.contact}）" if zh else f"(Contact: {record.contact})"
+    cc = ""
+    if record.cc:
+        cc = f"抄送：{record.cc}。" if zh else f"Copy to: {record.cc}."
+    return Document(
+        lang=lang, organ=record.header or record.issuing_unit, number=record.number,
+        title=title(record, lang),
+        to=record.receiving_unit + ("：" if zh else ":"),
+        paragraphs=_paragraphs(record, lang),
+        annex_note="附件：问题清单" if zh else "Annex: problem list",
+        signature=record.issuing_unit, date=day, contact=contact,
+        annex_label="附件" if zh else "Annex",
+        annex_title=(f"{record.county_name}问题清单" if zh
+                     else f"Problem list: {record.county_name}"),
+        headers=HEADERS["zh" if zh else "en"], tables=_tables(record, lang), cc=cc,
+        printed=(f"{record.issuing_unit}　　{day}印发" if zh
+                 else f"Issued by {record.issuing_unit}, {day}"),
+    )
 
 
 def render_html(record: NoticeRecord, lang: str = "zh") -> str:
     """The printable A4 document, all untrusted text escaped by the template."""
-    return _ENV.get_template("notice.html.j2").render(
-        r=record, lang=lang, title=title(record, lang), paragraphs=_paragraphs(record, lang),
-        issue_date=w.date(record.issue_date, lang), contact=_contact(record, lang),
-        tables=_tables(record, lang), headers=HEADERS["zh" if lang == "zh" else "en"])
+    return _ENV.get_template("notice.html.j2").render(d=document(record, lang))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
@@ -151,16 +200,21 @@ def md_escape(text: str) -> str:
 
 def render_markdown(record: NoticeRecord, lang: str = "zh") -> str:
     """The same document as Markdown."""
-    e = md_escape
-    lines = [e(record.number), "", f"# {e(title(record, lang))}", "",
-             e(record.receiving_unit) + ("：" if lang == "zh" else ":"), ""]
-    lines += [e(p) + "\n" for p in _paragraphs(record, lang)]
-    lines += [e(record.issuing_unit), "", e(w.date(record.issue_date, lang)), "",
-              e(_contact(record, lang)), ""]
-    head = HEADERS["zh" if lang == "zh" else "en"]
-    for caption, rows in _tables(record, lang):
-        lines += [f"## {e(caption)}", "", "| " + " | ".join(head) + " |",
-                  "|" + "---|" * len(head)]
+    e, d = md_escape, document(record, lang)
+    lines = [e(d.organ), "", e(d.number), "", f"# {e(d.title)}", "", e(d.to), ""]
+    lines += [e(p) + "\n" for p in d.paragraphs]
+    lines += [e(d.annex_note), "", e(d.signature), "", e(d.date), ""]
+    if d.contact:
+        lines += [e(d.contact), ""]
+    lines += [f"## {e(d.annex_label)}：{e(d.annex_title)}" if lang == "zh" else
+              f"## {e(d.annex_label)}: {e(d.annex_title)}", ""]
+    for caption, rows in d.tables:
+        if caption:
+            lines += [f"### {e(caption)}", ""]
+        lines += ["| " + " | ".join(d.headers) + " |", "|" + "---|" * len(d.headers)]
         lines += ["| " + " | ".join(e(c) for c in row.cells) + " |" for row in rows]
         lines.append("")
+    if d.cc:
+        lines += [e(d.cc), ""]
+    lines += [e(d.printed), ""]
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from netwatch.inventory import SmtpDelivery
 from netwatch.inventory.settings import plain_auth_refusal
+from netwatch.notices.files import stem
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import render_html, render_markdown, title
 
@@ -30,8 +31,8 @@ class DeliveryError(Exception):
 
 
 def build_message(record: NoticeRecord, sender: str, recipients: Sequence[str],
-                  lang: str = "zh") -> EmailMessage:
-    """The notice as a UTF-8 multipart/alternative mail: Markdown text first, HTML preferred."""
+                  lang: str = "zh", pdf: bytes | None = None) -> EmailMessage:
+    """The notice as a UTF-8 mail: Markdown text first, HTML preferred, the PDF attached."""
     msg = EmailMessage()
     msg["Subject"] = " ".join(title(record, lang).split())
     msg["From"] = sender
@@ -42,6 +43,9 @@ def build_message(record: NoticeRecord, sender: str, recipients: Sequence[str],
     msg["Message-ID"] = make_msgid("notice", domain=domain or "netwatch.invalid")
     msg.set_content(render_markdown(record, lang), charset="utf-8")
     msg.add_alternative(render_html(record, lang), subtype="html", charset="utf-8")
+    if pdf is not None:
+        msg.add_attachment(pdf, maintype="application", subtype="pdf",
+                           filename=f"{stem(record)}.{lang}.pdf")
     return msg
 
 

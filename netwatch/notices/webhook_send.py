@@ -1,7 +1,9 @@
 """Webhook delivery of a notice: POST its JSON record, signed, and judge the answer.
 
 The request (``Content-Type: application/json; charset=utf-8``) carries the
-notice record exactly as ``NoticeRecord.to_json()`` writes it, and these headers:
+notice record as ``NoticeRecord.to_json()`` writes it plus ``formats``: per
+language, the URLs of its HTML, PDF, DOCX, XLSX and Markdown renderings (full
+URLs under ``notices.public_url``, else paths). And these headers:
 
 - ``X-Netwatch-Delivery: <id>``: the outbox row id, the same on every retry of
   one delivery: receivers dedupe on it (a retry may follow a 2xx that was lost).

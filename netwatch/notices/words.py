@@ -12,6 +12,7 @@ PROBLEMS: dict[str, tuple[str, str]] = {  # every fault kind and finding (SPEC �
     "open_stream": ("视频流可免认证访问", "video stream open without authentication"),
     "rebooted": ("设备异常重启", "device rebooted"),
     "blind_spot": ("信号盲区", "coverage blind spot"),
+    "auth_failed": ("设备认证失败/配置不符", "device authentication failed / settings mismatch"),
 }
 KINDS: dict[str, tuple[str, str]] = {  # every device kind and coverage technology
     "camera": ("视频监控", "video camera"),

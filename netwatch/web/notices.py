@@ -1,11 +1,11 @@
-"""Notice pages and API: ``/notices``, ``GET /api/v1/notices``, a notice as JSON/HTML/Markdown."""
+"""Notice API and routes: ``GET /api/v1/notices``, one notice's record and its formats.
+
+The pages themselves (list, one notice, its files, the acknowledgement form) are
+``netwatch.web.notice_pages``.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
-import re
 import time
 from dataclasses import asdict
 from typing import Any
@@ -13,23 +13,14 @@ from typing import Any
 from aiohttp import web
 
 from netwatch.notices.items import AckError, acknowledge, item_county
+from netwatch.notices.links import LANGS, MEDIA, with_links
 from netwatch.notices.record import NoticeRecord
-from netwatch.notices.render import render_html, render_markdown, title
+from netwatch.notices.render import title
 from netwatch.store import Store
 from netwatch.web.auth import ApiError, principal
 from netwatch.web.deps import WebDeps
+from netwatch.web.notice_pages import NoticePages
 from netwatch.web.openapi_parts import BEARER, errors, json_body, query
-
-_LANGS = ("zh", "en")
-_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
-
-
-def _csp(document: str) -> str:
-    """A policy allowing exactly the document's own inline style block and nothing else."""
-    found = _STYLE.search(document)
-    digest = hashlib.sha256((found.group(1) if found else "").encode()).digest()
-    return (f"default-src 'none'; style-src 'sha256-{base64.b64encode(digest).decode()}'; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 def routes(deps: WebDeps) -> list[web.RouteDef]:
@@ -40,8 +31,8 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
             raise ApiError(503, "notices unavailable", "this daemon runs without a store")
         return deps.store
 
-    def load(request: web.Request) -> NoticeRecord:
-        """The notice named in the path, 404 when missing or outside the token's counties."""
+    def found(request: web.Request) -> tuple[int, str]:
+        """The notice named in the path (id, record JSON), 404 when missing or out of scope."""
         raw = request.match_info["id"]
         if not raw.isdigit():
             raise ApiError(404, "no such notice", {"id": raw})
@@ -49,7 +40,13 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
             "SELECT county, record FROM notices WHERE id = ?", (int(raw),)).fetchone()
         if row is None or not principal(request).can_see(row["county"]):
             raise ApiError(404, "no such notice", {"id": raw})
-        return NoticeRecord.from_json(row["record"])
+        return int(raw), str(row["record"])
+
+    def load(request: web.Request) -> tuple[int, NoticeRecord]:
+        notice_id, text = found(request)
+        return notice_id, NoticeRecord.from_json(text)
+
+    pages = NoticePages(load, store, lambda: deps.monitor.inventory.notices.timezone)
 
     def listing(request: web.Request) -> list[dict[str, Any]]:
         """Summary fields of the notices the token may see, newest first, filtered."""
@@ -81,32 +78,12 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         return web.json_response({"notices": notices, "total": len(notices)})
 
     async def api_one(request: web.Request) -> web.Response:
-        return web.Response(text=load(request).to_json(), content_type="application/json")
+        """The record, plus ``formats``: where each rendering is served."""
+        notice_id, text = found(request)
+        return web.Response(text=with_links(text, notice_id), content_type="application/json")
 
     async def page_list(request: web.Request) -> web.Response:
-        rows = "".join(
-            f'<tr><td><a href="/notices/{n["id"]}">{html.escape(n["number"])}</a></td>'
-            f'<td>{html.escape(n["county_name"])}</td><td>{html.escape(n["issue_date"])}</td>'
-            f'<td>{html.escape(n["title"])}</td><td>{n["items"]}</td><td>{n["overdue"]}</td></tr>'
-            for n in listing(request))
-        body = ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>通知</title>'
-                '</head><body><h1>通知</h1><table><tr><th>文号</th><th>县区</th><th>日期</th>'
-                f'<th>标题</th><th>问题</th><th>逾期</th></tr>{rows}</table></body></html>')
-        return web.Response(text=body, content_type="text/html")
-
-    async def page_one(request: web.Request) -> web.Response:
-        lang = request.query.get("lang", "zh")
-        if lang not in _LANGS:
-            raise ApiError(400, "unknown lang", {"lang": lang, "known": list(_LANGS)})
-        document = render_html(load(request), lang)
-        return web.Response(text=document, content_type="text/html",
-                            headers={"Content-Security-Policy": _csp(document)})
-
-    async def page_md(request: web.Request) -> web.Response:
-        lang = request.query.get("lang", "zh")
-        if lang not in _LANGS:
-            raise ApiError(400, "unknown lang", {"lang": lang, "known": list(_LANGS)})
-        return web.Response(text=render_markdown(load(request), lang), content_type="text/markdown")
+        return pages.page("notices.html", notices=listing(request))
 
     async def api_ack(request: web.Request) -> web.Response:
         """A county acknowledges an item: a note and a promised date; the state never changes."""
@@ -139,16 +116,15 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         web.get("/api/v1/notices", api_list),
         web.get("/api/v1/notices/{id}", api_one),
         web.get("/notices", page_list),
-        web.get(r"/notices/{id:\d+}.md", page_md),
-        web.get(r"/notices/{id:\d+}", page_one),
+        web.get(r"/notices/{id:\d+}.{fmt:(html|md|pdf|docx|xlsx)}", pages.file),
+        web.get(r"/notices/{id:\d+}", pages.notice),
+        web.post(r"/notices/{id:\d+}/items/{item:\d+}/ack", pages.ack),
     ]
 
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_LANG = query("lang", "Language of the rendering.", {"type": "string", "enum": list(_LANGS),
+_LANG = query("lang", "Language of the rendering.", {"type": "string", "enum": list(LANGS),
               "default": "zh"})
-_PAGE = {"description": "the notice as a printable page",
-         "content": {"text/html": {"schema": {"type": "string"}}}}
 
 OPENAPI_SCHEMAS: dict[str, Any] = {
     "NoticeSummary": {"type": "object", "properties": {
@@ -160,7 +136,8 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
     "NoticeList": {"type": "object", "properties": {
         "total": {"type": "integer"},
         "notices": {"type": "array", "items": {"$ref": "#/components/schemas/NoticeSummary"}}}},
-    "Notice": {"type": "object", "description": "the immutable notice record (JSON file)"},
+    "Notice": {"type": "object", "description": "the immutable notice record (JSON file), plus "
+               "formats: {zh|en: {html, pdf, docx, xlsx, md: URL path}}"},
     "Acknowledgement": {"type": "object", "properties": {
         "item": {"type": "integer"}, "acknowledgement": {"type": "object", "properties": {
             "note": {"type": "string"}, "promised": {"type": "string", "format": "date"},
@@ -192,11 +169,32 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/notices": {"get": {"summary": "Notices as a page", "security": BEARER,
                          "responses": {"200": {"description": "text/html"},
                                        **errors(401, 429)}}},
-    "/notices/{id}": {"get": {"summary": "One notice as a printable page", "security": BEARER,
-                              "parameters": [_ID, _LANG],
-                              "responses": {"200": _PAGE, **errors(400, 401, 404, 429)}}},
-    "/notices/{id}.md": {"get": {"summary": "One notice as Markdown", "security": BEARER,
-                                 "parameters": [_ID, _LANG],
-                                 "responses": {"200": {"description": "text/markdown"},
-                                               **errors(400, 401, 404, 429)}}},
+    "/notices/{id}": {"get": {"summary": "One notice: its files and its items' states now",
+                              "security": BEARER, "parameters": [_ID],
+                              "responses": {"200": {"description": "text/html"},
+                                            **errors(401, 404, 429)}}},
+    "/notices/{id}.{fmt}": {"get": {
+        "summary": "One notice as printable HTML, PDF, Word, Excel or Markdown",
+        "security": BEARER,
+        "parameters": [_ID, {"name": "fmt", "in": "path", "required": True,
+                             "schema": {"type": "string", "enum": list(MEDIA)}}, _LANG],
+        "responses": {"200": {"description": "the rendering (PDF inline, DOCX and XLSX as "
+                                             "downloads named like the notice's files)",
+                              "content": {media: {"schema": {"type": "string"}}
+                                          for media in MEDIA.values()}},
+                      **errors(400, 401, 404, 429)}}},
+    "/notices/{id}/items/{item}/ack": {"post": {
+        "summary": "The notice page's acknowledgement form (session and csrf_token)",
+        "security": [{"session": []}],
+        "parameters": [_ID, {"name": "item", "in": "path", "required": True,
+                             "schema": {"type": "integer"}}],
+        "requestBody": {"required": True, "content": {
+            "application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "required": ["note", "promised_date", "csrf_token"],
+                "properties": {"note": {"type": "string"},
+                               "promised_date": {"type": "string", "format": "date"},
+                               "csrf_token": {"type": "string"}}}}}},
+        "responses": {"303": {"description": "recorded: back to the notice page"},
+                      "400": {"description": "refused: the page again, saying why"},
+                      **errors(401, 403, 404, 429)}}},
 }

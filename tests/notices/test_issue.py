@@ -44,7 +44,7 @@ def test_one_notice_per_county_with_items_and_deadlines(store: Store) -> None:
     assert site.first_seen == "2026-11-20T09:00:00+08:00" and site.duration_seconds == 3 * DAY
     assert site.evidence["last_good"] == "2026-11-20T08:59:00+08:00"
     assert (east.period_start, east.period_end, east.deadline) == (
-        "2026-11-16", "2026-11-22", "2026-11-24")
+        "2026-11-16", "2026-11-23", "2026-11-24")
     assert NoticeRecord.from_json(east.to_json()) == east
 
 
@@ -113,10 +113,29 @@ def test_open_items_are_carried_forward_and_marked_overdue(store: Store) -> None
     by_subject = {i.subject: i for i in o.record.carried}
     assert (by_subject["cam-8"].overdue, by_subject["cam-8"].state) == (True, "open")
     assert (by_subject["cam-9"].overdue, by_subject["cam-9"].state) == (False, "rectified")
-    assert o.record.period_start == "2026-11-23" and o.record.period_end == "2026-11-29"
+    assert o.record.period_start == "2026-11-23" and o.record.period_end == "2026-11-30"
     listed = store.conn.execute("SELECT carried, overdue FROM notice_item_listings "
                                 "WHERE notice_id = ? ORDER BY item_id", (o.notice_id,)).fetchall()
     assert sorted(tuple(r) for r in listed) == [(0, 0), (1, 0), (1, 1)]
+
+
+def test_the_period_covers_the_items_it_lists(store: Store) -> None:
+    """The period the body states ends at the issue time, so a fault first seen this
+    morning is listed under it; a notice dated back with --date ends with its day, and an
+    item first seen after that waits for the next notice."""
+    fault(store, "cam-8", at("2026-11-20"), county="west")
+    fault(store, "cam-9", at("2026-11-24", 3), county="west")  # after the dated-back day
+    [o] = issue_notices(store, city(), counties=["west"], issue_date=date(2026, 11, 23),
+                        now=at("2026-11-24"))
+    assert o.record is not None and o.record.period_end == "2026-11-23"
+    assert [i.subject for i in o.record.items] == ["cam-8"]
+    assert all(i.first_seen < "2026-11-24" for i in o.record.items)
+    fault(store, "site-1", at("2026-11-30", 3), kind="trunking_site")  # this morning
+    [east, later] = issue_notices(store, city(), now=at("2026-11-30"))
+    assert later.record is not None and later.record.period_start == "2026-11-23"
+    assert later.record.period_end == "2026-11-30"
+    assert [i.subject for i in later.record.items] == ["cam-9"]
+    assert east.record is not None and [i.subject for i in east.record.items] == ["site-1"]
 
 
 def test_deadlines_skip_holidays(store: Store) -> None:
@@ -138,10 +157,13 @@ def test_summary_is_time_weighted_and_ranked(store: Store) -> None:
     assert o.record is not None
     rows = {s.kind: s for s in o.record.summary}
     key_area, cameras = rows["camera_key_area"], rows["camera"]
-    assert (key_area.expected, key_area.online, key_area.online_ratio) == (1, 1, 0.5)
+    period = 7 * DAY + 9 * HOUR  # from 16 Nov 00:00 to the issue time, 23 Nov 09:00
+    assert (key_area.expected, key_area.online) == (1, 1)
+    assert key_area.online_ratio == pytest.approx(1 - 3.5 * DAY / period, abs=1e-6)
     assert (key_area.target_ratio, key_area.rank, key_area.of) == (0.98, 1, 1)
-    lost = 3.5 * DAY + 15 * HOUR  # cam-9's outage plus cam-8's since 22 Nov 09:00
-    assert cameras.online == 1 and cameras.online_ratio == pytest.approx(1 - lost / (14 * DAY))
+    lost = 3.5 * DAY + DAY  # cam-9's outage plus cam-8's since 22 Nov 09:00
+    assert cameras.online == 1
+    assert cameras.online_ratio == pytest.approx(1 - lost / (2 * period), abs=1e-6)
     assert (cameras.rank, cameras.of) == (2, 2)  # east's cameras were up all week
 
 
@@ -157,7 +179,8 @@ def test_summary_counts_monitored_time_only(store: Store) -> None:
     [o] = issue_notices(store, city(), counties=["west"], now=at("2026-11-23"))
     assert o.record is not None
     rows = {s.kind: s for s in o.record.summary}
-    assert rows["camera"].online_ratio == pytest.approx(1 - 1 / 3)  # 1 day down of 3 watched
+    # 1 day down of the 3 days 9 hours watched (Thursday 00:00 to the issue time)
+    assert rows["camera"].online_ratio == pytest.approx(1 - 24 / 81, abs=1e-6)
     assert rows["camera"].expected == 2  # both are expected; only cam-9's time counts
     by_county = figures(store.conn, city(), at("2026-11-16", 0), at("2026-11-23", 0))
     assert math.isnan(by_county["east"]["camera"].ratio)  # never checked: no rate, no rank

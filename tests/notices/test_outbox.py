@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import sqlite3
@@ -26,6 +27,7 @@ from netwatch.inventory import (
     load_inventory,
 )
 from netwatch.notices.issue import issue_notices
+from netwatch.notices.links import with_links
 from netwatch.notices.outbox import (
     FIRST_RETRY_SECONDS,
     MAX_RETRY_SECONDS,
@@ -161,7 +163,10 @@ async def test_webhook_retries_across_a_restart_and_is_sent_once(
     assert all(s["valid"] and s["delivery"] == str(row["id"]) for s in receiver.seen)
     assert receiver.seen[0]["query"] == {"token": URL_TOKEN}  # the configured URL, in full
     [done] = receiver.delivered()
-    assert done["body"].decode() == o.record.to_json()  # type: ignore[union-attr]
+    assert o.record is not None and o.notice_id is not None
+    assert done["body"].decode() == with_links(o.record.to_json(), o.notice_id)
+    formats = json.loads(done["body"])["formats"]  # the record, and where its files are
+    assert formats["zh"]["pdf"] == f"/notices/{o.notice_id}.pdf"
     assert all(p.exists() for p in o.paths)
     assert 'netwatch_notice_delivery_failures_total{channel="webhook"} 2' in text
     assert 'netwatch_notice_deliveries_pending{channel="webhook"} 0' in text
@@ -224,6 +229,9 @@ async def test_mail_is_sent_through_the_outbox_without_holding_the_write_lock(
     assert probe_writes == [True]
     [msg] = inbox.messages
     assert inbox.rcpt == [["duty@east.example.invalid"]] and "东区" in msg["Subject"]
+    [pdf] = list(msg.iter_attachments())  # the notice's PDF rides along
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_filename().endswith(".zh.pdf") and pdf.get_content().startswith(b"%PDF-")
     assert [r["state"] for r in deliveries(store)] == ["sent", "sent"]
     assert 'netwatch_notice_deliveries_pending{channel="smtp"} 0' in metrics_text(store)
 

@@ -25,7 +25,7 @@ def test_html_has_number_colon_dates_durations_and_row_order() -> None:
     assert "2026年11月28日" in html and "2天3小时" in html
     assert "导致7台设备离线" in html and "【逾期】" in html
     order = ["监测数据", "发现问题", "整改要求", "整改时限", "书面反馈", "逾期未整改",
-             "附件：问题清单", "<h2>前期未整改问题"]
+             "附件：问题清单", "<h3>前期未整改问题"]
     pos = [html.index(s) for s in order]
     assert pos == sorted(pos)
     assert html.index("摄像机1") < html.index("摄像机2")
@@ -68,7 +68,7 @@ def test_every_code_has_words_in_both_languages() -> None:
             assert code in table and words.word(table, code, "zh") != code, code
 
 
-def test_long_titles_name_two_problems_and_evidence_falls_back_to_the_detail() -> None:
+def test_long_titles_name_two_problems_and_evidence_in_words() -> None:
     """Three kinds of problem: the title names two and 等; a degraded link shows its figures;
     a blind spot caused by a site names the site, not a raw reference."""
     r = record(items=(
@@ -81,7 +81,7 @@ def test_long_titles_name_two_problems_and_evidence_falls_back_to_the_detail() -
                         "数字集群基站上行链路速率低于千兆等问题限期整改的通知")
     assert title(r, "en").endswith("and other problems within a time limit")
     md = render_markdown(r)
-    assert "RTT 351 ms \\> 300 ms" in md or "RTT 351 ms > 300 ms" in md
+    assert "时延 351 ms（应不高于 300 ms）" in md and "RTT" not in md
     assert "服务基站ts\\-1故障" in md or "服务基站ts-1故障" in md
     assert "device:" not in md and "_" not in md  # no raw code (they have underscores)
 

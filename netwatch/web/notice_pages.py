@@ -1,0 +1,174 @@
+"""Notice pages: the list, one notice with its items' states now, its files, acknowledging.
+
+``/notices`` and ``/notices/{id}`` share the landing page's stylesheet and lead
+back to ``/``. A notice's page shows every item it listed with the item's state
+today (open, rectified and waiting for verification, closed; overdue marked)
+and, for a county or admin session, a form to acknowledge an open item (a note
+and a promised date, CSRF token as every session write). The notice itself is
+served in every format: ``.html`` (the printable document, with its own CSP),
+``.pdf``, ``.docx``, ``.xlsx`` and ``.md``; ``?lang=en`` for English. PDFs are
+laid out off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from netwatch.notices import words
+from netwatch.notices.evidence import basis
+from netwatch.notices.files import RENDERERS, stem
+from netwatch.notices.items import AckError, acknowledge
+from netwatch.notices.links import LANGS, MEDIA, links
+from netwatch.notices.record import ItemView, NoticeRecord
+from netwatch.notices.render import title
+from netwatch.store import Store
+from netwatch.web.auth import SESSION, ApiError, principal
+from netwatch.web.pages import environment
+
+FORMATS = (("html", "打印版 HTML"), ("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel"),
+           ("md", "Markdown"))
+STATES = {"open": "未整改 open", "rectified": "已整改，待核验 rectified (verifying)",
+          "closed": "已销号 closed"}
+CACHED = 16  # renderings kept in memory
+_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+
+
+def document_csp(document: str) -> str:
+    """A policy allowing exactly the document's own inline style block and nothing else."""
+    found = _STYLE.search(document)
+    digest = hashlib.sha256((found.group(1) if found else "").encode()).digest()
+    return (f"default-src 'none'; style-src 'sha256-{base64.b64encode(digest).decode()}'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """One listed item with its state today."""
+
+    item: ItemView
+    listed: str  # 本期 (new in this notice) or 前期 (carried)
+    problem: str
+    basis: str
+    deadline: str
+    state: str
+    state_words: str
+    overdue: bool
+    ack: str
+    can_ack: bool
+
+
+def lang_of(request: web.Request) -> str:
+    lang = request.query.get("lang", "zh")
+    if lang not in LANGS:
+        raise ApiError(400, "unknown lang", {"lang": lang, "known": list(LANGS)})
+    return lang
+
+
+def rendering(record: NoticeRecord, fmt: str, lang: str, data: bytes) -> web.Response:
+    """The notice in one format; binary formats as downloads named like the files."""
+    headers = {"Cache-Control": "private, max-age=300"}
+    if fmt == "html":
+        headers["Content-Security-Policy"] = document_csp(data.decode())
+    elif fmt != "md":
+        name = f"{stem(record)}.{lang}.{fmt}"
+        how = "inline" if fmt == "pdf" else "attachment"
+        headers["Content-Disposition"] = f"{how}; filename*=UTF-8''{quote(name)}"
+    charset = "utf-8" if fmt in ("html", "md") else None
+    return web.Response(body=data, content_type=MEDIA[fmt], charset=charset, headers=headers)
+
+
+def item_rows(store: Store, record: NoticeRecord, may_ack: bool, today: str) -> list[ItemRow]:
+    """The notice's items, each with its live state and acknowledgement."""
+    listed = [(i, "本期") for i in record.items] + [(i, "前期") for i in record.carried]
+    ids = [i.item_id for i, _ in listed]
+    live = {r["id"]: r for r in store.conn.execute(
+        f"SELECT id, state, deadline, ack_note, ack_promised FROM notice_items "
+        f"WHERE id IN ({', '.join('?' * len(ids))})", ids)} if ids else {}
+    rows = []
+    for it, when in listed:
+        r = live.get(it.item_id)
+        state = r["state"] if r is not None else "closed"
+        due = (r["deadline"] if r is not None else None) or it.deadline
+        ack = ""
+        if r is not None and r["ack_note"]:
+            ack = f"{r['ack_note']}（承诺 {words.date(r['ack_promised'], 'zh')} 前完成）"
+        evidence = (words.coverage_basis(it.evidence, "zh") if "readings" in it.evidence
+                    else basis(it.problem, it.evidence, "zh"))
+        rows.append(ItemRow(
+            item=it, listed=when, problem=words.word(words.PROBLEMS, it.problem, "zh"),
+            basis=evidence, deadline=words.date(due, "zh"), state=state,
+            state_words=STATES[state] + ("（逾期 overdue）" if state == "open" and due < today
+                                         else ""),
+            overdue=state == "open" and due < today, ack=ack,
+            can_ack=may_ack and state != "closed"))
+    return rows
+
+
+class NoticePages:
+    """Handlers of the notice pages, given how to load a notice and the store."""
+
+    def __init__(self, load: Callable[[web.Request], tuple[int, NoticeRecord]],
+                 store: Callable[[], Store], timezone: Callable[[], str]) -> None:
+        self.load, self.store, self.timezone = load, store, timezone
+        self.env = environment()
+        self.cache: dict[tuple[int, str, str], bytes] = {}  # least recently used first
+
+    def page(self, template: str, status: int = 200, **values: object) -> web.Response:
+        text = self.env.get_template(template).render(**values)
+        return web.Response(text=text, status=status, content_type="text/html",
+                            charset="utf-8", headers={"Cache-Control": "no-store"})
+
+    async def notice(self, request: web.Request, message: str = "",
+                     status: int = 200) -> web.Response:
+        notice_id, record = self.load(request)
+        session = request.get(SESSION)
+        may_ack = session is not None and principal(request).role in ("county", "admin")
+        today = datetime.now(ZoneInfo(self.timezone())).date().isoformat()
+        return self.page(
+            "notice.html", status, r=record, notice_id=notice_id, title=title(record, "zh"),
+            formats=FORMATS, links=links(notice_id), message=message,
+            rows=item_rows(self.store(), record, may_ack, today),
+            csrf=session.csrf if session is not None else "")
+
+    async def file(self, request: web.Request) -> web.Response:
+        """A rendering; notices never change, so the last few are kept (a PDF takes seconds)."""
+        notice_id, record = self.load(request)
+        fmt, lang = request.match_info["fmt"], lang_of(request)
+        key = (notice_id, fmt, lang)
+        data = self.cache.pop(key, None)
+        if data is None:
+            data = await asyncio.to_thread(RENDERERS[fmt], record, lang)
+        self.cache[key] = data
+        while len(self.cache) > CACHED:
+            self.cache.pop(next(iter(self.cache)))
+        return rendering(record, fmt, lang, data)
+
+    async def ack(self, request: web.Request) -> web.Response:
+        """The page's acknowledgement form: record it, then back to the notice (303)."""
+        notice_id, record = self.load(request)
+        item_id = int(request.match_info["item"])
+        if item_id not in {i.item_id for i in record.items + record.carried}:
+            raise ApiError(404, "no such item in this notice", {"item": item_id})
+        info = principal(request)
+        if info.role == "tester":
+            raise ApiError(403, "county or admin token required", "testers submit readings only")
+        form = await request.post()
+        note, promised = form.get("note", ""), form.get("promised_date", "")
+        try:
+            acknowledge(self.store(), item_id, note if isinstance(note, str) else "",
+                        promised if isinstance(promised, str) else "", info.id, time.time(),
+                        self.timezone())
+        except AckError as exc:
+            return await self.notice(request, f"签收未记录 not recorded: {exc}", 400)
+        raise web.HTTPSeeOther(f"/notices/{notice_id}")
