@@ -98,6 +98,15 @@ def check_exposure(opts: DaemonOptions) -> None:
         )
 
 
+def metrics_need_token(opts: DaemonOptions) -> bool:
+    """/metrics (names, addresses, coordinates) is open only to loopback clients.
+
+    Behind a proxy every client arrives from the proxy, often on loopback, so there
+    the loopback listen address says nothing about who asks.
+    """
+    return opts.behind_proxy or not opts.listen.loopback
+
+
 class Daemon:
     """The running parts and the reload path shared by SIGHUP and ``POST /-/reload``."""
 
@@ -157,9 +166,11 @@ class Daemon:
                     limiter=RateLimiter(),
                     exposition=self.exposition,
                     reload=self.reload,
-                    metrics_auth=not self.opts.listen.loopback,
+                    metrics_auth=metrics_need_token(self.opts),
+                    behind_proxy=self.opts.behind_proxy,
                     store=self.store,
                     sessions=SessionStore(store=self.store),
+                    coverage=lambda: self.duties.coverage.report,
                 )
             )
             web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)

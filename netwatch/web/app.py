@@ -23,6 +23,7 @@ from netwatch.web.auth import ApiError, make_auth_middleware
 from netwatch.web.deps import WebDeps
 from netwatch.web.openapi import document
 from netwatch.web.pages import Pages
+from netwatch.web.workers import offload, pool_context
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class Ops:
         headers = {hdrs.CONTENT_TYPE: METRICS_TYPE, hdrs.VARY: hdrs.ACCEPT_ENCODING}
         if accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
             if size > GZIP_IN_THREAD:
-                body = await asyncio.to_thread(_gzip, parts)
+                body = await offload(request, _gzip, parts)
             else:
                 body = _gzip(parts)
             headers[hdrs.CONTENT_ENCODING] = "gzip"
@@ -156,10 +157,12 @@ def create_app(deps: WebDeps) -> web.Application:
     """The web application; the caller runs it (``web.AppRunner``) and owns its lifetime."""
     app = web.Application(
         middlewares=[json_errors, make_auth_middleware(deps.tokens, deps.limiter,
-                                                       deps.metrics_auth, deps.sessions)],
+                                                       deps.metrics_auth, deps.sessions,
+                                                       deps.behind_proxy)],
         client_max_size=BODY_LIMIT,
     )
     app[DEPS] = deps
+    app.cleanup_ctx.append(pool_context(deps.web_workers))
     app.on_response_prepare.append(security_headers)
     ops, api, pages = Ops(deps), Api(deps), Pages(deps)
     app.router.add_routes([

@@ -16,7 +16,7 @@ from netwatch.notices.items import AckError, acknowledge, item_county
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import render_html, render_markdown, title
 from netwatch.store import Store
-from netwatch.web.auth import ApiError, principal
+from netwatch.web.auth import ApiError, path_id, principal
 from netwatch.web.deps import WebDeps
 from netwatch.web.openapi_parts import BEARER, errors, json_body, query
 
@@ -42,13 +42,11 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
 
     def load(request: web.Request) -> NoticeRecord:
         """The notice named in the path, 404 when missing or outside the token's counties."""
-        raw = request.match_info["id"]
-        if not raw.isdigit():
-            raise ApiError(404, "no such notice", {"id": raw})
+        number = path_id(request, "notice")
         row = store().conn.execute(
-            "SELECT county, record FROM notices WHERE id = ?", (int(raw),)).fetchone()
+            "SELECT county, record FROM notices WHERE id = ?", (number,)).fetchone()
         if row is None or not principal(request).can_see(row["county"]):
-            raise ApiError(404, "no such notice", {"id": raw})
+            raise ApiError(404, "no such notice", {"id": number})
         return NoticeRecord.from_json(row["record"])
 
     def listing(request: web.Request) -> list[dict[str, Any]]:
@@ -111,10 +109,10 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     async def api_ack(request: web.Request) -> web.Response:
         """A county acknowledges an item: a note and a promised date; the state never changes."""
         info = principal(request)
-        raw = request.match_info["id"]
-        county = item_county(store().conn, int(raw))
+        item = path_id(request, "notice item")
+        county = item_county(store().conn, item)
         if county is None or not info.can_see(county):
-            raise ApiError(404, "no such notice item", {"id": raw})
+            raise ApiError(404, "no such notice item", {"id": item})
         if info.role == "tester":
             raise ApiError(403, "county or admin token required", "testers submit readings only")
         try:
@@ -125,22 +123,22 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         if not isinstance(body, dict):
             raise ApiError(400, "body must be a JSON object", None)
         try:
-            ack = acknowledge(store(), int(raw), body.get("note", ""),
+            ack = acknowledge(store(), item, body.get("note", ""),
                               body.get("promised_date", ""), info.id, time.time(),
                               deps.monitor.inventory.notices.timezone)
         except AckError as exc:
             raise ApiError(400, "acknowledgement refused", str(exc)) from None
         except LookupError:
-            raise ApiError(404, "no such notice item", {"id": raw}) from None
-        return web.json_response({"item": int(raw), "acknowledgement": asdict(ack)})
+            raise ApiError(404, "no such notice item", {"id": item}) from None
+        return web.json_response({"item": item, "acknowledgement": asdict(ack)})
 
     return [
-        web.post(r"/api/v1/notice-items/{id:\d+}/ack", api_ack),
+        web.post(r"/api/v1/notice-items/{id:[0-9]+}/ack", api_ack),
         web.get("/api/v1/notices", api_list),
         web.get("/api/v1/notices/{id}", api_one),
         web.get("/notices", page_list),
-        web.get(r"/notices/{id:\d+}.md", page_md),
-        web.get(r"/notices/{id:\d+}", page_one),
+        web.get(r"/notices/{id:[0-9]+}.md", page_md),
+        web.get(r"/notices/{id:[0-9]+}", page_one),
     ]
 
 

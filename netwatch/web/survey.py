@@ -10,7 +10,6 @@ readings are on disk. The tester is the token's name (or id); the source is
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -26,6 +25,7 @@ from netwatch.web.api import integer, one
 from netwatch.web.auth import VIA_SESSION, ApiError, principal, visible_counties
 from netwatch.web.deps import WebDeps
 from netwatch.web.openapi_parts import BEARER, COUNTY, errors, json_body, query
+from netwatch.web.workers import offload
 
 ROWS_LIMIT = 5000  # SPEC: readings per request
 POINTS_LIMIT = (20, 1000)  # default and maximum answers of /api/v1/points
@@ -114,8 +114,8 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         inventory, now = deps.monitor.inventory, time.time()
         allowed = None if info.role == "admin" else info.counties
         try:
-            accepted = await asyncio.to_thread(prepare, inventory, rows, now, allowed=allowed,
-                                               row_numbers=numbers)
+            accepted = await offload(request, lambda: prepare(
+                inventory, rows, now, allowed=allowed, row_numbers=numbers))
             source = "form" if request.get(VIA_SESSION) else "api"
             ids = store_readings(db, info.name or info.id, accepted, source, now)
         except IngestError as exc:
