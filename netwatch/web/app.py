@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from netwatch.web import coverage, notices, sessions, survey, survey_form
+from netwatch.web import coverage, notices, readings, sessions, survey, survey_form
 from netwatch.web.api import Api
 from netwatch.web.auth import ApiError, make_auth_middleware
 from netwatch.web.deps import WebDeps
@@ -176,6 +176,6 @@ def create_app(deps: WebDeps) -> web.Application:
         web.get("/api/v1/openapi.json", ops.openapi),
         web.post("/-/reload", api.reload),
     ])
-    for feature in (notices, survey, survey_form, coverage, sessions):
+    for feature in (notices, survey, readings, survey_form, coverage, sessions):
         app.router.add_routes(feature.routes(deps))
     return app
