@@ -72,8 +72,8 @@ def document(version: str) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/metrics": {"get": {
             "summary": "Prometheus text exposition (gzip when accepted)",
-            "description": "Open on loopback; needs a bearer token when netwatch listens "
-                           "elsewhere.",
+            "description": "Open on loopback; off loopback or behind a proxy it needs an "
+                           "admin or metrics token.",
             "responses": {"200": TEXT, **errors(401, 429)}}},
         "/healthz": {"get": {"summary": "Liveness", "security": [],
                              "responses": {"200": TEXT}}},
