@@ -358,3 +358,22 @@ async def test_survey_form_needs_a_tester_or_admin(aiohttp_client: Any, city: Ci
     assert resp.headers["Cache-Control"] == "no-store"
     resp = await client.get("/static/survey.js")
     assert resp.status == 200 and resp.content_type == "text/javascript"
+
+
+async def test_behind_a_proxy_the_landing_page_names_devices_only_to_a_session(
+        aiohttp_client: Any, city: City, store: Store) -> None:
+    """With /metrics guarded (off loopback or --behind-proxy) the landing page shows no
+    device without a session; an east session sees east's open faults and no others; a
+    tester's session sees none."""
+    client = await client_for(aiohttp_client, city, store=store, metrics_auth=True)
+    names = {d.id: d.name for d in city.monitor.inventory.devices}
+    text = await (await client.get("/")).text()
+    assert not any(device in text for device in names)
+    assert (await login(client, city.east)).status == 303
+    text = await (await client.get("/")).text()
+    assert "sw-e" in text and names["sw-e"] in text
+    assert "cam-w1" not in text and names["cam-w1"] not in text
+    client = await client_for(aiohttp_client, city, store=store, metrics_auth=True)
+    assert (await login(client, city.west_tester)).status == 303
+    text = await (await client.get("/")).text()
+    assert not any(device in text for device in names)
