@@ -12,11 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from netwatch.notices.items import AckError, acknowledge, item_county
+from netwatch.notices.items import NOTE_MAX, AckError, acknowledge, item_county
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import render_html, render_markdown, title
 from netwatch.store import Store
 from netwatch.web.auth import ApiError, path_id, principal
+from netwatch.web.bodies import parse_json
 from netwatch.web.deps import WebDeps
 from netwatch.web.openapi_parts import BEARER, errors, json_body, query
 
@@ -54,6 +55,8 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         info = principal(request)
         q = request.query
         county, start, end = q.get("county"), q.get("from"), q.get("to")
+        if county == "":
+            raise ApiError(400, "query parameter 'county': empty", "name a county or leave it out")
         if county is not None and not info.can_see(county):
             raise ApiError(403, "county outside this token's scope", {"counties": [county]})
         rows = store().conn.execute(
@@ -115,13 +118,10 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
             raise ApiError(404, "no such notice item", {"id": item})
         if info.role == "tester":
             raise ApiError(403, "county or admin token required", "testers submit readings only")
-        try:
-            body = await request.json()
-        except ValueError:
-            raise ApiError(400, "body is not JSON",
-                           'send {"note": "...", "promised_date": "YYYY-MM-DD"}') from None
+        body = parse_json(await request.read())
         if not isinstance(body, dict):
-            raise ApiError(400, "body must be a JSON object", None)
+            raise ApiError(400, "body must be a JSON object",
+                           'send {"note": "...", "promised_date": "YYYY-MM-DD"}')
         try:
             ack = acknowledge(store(), item, body.get("note", ""),
                               body.get("promised_date", ""), info.id, time.time(),
@@ -169,11 +169,11 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/notices": {"get": {
         "summary": "Issued notices, newest first (a county token sees its own)",
         "security": BEARER,
-        "parameters": [query("county", "Only this county.", {"type": "string"}),
+        "parameters": [query("county", "Only this county.", {"type": "string", "minLength": 1}),
                        query("from", "Issued on or after (YYYY-MM-DD).", {"type": "string"}),
                        query("to", "Issued on or before (YYYY-MM-DD).", {"type": "string"})],
         "responses": {"200": {"description": "notices", **json_body("NoticeList")},
-                      **errors(401, 403, 429, 503)}}},
+                      **errors(400, 401, 403, 429, 503)}}},
     "/api/v1/notices/{id}": {"get": {
         "summary": "One notice's record", "security": BEARER, "parameters": [_ID],
         "responses": {"200": {"description": "the record", **json_body("Notice")},
@@ -183,7 +183,9 @@ OPENAPI_PATHS: dict[str, Any] = {
         "security": BEARER, "parameters": [_ID],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["note", "promised_date"],
-            "properties": {"note": {"type": "string"},
+            "properties": {"note": {"type": "string", "minLength": 1, "maxLength": NOTE_MAX,
+                                    "pattern": "\\S",
+                                    "description": "not blank; surrounding spaces are dropped"},
                            "promised_date": {"type": "string", "format": "date"}}}}}},
         "responses": {"200": {"description": "recorded", **json_body("Acknowledgement")},
                       **errors(400, 401, 403, 404, 429, 503)}}},

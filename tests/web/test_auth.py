@@ -128,3 +128,37 @@ async def test_metrics_open_on_loopback_and_token_guarded_otherwise(aiohttp_clie
         assert (await guarded.get("/metrics", headers=bearer(token))).status == 403
     for path in ("/healthz", "/readyz", "/", "/api/v1/openapi.json"):
         assert (await guarded.get(path)).status in (200, 503), path
+
+
+async def test_a_valid_token_passes_whatever_its_address_failed(aiohttp_client,
+                                                                city: City) -> None:
+    """Wrong tokens are counted and answered 429 once spent; the right token is checked
+    first, so its holder is never locked out by an attacker on the same address."""
+    client = await client_for(aiohttp_client, city)
+    for _ in range(FAILED_LIMIT * 3):
+        assert (await client.get("/api/v1/faults", headers=bearer(WRONG))).status in (401, 429)
+        resp = await client.get("/api/v1/faults", headers=bearer(city.east))
+        assert resp.status == 200
+
+
+async def test_forwarded_addresses_count_only_behind_a_proxy(aiohttp_client,
+                                                             city: City) -> None:
+    """Without --behind-proxy X-Forwarded-For is the client's own word and ignored: rotating
+    it buys nothing. Behind a proxy the address the proxy appended (the last) is the
+    client: one client's failures do not lock out another's."""
+    client = await client_for(aiohttp_client, city)
+    for n in range(FAILED_LIMIT):
+        headers = {**bearer(WRONG), "X-Forwarded-For": f"127.9.0.{n}"}
+        assert (await client.get("/api/v1/faults", headers=headers)).status == 401
+    headers = {**bearer(WRONG), "X-Forwarded-For": "127.9.0.99"}
+    assert (await client.get("/api/v1/faults", headers=headers)).status == 429
+
+    proxied = await client_for(aiohttp_client, city, behind_proxy=True)
+    city.limiter_clock.now += 3600
+    for _ in range(FAILED_LIMIT):
+        headers = {**bearer(WRONG), "X-Forwarded-For": "127.9.1.1, 127.9.0.1"}
+        assert (await proxied.get("/api/v1/faults", headers=headers)).status == 401
+    headers = {**bearer(WRONG), "X-Forwarded-For": "127.9.1.2, 127.9.0.1"}
+    assert (await proxied.get("/api/v1/faults", headers=headers)).status == 429
+    headers = {**bearer(WRONG), "X-Forwarded-For": "127.9.0.2"}
+    assert (await proxied.get("/api/v1/faults", headers=headers)).status == 401
