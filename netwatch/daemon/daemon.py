@@ -188,6 +188,7 @@ class Daemon:
                     sessions=SessionStore(store=self.store),
                     coverage=lambda: self.duties.coverage.report,
                     web_workers=self.opts.web_workers,
+                    body_timeout=self.web_limits.body_timeout,
                 )
             )
             web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0,

@@ -16,6 +16,7 @@ from netwatch.coverage.analysis import CoverageReport
 from netwatch.monitor import Monitor
 from netwatch.store import Store
 from netwatch.web.auth import Limiter, TokenVerifier
+from netwatch.web.guard import DEFAULT_BODY_TIMEOUT
 from netwatch.web.session_store import SessionStore
 from netwatch.web.workers import DEFAULT_WORKERS
 
@@ -42,4 +43,5 @@ class WebDeps:
     coverage: Callable[[], CoverageReport | None] = lambda: None  # the daemon's latest analysis
     behind_proxy: bool = False  # a proxy fronts netwatch: trust its X-Forwarded-For
     web_workers: int = DEFAULT_WORKERS  # threads request handlers may use at once
+    body_timeout: float = DEFAULT_BODY_TIMEOUT  # seconds to send a whole request body
     version: str = field(default_factory=lambda: package_version("netwatch"))

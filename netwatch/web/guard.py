@@ -25,6 +25,8 @@ from netwatch.metrics.text import Family, FamilySpec, labels
 
 log = logging.getLogger(__name__)
 
+DEFAULT_BODY_TIMEOUT = 30.0
+
 
 @dataclass(frozen=True, slots=True)
 class WebLimits:
@@ -34,11 +36,12 @@ class WebLimits:
     per_address: int = 64  # 0: no per-address cap (behind a proxy every client is the proxy)
     header_timeout: float = 10.0
     keepalive_timeout: float = 15.0
+    body_timeout: float = DEFAULT_BODY_TIMEOUT  # enforced by the app (``app.body_deadline``)
 
     def __post_init__(self) -> None:
         if self.max_connections < 1 or self.per_address < 0:
             raise ValueError("web connection caps: expected positive numbers")
-        if self.header_timeout <= 0 or self.keepalive_timeout <= 0:
+        if min(self.header_timeout, self.keepalive_timeout, self.body_timeout) <= 0:
             raise ValueError("web timeouts: expected positive seconds")
 
 

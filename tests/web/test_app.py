@@ -145,4 +145,4 @@ async def test_request_bodies_over_one_mib_are_refused(aiohttp_client, city: Cit
     resp = await client.post("/-/echo-length", data=b"x" * (BODY_LIMIT + 1),
                              headers=bearer(city.admin))
     assert resp.status == 413
-    assert (await resp.json())["error"] == "request entity too large"
+    assert (await resp.json())["error"] == "request body too large"

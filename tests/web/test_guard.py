@@ -1,4 +1,4 @@
-"""The web listener's connection guard over real sockets: caps, eviction, head deadline."""
+"""The web listener's limits over real sockets: caps, eviction, head and body deadlines."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from netwatch.web.app import create_app
 from netwatch.web.guard import GuardedSite, GuardStats, WebLimits, guard_families
+from tests.web.conftest import City
 
 HOST = "127.163.9.1"
 LIMITS = WebLimits(max_connections=4, per_address=3, header_timeout=0.5, keepalive_timeout=30)
@@ -100,3 +102,15 @@ async def test_a_connection_without_a_whole_head_in_time_is_closed(listener: Lis
     writer.close()
     families = "".join(f.text() for f in guard_families(listener.stats, LIMITS))
     assert 'netwatch_web_connections_closed_total{reason="header_timeout"} 1' in families
+
+
+async def test_a_body_not_sent_in_time_is_a_408(aiohttp_client, city: City) -> None:  # type: ignore[no-untyped-def]
+    """A client that announces a body and drips it is answered 408 once the body timeout
+    has passed, before its token is even looked at."""
+    client = await aiohttp_client(create_app(city.deps(body_timeout=0.3)))
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(b"POST /api/v1/readings HTTP/1.1\r\nHost: netwatch\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+    status = await asyncio.wait_for(reader.readline(), 10)
+    assert status.startswith(b"HTTP/1.1 408"), status
+    writer.close()
