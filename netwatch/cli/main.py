@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -26,6 +27,7 @@ from netwatch.cli.support import (
 )
 from netwatch.cli.survey import survey
 from netwatch.cli.token import token
+from netwatch.cli.web_limits import daemon_limits, web_limit_options
 from netwatch.daemon.defaults import DEFAULT_LISTEN
 from netwatch.inventory import KINDS, Device, Inventory, demo_inventory_path, resolve_inventory_path
 
@@ -136,9 +138,10 @@ def _daemon_options(f: Callable[..., None]) -> Callable[..., None]:
               help="A TLS reverse proxy fronts netwatch (allows a non-loopback --listen).")
 @click.option("--notices-dir", default="notices", show_default=True,
               type=click.Path(file_okay=False), help="Where scheduled notices are written.")
+@web_limit_options
 def run(inventory: str | None, listen: str, log_level: str, log_format: str,
         db_arg: str | None, tls_cert: str | None, tls_key: str | None, behind_proxy: bool,
-        notices_dir: str) -> None:
+        notices_dir: str, **limits: Any) -> None:
     """The daemon: scheduled probes, fault tracking, /metrics and the web app."""
     from netwatch.daemon import DaemonOptions, ListenError, check_exposure, parse_listen, run_daemon
 
@@ -149,7 +152,7 @@ def run(inventory: str | None, listen: str, log_level: str, log_format: str,
             inventory_path=resolve_inventory_path(inventory), db_path=resolve_db_path(db_arg),
             listen=parse_listen(listen), tls_cert=Path(tls_cert) if tls_cert else None,
             tls_key=Path(tls_key) if tls_key else None, behind_proxy=behind_proxy,
-            allow=allow_list_or_exit(), notice_dir=Path(notices_dir),
+            allow=allow_list_or_exit(), notice_dir=Path(notices_dir), **daemon_limits(limits),
         )
         check_exposure(opts)
     except ListenError as exc:

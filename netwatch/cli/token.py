@@ -22,6 +22,7 @@ from netwatch.cli.support import load_or_exit, resolve_db_path
 from netwatch.inventory import Inventory, resolve_inventory_path
 from netwatch.store import (
     ROLES,
+    UNSCOPED,
     Store,
     StoreError,
     TokenError,
@@ -90,7 +91,8 @@ def token() -> None:
 
 @token.command()
 @click.option("--role", required=True, type=click.Choice(ROLES),
-              help="admin: everything; county: its counties; tester: submits readings.")
+              help="admin: everything; county: its counties; tester: submits readings; "
+                   "metrics: scrapes /metrics (Prometheus).")
 @click.option("--county", "counties", multiple=True, metavar="C",
               help="County the token may see (repeatable; required for county and tester).")
 @click.option("--name", help="Who or what holds the token (shown by `token list`).")
@@ -100,7 +102,7 @@ def create(role: str, counties: tuple[str, ...], name: str | None, db_arg: str |
            inventory_arg: str | None) -> None:
     """Create a token and print it once on stdout; only its hash is stored."""
     inv = _inventory(inventory_arg)
-    if inv is None and role != "admin":
+    if inv is None and role not in UNSCOPED:
         click.echo("netwatch token: no inventory found; county names are not checked", err=True)
     known = None if inv is None else inv.counties.keys()
     try:

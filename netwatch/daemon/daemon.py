@@ -1,7 +1,8 @@
 """``netwatch run``: the monitor, its scheduler and its web app in one process.
 
-Startup order: store → probe context → monitor (restoring open faults) →
-exposition → web app listening → scheduler. SIGHUP or ``POST /-/reload``
+Startup order: descriptor limit raised → store → probe context → monitor
+(restoring open faults) → exposition → web app listening (behind the connection
+guard) → scheduler. SIGHUP or ``POST /-/reload``
 re-reads the inventory; a bad file is refused and the old one keeps running.
 SIGTERM/SIGINT stop the scheduler, the web app and the probes, in that order.
 """
@@ -16,13 +17,14 @@ import signal
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from netwatch.daemon.defaults import DEFAULT_LISTEN
+from netwatch.daemon.descriptors import DEFAULT_RESERVE, raise_nofile, web_connection_cap
 from netwatch.daemon.duties import Duties
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.inventory import Inventory, InventoryError, load_inventory
@@ -30,8 +32,10 @@ from netwatch.metrics import Exposition
 from netwatch.monitor import AllowList, Monitor, Runner
 from netwatch.store import FaultLog, Store, TokenStore
 from netwatch.web.app import WebDeps, create_app
-from netwatch.web.ratelimit import RateLimiter
+from netwatch.web.guard import GuardedSite, GuardStats, WebLimits, guard_families
+from netwatch.web.ratelimit import DEFAULT_LIMIT, DEFAULT_OVERALL, RateLimiter
 from netwatch.web.session_store import SessionStore
+from netwatch.web.workers import DEFAULT_WORKERS
 from probes.base import ProbeContext
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,11 @@ class DaemonOptions:
     behind_proxy: bool = False
     allow: AllowList = field(default_factory=AllowList)
     notice_dir: Path = Path("notices")  # issued notices' files, per county
+    web_limits: WebLimits = field(default_factory=WebLimits)
+    fd_reserve: int = DEFAULT_RESERVE  # descriptors the web listener leaves to probes
+    web_workers: int = DEFAULT_WORKERS  # threads request handlers may use
+    auth_failures: int = DEFAULT_LIMIT  # wrong tokens per client address per minute
+    auth_failures_total: int = DEFAULT_OVERALL  # wrong tokens per minute, all addresses
     inventory_transform: Callable[[Inventory], Inventory] | None = None  # demo: short intervals
     on_ready: Callable[[str], None] | None = None  # called with the base URL once listening
 
@@ -98,12 +107,26 @@ def check_exposure(opts: DaemonOptions) -> None:
         )
 
 
+def metrics_need_token(opts: DaemonOptions) -> bool:
+    """/metrics (names, addresses, coordinates) is open only to loopback clients.
+
+    Behind a proxy every client arrives from the proxy, often on loopback, so there
+    the loopback listen address says nothing about who asks.
+    """
+    return opts.behind_proxy or not opts.listen.loopback
+
+
 class Daemon:
     """The running parts and the reload path shared by SIGHUP and ``POST /-/reload``."""
 
     def __init__(self, opts: DaemonOptions, inventory: Inventory) -> None:
         self.opts = opts
         self.inventory = inventory
+        limits = opts.web_limits
+        cap = web_connection_cap(limits.max_connections, raise_nofile(), opts.fd_reserve)
+        self.web_limits = replace(limits, max_connections=cap,
+                                  per_address=0 if opts.behind_proxy else limits.per_address)
+        self.web_stats = GuardStats()
         self.store = Store.open(opts.db_path)
         self.faultlog = FaultLog(self.store)
         self.tokens = TokenStore(self.store)
@@ -146,6 +169,7 @@ class Daemon:
                 log.info("restored %d open fault(s) from %s", restored, self.opts.db_path)
             self.exposition = Exposition(self.monitor)
             self.exposition.attach()
+            self.exposition.add_provider(lambda: guard_families(self.web_stats, self.web_limits))
             self.scheduler = SweepScheduler(self.monitor, self.inventory.timezone)
             self.duties = Duties(self.store, lambda: self.inventory, self.opts.notice_dir,
                                  self.scheduler)
@@ -154,15 +178,21 @@ class Daemon:
                 WebDeps(
                     monitor=self.monitor,
                     tokens=self.tokens,
-                    limiter=RateLimiter(),
+                    limiter=RateLimiter(limit=self.opts.auth_failures,
+                                        overall=self.opts.auth_failures_total),
                     exposition=self.exposition,
                     reload=self.reload,
-                    metrics_auth=not self.opts.listen.loopback,
+                    metrics_auth=metrics_need_token(self.opts),
+                    behind_proxy=self.opts.behind_proxy,
                     store=self.store,
                     sessions=SessionStore(store=self.store),
+                    coverage=lambda: self.duties.coverage.report,
+                    web_workers=self.opts.web_workers,
+                    body_timeout=self.web_limits.body_timeout,
                 )
             )
-            web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+            web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0,
+                                       keepalive_timeout=self.opts.web_limits.keepalive_timeout)
             await web_runner.setup()
             try:
                 await self._serve(web_runner, stop)
@@ -177,10 +207,11 @@ class Daemon:
         if self.opts.tls_cert and self.opts.tls_key:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.opts.tls_cert, self.opts.tls_key)
-        site = web.TCPSite(web_runner, listen.host, listen.port, ssl_context=context)
+        site = GuardedSite(web_runner, listen.host, listen.port, ssl_context=context,
+                           limits=self.web_limits, stats=self.web_stats)
         await site.start()
         scheme = "https" if context else "http"
-        port = site._server.sockets[0].getsockname()[1] if site._server else listen.port  # type: ignore[union-attr]
+        port = site.bound_port
         base = f"{scheme}://{Listen(listen.host, port).url}"
         log.info("listening on %s", base)
         self.scheduler.start()

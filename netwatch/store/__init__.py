@@ -13,10 +13,18 @@ from netwatch.store.faultlog import Episode, FaultLog, FaultLogError, NewEpisode
 from netwatch.store.migrations import SCHEMA_VERSION
 from netwatch.store.retention import prune_deliveries, prune_fault_episodes
 from netwatch.store.store import Store, StoreError
-from netwatch.store.tokens import ROLES, TokenError, TokenInfo, TokenRecord, TokenStore, check_scope
+from netwatch.store.tokens import (
+    ROLES,
+    UNSCOPED,
+    TokenError,
+    TokenInfo,
+    TokenRecord,
+    TokenStore,
+    check_scope,
+)
 
 __all__ = [
     "ROLES", "SCHEMA_VERSION", "Episode", "FaultLog", "FaultLogError", "NewEpisode", "Store",
-    "StoreError", "TokenError", "TokenInfo", "TokenRecord", "TokenStore", "check_scope",
+    "StoreError", "TokenError", "UNSCOPED", "TokenInfo", "TokenRecord", "TokenStore", "check_scope",
     "prune_deliveries", "prune_fault_episodes",
 ]

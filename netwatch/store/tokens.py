@@ -27,7 +27,8 @@ from netwatch.store.store import Store
 
 log = logging.getLogger(__name__)
 
-ROLES: tuple[str, ...] = ("admin", "county", "tester")
+ROLES: tuple[str, ...] = ("admin", "county", "tester", "metrics")
+UNSCOPED = ("admin", "metrics")  # roles that take no --county
 PREFIX = "nw_"
 TOKEN_BYTES = 32
 TOKEN_RE = re.compile(r"nw_[A-Za-z0-9_-]{43}")
@@ -49,7 +50,7 @@ class TokenInfo:
     name: str | None
 
     def can_see(self, county: str) -> bool:
-        """Admins see every county; county and tester tokens only their own."""
+        """Admins see every county; county and tester tokens only their own; metrics none."""
         return self.role == "admin" or county in self.counties
 
 
@@ -91,9 +92,11 @@ def check_scope(role: str, counties: Iterable[str],
     wanted = sorted({c.strip() for c in counties})
     if "" in wanted:
         raise TokenError("county: empty name")
-    if role == "admin":
+    if role in UNSCOPED:
         if wanted:
-            raise TokenError("an admin token sees every county: give no --county")
+            raise TokenError("an admin token sees every county: give no --county"
+                             if role == "admin" else
+                             "a metrics token reads /metrics only: give no --county")
         return ()
     if not wanted:
         raise TokenError(f"a {role} token needs at least one --county")

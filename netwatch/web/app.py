@@ -15,14 +15,15 @@ import zlib
 from collections.abc import Mapping
 
 from aiohttp import hdrs, web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
-from netwatch.web import coverage, notices, sessions, survey, survey_form
+from netwatch.web import coverage, notices, readings, sessions, survey, survey_form
 from netwatch.web.api import Api
 from netwatch.web.auth import ApiError, make_auth_middleware
 from netwatch.web.deps import WebDeps
 from netwatch.web.openapi import document
 from netwatch.web.pages import Pages
+from netwatch.web.workers import offload, pool_context
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,30 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return error_response(500, "internal error", "see the netwatch log")
+
+
+def body_deadline(seconds: float) -> Middleware:
+    """Read a request's body within ``seconds`` before anything else looks at it.
+
+    A client dripping its body a byte at a time would otherwise hold its connection and
+    its handler for as long as it likes; read here, the body is kept for the handler.
+    """
+
+    @web.middleware
+    async def read_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.can_read_body:
+            try:
+                async with asyncio.timeout(seconds):
+                    await request.read()
+            except TimeoutError:
+                raise ApiError(408, "request body too slow",
+                               f"send the whole body within {seconds:g} s") from None
+            except web.HTTPRequestEntityTooLarge:
+                raise ApiError(413, "request body too large",
+                               f"at most {BODY_LIMIT // 1024 // 1024} MiB per request") from None
+        return await handler(request)
+
+    return read_in_time
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -122,7 +147,7 @@ class Ops:
         headers = {hdrs.CONTENT_TYPE: METRICS_TYPE, hdrs.VARY: hdrs.ACCEPT_ENCODING}
         if accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
             if size > GZIP_IN_THREAD:
-                body = await asyncio.to_thread(_gzip, parts)
+                body = await offload(request, _gzip, parts)
             else:
                 body = _gzip(parts)
             headers[hdrs.CONTENT_ENCODING] = "gzip"
@@ -154,12 +179,14 @@ class Ops:
 
 def create_app(deps: WebDeps) -> web.Application:
     """The web application; the caller runs it (``web.AppRunner``) and owns its lifetime."""
+    authenticate = make_auth_middleware(deps.tokens, deps.limiter, deps.metrics_auth,
+                                        deps.sessions, deps.behind_proxy)
     app = web.Application(
-        middlewares=[json_errors, make_auth_middleware(deps.tokens, deps.limiter,
-                                                       deps.metrics_auth, deps.sessions)],
+        middlewares=[json_errors, body_deadline(deps.body_timeout), authenticate],
         client_max_size=BODY_LIMIT,
     )
     app[DEPS] = deps
+    app.cleanup_ctx.append(pool_context(deps.web_workers))
     app.on_response_prepare.append(security_headers)
     ops, api, pages = Ops(deps), Api(deps), Pages(deps)
     app.router.add_routes([
@@ -173,6 +200,6 @@ def create_app(deps: WebDeps) -> web.Application:
         web.get("/api/v1/openapi.json", ops.openapi),
         web.post("/-/reload", api.reload),
     ])
-    for feature in (notices, survey, survey_form, coverage, sessions):
+    for feature in (notices, survey, readings, survey_form, coverage, sessions):
         app.router.add_routes(feature.routes(deps))
     return app

@@ -8,9 +8,11 @@ cookie of ``/login`` (``presented_session``); everything downstream (``principal
 good as its token: the token id is re-checked on each use. Unsafe methods by cookie
 must echo the session's CSRF token; bearer requests need none (no browser sends a
 bearer header by itself). A browser page asked for without a credential redirects to
-the login page; the API answers 401 JSON. A remote address that keeps presenting
-wrong tokens is answered 429 before its token is even looked at. Tokens are never
-logged or echoed.
+the login page; the API answers 401 JSON. Which roles may use a route is
+``access.RULES``. A presented token is checked first, so a valid one always passes;
+a wrong one counts against its client's address and a budget shared by all
+addresses, and once either is spent wrong tokens get 429. Tokens are never logged
+or echoed.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
 from netwatch.store import TokenInfo
+from netwatch.web.access import CLOSED, METRICS_PATH, PUBLIC, route_key, rule
 from netwatch.web.session_store import Session, SessionStore
 
 log = logging.getLogger(__name__)
@@ -102,11 +107,19 @@ def presented_session(request: web.Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
+async def form_fields(request: web.Request) -> MultiDictProxy[str | bytes | FileField]:
+    """The posted form; a malformed one (a multipart body without a boundary) is a 400."""
+    try:
+        return await request.post()
+    except ValueError as exc:
+        raise ApiError(400, "malformed form body", str(exc)[:200]) from None
+
+
 async def csrf_matches(request: web.Request, session: Session) -> bool:
     """Whether the request echoes the session's CSRF token (header, or form field of a form)."""
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in FORM_TYPES:
-        field = (await request.post()).get(CSRF_FIELD)
+        field = (await form_fields(request)).get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
     return sent is not None and hmac.compare_digest(sent.encode(), session.csrf.encode())
 
@@ -129,33 +142,64 @@ async def session_principal(request: web.Request, tokens: TokenVerifier,
     return info
 
 
-def make_auth_middleware(tokens: TokenVerifier, limiter: Limiter, metrics_auth: bool,
-                         sessions: SessionStore) -> Middleware:
-    """The authentication middleware, bound to the token store, the limiter and the sessions."""
+def client_address(request: web.Request, behind_proxy: bool) -> str:
+    """The client's address: the TCP peer, or behind a stated proxy the address it forwarded.
 
-    def bearer(request: web.Request, token: str, remote: str) -> TokenInfo:
-        info = tokens.verify(token)
-        if info is None:
-            limiter.failed(remote)
-            log.warning("rejected a bearer token from %s for %s %s",
-                        remote, request.method, request.path)
-            raise ApiError(401, "invalid or revoked token", None, CHALLENGE)
-        return info
+    The proxy appends the peer it saw to ``X-Forwarded-For``, so the last entry is the one
+    it vouches for; anything before it was written by the client. Without
+    ``--behind-proxy`` the header is the client's own word and is ignored.
+    """
+    peer = request.remote or "unknown"
+    if not behind_proxy:
+        return peer
+    forwarded = request.headers.getall("X-Forwarded-For", [])
+    last = forwarded[-1].rsplit(",", 1)[-1].strip() if forwarded else ""
+    return last[:64] or peer
+
+
+def too_many(wait: float) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    return ApiError(429, "too many failed authentication attempts",
+                    {"retry_after_seconds": seconds}, {"Retry-After": str(seconds)})
+
+
+def make_auth_middleware(tokens: TokenVerifier, limiter: Limiter, metrics_auth: bool,
+                         sessions: SessionStore, behind_proxy: bool = False) -> Middleware:
+    """The authentication middleware, bound to the token store, the limiter and the sessions.
+
+    The route's row in ``access.RULES`` says whether a credential is needed and which
+    roles may pass; a path no route matched needs one by ``needs_token``.
+    """
+
+    def bearer(request: web.Request, token: str) -> TokenInfo:
+        info = tokens.verify(token)  # first: a valid token is never refused for others' failures
+        if info is not None:
+            return info
+        remote = client_address(request, behind_proxy)
+        wait = limiter.blocked(remote)
+        if wait is not None:
+            raise too_many(wait)
+        limiter.failed(remote)
+        log.warning("rejected a bearer token from %s for %s %s",
+                    remote, request.method, request.path)
+        raise ApiError(401, "invalid or revoked token", None, CHALLENGE)
+
+    def open_route(request: web.Request, allowed: frozenset[str] | None) -> bool:
+        if allowed is None:
+            return not needs_token(request.path, metrics_auth)
+        if route_key(request) == ("GET", METRICS_PATH):
+            return not metrics_auth
+        return allowed == PUBLIC
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not needs_token(request.path, metrics_auth):
+        allowed = rule(request)
+        if open_route(request, allowed):
             return await handler(request)
-        remote = request.remote or "unknown"
-        wait = limiter.blocked(remote)
-        if wait is not None:
-            raise ApiError(429, "too many failed authentication attempts",
-                           {"retry_after_seconds": math.ceil(wait)},
-                           {"Retry-After": str(max(1, math.ceil(wait)))})
         token = presented_token(request)
         cookie = presented_session(request)
         if token is not None:
-            info: TokenInfo | None = bearer(request, token, remote)
+            info: TokenInfo | None = bearer(request, token)
         elif cookie is not None:
             info = await session_principal(request, tokens, sessions, cookie)
         else:
@@ -168,10 +212,28 @@ def make_auth_middleware(tokens: TokenVerifier, limiter: Limiter, metrics_auth: 
                                CHALLENGE)
             raise ApiError(401, "authentication required",
                            "send Authorization: Bearer TOKEN (netwatch token create)", CHALLENGE)
+        if allowed is not None and info.role not in allowed:
+            raise ApiError(403, "this token's role may not use this route",
+                           {"role": info.role, "allowed": sorted(allowed - CLOSED)})
         request[PRINCIPAL] = info
         return await handler(request)
 
     return authenticate
+
+
+ID_MAX = 2**63 - 1  # SQLite's largest integer key
+
+
+def path_id(request: web.Request, what: str) -> int:
+    """The path's ``{id}``: ASCII digits within SQLite's range, else 404 naming ``what``.
+
+    ``str.isdigit`` and ``int`` also take other scripts' digits (``٣`` is 3) and
+    superscripts; an id is only ever what netwatch printed.
+    """
+    raw = request.match_info["id"]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > ID_MAX:
+        raise ApiError(404, f"no such {what}", {"id": raw[:40]})
+    return int(raw)
 
 
 def principal(request: web.Request) -> TokenInfo:

@@ -1,16 +1,16 @@
 """Coverage API: ``GET /api/v1/blind-spots`` (JSON or GeoJSON).
 
 Lists the coverage verdicts of points and surveyed cells, blind ones by default
-(``class`` chooses others), narrowed to the token's counties. Each is analysed
-fresh from the readings (a tester checking a fix sees it at once), in a thread on
-a connection of its own: at 100,000 readings it takes about a second, which the
-event loop (and the probes' timing) must not wait for. GeoJSON is a
-FeatureCollection of WGS-84 Points whose properties are the JSON fields.
+(``class`` chooses others), narrowed to the token's counties. The verdicts are the
+daemon's latest coverage analysis, which it refreshes within seconds of a new
+reading or a site fault; a request only filters them. An analysis of 100,000
+readings takes about a second, so letting requests start one would let any token
+holder keep the workers busy. GeoJSON is a FeatureCollection of WGS-84 Points
+whose properties are the JSON fields.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import Any
 
@@ -19,7 +19,6 @@ from aiohttp import web
 from netwatch.coverage.analysis import Verdict
 from netwatch.coverage.causes import Cause
 from netwatch.coverage.classify import CLASSES, TECHNOLOGIES, TRENDS
-from netwatch.coverage.snapshot import analyse_apart
 from netwatch.web.api import Clock, one
 from netwatch.web.auth import ApiError, visible_counties
 from netwatch.web.deps import WebDeps
@@ -27,6 +26,7 @@ from netwatch.web.openapi_parts import BEARER, COUNTY, errors, json_body, query,
 
 FORMATS = ("json", "geojson")
 GEOJSON_TYPE = "application/geo+json"
+COVERAGE_RETRY = 15  # seconds: the daemon's coverage duty runs this often
 
 
 def _classes(request: web.Request) -> frozenset[str]:
@@ -74,10 +74,11 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         technology = one(request, "technology", TECHNOLOGIES)
         classes = _classes(request)
         fmt = one(request, "format", FORMATS) or "json"
-        if deps.store is None:
-            raise ApiError(503, "coverage unavailable", "this daemon runs without a store")
-        report = await asyncio.to_thread(analyse_apart, deps.store.path, inventory,
-                                         deps.monitor.clock())
+        report = deps.coverage()
+        if report is None:
+            raise ApiError(503, "coverage not analysed yet",
+                           f"the daemon analyses coverage every {COVERAGE_RETRY} s; try again",
+                           {"Retry-After": str(COVERAGE_RETRY)})
         causes = {(s.verdict.subject_type, s.verdict.id, s.verdict.technology): s.cause
                   for s in report.blind_spots}
         clock = Clock(inventory.timezone)

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from typing import Any, Protocol
 
+from netwatch.coverage.analysis import CoverageReport
 from netwatch.monitor import Monitor
 from netwatch.store import Store
 from netwatch.web.auth import Limiter, TokenVerifier
+from netwatch.web.guard import DEFAULT_BODY_TIMEOUT
 from netwatch.web.session_store import SessionStore
+from netwatch.web.workers import DEFAULT_WORKERS
 
 
 class Renderer(Protocol):
@@ -34,7 +37,11 @@ class WebDeps:
     limiter: Limiter
     exposition: Renderer
     reload: ReloadHook  # {"ok": True, counts...} or {"ok": False, "problems": [...]}
-    metrics_auth: bool = False  # True when listening off loopback: /metrics needs a token
+    metrics_auth: bool = False  # off loopback or behind a proxy: /metrics needs a token
     store: Store | None = None  # readings, notices, acknowledgements (None: those routes 503)
     sessions: SessionStore = field(default_factory=SessionStore)  # browser logins
+    coverage: Callable[[], CoverageReport | None] = lambda: None  # the daemon's latest analysis
+    behind_proxy: bool = False  # a proxy fronts netwatch: trust its X-Forwarded-For
+    web_workers: int = DEFAULT_WORKERS  # threads request handlers may use at once
+    body_timeout: float = DEFAULT_BODY_TIMEOUT  # seconds to send a whole request body
     version: str = field(default_factory=lambda: package_version("netwatch"))

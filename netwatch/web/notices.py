@@ -12,12 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
-from netwatch.notices.items import AckError, acknowledge, item_county
+from netwatch.notices.items import NOTE_MAX, AckError, acknowledge, item_county
 from netwatch.notices.links import LANGS, MEDIA, with_links
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import title
 from netwatch.store import Store
-from netwatch.web.auth import ApiError, principal
+from netwatch.web.auth import ApiError, path_id, principal
+from netwatch.web.bodies import parse_json
 from netwatch.web.deps import WebDeps
 from netwatch.web.notice_pages import NoticePages
 from netwatch.web.openapi_parts import BEARER, errors, json_body, query
@@ -33,14 +34,12 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
 
     def found(request: web.Request) -> tuple[int, str]:
         """The notice named in the path (id, record JSON), 404 when missing or out of scope."""
-        raw = request.match_info["id"]
-        if not raw.isdigit():
-            raise ApiError(404, "no such notice", {"id": raw})
+        number = path_id(request, "notice")
         row = store().conn.execute(
-            "SELECT county, record FROM notices WHERE id = ?", (int(raw),)).fetchone()
+            "SELECT county, record FROM notices WHERE id = ?", (number,)).fetchone()
         if row is None or not principal(request).can_see(row["county"]):
-            raise ApiError(404, "no such notice", {"id": raw})
-        return int(raw), str(row["record"])
+            raise ApiError(404, "no such notice", {"id": number})
+        return number, str(row["record"])
 
     def load(request: web.Request) -> tuple[int, NoticeRecord]:
         notice_id, text = found(request)
@@ -53,6 +52,8 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         info = principal(request)
         q = request.query
         county, start, end = q.get("county"), q.get("from"), q.get("to")
+        if county == "":
+            raise ApiError(400, "query parameter 'county': empty", "name a county or leave it out")
         if county is not None and not info.can_see(county):
             raise ApiError(403, "county outside this token's scope", {"counties": [county]})
         rows = store().conn.execute(
@@ -88,37 +89,34 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     async def api_ack(request: web.Request) -> web.Response:
         """A county acknowledges an item: a note and a promised date; the state never changes."""
         info = principal(request)
-        raw = request.match_info["id"]
-        county = item_county(store().conn, int(raw))
+        item = path_id(request, "notice item")
+        county = item_county(store().conn, item)
         if county is None or not info.can_see(county):
-            raise ApiError(404, "no such notice item", {"id": raw})
+            raise ApiError(404, "no such notice item", {"id": item})
         if info.role == "tester":
             raise ApiError(403, "county or admin token required", "testers submit readings only")
-        try:
-            body = await request.json()
-        except ValueError:
-            raise ApiError(400, "body is not JSON",
-                           'send {"note": "...", "promised_date": "YYYY-MM-DD"}') from None
+        body = parse_json(await request.read())
         if not isinstance(body, dict):
-            raise ApiError(400, "body must be a JSON object", None)
+            raise ApiError(400, "body must be a JSON object",
+                           'send {"note": "...", "promised_date": "YYYY-MM-DD"}')
         try:
-            ack = acknowledge(store(), int(raw), body.get("note", ""),
+            ack = acknowledge(store(), item, body.get("note", ""),
                               body.get("promised_date", ""), info.id, time.time(),
                               deps.monitor.inventory.notices.timezone)
         except AckError as exc:
             raise ApiError(400, "acknowledgement refused", str(exc)) from None
         except LookupError:
-            raise ApiError(404, "no such notice item", {"id": raw}) from None
-        return web.json_response({"item": int(raw), "acknowledgement": asdict(ack)})
+            raise ApiError(404, "no such notice item", {"id": item}) from None
+        return web.json_response({"item": item, "acknowledgement": asdict(ack)})
 
     return [
-        web.post(r"/api/v1/notice-items/{id:\d+}/ack", api_ack),
+        web.post(r"/api/v1/notice-items/{id:[0-9]+}/ack", api_ack),
         web.get("/api/v1/notices", api_list),
         web.get("/api/v1/notices/{id}", api_one),
         web.get("/notices", page_list),
-        web.get(r"/notices/{id:\d+}.{fmt:(html|md|pdf|docx|xlsx)}", pages.file),
-        web.get(r"/notices/{id:\d+}", pages.notice),
-        web.post(r"/notices/{id:\d+}/items/{item:\d+}/ack", pages.ack),
+        web.get(r"/notices/{id:[0-9]+}.{fmt:(html|md|pdf|docx|xlsx)}", pages.file),
+        web.get(r"/notices/{id:[0-9]+}", pages.notice),
+        web.post(r"/notices/{id:[0-9]+}/items/{item:[0-9]+}/ack", pages.ack),
     ]
 
 
@@ -148,11 +146,11 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/notices": {"get": {
         "summary": "Issued notices, newest first (a county token sees its own)",
         "security": BEARER,
-        "parameters": [query("county", "Only this county.", {"type": "string"}),
+        "parameters": [query("county", "Only this county.", {"type": "string", "minLength": 1}),
                        query("from", "Issued on or after (YYYY-MM-DD).", {"type": "string"}),
                        query("to", "Issued on or before (YYYY-MM-DD).", {"type": "string"})],
         "responses": {"200": {"description": "notices", **json_body("NoticeList")},
-                      **errors(401, 403, 429, 503)}}},
+                      **errors(400, 401, 403, 429, 503)}}},
     "/api/v1/notices/{id}": {"get": {
         "summary": "One notice's record", "security": BEARER, "parameters": [_ID],
         "responses": {"200": {"description": "the record", **json_body("Notice")},
@@ -162,7 +160,9 @@ OPENAPI_PATHS: dict[str, Any] = {
         "security": BEARER, "parameters": [_ID],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["note", "promised_date"],
-            "properties": {"note": {"type": "string"},
+            "properties": {"note": {"type": "string", "minLength": 1, "maxLength": NOTE_MAX,
+                                    "pattern": "\\S",
+                                    "description": "not blank; surrounding spaces are dropped"},
                            "promised_date": {"type": "string", "format": "date"}}}}}},
         "responses": {"200": {"description": "recorded", **json_body("Acknowledgement")},
                       **errors(400, 401, 403, 404, 429, 503)}}},

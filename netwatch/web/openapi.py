@@ -10,7 +10,7 @@ from typing import Any
 
 from netwatch.inventory import KINDS
 from netwatch.monitor import FAULT_KINDS
-from netwatch.web import coverage, notices, sessions, survey, survey_form
+from netwatch.web import coverage, notices, readings, sessions, survey, survey_form
 from netwatch.web.api import DEVICE_STATES, DEVICES_LIMIT, FAULT_STATES, FAULTS_LIMIT
 from netwatch.web.openapi_parts import BEARER, COUNTY, KIND, TEXT, errors, json_body, query, stamps
 
@@ -64,7 +64,7 @@ SCHEMAS: dict[str, Any] = {
         "changed": {"type": "integer"}, "kept": {"type": "integer"}}},
 }
 
-ROUTE_MODULES = (notices, survey, survey_form, coverage, sessions)
+ROUTE_MODULES = (notices, survey, readings, survey_form, coverage, sessions)
 
 
 def document(version: str) -> dict[str, Any]:
@@ -72,8 +72,8 @@ def document(version: str) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/metrics": {"get": {
             "summary": "Prometheus text exposition (gzip when accepted)",
-            "description": "Open on loopback; needs a bearer token when netwatch listens "
-                           "elsewhere.",
+            "description": "Open on loopback; off loopback or behind a proxy it needs an "
+                           "admin or metrics token.",
             "responses": {"200": TEXT, **errors(401, 429)}}},
         "/healthz": {"get": {"summary": "Liveness", "security": [],
                              "responses": {"200": TEXT}}},
@@ -122,7 +122,8 @@ def document(version: str) -> dict[str, Any]:
     }
     schemas = dict(SCHEMAS)
     for module in ROUTE_MODULES:
-        paths.update(getattr(module, "OPENAPI_PATHS", {}))
+        for path, operations in getattr(module, "OPENAPI_PATHS", {}).items():
+            paths.setdefault(path, {}).update(operations)  # two modules may share a path
         schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
     return {
         "openapi": "3.1.0",

@@ -45,7 +45,8 @@ def errors(*codes: int) -> dict[str, Any]:
 
 
 COUNTY = query("county", "Only these counties (repeatable); a county token may name "
-                "only its own.", {"type": "string"}, repeat=True)
+                "only its own. An empty value is refused (400, or 403 for a county token).",
+               {"type": "string", "minLength": 1}, repeat=True)
 KIND = query("kind", "Device kind.", {"type": "string", "enum": list(KINDS)})
 TEXT = {"description": "plain text", "content": {"text/plain": {"schema": {"type": "string"}}}}
 

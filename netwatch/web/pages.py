@@ -2,8 +2,10 @@
 
 Rendered with Jinja2 with autoescaping on, since device, site and county names
 are untrusted text. The page is open without a token, so it shows counts per
-county only; the list of open faults (device names) appears only when the
-daemon listens on loopback, where ``/metrics`` with the same names is open too.
+county only; the list of open faults (device names) appears when the daemon
+listens on loopback without a proxy (where ``/metrics`` with the same names is
+open too), and otherwise only to an admin or county session, narrowed to its
+counties.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ import jinja2
 from aiohttp import web
 
 from netwatch.monitor import OpenFault
+from netwatch.store import TokenInfo
+from netwatch.web.auth import presented_session
 from netwatch.web.deps import WebDeps
 
 FAULTS_SHOWN = 50  # open faults listed on the landing page, newest first
+FAULT_VIEWERS = ("admin", "county")  # roles whose session sees device names on the page
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +90,18 @@ class Pages:
             for cid, figures in sorted(counts.items())
         ]
 
-    def recent_faults(self) -> list[FaultRow]:
+    def viewer(self, request: web.Request) -> TokenInfo | None:
+        """The holder of the request's live session, if any (the page itself is public)."""
+        cookie = presented_session(request)
+        session = self.deps.sessions.get(cookie) if cookie else None
+        return self.deps.tokens.current(session.token_id) if session is not None else None
+
+    def recent_faults(self, viewer: TokenInfo | None) -> list[FaultRow]:
         monitor = self.deps.monitor
         zone = ZoneInfo(monitor.inventory.timezone)
-        faults = sorted(monitor.open_faults(), key=lambda f: (-f.first_seen, f.device))
+        faults = sorted((f for f in monitor.open_faults()
+                         if viewer is None or viewer.can_see(f.county)),
+                        key=lambda f: (-f.first_seen, f.device))
         shown = []
         for fault in faults[:FAULTS_SHOWN]:
             state = monitor.states.get(fault.device)
@@ -101,7 +114,12 @@ class Pages:
         """GET /: what runs here, the links, and how each county is doing."""
         monitor = self.deps.monitor
         rows = self.county_rows()
-        show_faults = not self.deps.metrics_auth
+        viewer = None
+        if self.deps.metrics_auth:
+            viewer = self.viewer(request)
+            if viewer is not None and viewer.role not in FAULT_VIEWERS:
+                viewer = None
+        show_faults = not self.deps.metrics_auth or viewer is not None
         html = self.env.get_template("index.html").render(
             city=monitor.inventory.city,
             version=self.deps.version,
@@ -110,7 +128,7 @@ class Pages:
             totals=CountyRow("", "", *(sum(getattr(r, f) for r in rows) for f in (
                 "devices", "up", "down", "unchecked", "open_faults", "suppressed"))),
             show_faults=show_faults,
-            faults=self.recent_faults() if show_faults else [],
+            faults=self.recent_faults(viewer) if show_faults else [],
             faults_shown=FAULTS_SHOWN,
             timezone=monitor.inventory.timezone,
             metrics_auth=self.deps.metrics_auth,

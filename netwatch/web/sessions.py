@@ -1,6 +1,7 @@
 """Browser login: ``GET/POST /login`` trade a token for a session cookie, ``POST /logout``.
 
-The token is checked by the same verifier and failed-attempt limiter as bearer tokens.
+The token is checked by the same verifier and failed-attempt limiter as bearer tokens
+(the token first: a valid one logs in whatever others failed).
 The cookie is HttpOnly, SameSite=Strict, Path=/, and Secure when the request came over
 TLS (netwatch's own, or a reverse proxy's that says ``X-Forwarded-Proto: https``: the
 flag only ever narrows where the cookie goes, so trusting the header is harmless); it
@@ -22,7 +23,9 @@ from aiohttp import web
 from netwatch.web.auth import (
     SESSION_COOKIE,
     ApiError,
+    client_address,
     csrf_matches,
+    form_fields,
     presented_session,
 )
 from netwatch.web.deps import WebDeps
@@ -80,19 +83,19 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     async def login(request: web.Request) -> web.Response:
         if not same_origin(request):
             raise ApiError(403, "cross-site login refused", "log in from this site's /login page")
-        remote = request.remote or "unknown"
-        wait = deps.limiter.blocked(remote)
-        form = await request.post()
+        form = await form_fields(request)
         target = safe_next(form.get("next"))
-        if wait is not None:
-            seconds = max(1, math.ceil(wait))
-            return page(target, f"失败次数过多，请 {seconds} 秒后再试。", 429,
-                        {"Retry-After": str(seconds)})
         token = form.get("token")
         info = None
         if isinstance(token, str) and len(token) <= FIELD_MAX:
-            info = deps.tokens.verify(token.strip())
+            info = deps.tokens.verify(token.strip())  # first: a valid token always logs in
+        remote = client_address(request, deps.behind_proxy)
         if info is None:
+            wait = deps.limiter.blocked(remote)
+            if wait is not None:
+                seconds = max(1, math.ceil(wait))
+                return page(target, f"失败次数过多，请 {seconds} 秒后再试。", 429,
+                            {"Retry-After": str(seconds)})
             deps.limiter.failed(remote)
             log.warning("rejected a login token from %s", remote)
             return page(target, "令牌无效或已吊销，请检查后重试。", 401)

@@ -10,8 +10,6 @@ readings are on disk. The tester is the token's name (or id); the source is
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 from typing import Any
 
@@ -24,8 +22,10 @@ from netwatch.survey.geo import haversine_m, to_wgs84
 from netwatch.survey.ingest import IngestError, RowError, prepare, store_readings
 from netwatch.web.api import integer, one
 from netwatch.web.auth import VIA_SESSION, ApiError, principal, visible_counties
+from netwatch.web.bodies import parse_json
 from netwatch.web.deps import WebDeps
 from netwatch.web.openapi_parts import BEARER, COUNTY, errors, json_body, query
+from netwatch.web.workers import offload
 
 ROWS_LIMIT = 5000  # SPEC: readings per request
 POINTS_LIMIT = (20, 1000)  # default and maximum answers of /api/v1/points
@@ -42,24 +42,21 @@ async def _rows(request: web.Request) -> tuple[list[Any], list[int] | None]:
     if kind not in (JSON_TYPE, CSV_TYPE):
         raise ApiError(415, "unsupported content type",
                        f"send {JSON_TYPE} (an object or an array) or {CSV_TYPE}")
-    try:
-        body = await request.read()  # bounded by the app's client_max_size
-    except web.HTTPRequestEntityTooLarge:
-        raise ApiError(413, "request body too large", "at most 1 MiB per request") from None
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _invalid("the body is not UTF-8") from None
+    body = await request.read()  # read (within 1 MiB and the body timeout) by the app
     if kind == CSV_TYPE:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _invalid("the body is not UTF-8") from None
         parsed, problems = parse_csv(text)
         if problems:
             raise ApiError(400, "invalid readings",
                            [RowError(p.row, p.field, p.reason).as_dict() for p in problems])
         return [row for _, row in parsed], [number for number, _ in parsed]
     try:
-        data = json.loads(text)
-    except ValueError:
-        raise _invalid("the body is not JSON") from None
+        data = parse_json(body)
+    except ApiError as exc:
+        raise _invalid(exc.error) from None
     if isinstance(data, dict):
         return [data], None
     if isinstance(data, list):
@@ -114,8 +111,8 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         inventory, now = deps.monitor.inventory, time.time()
         allowed = None if info.role == "admin" else info.counties
         try:
-            accepted = await asyncio.to_thread(prepare, inventory, rows, now, allowed=allowed,
-                                               row_numbers=numbers)
+            accepted = await offload(request, lambda: prepare(
+                inventory, rows, now, allowed=allowed, row_numbers=numbers))
             source = "form" if request.get(VIA_SESSION) else "api"
             ids = store_readings(db, info.name or info.id, accepted, source, now)
         except IngestError as exc:

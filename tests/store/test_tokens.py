@@ -10,6 +10,7 @@ import pytest
 
 from netwatch.store import Store, TokenError, TokenStore
 from netwatch.store import tokens as tokens_module
+from netwatch.store.migrations import MIGRATIONS
 
 
 class Clock:
@@ -130,3 +131,25 @@ def test_revocation_elsewhere_applies_at_once(tmp_path: Path) -> None:
         with Store.open(path) as cli_store:
             TokenStore(cli_store).revoke(new.info.id)
         assert daemon.verify(new.token) is None
+
+
+def test_metrics_tokens_open_no_county(store: Store) -> None:
+    """A metrics token (Prometheus's) takes no county and sees none."""
+    ts = TokenStore(store)
+    new = ts.create("metrics", [], name="prometheus")
+    info = ts.verify(new.token)
+    assert info is not None and info.role == "metrics" and not info.can_see("linhe")
+    with pytest.raises(TokenError, match="metrics token reads /metrics only"):
+        ts.create("metrics", ["linhe"])
+
+
+def test_tokens_of_an_older_database_survive_the_metrics_role_migration(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = Store.open(path, migrations=MIGRATIONS[:5])
+    made = TokenStore(old).create("county", ["linhe"], name="desk")
+    old.close()
+    with Store.open(path) as store:
+        assert store.version == len(MIGRATIONS)
+        ts = TokenStore(store)
+        assert ts.verify(made.token) == made.info
+        assert ts.create("metrics", []).info.role == "metrics"

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import threading
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from netwatch.web import app as app_module
+from netwatch.web.access import RULES
 from netwatch.web.app import BODY_LIMIT, accepts_gzip, create_app
+from netwatch.web.workers import POOL, THREAD_PREFIX
 from tests.web.conftest import City, bearer
 
 
@@ -58,6 +62,33 @@ async def test_large_metrics_are_compressed_off_the_loop(aiohttp_client, city: C
     assert len(wire) < len(text) // 4
 
 
+async def test_request_work_runs_in_a_bounded_pool_of_its_own(aiohttp_client, city: City,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """Compressing a large scrape runs on the web pool (web_workers threads), never on the
+    loop's default executor that the daemon's own work needs."""
+    threads: list[str] = []
+    real = app_module._gzip
+
+    def spy(parts: list[bytes]) -> bytes:
+        threads.append(threading.current_thread().name)
+        return real(parts)
+
+    monkeypatch.setattr(app_module, "_gzip", spy)
+
+    class Big:
+        def render_parts(self) -> list[bytes]:
+            return [b"x" * 1024] * 400
+
+    app = create_app(city.deps(exposition=Big(), web_workers=1))
+    client = await aiohttp_client(app)
+    for _ in range(3):
+        resp = await client.get("/metrics", headers={"Accept-Encoding": "gzip"})
+        assert resp.status == 200
+    assert len(threads) == 3 and all(t.startswith(THREAD_PREFIX) for t in threads)
+    assert app[POOL]._max_workers == 1
+
+
 @pytest.mark.parametrize(("header", "expected"), [
     ("gzip", True), ("GZIP;q=0.5", True), ("br, gzip;q=0.001", True), ("*", True),
     ("", False), ("identity", False), ("gzip;q=0", False), ("*, gzip;q=0", False),
@@ -97,10 +128,12 @@ async def test_security_headers_on_every_answer(aiohttp_client, city: City) -> N
             assert resp.headers["Cache-Control"] == "no-store"
 
 
-async def test_request_bodies_over_one_mib_are_refused(aiohttp_client, city: City) -> None:
+async def test_request_bodies_over_one_mib_are_refused(aiohttp_client, city: City,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's body limit is 1 MiB: a larger body is a JSON 413, a body at the limit is read
     (checked through a route added for the test, since no endpoint of this issue reads one)."""
     app = create_app(city.deps())
+    monkeypatch.setitem(RULES, ("POST", "/-/echo-length"), frozenset({"admin"}))
 
     async def length(request: web.Request) -> web.Response:
         return web.Response(text=str(len(await request.read())))
@@ -112,4 +145,4 @@ async def test_request_bodies_over_one_mib_are_refused(aiohttp_client, city: Cit
     resp = await client.post("/-/echo-length", data=b"x" * (BODY_LIMIT + 1),
                              headers=bearer(city.admin))
     assert resp.status == 413
-    assert (await resp.json())["error"] == "request entity too large"
+    assert (await resp.json())["error"] == "request body too large"

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from netwatch.coverage import snapshot as snapshot_module
+from netwatch.coverage.snapshot import Snapshot
 from netwatch.metrics import Exposition
 from netwatch.monitor import Monitor
 from netwatch.store import FaultLog, Store, TokenStore
@@ -34,10 +36,12 @@ class Coverage:
         async def reload() -> dict[str, object]:
             return {"ok": True}
 
+        self.snapshot = Snapshot()
         self.deps = WebDeps(monitor=monitor, tokens=tokens,
                             limiter=RateLimiter(limit=3, per=60.0, clock=clock),
                             exposition=Exposition(monitor, clock=clock, process_metrics=False),
-                            reload=reload, store=store, version="9.9.9")
+                            reload=reload, store=store, version="9.9.9",
+                            coverage=lambda: self.snapshot.report)
 
 
 @pytest.fixture
@@ -53,6 +57,7 @@ async def cov(aiohttp_client, tmp_path: Path,  # type: ignore[no-untyped-def]
         add(store, county="south", lat=38.25, lon=106.1, rssi_dbm=-125)
     add_many(store, [-110, -110, -110], county="south", point="s-cp-1", lat=38.2, lon=106.02)
     open_fault(store, "n-ts-1", "unreachable")
+    await app.snapshot.refresh(store, app.deps.monitor.inventory, NOW)  # the daemon's duty
     return await aiohttp_client(create_app(app.deps)), app
 
 
@@ -108,11 +113,12 @@ async def _cell(client: TestClient, app: Coverage) -> str:
                 if b["subject_type"] == "cell")
 
 
-async def test_county_and_tester_tokens_see_their_own_counties(
+async def test_county_tokens_see_their_own_counties_and_testers_none(
         cov: tuple[TestClient, Coverage]) -> None:
     client, app = cov
     assert await _ids(client, app.north) == ["north/n-cp-1", "north/n-cp-2", "north/n-cp-3"]
-    assert [i.split("/")[0] for i in await _ids(client, app.tester)] == ["south"]
+    resp = await client.get("/api/v1/blind-spots", headers=bearer(app.tester))
+    assert resp.status == 403
     resp = await client.get("/api/v1/blind-spots?county=south", headers=bearer(app.north))
     assert resp.status == 403
     resp = await client.get("/api/v1/blind-spots")
@@ -139,3 +145,33 @@ async def test_without_a_store_the_endpoint_is_unavailable(
     client = await aiohttp_client(create_app(replace(app.deps, store=None)))
     resp = await client.get("/api/v1/blind-spots", headers=bearer(app.admin))
     assert resp.status == 503
+
+
+async def test_requests_filter_the_latest_analysis_and_never_start_one(
+        cov: tuple[TestClient, Coverage], store: Store,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many requests come, none analyses the readings: they filter the daemon's
+    latest report, and a new reading shows once the daemon's duty has refreshed it."""
+    client, app = cov
+
+    def no_analysis(*args: object) -> None:
+        raise AssertionError("a request started a coverage analysis")
+
+    monkeypatch.setattr(snapshot_module, "analyse", no_analysis)
+    monkeypatch.setattr(snapshot_module, "analyse_apart", no_analysis)
+    before = await _ids(client, app.admin)
+    add_many(store, [-130, -130, -130], county="south", point="s-cp-1", lat=38.2, lon=106.02)
+    for _ in range(5):
+        assert await _ids(client, app.admin) == before
+    monkeypatch.undo()
+    await app.snapshot.refresh(store, app.deps.monitor.inventory, NOW)
+    assert "south/s-cp-1" in await _ids(client, app.admin)
+
+
+async def test_before_the_first_analysis_the_answer_is_503_with_retry_after(
+        cov: tuple[TestClient, Coverage]) -> None:
+    client, app = cov
+    app.snapshot.report = None
+    resp = await client.get("/api/v1/blind-spots", headers=bearer(app.admin))
+    assert resp.status == 503 and resp.headers["Retry-After"] == "15"
+    assert (await resp.json())["error"] == "coverage not analysed yet"

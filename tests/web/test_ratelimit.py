@@ -60,3 +60,15 @@ def test_bad_settings_are_refused() -> None:
         RateLimiter(limit=0)
     with pytest.raises(ValueError, match="expected positive numbers"):
         RateLimiter(per=0)
+
+
+def test_a_shared_budget_that_rotating_addresses_cannot_dodge() -> None:
+    """Each address may fail 10 times a minute, all of them together 25: the 26th wrong
+    token from a fresh address waits, and the budget refills like the per-address ones."""
+    rl = RateLimiter(limit=10, per=60.0, overall=25)
+    for n in range(25):
+        assert rl.blocked(f"127.0.0.{n}", now=100.0) is None
+        rl.failed(f"127.0.0.{n}", now=100.0)
+    wait = rl.blocked("127.0.0.200", now=100.0)
+    assert wait == pytest.approx(60.0 / 25)
+    assert rl.blocked("127.0.0.200", now=100.0 + wait) is None

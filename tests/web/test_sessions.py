@@ -112,10 +112,14 @@ async def test_cookie_opens_pages_and_read_apis(aiohttp_client: Any, city: City,
     client = await client_for(aiohttp_client, city, store=store)
     assert (await login(client, city.west_tester)).status == 303
     assert (await client.get("/survey", allow_redirects=False)).status == 200
+    resp = await client.get("/api/v1/points")
+    assert resp.status == 200
+    client = await client_for(aiohttp_client, city, store=store)
+    assert (await login(client, city.east)).status == 303
     assert (await client.get("/notices", allow_redirects=False)).status == 200
     resp = await client.get("/api/v1/devices")
     assert resp.status == 200
-    assert {d["county"] for d in (await resp.json())["devices"]} == {"west"}
+    assert {d["county"] for d in (await resp.json())["devices"]} == {"east"}
 
 
 async def test_pages_without_a_credential_go_to_login(aiohttp_client: Any, city: City) -> None:
@@ -134,7 +138,7 @@ async def test_pages_without_a_credential_go_to_login(aiohttp_client: Any, city:
 async def test_wrong_token_shows_the_form_again_and_counts_toward_the_limit(
         aiohttp_client: Any, city: City) -> None:
     """A wrong token is 401 with the form and a message; the failures share the bearer
-    limiter, so after the limit even the right token (by form or bearer) gets 429."""
+    limiter, so after the limit wrong tokens (by form or bearer) get 429, the right one not."""
     client = await client_for(aiohttp_client, city)
     for _ in range(FAILED_LIMIT):
         resp = await login(client, WRONG)
@@ -143,13 +147,14 @@ async def test_wrong_token_shows_the_form_again_and_counts_toward_the_limit(
         assert "令牌无效或已吊销" in text and 'name="token"' in text
         assert WRONG not in text
         assert SESSION_COOKIE not in resp.cookies
-    resp = await login(client, city.admin)
+    resp = await login(client, WRONG)
     assert resp.status == 429 and int(resp.headers["Retry-After"]) >= 1
     assert SESSION_COOKIE not in resp.cookies
-    resp = await client.get("/api/v1/devices", headers=bearer(city.admin))
+    resp = await client.get("/api/v1/devices", headers=bearer(WRONG))
     assert resp.status == 429
-    city.limiter_clock.now += 60
     assert (await login(client, city.admin)).status == 303
+    city.limiter_clock.now += 60
+    assert (await login(client, WRONG)).status == 401
 
 
 async def test_unsafe_calls_by_cookie_need_the_csrf_token(aiohttp_client: Any,
@@ -353,3 +358,22 @@ async def test_survey_form_needs_a_tester_or_admin(aiohttp_client: Any, city: Ci
     assert resp.headers["Cache-Control"] == "no-store"
     resp = await client.get("/static/survey.js")
     assert resp.status == 200 and resp.content_type == "text/javascript"
+
+
+async def test_behind_a_proxy_the_landing_page_names_devices_only_to_a_session(
+        aiohttp_client: Any, city: City, store: Store) -> None:
+    """With /metrics guarded (off loopback or --behind-proxy) the landing page shows no
+    device without a session; an east session sees east's open faults and no others; a
+    tester's session sees none."""
+    client = await client_for(aiohttp_client, city, store=store, metrics_auth=True)
+    names = {d.id: d.name for d in city.monitor.inventory.devices}
+    text = await (await client.get("/")).text()
+    assert not any(device in text for device in names)
+    assert (await login(client, city.east)).status == 303
+    text = await (await client.get("/")).text()
+    assert "sw-e" in text and names["sw-e"] in text
+    assert "cam-w1" not in text and names["cam-w1"] not in text
+    client = await client_for(aiohttp_client, city, store=store, metrics_auth=True)
+    assert (await login(client, city.west_tester)).status == 303
+    text = await (await client.get("/")).text()
+    assert not any(device in text for device in names)
