@@ -315,8 +315,9 @@ def test_panels_read_real_answers_with_grafanas_own_code(stack: Stack, tmp_path:
     assert {d: painted[d] for d in healthy - {NO_COORDINATES}} == dict.fromkeys(
         healthy - {NO_COORDINATES}, "green")
 
-    classes = {r["metric"]["point"]: r["metric"]["class"]
-               for r in stack.query("netwatch_coverage_point_class == 1")}
+    classes = poll("the demo's coverage analysed", lambda: {
+        r["metric"]["point"]: r["metric"]["class"]
+        for r in stack.query("netwatch_coverage_point_class == 1")}, SETTLE_SECONDS)
     points = {m["row"]["point"]: colour.get(m["color"], m["color"])
               for m in report["markers"] if m["layer"] == "Coverage points"}
     configured = {"good": "green", "fair": "yellow", "weak": "orange", "blind": "red",

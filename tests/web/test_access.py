@@ -66,7 +66,7 @@ async def test_each_role_on_each_route_as_the_table_says(aiohttp_client, city: C
     tokens = {"admin": city.admin, "county": city.east, "tester": city.west_tester,
               "metrics": city.tokens.create("metrics", []).token}
     for (method, canonical), cells in documented().items():
-        path = canonical.replace("{id}", "1")
+        path = canonical.replace("{id}", "1").replace("{item}", "1").replace("{fmt}", "html")
         body = {"json": {}} if method == "POST" else {}
         if set(cells.values()) == {"public"}:
             resp = await client.request(method, path, allow_redirects=False, **body)
