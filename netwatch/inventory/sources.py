@@ -16,6 +16,7 @@ from typing import Any
 from netwatch.inventory import units as u
 from netwatch.inventory.defaults import SETTING_KEYS, CheckItem, read_layer
 from netwatch.inventory.devices import DeviceBuilder
+from netwatch.inventory.files import MAX_CSV_BYTES, FileRefused, inside, read_capped
 from netwatch.inventory.model import KINDS
 from netwatch.inventory.reader import Reader, join, say, suggestion
 from netwatch.inventory.yaml_lines import LineMap
@@ -79,28 +80,36 @@ def read_device_files(r: Reader, raw: Any, line: int, base_dir: Path, builder: D
         m = r.mapping(item, items.line_of(i), where)
         if m is None:
             continue
-        r.keys(m, where, ("path", "kind", "county", "encoding"), required=("path",))
+        r.keys(m, where, ("path", "kind", "county", "encoding", "allow_outside"),
+               required=("path",))
         rel = r.get(m, "path", where, u.text, "")
         kind = r.get(m, "kind", where, u.text, None)
         if kind is not None and kind not in KINDS:
             r.add(m.line_of("kind"), say(join(where, "kind"), f'unknown kind "{kind}"'
                                          f"{suggestion(kind, KINDS)}"))
         encoding = r.get(m, "encoding", where, u.text, "utf-8-sig")
+        outside_ok = r.get(m, "allow_outside", where, u.boolean, False)
         if not rel:
             continue
-        path = base_dir / rel
+        path, kept_inside = inside(base_dir, rel)
+        if not outside_ok and (Path(rel).is_absolute() or not kept_inside):
+            r.add(m.line_of("path"), say(join(where, "path"), f'"{rel}" is outside the'
+                                         " inventory's directory (allow_outside: true on this"
+                                         " entry permits it)"))
+            continue
         try:
-            text = path.read_bytes().decode(encoding)
-        except OSError as exc:
-            r.add(m.line_of("path"), say(join(where, "path"),
-                                         f'cannot read "{path}": {exc.strerror or exc}'))
+            data = read_capped(path, MAX_CSV_BYTES)
+            text = data.decode(encoding)
+        except (OSError, FileRefused) as exc:
+            reason = exc.strerror or exc if isinstance(exc, OSError) else exc
+            r.add(m.line_of("path"), say(join(where, "path"), f'cannot read "{rel}": {reason}'))
             continue
         except LookupError:
             r.add(m.line_of("encoding"), say(join(where, "encoding"),
                                              f'unknown encoding "{encoding}"'))
             continue
         except UnicodeDecodeError as exc:
-            bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
+            bad_line = data[: exc.start].count(b"\n") + 1
             r.add(bad_line, f"not valid {encoding} text (set {where}.encoding, e.g. gbk)",
                   str(path))
             continue
@@ -122,8 +131,19 @@ class CsvDevices:
 
     def read(self, text: str) -> None:
         rows = csv.reader(io.StringIO(text, newline=""))
+        try:
+            self.rows(rows)
+        except csv.Error as exc:
+            self.bad(rows.line_num, f"not a readable CSV device list: {exc}")
+
+    def rows(self, rows: Any) -> None:
         header = [c.strip() for c in next(rows, [])]
         allowed = set(CSV_COLUMNS) | {f"{p}_port" for p in self.probes}
+        if not allowed.intersection(header):
+            # e.g. /etc/passwd: say what is wrong without quoting what the file holds
+            self.bad(1, "not a device list: the header row names none of the columns"
+                        " (id, address, kind, county, …; see docs/inventory.md)")
+            return
         before = len(self.r.problems)
         for c in header:
             if c not in allowed:
