@@ -25,6 +25,7 @@ DEVICE_KEYS: tuple[str, ...] = (
     "id", "kind", "county", "address", "name", "lat", "lon", "parent", "site", "key_area",
     "snmp_profile", "uplink_if", "ports", *SETTING_KEYS,
 )
+_DEVICE_KEY_SET = frozenset(DEVICE_KEYS)
 CSV_COLUMNS: tuple[str, ...] = (
     "id", "kind", "county", "address", "name", "lat", "lon", "parent", "site", "key_area",
     "snmp_profile", "uplink_if", "checks",
@@ -43,6 +44,8 @@ def interface(value: Any) -> int | str:
 
 
 def read_ports(r: Reader, m: LineMap, where: str) -> dict[str, int] | None:
+    if "ports" not in m:
+        return None
     pm = r.mapping(m.get("ports"), m.line_of("ports"), join(where, "ports"))
     if pm is None:
         return None
@@ -51,24 +54,40 @@ def read_ports(r: Reader, m: LineMap, where: str) -> dict[str, int] | None:
             if (v := r.get(pm, k, join(where, "ports"), port, None)) is not None}
 
 
+def _text(r: Reader, m: LineMap, key: str, where: str) -> str | None:
+    """``r.get(m, key, where, u.text, None)``, the common case decided inline."""
+    value = m.get(key)
+    if value is None or (type(value) is str and value.strip()):
+        return value
+    return r.get(m, key, where, u.text, None)
+
+
 def read_yaml_devices(r: Reader, raw: Any, line: int, builder: DeviceBuilder,
                       probes: dict[str, str]) -> None:
+    """The ``devices`` list: a hundred thousand entries must stay quick, hence the fast paths
+    (every value that is plainly right is taken as it is; the rest goes through ``r.get``)."""
     items = r.items(raw, line, "devices")
     for i, item in enumerate(items):
-        m = r.mapping(item, items.line_of(i), f"devices[{i}]")
+        m = item if type(item) is LineMap else r.mapping(item, items.line_of(i), f"devices[{i}]")
         if m is None:
             continue
         did = r.need(m, "id", f"devices[{i}]", u.identifier)
         where = f"device {did}:" if did else f"devices[{i}]"
-        r.keys(m, where, DEVICE_KEYS)
-        layer = read_layer(r, m, where, probes) if any(k in m for k in SETTING_KEYS) else None
+        if not _DEVICE_KEY_SET.issuperset(m):
+            r.keys(m, where, DEVICE_KEYS)
+        layer = None if m.keys().isdisjoint(SETTING_KEYS) else read_layer(r, m, where, probes)
+        parent = m.get("parent")
+        key_area = m.get("key_area", False)
         builder.add(
             r.file, m.line, did, m.get("kind"), m.get("county"), m.get("address"),
-            r.get(m, "name", where, u.text, None), m.get("lat"), m.get("lon"),
-            r.get(m, "parent", where, u.identifier, None), r.get(m, "site", where, u.text, None),
-            r.get(m, "key_area", where, u.boolean, False),
-            r.get(m, "snmp_profile", where, u.text, None),
-            r.get(m, "uplink_if", where, interface, None), read_ports(r, m, where), layer,
+            _text(r, m, "name", where), m.get("lat"), m.get("lon"),
+            parent if parent is None or (type(parent) is str and u.is_identifier(parent))
+            else r.get(m, "parent", where, u.identifier, None),
+            _text(r, m, "site", where),
+            key_area if type(key_area) is bool else r.get(m, "key_area", where, u.boolean, False),
+            _text(r, m, "snmp_profile", where),
+            r.get(m, "uplink_if", where, interface, None) if "uplink_if" in m else None,
+            read_ports(r, m, where), layer,
         )
 
 

@@ -96,7 +96,6 @@ class _Builder:
         self.implicit = yaml.resolver.Resolver.yaml_implicit_resolvers
         self.special_starts = frozenset(self.implicit)  # first characters a resolver claims
         self.constructor = yaml.constructor.SafeConstructor()
-        self.keys: dict[str, str] = {}
 
     def document(self) -> Any:
         """Build the root value; the loop is flat (no recursion, however deep the nesting).
@@ -108,7 +107,7 @@ class _Builder:
         """
         stack: list[tuple[Any, ...]] = []
         get = self.parser.get_event
-        scalar, keys, duplicates, anchors = self.scalar, self.keys, self.duplicates, self.anchors
+        scalar, duplicates, anchors = self.scalar, self.duplicates, self.anchors
         special = self.special_starts
         obj: Any = None  # the LineMap or LineList being filled
         is_map = has_key = False
@@ -120,13 +119,24 @@ class _Builder:
             event = get()
             kind = type(event)
             if kind is ScalarEvent:
-                line = event.start_mark.line + 1
                 value: Any = event.value
                 if event.tag is not None or (event.implicit[0] and value[:1] in special):
-                    value = scalar(event, line)
+                    value = scalar(event, event.start_mark.line + 1)
                 produced += 1
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1)
+                if has_key:
+                    if key is not _MERGE_KEY and key not in obj:
+                        # a mapping's value, the most common event of all: no line needed
+                        has_key = False
+                        obj[key] = value
+                        if key_line != obj.line:
+                            obj.key_lines[key] = key_line
+                        continue
+                elif is_map and type(value) is str:  # a key, the next most common
+                    key, key_line, has_key = value, event.start_mark.line + 1, True
+                    continue
+                line = event.start_mark.line + 1
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 line = event.start_mark.line + 1
                 if event.tag not in _COLLECTIONS:
@@ -161,10 +171,8 @@ class _Builder:
                 obj.append(value)
                 obj.item_lines.append(line)
             elif not has_key:
-                if type(value) is str:
-                    value = keys.setdefault(value, value)  # one string per distinct key
-                elif (not isinstance(value, int | float | bool) and value is not None
-                      and value is not _MERGE_KEY):
+                if (not isinstance(value, int | float | bool | str) and value is not None
+                        and value is not _MERGE_KEY):
                     value = str(value)  # dates, lists as keys: keep them hashable, printable
                 key, key_line, has_key = value, line, True
             else:
