@@ -30,6 +30,7 @@ from yaml.events import (
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ALIAS_BUDGET = 100_000  # nodes that aliases may stand for in one document
+MAX_DEPTH = 64  # mappings and lists inside each other; an inventory needs some six
 
 
 class LineMap(dict[Any, Any]):
@@ -141,6 +142,9 @@ class _Builder:
                 line = event.start_mark.line + 1
                 if event.tag not in _COLLECTIONS:
                     raise YamlSyntaxError(line, f"YAML tag {event.tag} is not supported")
+                if len(stack) >= MAX_DEPTH:  # libyaml's cost grows with the square of the depth
+                    raise YamlSyntaxError(line, f"YAML nested deeper than {MAX_DEPTH} levels:"
+                                                " refused")
                 stack.append((obj, is_map, has_key, key, key_line, anchor, start, merges))
                 is_map = kind is MappingStartEvent
                 obj = LineMap(line) if is_map else LineList(line)

@@ -106,6 +106,8 @@ TABLE = [
     ("alias_bomb_key.yaml",
      "alias_bomb_key.yaml:10: YAML aliases expand to more than 100,000 nodes (an alias bomb?):"
      " refused"),
+    ("deep_nesting.yaml",
+     "deep_nesting.yaml:4: YAML nested deeper than 64 levels: refused"),
     ("long_integer.yaml",
      "long_integer.yaml:5: integer of 5,000 digits is too long (at most 4,300)"),
     ("csv_not_regular.yaml",
