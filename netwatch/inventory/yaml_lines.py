@@ -121,7 +121,7 @@ class _Builder:
             kind = type(event)
             if kind is ScalarEvent:
                 value: Any = event.value
-                if event.tag is not None or (event.implicit[0] and value[:1] in special):
+                if value[:1] in special or event.tag is not None:  # else plainly a string
                     value = scalar(event, event.start_mark.line + 1)
                 produced += 1
                 if event.anchor is not None:
