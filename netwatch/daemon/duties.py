@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,12 @@ from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.inventory import Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Exposition
+from netwatch.monitor import DeviceState
 from netwatch.notices.issue import IssueError, issue_notices, write_files
 from netwatch.notices.items import sync_items
 from netwatch.notices.metrics import notice_families
 from netwatch.notices.outbox import deliver_due, outbox_families
+from netwatch.notices.summary import OUTAGE_FAULTS  # what a notice counts as down
 from netwatch.store import Store, prune_deliveries, prune_fault_episodes
 from netwatch.survey.metrics import survey_families
 from netwatch.survey.prune import prune_readings
@@ -76,7 +79,9 @@ class Duties:
         self.scheduler = scheduler
         self.coverage = Snapshot()
         self._schedule: tuple[str, str] | None = None
-        self._monitored: set[str] = set()  # devices whose first check is recorded
+        self._monitored: set[str] = set()  # devices whose first settled check is recorded
+        self._first_check: dict[str, float] = {}  # checked, not yet settled: first check
+        scheduler.monitor.listeners.append(self.on_sweep)
 
     def attach(self, exposition: Exposition) -> None:
         """Add the notice, delivery, coverage and survey families to ``/metrics``."""
@@ -134,21 +139,41 @@ class Duties:
             log.debug("coverage analysed: %d verdicts, %d blind spots", len(report.verdicts),
                       len(report.blind_spots))
 
-    def record_monitored(self) -> None:
-        """Record when each device was first checked: a notice's online rates count from then.
+    def on_sweep(self, key: str, touched: list[DeviceState]) -> None:
+        """The monitor's listener: first checks are recorded as each sweep finishes."""
+        self.record_monitored(touched)
 
-        Noted at the next pass after the check (within a minute), once per device.
+    def record_monitored(self, states: Iterable[DeviceState] | None = None) -> None:
+        """Record from when each device's online time counts (the notice's denominator).
+
+        A device counts from its first check in this run once that check is settled:
+        it answered (up), or its outage fault has opened (whose first-seen time is that
+        first failing check, so it counts as down from then). A device checked but not
+        yet settled gets an infinite ``since`` — no time, no rate — so a notice issued in
+        a daemon's first minutes never claims 100 % for time nothing was measured.
+        Earlier rows (a previous run) are kept: the earliest time wins.
         """
-        states = self.scheduler.monitor.states
-        if self._monitored.issuperset(states):  # the usual case: a set operation, no loop
+        monitor = self.scheduler.monitor
+        if self._monitored.issuperset(monitor.states):  # the usual case: no loop
             return
-        new = [(device, state.checked_at) for device, state in states.items()
-               if state.checked_at and device not in self._monitored]
-        if new:
+        pending, settled = [], []
+        for state in monitor.states.values() if states is None else states:
+            device = state.device.id
+            if not state.checked_at or device in self._monitored:
+                continue
+            first = self._first_check.get(device)
+            if state.up or any(f in OUTAGE_FAULTS for f in monitor.faults.get(device, ())):
+                settled.append((device, state.checked_at if first is None else first))
+                self._first_check.pop(device, None)
+            elif first is None:
+                self._first_check[device] = state.checked_at
+                pending.append((device, math.inf))
+        if pending or settled:
             with self.store.transaction() as conn:
-                conn.executemany("INSERT OR IGNORE INTO monitored_since (device, since) "
-                                 "VALUES (?, ?)", new)
-            self._monitored.update(device for device, _ in new)
+                conn.executemany("INSERT INTO monitored_since (device, since) VALUES (?, ?) "
+                                 "ON CONFLICT (device) DO UPDATE SET "
+                                 "since = MIN(since, excluded.since)", pending + settled)
+            self._monitored.update(device for device, _ in settled)
 
     async def sync(self) -> None:
         """Bring notice items up to date with fault episodes and coverage verdicts."""

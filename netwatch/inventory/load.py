@@ -16,6 +16,7 @@ from pathlib import Path
 import probes
 from netwatch.inventory.defaults import Layers
 from netwatch.inventory.devices import DeviceBuilder
+from netwatch.inventory.files import MAX_YAML_BYTES, FileRefused, read_capped
 from netwatch.inventory.model import Inventory
 from netwatch.inventory.places import read_maintenance, read_points
 from netwatch.inventory.reader import InventoryError, Problem, Reader
@@ -39,6 +40,7 @@ TOP_KEYS: tuple[str, ...] = (
     "city", "notices", "coverage", "counties", "defaults", "county_defaults", "snmp_profiles",
     "maintenance", "device_files", "devices", "coverage_points",
 )
+YAML_TOO_BIG = " for YAML; put large device lists in CSV files (device_files)"
 
 # What the demo city's ${ENV} secrets are when the user has not set them (demo/simulate
 # set these; v3 keys need at least 8 characters).
@@ -68,7 +70,10 @@ def load_inventory(path: str | Path, env: Mapping[str, str] | None = None) -> In
     unreadable inventory file raises OSError; an unreadable CSV list is a problem.
     """
     path = Path(path)
-    data = path.read_bytes()
+    try:
+        data = read_capped(path, MAX_YAML_BYTES, YAML_TOO_BIG)
+    except FileRefused as exc:
+        raise InventoryError([Problem(str(path), 1, str(exc))]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -100,6 +100,10 @@ class CoveragePoint:
     source: str = ""
 
 
+SMTP_DEADLINE = 60.0  # default seconds for one whole mail send
+WEBHOOK_DEADLINE = 15.0  # default seconds for one whole webhook POST
+
+
 @dataclass(frozen=True, slots=True)
 class SmtpDelivery:
     host: str
@@ -110,6 +114,7 @@ class SmtpDelivery:
     sender: str = ""
     recipients: tuple[str, ...] = ()  # besides each county's contacts
     enabled: bool = True
+    deadline: float = SMTP_DEADLINE  # seconds one send may take in all, however slow
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,7 @@ class WebhookDelivery:
     url: str = field(repr=False)  # may carry credentials; logs show it scrubbed
     secret: str = field(default="", repr=False)  # HMAC-SHA256 signing key
     enabled: bool = True
+    deadline: float = WEBHOOK_DEADLINE  # seconds one POST may take in all
 
 
 ONLINE_TARGET_KEYS: tuple[str, ...] = (

@@ -14,6 +14,8 @@ from netwatch.inventory import units as u
 from netwatch.inventory.model import (
     DATUMS,
     ONLINE_TARGET_KEYS,
+    SMTP_DEADLINE,
+    WEBHOOK_DEADLINE,
     BBox,
     Contact,
     County,
@@ -195,7 +197,7 @@ def read_delivery(
     if sm is not None:
         sw = join(w, "smtp")
         r.keys(sm, sw, ("host", "port", "starttls", "username", "password", "sender",
-                        "recipients", "enabled"), required=("host", "sender"))
+                        "recipients", "enabled", "deadline"), required=("host", "sender"))
         recipients = r.items(sm.get("recipients"), sm.line_of("recipients"), join(sw, "recipients"))
         smtp = SmtpDelivery(
             host=r.get(sm, "host", sw, u.text, ""),
@@ -206,6 +208,7 @@ def read_delivery(
             sender=r.get(sm, "sender", sw, u.text, ""),
             recipients=tuple(str(x) for x in recipients),
             enabled=r.get(sm, "enabled", sw, u.boolean, True),
+            deadline=r.get(sm, "deadline", sw, u.positive_duration, SMTP_DEADLINE),
         )
         refusal = plain_auth_refusal(smtp) if smtp.host else None
         if refusal:
@@ -213,13 +216,15 @@ def read_delivery(
     wm = r.mapping(m.get("webhook"), m.line_of("webhook"), join(w, "webhook"))
     if wm is not None:
         ww = join(w, "webhook")
-        r.keys(wm, ww, ("url", "secret", "enabled"), required=("url",))
+        r.keys(wm, ww, ("url", "secret", "enabled", "deadline"), required=("url",))
         url = r.get(wm, "url", ww, u.text, "")
         if url and not url.startswith(("http://", "https://")):
             r.add(wm.line_of("url"),
                   say(join(ww, "url"), f"expected an http(s) URL, got {u.shown(url)}"))
         webhook = WebhookDelivery(url, r.get(wm, "secret", ww, u.secret(r.env, optional=True), ""),
-                                  r.get(wm, "enabled", ww, u.boolean, True))
+                                  r.get(wm, "enabled", ww, u.boolean, True),
+                                  r.get(wm, "deadline", ww, u.positive_duration,
+                                        WEBHOOK_DEADLINE))
     return smtp, webhook
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from netwatch.inventory import units as u
 from netwatch.inventory.defaults import SETTING_KEYS, CheckItem, read_layer
 from netwatch.inventory.devices import DeviceBuilder
+from netwatch.inventory.files import MAX_CSV_BYTES, FileRefused, inside, read_capped
 from netwatch.inventory.model import KINDS
 from netwatch.inventory.reader import Reader, join, say, suggestion
 from netwatch.inventory.yaml_lines import LineMap
@@ -24,6 +25,7 @@ DEVICE_KEYS: tuple[str, ...] = (
     "id", "kind", "county", "address", "name", "lat", "lon", "parent", "site", "key_area",
     "snmp_profile", "uplink_if", "ports", *SETTING_KEYS,
 )
+_DEVICE_KEY_SET = frozenset(DEVICE_KEYS)
 CSV_COLUMNS: tuple[str, ...] = (
     "id", "kind", "county", "address", "name", "lat", "lon", "parent", "site", "key_area",
     "snmp_profile", "uplink_if", "checks",
@@ -42,6 +44,8 @@ def interface(value: Any) -> int | str:
 
 
 def read_ports(r: Reader, m: LineMap, where: str) -> dict[str, int] | None:
+    if "ports" not in m:
+        return None
     pm = r.mapping(m.get("ports"), m.line_of("ports"), join(where, "ports"))
     if pm is None:
         return None
@@ -50,24 +54,40 @@ def read_ports(r: Reader, m: LineMap, where: str) -> dict[str, int] | None:
             if (v := r.get(pm, k, join(where, "ports"), port, None)) is not None}
 
 
+def _text(r: Reader, m: LineMap, key: str, where: str) -> str | None:
+    """``r.get(m, key, where, u.text, None)``, the common case decided inline."""
+    value = m.get(key)
+    if value is None or (type(value) is str and value.strip()):
+        return value
+    return r.get(m, key, where, u.text, None)
+
+
 def read_yaml_devices(r: Reader, raw: Any, line: int, builder: DeviceBuilder,
                       probes: dict[str, str]) -> None:
+    """The ``devices`` list: a hundred thousand entries must stay quick, hence the fast paths
+    (every value that is plainly right is taken as it is; the rest goes through ``r.get``)."""
     items = r.items(raw, line, "devices")
     for i, item in enumerate(items):
-        m = r.mapping(item, items.line_of(i), f"devices[{i}]")
+        m = item if type(item) is LineMap else r.mapping(item, items.line_of(i), f"devices[{i}]")
         if m is None:
             continue
         did = r.need(m, "id", f"devices[{i}]", u.identifier)
         where = f"device {did}:" if did else f"devices[{i}]"
-        r.keys(m, where, DEVICE_KEYS)
-        layer = read_layer(r, m, where, probes) if any(k in m for k in SETTING_KEYS) else None
+        if not _DEVICE_KEY_SET.issuperset(m):
+            r.keys(m, where, DEVICE_KEYS)
+        layer = None if m.keys().isdisjoint(SETTING_KEYS) else read_layer(r, m, where, probes)
+        parent = m.get("parent")
+        key_area = m.get("key_area", False)
         builder.add(
             r.file, m.line, did, m.get("kind"), m.get("county"), m.get("address"),
-            r.get(m, "name", where, u.text, None), m.get("lat"), m.get("lon"),
-            r.get(m, "parent", where, u.identifier, None), r.get(m, "site", where, u.text, None),
-            r.get(m, "key_area", where, u.boolean, False),
-            r.get(m, "snmp_profile", where, u.text, None),
-            r.get(m, "uplink_if", where, interface, None), read_ports(r, m, where), layer,
+            _text(r, m, "name", where), m.get("lat"), m.get("lon"),
+            parent if parent is None or (type(parent) is str and u.is_identifier(parent))
+            else r.get(m, "parent", where, u.identifier, None),
+            _text(r, m, "site", where),
+            key_area if type(key_area) is bool else r.get(m, "key_area", where, u.boolean, False),
+            _text(r, m, "snmp_profile", where),
+            r.get(m, "uplink_if", where, interface, None) if "uplink_if" in m else None,
+            read_ports(r, m, where), layer,
         )
 
 
@@ -79,28 +99,36 @@ def read_device_files(r: Reader, raw: Any, line: int, base_dir: Path, builder: D
         m = r.mapping(item, items.line_of(i), where)
         if m is None:
             continue
-        r.keys(m, where, ("path", "kind", "county", "encoding"), required=("path",))
+        r.keys(m, where, ("path", "kind", "county", "encoding", "allow_outside"),
+               required=("path",))
         rel = r.get(m, "path", where, u.text, "")
         kind = r.get(m, "kind", where, u.text, None)
         if kind is not None and kind not in KINDS:
             r.add(m.line_of("kind"), say(join(where, "kind"), f'unknown kind "{kind}"'
                                          f"{suggestion(kind, KINDS)}"))
         encoding = r.get(m, "encoding", where, u.text, "utf-8-sig")
+        outside_ok = r.get(m, "allow_outside", where, u.boolean, False)
         if not rel:
             continue
-        path = base_dir / rel
+        path, kept_inside = inside(base_dir, rel)
+        if not outside_ok and (Path(rel).is_absolute() or not kept_inside):
+            r.add(m.line_of("path"), say(join(where, "path"), f'"{rel}" is outside the'
+                                         " inventory's directory (allow_outside: true on this"
+                                         " entry permits it)"))
+            continue
         try:
-            text = path.read_bytes().decode(encoding)
-        except OSError as exc:
-            r.add(m.line_of("path"), say(join(where, "path"),
-                                         f'cannot read "{path}": {exc.strerror or exc}'))
+            data = read_capped(path, MAX_CSV_BYTES)
+            text = data.decode(encoding)
+        except (OSError, FileRefused) as exc:
+            reason = exc.strerror or exc if isinstance(exc, OSError) else exc
+            r.add(m.line_of("path"), say(join(where, "path"), f'cannot read "{rel}": {reason}'))
             continue
         except LookupError:
             r.add(m.line_of("encoding"), say(join(where, "encoding"),
                                              f'unknown encoding "{encoding}"'))
             continue
         except UnicodeDecodeError as exc:
-            bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
+            bad_line = data[: exc.start].count(b"\n") + 1
             r.add(bad_line, f"not valid {encoding} text (set {where}.encoding, e.g. gbk)",
                   str(path))
             continue
@@ -122,8 +150,19 @@ class CsvDevices:
 
     def read(self, text: str) -> None:
         rows = csv.reader(io.StringIO(text, newline=""))
+        try:
+            self.rows(rows)
+        except csv.Error as exc:
+            self.bad(rows.line_num, f"not a readable CSV device list: {exc}")
+
+    def rows(self, rows: Any) -> None:
         header = [c.strip() for c in next(rows, [])]
         allowed = set(CSV_COLUMNS) | {f"{p}_port" for p in self.probes}
+        if not allowed.intersection(header):
+            # e.g. /etc/passwd: say what is wrong without quoting what the file holds
+            self.bad(1, "not a device list: the header row names none of the columns"
+                        " (id, address, kind, county, …; see docs/inventory.md)")
+            return
         before = len(self.r.problems)
         for c in header:
             if c not in allowed:

@@ -157,6 +157,10 @@ def text_or_empty(value: Any) -> str:
 _ID = re.compile(r"[\w][\w.:-]*")
 
 
+def is_identifier(text: str) -> bool:
+    return _ID.fullmatch(text) is not None
+
+
 def identifier(value: Any) -> str:
     """An id: letters (any script), digits, ``. _ : -``; numbers must be quoted."""
     if isinstance(value, int | float) and not isinstance(value, bool):

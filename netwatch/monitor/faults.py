@@ -5,7 +5,9 @@ its condition (flapping, itself a windowed judgement, opens at once) and closes
 after ``close_after`` cycles without it. Suppression (a failing parent one hop
 up, or a maintenance window) is re-decided every cycle and only marks faults:
 it never stops one from opening or closing, so history stays true and notices
-can skip suppressed ones.
+can skip suppressed ones. It is derived from the parent's current state, never kept
+from when a fault opened: the monitor re-marks a device's children whenever the
+device itself is evaluated, and all faults when they are restored.
 """
 
 from __future__ import annotations
@@ -48,18 +50,36 @@ class Changes:
         return bool(self.opened or self.updated or self.closed)
 
 
-def parent_failing(parent: DeviceState | None) -> bool:
-    """A parent counts as failing on its latest result alone, before any fault opens."""
-    return parent is not None and parent.verdict is not None and parent.verdict.fault == UNREACHABLE
+def parent_failing(parent: DeviceState | None,
+                   parent_faults: Mapping[str, OpenFault] | None = None) -> bool:
+    """A parent counts as failing on its latest result alone, before any fault opens; until
+    it has a result in this run (just after a restart), on its open ``unreachable`` fault."""
+    if parent is None:
+        return False
+    if parent.verdict is None:
+        return bool(parent_faults) and UNREACHABLE in parent_faults
+    return parent.verdict.fault == UNREACHABLE
 
 
-def suppressor(parent: DeviceState | None, in_maintenance: bool) -> str | None:
+def suppressor(parent: DeviceState | None, in_maintenance: bool,
+               parent_faults: Mapping[str, OpenFault] | None = None) -> str | None:
+    """What suppresses a device's faults now: maintenance, its failing parent, or nothing."""
     if in_maintenance:
         return MAINTENANCE
-    if parent_failing(parent):
+    if parent_failing(parent, parent_faults):
         assert parent is not None
         return parent.device.id
     return None
+
+
+def remark(open_now: Mapping[str, OpenFault], suppressed_by: str | None) -> list[OpenFault]:
+    """Re-mark a device's open faults with what suppresses them now; returns those changed."""
+    changed = []
+    for fault in open_now.values():
+        if fault.suppressed_by != suppressed_by:
+            fault.suppressed_by = suppressed_by
+            changed.append(fault)
+    return changed
 
 
 def would_open(state: DeviceState, open_now: Mapping[str, OpenFault]) -> bool:

@@ -18,7 +18,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Device, Inventory, MaintenanceWindow
-from netwatch.monitor.faults import REMOVED, Changes, OpenFault, evaluate, suppressor, would_open
+from netwatch.monitor.faults import (
+    REMOVED,
+    Changes,
+    OpenFault,
+    evaluate,
+    remark,
+    suppressor,
+    would_open,
+)
 from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.state import DeviceState
 from netwatch.store import Episode, FaultLog, NewEpisode
@@ -64,6 +72,15 @@ def build_groups(devices: Iterable[Device]) -> dict[str, Group]:
     return groups
 
 
+def build_children(devices: Iterable[Device]) -> dict[str, list[str]]:
+    """Parent id → the ids of the devices that hang under it."""
+    children: dict[str, list[str]] = {}
+    for device in devices:
+        if device.parent:
+            children.setdefault(device.parent, []).append(device.id)
+    return children
+
+
 @dataclass(slots=True)
 class ReloadReport:
     added: int
@@ -89,6 +106,7 @@ class Monitor:
         self.states: dict[str, DeviceState] = {d.id: DeviceState(d) for d in inventory.devices}
         self.faults: dict[str, dict[str, OpenFault]] = {}
         self.groups = build_groups(inventory.devices)
+        self.children = build_children(inventory.devices)
         self.stats: dict[str, GroupStats] = {key: GroupStats() for key in self.groups}
         self.listeners: list[GroupListener] = []
         self.started_at = clock()
@@ -106,7 +124,23 @@ class Monitor:
                 gone.append((ep.id, now, REMOVED))
         if gone:
             self.faultlog.apply([], [], gone)
+        # suppression as the restored parents' faults say now, not as it was when saved
+        windows = self.maintenance_now()
+        changes = Changes()
+        for device_id in list(self.faults):
+            changes.updated += self._remark(self.states[device_id], windows)
+        self._persist(changes)
         return sum(len(f) for f in self.faults.values())
+
+    def _suppressor(self, state: DeviceState, windows: list[MaintenanceWindow]) -> str | None:
+        device = state.device
+        parent = self.states.get(device.parent) if device.parent else None
+        parent_faults = self.faults.get(device.parent) if device.parent else None
+        return suppressor(parent, any(w.matches(device) for w in windows), parent_faults)
+
+    def _remark(self, state: DeviceState, windows: list[MaintenanceWindow]) -> list[OpenFault]:
+        open_now = self.faults.get(state.device.id)
+        return remark(open_now, self._suppressor(state, windows)) if open_now else []
 
     def open_faults(self) -> list[OpenFault]:
         return [f for by_kind in self.faults.values() for f in by_kind.values()]
@@ -212,14 +246,21 @@ class Monitor:
         windows = self.maintenance_now()
         changes = Changes()
         for state in states:
-            device = state.device
-            parent = self.states.get(device.parent) if device.parent else None
-            in_maintenance = any(w.matches(device) for w in windows)
             changes.extend(
-                evaluate(state, self.faults.get(device.id, {}),
-                         suppressor(parent, in_maintenance), now)
+                evaluate(state, self.faults.get(state.device.id, {}),
+                         self._suppressor(state, windows), now)
             )
         self._persist(changes)
+        # the children of the devices just judged fold under (or out from) them at once,
+        # not at their own next sweep: a child's fault may have opened before its parent's
+        evaluated = {state.device.id for state in states}
+        refolded = Changes()
+        for state in states:
+            for child_id in self.children.get(state.device.id, ()):
+                child = self.states.get(child_id)
+                if child is not None and child_id not in evaluated:
+                    refolded.updated += self._remark(child, windows)
+        self._persist(refolded)
 
     # -- reload ------------------------------------------------------------------------
 
@@ -250,6 +291,7 @@ class Monitor:
         self.inventory = inventory
         self.states = new_states
         self.groups = build_groups(inventory.devices)
+        self.children = build_children(inventory.devices)
         self.stats = {key: self.stats.get(key, GroupStats()) for key in self.groups}
         return ReloadReport(added, len(removed_ids), changed, kept)
 

@@ -7,10 +7,13 @@ adds none. ``deliver_due`` (a daemon job every ~30 s) sends what is due:
 1. claim the due rows in one short transaction (attempt counted, the row leased
    for ``LEASE_SECONDS`` so a crash mid-send retries later rather than never);
 2. send with no transaction open: the database write lock is never held while
-   a network send is in flight;
-3. settle each row in its own short transaction: ``sent``, or a retry after an
-   exponential backoff with jitter (1 min doubling to 6 h), or ``failed`` once
-   the delivery has been retried for ``GIVE_UP_AFTER_SECONDS``.
+   a network send is in flight. Each send has an overall deadline (the channel's
+   ``deadline`` setting), and each channel its own ``CONCURRENCY`` slots, so a
+   slow mail server neither holds a run for long nor delays a webhook;
+3. settle each row in its own short transaction as soon as its send is done
+   (not when the whole run is): ``sent``, or a retry after an exponential
+   backoff with jitter (1 min doubling to 6 h), or ``failed`` once the delivery
+   has been retried for ``GIVE_UP_AFTER_SECONDS``.
 
 Everything is in the database, so retries survive restarts. A failed delivery
 never touches the notice: its record and files stay. Delivery is at least once
@@ -130,31 +133,35 @@ def scrub(text: str, secrets: Iterable[str], limit: int | None = ERROR_CHARS) ->
 
 async def deliver_due(store: Store, inventory: Inventory,
                       now: float | None = None) -> DeliveryReport:
-    """Send every delivery that is due, then record each outcome; see the module docstring."""
+    """Send every delivery that is due, recording each outcome as it comes; see the module
+    docstring. ``now`` (tests) fixes the clock; by default each outcome has its own time."""
+    fixed = now
     now = time.time() if now is None else now
     rows = _claim(store, now)
     if not rows:
         return DeliveryReport()
-    limit = asyncio.Semaphore(CONCURRENCY)
+    # each channel has its own slots: a slow mail server never holds a webhook back
+    limits = {channel: asyncio.Semaphore(CONCURRENCY) for channel in CHANNELS}
     secrets = secrets_of(inventory)
+    counts = {"sent": 0, "pending": 0, "failed": 0}
 
-    async def attempt(row: sqlite3.Row) -> tuple[str | None, str | None]:
-        async with limit:
+    async def attempt(row: sqlite3.Row) -> None:
+        async with limits[row["channel"]]:
             try:
-                return await _send(row, inventory, session), None
+                note, error = await _send(row, inventory, session), None
             except DeliveryError as exc:
-                return None, str(exc)
+                note, error = None, str(exc)
             except Exception as exc:  # a bug must not stop the other rows: record, retry
                 trace = "".join(traceback.format_exception(exc))
                 log.error("notice delivery %d: unexpected error: %s", row["id"],
                           scrub(trace, secrets, limit=None))
-                return None, f"internal error ({type(exc).__name__})"
+                note, error = None, f"internal error ({type(exc).__name__})"
+        # recorded as soon as this send is done, whatever the other rows are still doing
+        finished = time.time() if fixed is None else fixed
+        counts[_settle(store, row, note, error, finished, secrets)] += 1
 
     async with aiohttp.ClientSession() as session:
-        outcomes = await asyncio.gather(*(attempt(r) for r in rows))
-    counts = {"sent": 0, "pending": 0, "failed": 0}
-    for row, (note, error) in zip(rows, outcomes, strict=True):
-        counts[_settle(store, row, note, error, now, secrets)] += 1
+        await asyncio.gather(*(attempt(r) for r in rows))
     return DeliveryReport(counts["sent"], counts["pending"], counts["failed"])
 
 
@@ -193,7 +200,8 @@ async def _send(row: sqlite3.Row, inventory: Inventory,
     if hook is None or not hook.enabled:
         raise DeliveryError("webhook: no longer configured in the inventory")
     body = with_links(row["record"], row["notice_id"], inventory.notices.public_url)
-    await post_notice(hook, row["id"], body.encode(), session=session)
+    await post_notice(hook, row["id"], body.encode(), session=session,
+                      answer_within=hook.deadline)
     return None
 
 

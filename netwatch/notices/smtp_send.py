@@ -1,7 +1,10 @@
 """E-mail delivery of a notice: the message (Markdown text + HTML alternative) and the send.
 
-``smtplib`` is blocking, so the send runs in a thread with a timeout and never
-touches the database. Authentication goes only over STARTTLS or to a loopback
+``smtplib`` is blocking, so the send runs in a thread and never touches the
+database. Each network step has a timeout, and the whole send a deadline
+(``smtp.deadline``): past it the socket is shut down from the event loop, which
+ends the thread's read at once — a server dripping a byte every few seconds
+cannot hold a delivery run, nor a thread. Authentication goes only over STARTTLS or to a loopback
 host (SPEC §11): a password sent in clear over the network is refused before any
 connection is made. Errors come back as ``DeliveryError`` whose text names the
 SMTP step and reply code, never the password or the server's free text.
@@ -10,6 +13,7 @@ SMTP step and reply code, never the password or the server's free text.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
 import socket
 import ssl
@@ -49,25 +53,59 @@ def build_message(record: NoticeRecord, sender: str, recipients: Sequence[str],
     return msg
 
 
-def _send_blocking(smtp: SmtpDelivery, recipients: Sequence[str], msg: EmailMessage,
-                   timeout: float, tls: ssl.SSLContext | None) -> dict[str, tuple[int, bytes]]:
-    step = "connect"
+class _Client(smtplib.SMTP):
+    """smtplib's client, abortable from another thread: ``abort`` shuts its socket down,
+    which ends any read in progress at once (a server dripping a byte every few seconds
+    never trips the per-read timeout)."""
+
+    def __init__(self, host: str, timeout: float) -> None:
+        self.aborted = False
+        self.refused: dict[str, tuple[int, bytes]] | None = None  # set once the server has it
+        # an explicit EHLO name: smtplib would otherwise look up this host's FQDN (DNS traffic);
+        # no host here, or the constructor would connect before ``abort`` can reach the socket
+        super().__init__(local_hostname=socket.gethostname(), timeout=timeout)
+        self._host = host  # what STARTTLS checks the certificate against
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, timeout)
+        self.sock = sock
+        if self.aborted:  # the deadline passed while connecting
+            sock.close()
+            raise TimeoutError
+        return sock
+
+    def abort(self) -> None:
+        self.aborted = True
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _send_blocking(client: _Client, smtp: SmtpDelivery, recipients: Sequence[str],
+                   msg: EmailMessage, tls: ssl.SSLContext | None,
+                   progress: list[str]) -> dict[str, tuple[int, bytes]]:
+    step = progress[0] = "connect"
     try:
-        # an explicit EHLO name: smtplib would otherwise look up this host's FQDN (DNS traffic)
-        with smtplib.SMTP(smtp.host, smtp.port, local_hostname=socket.gethostname(),
-                          timeout=timeout) as client:
-            step = "EHLO"
+        client.connect(smtp.host, smtp.port)
+        step = progress[0] = "EHLO"
+        client.ehlo()
+        if smtp.starttls:
+            step = progress[0] = "STARTTLS"
+            client.starttls(context=tls or ssl.create_default_context())
             client.ehlo()
-            if smtp.starttls:
-                step = "STARTTLS"
-                client.starttls(context=tls or ssl.create_default_context())
-                client.ehlo()
-            if smtp.username or smtp.password:
-                step = "AUTH"
-                client.login(smtp.username, smtp.password)
-            step = "send"
-            return client.send_message(msg, parseaddr(smtp.sender)[1] or smtp.sender,
-                                       list(recipients))
+        if smtp.username or smtp.password:
+            step = progress[0] = "AUTH"
+            client.login(smtp.username, smtp.password)
+        step = progress[0] = "send"
+        refused = client.send_message(msg, parseaddr(smtp.sender)[1] or smtp.sender,
+                                      list(recipients))
+        # the server has the message: a QUIT it answers slowly must not make it a failure
+        client.refused = refused
+        step = progress[0] = "QUIT"
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.quit()
+        return refused
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryError(f"SMTP {step}: every recipient refused "
                             f"({', '.join(sorted(exc.recipients))})") from None
@@ -94,15 +132,34 @@ def _reason(exc: BaseException) -> str:
 
 async def send_mail(smtp: SmtpDelivery, recipients: Sequence[str], msg: EmailMessage, *,
                     socket_timeout: float = SEND_TIMEOUT_SECONDS,
+                    deadline: float | None = None,
                     tls: ssl.SSLContext | None = None) -> list[str]:
     """Send ``msg``; returns the recipients the server refused (the rest got it).
 
-    ``socket_timeout`` bounds each network step; ``tls`` replaces the system trust
-    store for STARTTLS (a private CA).
+    ``deadline`` (default: the inventory's ``smtp.deadline``) bounds the whole send;
+    past it the connection is shut and the send fails as timed out. ``socket_timeout``
+    bounds each network step; ``tls`` replaces the system trust store for STARTTLS.
     """
     refusal = plain_auth_refusal(smtp)
     if refusal is not None:
         raise DeliveryError(refusal)
-    refused = await asyncio.to_thread(_send_blocking, smtp, recipients, msg, socket_timeout,
-                                      tls)
+    limit = smtp.deadline if deadline is None else deadline
+    client = _Client(smtp.host, min(socket_timeout, limit))
+    progress = ["connect"]
+    sending = asyncio.ensure_future(asyncio.to_thread(
+        _send_blocking, client, smtp, recipients, msg, tls, progress))
+    try:
+        refused = await asyncio.wait_for(asyncio.shield(sending), limit)
+    except TimeoutError:
+        step = progress[0]  # before the abort lets the thread run on
+        client.abort()  # the thread's read ends now; it is not left blocked on the server
+        with contextlib.suppress(DeliveryError, OSError):
+            await sending
+        if client.refused is not None:  # sent; only the QUIT was slow
+            return sorted(client.refused)
+        raise DeliveryError(f"SMTP {step}: not done within the {limit:g} s deadline"
+                            " (smtp.deadline)") from None
+    except asyncio.CancelledError:
+        client.abort()
+        raise
     return sorted(refused)

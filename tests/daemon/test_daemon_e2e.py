@@ -43,6 +43,7 @@ FINDINGS = {"xa-cam-012": "open_stream", "sq-cam-050": "open_stream", "pc-ts-04"
 SETTLE_SECONDS = 40.0
 FLAPPER = "lh-cam-010"
 REMOVED = "xa-cam-003"  # an unreachable camera the reload takes out
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "inventory"
 
 Key = tuple[str, str]  # (device, fault)
 
@@ -221,6 +222,29 @@ def test_restart_keeps_first_seen(city: City) -> None:
     assert {k: api_after[k] for k in stable} == {k: before[k] for k in stable}
 
 
+def test_restart_keeps_children_suppressed(city: City) -> None:
+    """After the restart, with the switch and its endpoints still down, the endpoints stay
+    suppressed by the switch in the API and the metrics, before and after the new process has
+    swept them again (suppression is re-derived, not frozen or lost)."""
+    children = [f"xa-vc-0{i}" for i in range(1, 9)]
+
+    def check() -> None:
+        text = city.scrape()
+        faults = open_faults(text)
+        assert all(faults[(c, "unreachable")]["suppressed"] == "true" for c in children)
+        assert by_device(text, "netwatch_fault_suppressed_children")["xa-sw-02"] == 8
+        api = {f["device"]: f for f in city.api("/api/v1/faults?suppressed=true")["faults"]}
+        assert all(api[c]["suppressed_by"] == "xa-sw-02" for c in children)
+
+    check()
+    restarted = time.time()
+    poll("the switch and its endpoints swept again", lambda: all(
+        (d["checked_at_unix"] or 0) > restarted
+        for d in city.api("/api/v1/devices?limit=1000")["devices"]
+        if d["id"] in (*children, "xa-sw-02")))
+    check()
+
+
 def test_reload_adds_removes_and_keeps_state(city: City) -> None:
     """An admin reload adding one device and removing another starts the new one, closes the
     removed one's fault as ``removed``, and leaves the others' faults as they were."""
@@ -268,3 +292,19 @@ def test_broken_inventory_is_refused_and_the_old_runs_on(city: City) -> None:
     assert set(by_device(text, "netwatch_device_up")) == set(devices)
     assert faults <= set(open_faults(text))
     assert samples(text, "netwatch_inventory_last_reload_successful") == {(): 0}
+
+
+def test_an_alias_bomb_reload_is_refused_at_once(city: City) -> None:
+    """A reload of a "billion laughs" (used as a mapping key) is refused with its FILE:LINE
+    within the request's timeout, and the daemon answers as before."""
+    path = city.files.inventory
+    text = path.read_text()
+    bomb = (FIXTURES / "alias_bomb_key.yaml").read_text().split("defaults:\n", 1)[1]
+    path.write_text(text + "lol:\n" + bomb.replace("devices:\n", "more:\n"))
+    first = text.count("\n") + 1
+    status, body = city.daemon.request("POST", "/-/reload", city.token)
+    assert status == 422
+    assert json.loads(body)["detail"]["problems"] == [
+        f"{path}:{first + 6}: YAML aliases expand to more than 100,000 nodes (an alias bomb?):"
+        " refused"]
+    assert city.daemon.get("/healthz")[0] == 200

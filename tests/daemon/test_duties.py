@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -10,12 +11,16 @@ from zoneinfo import ZoneInfo
 
 from netwatch.daemon import SweepScheduler
 from netwatch.daemon.duties import Duties, last_fire
-from netwatch.inventory import Inventory
+from netwatch.inventory import Device, Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Family, Provider
-from netwatch.store import Store
+from netwatch.monitor import Monitor
+from netwatch.notices.issue import issue_notices
+from netwatch.notices.summary import figures
+from netwatch.store import FaultLog, Store
 from tests.daemon.test_scheduler import SlowMonitor
-from tests.notices.city import HOUR, SETTINGS, city, fault
+from tests.metrics.test_exposition import ScriptedRunner, down
+from tests.notices.city import HOUR, SETTINGS, city, device, fault
 
 
 class Providers:
@@ -114,23 +119,68 @@ async def test_a_scheduled_issue_missed_while_down_is_caught_up(store: Store,
     assert await catch_up_scheduled()  # last ran before the latest Monday 08:00
 
 
-async def test_first_checks_are_recorded_once(store: Store, tmp_path: Path) -> None:
+@dataclass
+class Checked:
+    """What duties read of a device's state: its id, last check time and whether it is up."""
+
+    device: Device
+    checked_at: float
+    up: bool = True
+
+
+def test_first_checks_are_recorded_once(store: Store, tmp_path: Path) -> None:
     """Devices checked so far get their first-check time; later checks never move it."""
-
-    @dataclass
-    class Checked:
-        checked_at: float
-
     monitor = SlowMonitor()
-    monitor.states = {"cam-1": Checked(1000.0), "cam-2": Checked(0.0)}  # cam-2 not yet
+    cam1, cam2 = device("cam-1"), device("cam-2")
+    monitor.states = {"cam-1": Checked(cam1, 1000.0), "cam-2": Checked(cam2, 0.0)}  # not yet
     duties = Duties(store, city, tmp_path, SweepScheduler(
         monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
     duties.record_monitored()
-    monitor.states = {"cam-1": Checked(2000.0), "cam-2": Checked(1500.0)}
+    monitor.states = {"cam-1": Checked(cam1, 2000.0), "cam-2": Checked(cam2, 1500.0)}
     duties.record_monitored()
     again = Duties(store, city, tmp_path, SweepScheduler(
         monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
-    monitor.states["cam-1"] = Checked(3000.0)
-    again.record_monitored()  # a restart: INSERT OR IGNORE keeps the first time
+    monitor.states["cam-1"] = Checked(cam1, 3000.0)
+    again.record_monitored()  # a restart: the earliest time is kept
     rows = dict(store.conn.execute("SELECT device, since FROM monitored_since"))
     assert rows == {"cam-1": 1000.0, "cam-2": 1500.0}
+
+
+def test_a_device_down_counts_from_its_first_check_once_its_fault_opens(
+        store: Store, tmp_path: Path) -> None:
+    """Down at its first check: no time counts (infinite since) until the outage fault opens,
+    then from that first check; never from a later one."""
+    monitor = SlowMonitor()
+    cam = device("cam-1")
+    monitor.states = {"cam-1": Checked(cam, 1000.0, up=False)}
+    duties = Duties(store, city, tmp_path, SweepScheduler(
+        monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
+    duties.record_monitored()
+    assert dict(store.conn.execute("SELECT device, since FROM monitored_since")) == {
+        "cam-1": math.inf}
+    monitor.states = {"cam-1": Checked(cam, 1060.0, up=False)}
+    monitor.faults = {"cam-1": {"unreachable": object()}}
+    duties.record_monitored()
+    assert dict(store.conn.execute("SELECT device, since FROM monitored_since")) == {
+        "cam-1": 1000.0}
+
+
+async def test_a_notice_seconds_after_the_first_sweep_claims_no_rate(
+        store: Store, tmp_path: Path) -> None:
+    """A daemon's first sweep finds every device down; a notice issued seconds later claims no
+    online rate for the unmeasured period (the old code said 100.0 %), and over the time since
+    the first check the devices count as down."""
+    inventory = city(device("cam-1", grace_seconds=0.0), device("cam-2", grace_seconds=0.0))
+    runner = ScriptedRunner()
+    runner.results = {"cam-1": {"icmp": down()}, "cam-2": {"icmp": down()}}
+    monitor = Monitor(inventory, runner, FaultLog(store))  # type: ignore[arg-type]
+    Duties(store, lambda: inventory, tmp_path, SweepScheduler(monitor, "Asia/Shanghai"))
+    first_sweep = time.time()
+    for _ in range(3):  # open_after: the outage faults open
+        for key in monitor.groups:
+            await monitor.run_group(key)
+    (outcome,) = [o for o in issue_notices(store, inventory, now=time.time(),
+                                           counties=["east"]) if o.record is not None]
+    assert [(s.kind, s.online_ratio) for s in outcome.record.summary] == []
+    later = figures(store.conn, inventory, first_sweep - HOUR, time.time() + 10)
+    assert later["east"]["camera"].ratio == 0.0

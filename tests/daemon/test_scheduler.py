@@ -24,6 +24,8 @@ class SlowMonitor:
     groups: dict[str, _Group] = field(default_factory=lambda: {"camera@0.2": _Group(0.2)})
     stats: dict[str, GroupStats] = field(default_factory=lambda: {"camera@0.2": GroupStats()})
     states: dict[str, object] = field(default_factory=dict)  # no devices: duties need it
+    faults: dict[str, dict[str, object]] = field(default_factory=dict)
+    listeners: list[object] = field(default_factory=list)
     started: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: int = 0
 

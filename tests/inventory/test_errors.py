@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,26 @@ TABLE = [
      'csv_missing_file.yaml:4: device_files[0].path: cannot read "no_such_file.csv":'
      " No such file or directory"),
     ("yaml_syntax.yaml", "yaml_syntax.yaml:2: YAML syntax error: did not find expected ',' or '}'"),
+    ("alias_bomb.yaml",
+     "alias_bomb.yaml:9: YAML aliases expand to more than 100,000 nodes (an alias bomb?): refused"),
+    ("alias_bomb_key.yaml",
+     "alias_bomb_key.yaml:10: YAML aliases expand to more than 100,000 nodes (an alias bomb?):"
+     " refused"),
+    ("deep_nesting.yaml",
+     "deep_nesting.yaml:4: YAML nested deeper than 64 levels: refused"),
+    ("long_integer.yaml",
+     "long_integer.yaml:5: integer of 5,000 digits is too long (at most 4,300)"),
+    ("csv_not_regular.yaml",
+     'csv_not_regular.yaml:5: device_files[0].path: cannot read "/dev/zero": not a regular file'),
+    ("csv_absolute_path.yaml",
+     'csv_absolute_path.yaml:5: device_files[0].path: "/etc/passwd" is outside the inventory\'s'
+     " directory (allow_outside: true on this entry permits it)"),
+    ("csv_outside_dir.yaml",
+     'csv_outside_dir.yaml:5: device_files[0].path: "../../inventory/cameras.csv" is outside the'
+     " inventory's directory (allow_outside: true on this entry permits it)"),
+    ("csv_not_a_list.yaml",
+     "csv_not_a_list.csv:1: not a device list: the header row names none of the columns"
+     " (id, address, kind, county, …; see docs/inventory.md)"),
 ]
 
 
@@ -152,3 +174,43 @@ def test_unset_env_var_message_names_the_variable_only(tmp_path: Path) -> None:
     text = str(caught.value)
     assert "environment variable NW_TEST_EMPTY is empty" in text
     assert ENV["NW_TEST_KEY"] not in text
+
+
+def test_a_file_that_is_no_device_list_is_never_quoted(tmp_path: Path) -> None:
+    """/etc/passwd named as a device list (outside allowed): refused without its content."""
+    path = tmp_path / "inv.yaml"
+    path.write_text((FIXTURES / "csv_absolute_path.yaml").read_text(encoding="utf-8").replace(
+        "{path: /etc/passwd}", "{path: /etc/passwd, allow_outside: true}"), encoding="utf-8")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path, env=ENV)
+    assert [str(p) for p in caught.value.problems] == [
+        "/etc/passwd:1: not a device list: the header row names none of the columns"
+        " (id, address, kind, county, …; see docs/inventory.md)"]
+    assert "root" not in str(caught.value)
+
+
+def test_an_inventory_that_is_no_regular_file_is_refused() -> None:
+    """/dev/zero as the inventory: a problem at line 1, not an endless read."""
+    with pytest.raises(InventoryError) as caught:
+        load_inventory("/dev/zero", env=ENV)
+    assert str(caught.value) == "/dev/zero:1: not a regular file"
+
+
+def test_a_yaml_over_the_size_limit_points_to_csv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A YAML inventory over the limit is refused before parsing, pointing to CSV lists."""
+    monkeypatch.setattr("netwatch.inventory.load.MAX_YAML_BYTES", 100)
+    size = (FIXTURES / "unknown_key.yaml").stat().st_size
+    assert problems("unknown_key.yaml") == [
+        f"unknown_key.yaml:1: the file is {size} bytes, over the 100 bytes limit for"
+        " YAML; put large device lists in CSV files (device_files)"]
+
+
+def test_check_refuses_an_alias_bomb_with_exit_2() -> None:
+    """``netwatch check`` on the billion-laughs file: one FILE:LINE line, exit 2, no traceback."""
+    path = FIXTURES / "alias_bomb.yaml"
+    done = subprocess.run([sys.executable, "-m", "netwatch", "check", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == (
+        f"{path}:9: YAML aliases expand to more than 100,000 nodes (an alias bomb?): refused")
+    assert "Traceback" not in done.stderr

@@ -300,6 +300,29 @@ def test_secrets_resolve_from_the_given_env(tmp_path: Path, fake_calls: list[str
     assert not any(v in repr(inv) for v in env.values())
 
 
+def test_delivery_deadlines_default_and_can_be_set(tmp_path: Path,
+                                                   fake_calls: list[str]) -> None:
+    """Each channel's overall send deadline: 60 s for mail and 15 s for webhooks, or as set."""
+    path = write(tmp_path, """\
+        notices:
+          delivery:
+            smtp: {host: localhost, sender: nw@example.invalid, deadline: 2m}
+            webhook: {url: "http://localhost:9/hook", deadline: 5s}
+        """)
+    notices = load_inventory(path, env={}).notices
+    assert notices.smtp is not None and notices.smtp.deadline == 120.0
+    assert notices.webhook is not None and notices.webhook.deadline == 5.0
+    path = write(tmp_path, """\
+        notices:
+          delivery:
+            smtp: {host: localhost, sender: nw@example.invalid}
+            webhook: {url: "http://localhost:9/hook"}
+        """)
+    notices = load_inventory(path, env={}).notices
+    assert notices.smtp is not None and notices.smtp.deadline == 60.0
+    assert notices.webhook is not None and notices.webhook.deadline == 15.0
+
+
 def test_identical_settings_share_params_and_check_tuples(tmp_path: Path,
                                                           fake_calls: list[str]) -> None:
     """A thousand CSV cameras on the kind defaults build one check tuple and two Params."""

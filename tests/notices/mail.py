@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import select
 import socket
 import ssl
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ SMTP_HOST = "127.109.0.10"
 TLS_HOST = "127.109.0.11"
 HOOK_HOST = "127.109.0.20"
 CLOSED_HOST = "127.109.0.30"  # nothing listens here
+DRIP_HOST = "127.109.0.40"  # the dripping mail server
 
 
 def free_port(host: str) -> int:
@@ -144,3 +148,61 @@ async def start_receiver(receiver: Receiver) -> TestServer:
     server = TestServer(app, host=HOOK_HOST)
     await server.start_server()
     return server
+
+
+@dataclass
+class Drip:
+    """A mail server that never finishes its greeting: one byte every ``every`` seconds."""
+
+    port: int
+    connections: int = 0
+    closed_by_client: threading.Event = field(default_factory=threading.Event)
+
+
+@contextmanager
+def dripping_smtp(host: str = DRIP_HOST, every: float = 0.5,
+                  most: float = 120.0) -> Iterator[Drip]:
+    """A socket server on ``host`` that answers each connection with "220" and then one space
+    every ``every`` seconds (for at most ``most`` seconds): a line that never ends, so no
+    per-read timeout fires. Notes when the client shuts the connection."""
+    listener = socket.create_server((host, 0))
+    listener.settimeout(0.2)
+    drip = Drip(listener.getsockname()[1])
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.sendall(b"220")
+                deadline = time.monotonic() + most
+                while not stop.is_set() and time.monotonic() < deadline:
+                    readable, _, _ = select.select([conn], [], [], every)
+                    if readable and not conn.recv(4096):
+                        drip.closed_by_client.set()
+                        return
+                    conn.sendall(b" ")
+            except OSError:
+                drip.closed_by_client.set()
+
+    def accept() -> None:
+        workers = []
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            drip.connections += 1
+            worker = threading.Thread(target=serve, args=(conn,), daemon=True)
+            worker.start()
+            workers.append(worker)
+        for worker in workers:
+            worker.join(5)
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield drip
+    finally:
+        stop.set()
+        acceptor.join(10)
+        listener.close()
