@@ -167,9 +167,9 @@ def test_a_device_down_counts_from_its_first_check_once_its_fault_opens(
 
 async def test_a_notice_seconds_after_the_first_sweep_claims_no_rate(
         store: Store, tmp_path: Path) -> None:
-    """A daemon's first sweep finds every device down; a notice issued seconds later claims no
-    online rate for the unmeasured period (the old code said 100.0 %), and over the time since
-    the first check the devices count as down."""
+    """A daemon's first sweep finds every device down; a notice issued seconds later (its
+    period ends at the issue time) counts them down from their first check: 0 %, where the
+    old code claimed 100.0 % for time nothing was measured."""
     inventory = city(device("cam-1", grace_seconds=0.0), device("cam-2", grace_seconds=0.0))
     runner = ScriptedRunner()
     runner.results = {"cam-1": {"icmp": down()}, "cam-2": {"icmp": down()}}
@@ -181,6 +181,6 @@ async def test_a_notice_seconds_after_the_first_sweep_claims_no_rate(
             await monitor.run_group(key)
     (outcome,) = [o for o in issue_notices(store, inventory, now=time.time(),
                                            counties=["east"]) if o.record is not None]
-    assert [(s.kind, s.online_ratio) for s in outcome.record.summary] == []
+    assert [(s.kind, s.online_ratio) for s in outcome.record.summary] == [("camera", 0.0)]
     later = figures(store.conn, inventory, first_sweep - HOUR, time.time() + 10)
     assert later["east"]["camera"].ratio == 0.0
