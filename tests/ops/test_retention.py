@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from netwatch.daemon import SweepScheduler
 from netwatch.daemon.duties import Duties
 from netwatch.inventory import InventoryError, load_inventory
 from netwatch.notices.outbox import outbox_families
 from netwatch.store import FaultLog, Store
+from tests.daemon.test_scheduler import SlowMonitor
 from tests.notices.city import DAY, fault
 from tests.ops.daemon import INVENTORY
 
@@ -63,7 +65,8 @@ async def test_prune_keeps_what_is_open_referenced_recent_or_counted(tmp_path: P
         delivery(store, notice, "recent", "sent", 0, now - 2 * DAY)
         delivery(store, notice, "failed", "failed", 5, None)
         failures_before = outbox_families(store)[1]
-        await Duties(store, lambda: inv, tmp_path / "notices", None).prune()  # type: ignore[arg-type]
+        await Duties(store, lambda: inv, tmp_path / "notices", SweepScheduler(
+        SlowMonitor(), "Asia/Shanghai")).prune()  # type: ignore[arg-type]
         ids = {r[0] for r in store.conn.execute("SELECT id FROM fault_episodes")}
         assert ids == {cited, recent, still_open}
         targets = {r[0] for r in store.conn.execute("SELECT target FROM deliveries")}
