@@ -92,6 +92,21 @@ def write_city(root: Path) -> CityFiles:
                      root / "netwatch.db")
 
 
+def listening_url(proc: subprocess.Popen[bytes], log: Path, start: int, timeout: float) -> str:
+    """The URL ``netwatch run`` logged after byte ``start`` of its log; "" if it exited or
+    did not listen within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pattern = re.compile(r"listening on (http://[^\s\"]+)")
+    while time.monotonic() < deadline:
+        found = pattern.findall(log.read_bytes()[start:].decode(errors="replace"))
+        if found:
+            return str(found[-1])
+        if proc.poll() is not None:
+            return ""
+        time.sleep(0.05)
+    return ""
+
+
 class DaemonProcess:
     """``netwatch run`` on the city's daemon inventory; ``url`` once it listens."""
 
@@ -111,18 +126,11 @@ class DaemonProcess:
                  "--notices-dir", str(self.files.db.parent / "notices")],
                 stdout=out, stderr=out, env=ENV,
             )
-        deadline = time.monotonic() + self.ready_timeout
-        pattern = re.compile(r"listening on (http://\S+)")
-        while time.monotonic() < deadline:
-            found = pattern.findall(self.log.read_bytes()[start:].decode(errors="replace"))
-            if found:
-                self.url = found[-1]
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"netwatch run did not start: {self.log.read_text()[-2000:]}")
+        self.url = listening_url(self.proc, self.log, start, self.ready_timeout)
+        if not self.url:
+            self.stop()
+            raise RuntimeError(f"netwatch run did not start: {self.log.read_text()[-3000:]}")
+        return self
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, then SIGKILL if it hangs; returns the exit status."""

@@ -43,7 +43,7 @@ GENERIC = {
     "protocol": "127.65.0.9:{port}: TLS handshake failed: certificate verify failed",
     "bad_status": "DESCRIBE /live: 500 Internal Server Error",
     "auth": "reply failed authentication (wrong auth key?)",
-    "denied": "192.0.2.1 is outside NETWATCH_ALLOWED_NETS (127.0.0.0/8)",
+    "denied": "127.65.0.9 is outside NETWATCH_ALLOWED_NETS (127.66.0.0/16)",
     "error": "probe error: RuntimeError: unexpected end of data",
 }
 STATUS = {"http": 500, "rtsp": 503}

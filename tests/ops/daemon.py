@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from netwatch.lab.process import terminate
+from tests.daemon.city import listening_url
 
 ENV = {**os.environ, "NETWATCH_ALLOWED_NETS": "127.67.0.0/16"}
 HOST = "127.67.0.1"
@@ -53,19 +52,14 @@ class Daemon:
         self.url = ""
 
     def __enter__(self) -> Daemon:
+        start = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(self.args, stdout=out, stderr=out, env=self.env)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            found = re.findall(r"listening on (http://[^\s\"]+)", self.log.read_text("utf-8"))
-            if found:
-                self.url = found[-1]
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"netwatch run did not start: {self.log.read_text()[-3000:]}")
+        self.url = listening_url(self.proc, self.log, start, 60.0)
+        if not self.url:
+            self.stop()
+            raise RuntimeError(f"netwatch run did not start: {self.log.read_text()[-3000:]}")
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
