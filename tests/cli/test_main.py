@@ -15,6 +15,7 @@ import pytest
 from netwatch.inventory import DEMO_SECRETS, demo_inventory_path, load_inventory
 from netwatch.lab.process import LabProcess
 from netwatch.lab.scenario import accepts, expected_faults, load_scenario
+from tests.lab.labkit import queue_number
 
 ENV = {**os.environ, **DEMO_SECRETS, "NETWATCH_ALLOWED_NETS": "127.0.0.0/8"}
 DEMO_DIR = demo_inventory_path().parent
@@ -91,7 +92,8 @@ def test_probe_reports_every_scenario_fault(tmp_path: Path) -> None:
     inventory = load_inventory(inventory_path, env=ENV)
     expected = expected_faults(inventory, load_scenario(scenario_path, inventory))
     table = f"netwatch_lab_cli{os.getpid()}"
-    with LabProcess(inventory_path, scenario_path, table=table, env=ENV):
+    with LabProcess(inventory_path, scenario_path, table=table, env=ENV,
+                    extra_args=("--queue", str(queue_number(3)))):
         done = netwatch("probe", str(inventory_path), "--json")
     assert done.returncode == 0, done.stderr
     rows = {row["id"]: row for row in json.loads(done.stdout)}

@@ -34,6 +34,7 @@ from tests.daemon.city import (
     without_device,
     write_city,
 )
+from tests.lab.labkit import queue_number
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("nft"), reason="the lab needs root and nft")
@@ -119,7 +120,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     finally:
         store.close()
     table = f"netwatch_lab_e2e{os.getpid()}"
-    with LabProcess(files.lab_inventory, files.scenario, table=table, env=ENV):
+    with LabProcess(files.lab_inventory, files.scenario, table=table, env=ENV,
+                    extra_args=("--queue", str(queue_number(4)))):
         daemon = DaemonProcess(files, root / "daemon.log").start()
         try:
             town = City(files, daemon, token, expected)
