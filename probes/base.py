@@ -12,7 +12,14 @@ A probe module (``probes/<protocol>.py``) exports:
   ``ParamError`` naming the field for unknown keys and bad values;
 - ``deadline(params, timeout)``: the most wall time one call may take, which the
   runner enforces as a hard cap;
-- ``async def probe(target, params, ctx) -> ProbeResult``.
+- ``async def probe(target, params, ctx) -> ProbeResult``;
+- optionally ``async def probe_batch(targets, params, ctx, spread=0.0)``, which takes
+  a whole sweep's targets at once (admitted evenly over ``spread`` seconds when given),
+  and ``batch_deadline(targets, params, timeout, spread)``, its hard cap.
+
+A check the monitor's own limits kept from a verdict (``SKIP_REASONS``: the probe's
+engine saturated, its batch out of time, local descriptors, buffers or memory short)
+is reported with that reason; the monitor then blames no device for it.
 
 Probes report facts only: whether the service answered, why not, and figures.
 Faults, thresholds and hysteresis belong to the monitor, not to probes.
@@ -21,7 +28,8 @@ Faults, thresholds and hysteresis belong to the monitor, not to probes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import errno
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -42,6 +50,14 @@ class Reason(StrEnum):
     PROTOCOL = "protocol"
     DENIED = "denied"  # target outside NETWATCH_ALLOWED_NETS: never sent
     ERROR = "error"
+    # Not the device's fault: the monitor's own limits kept the check from a verdict.
+    LOCAL_RESOURCES = "local_resources"  # EMFILE, ENFILE, ENOBUFS, ENOMEM, MemoryError
+    ENGINE_SATURATED = "engine_saturated"  # the shared engine could not take the check in time
+    BATCH_OVERRAN = "batch_overran"  # the check's batch ran out of time before it was sent
+
+
+SKIP_REASONS = frozenset({Reason.LOCAL_RESOURCES, Reason.ENGINE_SATURATED, Reason.BATCH_OVERRAN})
+LOCAL_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 class ParamError(ValueError):
@@ -75,6 +91,14 @@ class ProbeResult:
     findings: tuple[str, ...] = ()  # non-outage findings, e.g. "open_stream"
     duration_seconds: float = 0.0  # set by the runner
 
+    @property
+    def skipped(self) -> bool:
+        """True when the monitor's own limits, not the device, decided this result.
+
+        Such a result says nothing about the device: it opens no fault and closes none.
+        """
+        return self.reason in SKIP_REASONS
+
     @classmethod
     def ok(cls, detail: str = "", **measurements: float) -> ProbeResult:
         return cls(True, Reason.OK, detail, dict(measurements))
@@ -86,8 +110,8 @@ class ProbeResult:
 
 def reason_for_oserror(exc: OSError) -> Reason:
     """Map a socket error to a reason the operator can act on."""
-    import errno
-
+    if exc.errno in LOCAL_ERRNOS:
+        return Reason.LOCAL_RESOURCES
     if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
         return Reason.REFUSED
     if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
@@ -105,7 +129,8 @@ class ProbeContext:
     and ``aclose`` tears all of them down in reverse order.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.settings = settings or {}  # per probe: options of its shared resource
         self._stack = AsyncExitStack()
         self._resources: dict[str, Any] = {}
         self._locks: dict[str, asyncio.Lock] = {}

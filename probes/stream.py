@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
-from probes.base import ProbeResult, Reason, Target, reason_for_oserror
+from probes.base import LOCAL_ERRNOS, ProbeResult, Reason, Target, reason_for_oserror
 from probes.textproto import (
     HEAD_LIMIT,
     Head,
@@ -208,4 +208,5 @@ async def step(work: Awaitable[T], seconds: float, what: str) -> T:
     except ProtocolError as exc:
         raise Failed(Reason.PROTOCOL, f"{what}: {exc}") from None
     except OSError as exc:
-        raise Failed(Reason.PROTOCOL, f"{what}: {why(exc)}") from None
+        reason = Reason.LOCAL_RESOURCES if exc.errno in LOCAL_ERRNOS else Reason.PROTOCOL
+        raise Failed(reason, f"{what}: {why(exc)}") from None

@@ -16,6 +16,7 @@ from netwatch.cli.coverage import coverage
 from netwatch.cli.notices import notices
 from netwatch.cli.support import (
     allow_list_or_exit,
+    capacity_or_exit,
     load_or_exit,
     resolve_db_path,
     run_async,
@@ -143,6 +144,7 @@ def run(inventory: str | None, listen: str, log_level: str, db_arg: str | None,
             listen=parse_listen(listen), tls_cert=Path(tls_cert) if tls_cert else None,
             tls_key=Path(tls_key) if tls_key else None, behind_proxy=behind_proxy,
             allow=allow_list_or_exit(), notice_dir=Path(notices_dir),
+            capacity=capacity_or_exit(),
         )
         check_exposure(opts)
     except ListenError as exc:
