@@ -3,8 +3,11 @@
 How it works (the way fping does, in asyncio):
 
 - one raw socket per family with several echo ids, or several ping sockets (one id
-  each), registered with ``loop.add_reader``; each readable callback drains every
-  pending datagram;
+  each), read by the pump every ``READ_EVERY`` while echoes are in flight rather than
+  on every readable event: a paced sweep's replies trickle in one by one, and a loop
+  wake-up per reply cost more than the reply itself. The kernel stamps each arrival,
+  so reading later changes no RTT, and a reply still queued when its echo's time is up
+  is read before the echo counts as lost;
 - replies are matched on ``(target address, id, seq)``; the counter behind id and seq
   spans ids x 65,536 values and skips any key still in flight, so sequence wrap at
   100k targets x 5 echoes never mismatches;
@@ -47,8 +50,8 @@ from dataclasses import dataclass
 
 from probes.base import Reason
 from probes.icmp_packet import echo_key
-from probes.icmp_receive import Pending, read_other, read_raw4
-from probes.icmp_socket import IcmpUnavailable, open_channels
+from probes.icmp_receive import Pending, Reader, read_other, read_raw4
+from probes.icmp_socket import Channel, IcmpUnavailable, open_channels
 from probes.icmp_track import Family, Ping, Wheel, unreach_detail
 
 TICK = 0.001
@@ -56,6 +59,7 @@ DEFAULT_RATE = 30_000.0
 DEFAULT_MAX_QUEUE_DELAY = 1.0
 BURST = 256
 PACE_STEP = 0.005  # seconds: the finest step at which paced batches are admitted
+READ_EVERY = 0.005  # seconds between reads of the sockets while echoes are in flight
 
 
 @dataclass(slots=True)
@@ -104,6 +108,7 @@ class IcmpEngine:
         self._burst = max(16.0, rate * 0.01)  # the most echoes sent at once after a pause
         self._loop = asyncio.get_running_loop()
         self._families: dict[bool, Family] = {}
+        self._readers: list[tuple[Reader, Channel]] = []
         self._pending: Pending = {}
         self._ready: deque[Ping] = deque()
         self._due: Wheel[Ping] = Wheel()
@@ -153,7 +158,6 @@ class IcmpEngine:
             self._handle.cancel()
         for fam in self._families.values():
             for channel in fam.channels:
-                self._loop.remove_reader(channel.sock.fileno())
                 channel.sock.close()
         unfinished = {entry[0] for entry in self._pending.values()}
         unfinished.update(self._ready, self._singles, *(b.pings for b in self._batches))
@@ -256,8 +260,7 @@ class IcmpEngine:
                 fam = Family(v6, channels)
                 for channel in channels:
                     reader = read_raw4 if channel.raw and not v6 else read_other
-                    fd = channel.sock.fileno()
-                    self._loop.add_reader(fd, reader, channel, self._pending, self._unreachable)
+                    self._readers.append((reader, channel))
             self._families[v6] = fam
         return fam
 
@@ -288,6 +291,8 @@ class IcmpEngine:
         """Admit waiting pings, move due echoes to the queue, send a burst, expire echoes."""
         self._handle = None
         self._wake = math.inf
+        if self._pending:
+            self._read()
         now = time.monotonic()
         tick = int(now / TICK)
         ready = self._ready
@@ -408,8 +413,21 @@ class IcmpEngine:
         self._pending[key] = (ping, index, now, sent_ns)
         self._expiry.add(math.ceil((now + ping.timeout) / TICK), key)
 
+    def _read(self) -> None:
+        """Read every socket's queued datagrams (their arrival stamps give the RTTs)."""
+        for reader, channel in self._readers:
+            reader(channel, self._pending, self._unreachable)
+
     def _expire(self, now: float, tick: int) -> None:
-        """Count as lost every echo whose reply is overdue."""
+        """Count as lost every echo whose reply is overdue.
+
+        The sockets are read first: a reply that arrived in time but still waits in our
+        receive queue (a busy loop) is the process's delay, not a lost echo.
+        """
+        next_tick = self._expiry.next_tick
+        if next_tick is None or next_tick > tick:
+            return
+        self._read()
         pending = self._pending
         for keys in self._expiry.pop_due(tick):
             for key in keys:
@@ -431,6 +449,8 @@ class IcmpEngine:
         for wheel in (self._due, self._expiry):
             if wheel.next_tick is not None:
                 when = min(when, wheel.next_tick * TICK)
+        if self._pending:
+            when = min(when, now + READ_EVERY)
         if self._singles:
             when = min(when, self._singles[0].admit_by)
         for batch in self._batches:

@@ -28,6 +28,7 @@ from probes.icmp_track import Ping
 # An echo in flight: its ping, its index, sent at (monotonic s) and (realtime ns).
 Pending = dict[bytes, tuple[Ping, int, float, int]]
 Unreachable = Callable[[bytes, int, bool], None]
+Reader = Callable[[Channel, Pending, Unreachable], None]
 
 _STAMP = struct.Struct("@ll")  # struct timespec (SO_TIMESTAMPNS) or timeval (SO_TIMESTAMP)
 STAMP_SPACE = socket.CMSG_SPACE(_STAMP.size)
