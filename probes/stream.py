@@ -179,14 +179,16 @@ async def connect(
     conn = Conn(cap)
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(target.timeout):
-            await loop.create_connection(
+        await within(
+            loop.create_connection(
                 lambda: conn,
                 target.address,
                 target.port,
                 ssl=tls,
                 server_hostname=(server_hostname or target.address) if tls else None,
-            )
+            ),
+            target.timeout,
+        )
     except TimeoutError:
         raise Failed(
             Reason.TIMEOUT, f"connect to {where(target)}: no answer within {target.timeout:g} s"
@@ -198,11 +200,30 @@ async def connect(
     return conn, time.perf_counter() - started
 
 
+async def within(work: Awaitable[T], seconds: float) -> T:
+    """``work``'s result if it completes within ``seconds``, else ``TimeoutError``.
+
+    Unlike ``asyncio.timeout``, a reply that arrived in time but is handled in the same
+    loop turn as the deadline (the loop was busy) still counts: with ``asyncio.timeout``
+    the deadline's cancellation would win that race, and the monitor's own lag would be
+    reported as the device's timeout.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.wait((task,), timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not task.done():
+        task.cancel()
+        raise TimeoutError
+    return task.result()
+
+
 async def step(work: Awaitable[T], seconds: float, what: str) -> T:
     """Await one step of a check within ``seconds``, mapping failures to reasons."""
     try:
-        async with asyncio.timeout(seconds):
-            return await work
+        return await within(work, seconds)
     except TimeoutError:
         raise Failed(Reason.TIMEOUT, f"{what}: no complete reply within {seconds:g} s") from None
     except ProtocolError as exc:
