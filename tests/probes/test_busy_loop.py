@@ -15,10 +15,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from probes import snmp_codec as c
 from probes import stream
 from probes.base import Target
+from probes.snmp_client import Attempts, SnmpClient
 
 ADDRESS = "127.62.8.1"
+REQUESTS = 5
 
 
 @pytest.fixture
@@ -62,3 +65,45 @@ async def test_a_reply_handled_late_by_a_busy_loop_is_not_a_timeout(late_peer: i
     finally:
         conn.close()
     assert head.status == 200
+
+
+@pytest.fixture
+def late_agent() -> Iterator[int]:
+    """An SNMP v2c agent in a thread: takes REQUESTS GETs, answers them all 0.1 s later."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((ADDRESS, 0))
+    sock.settimeout(5)
+    port = sock.getsockname()[1]
+
+    def serve() -> None:
+        asked = []
+        try:
+            for _ in range(REQUESTS):
+                asked.append(sock.recvfrom(65535))
+        except OSError:
+            return
+        time.sleep(0.1)
+        for data, peer in asked:
+            community, pdu = c.decode_v2c(data)
+            reply = c.enc_pdu(c.RESPONSE, pdu.request_id, c.enc_varbinds(list(pdu.varbinds)))
+            sock.sendto(c.enc_v2c(community, reply), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield port
+    thread.join(5)
+    sock.close()
+
+
+async def test_an_snmp_answer_queued_behind_a_busy_loop_is_not_a_timeout(late_agent: int) -> None:
+    """The answers land while the loop is blocked past the requests' timeouts (no retry
+    left); asyncio reads one datagram per loop turn, yet every answer counts as in time."""
+    loop = asyncio.get_running_loop()
+    varbinds = c.enc_varbinds([((1, 3, 6, 1, 2, 1, 1, 3, 0), c.NULL_VALUE)])
+    async with SnmpClient.open() as client:
+        loop.call_later(0.05, time.sleep, 0.6)
+        pdus = await asyncio.gather(*(
+            client.request(ADDRESS, late_agent, b"public", c.GET, varbinds, Attempts(0.3, 0))
+            for _ in range(REQUESTS)
+        ))
+    assert [p.tag for p in pdus] == [c.RESPONSE] * REQUESTS
