@@ -16,7 +16,7 @@ open fault or overrun is a false result: the run then FAILS (exit 1). Capacity
 settings come from the environment as for ``netwatch run`` (``NETWATCH_ICMP_RATE``...).
 Loopback only (127.150.0.0/15); bounded by ``--cycles``.
 
-    python bench/bench_daemon.py [--devices 100000] [--cycles 2] [--interval 60]
+    python bench/bench_daemon.py [--devices 100000] [--cycles 2] [--interval 60] [--echoes 5]
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ import aiohttp
 
 from netwatch.cli.support import run_async
 from netwatch.daemon import Daemon, DaemonOptions, Listen
-from netwatch.inventory import Inventory, load_inventory
+from netwatch.inventory import CheckSpec, Inventory, load_inventory
 from netwatch.lab.process import LabProcess
 from netwatch.monitor import AllowList, DeviceResult, Runner
 from netwatch.monitor.capacity import Capacity
@@ -222,6 +225,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--interval", type=float, default=INTERVAL, help="seconds per cycle")
+    parser.add_argument("--echoes", type=int, default=5, help="ICMP echoes per check")
     args = parser.parse_args()
     os.environ.update(BENCH_SNMP_COMMUNITY="bench-community", BENCH_SNMP_AUTH_KEY="bench-auth-1",
                       BENCH_SNMP_PRIV_KEY="bench-priv-1")
@@ -229,20 +233,35 @@ def main() -> None:
         path = write_inventory(Path(tmp), args.devices, args.interval)
         rss0 = rss_mib()
         t0 = time.perf_counter()
-        inventory = load_inventory(path)
+        transform = partial(with_echoes, echoes=args.echoes)
+        inventory = transform(load_inventory(path))
         print(f"inventory: {len(inventory.devices):,} devices loaded in "
               f"{time.perf_counter() - t0:.2f} s, RSS {rss0:.0f} → {rss_mib():.0f} MiB")
         t0 = time.perf_counter()
         with LabProcess(path, table=f"netwatch_lab_bench_{os.getpid()}") as lab:
             print(f"lab: ready in {time.perf_counter() - t0:.1f} s (pid {lab.pid})", flush=True)
             figures = run_async(run(inventory, path, Path(tmp), args.cycles, lab.pid,
-                                    args.interval))
+                                    args.interval, transform))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the daemon process: {peak:.0f} MiB (bar: 1024 MiB)")
-    sys.exit(verdict(figures, peak, args.devices, args.interval))
+    sys.exit(verdict(figures, peak, args.devices, args.interval, args.echoes))
 
 
-def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval: float) -> int:
+def with_echoes(inventory: Inventory, echoes: int) -> Inventory:
+    """The inventory with ``echoes`` ICMP echoes per check (the file says 5)."""
+    if echoes == 5:
+        return inventory
+
+    def check(spec: CheckSpec) -> CheckSpec:
+        return replace(spec, params=replace(spec.params, count=echoes)) if spec.probe == "icmp" \
+            else spec
+
+    devices = tuple(replace(d, checks=tuple(map(check, d.checks))) for d in inventory.devices)
+    return replace(inventory, devices=devices)
+
+
+def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval: float,
+            echoes: int) -> int:
     """The run's summary line; exit 1 if any check failed or was skipped, or a fault opened.
 
     The lab is healthy: every failure, skip or fault is a false result of the monitor.
@@ -254,7 +273,8 @@ def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval
     cpu = steady[len(steady) // 2] if steady else float("nan")
     sweep = max((f.get("sweep", 0.0) for f in figures), default=0.0)
     ok = bad == 0 and faults == 0 and overruns == 0
-    print(f"RESULT devices={devices} interval={interval:g} cycles={len(figures)} "
+    print(f"RESULT devices={devices} interval={interval:g} echoes={echoes} "
+          f"cycles={len(figures)} "
           f"false_results={bad:.0f} open_faults={faults:.0f} overruns={overruns:.0f} "
           f"cpu_median_steady={cpu:.3f} longest_sweep={sweep:.1f} peak_rss_mib={peak:.0f} "
           f"{'PASS' if ok else 'FAIL'}", flush=True)
@@ -262,7 +282,8 @@ def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval
 
 
 async def run(inventory: Inventory, path: Path, tmp: Path, cycles: int, lab_pid: int,
-              interval: float) -> list[dict[str, float]]:
+              interval: float, transform: Callable[[Inventory], Inventory]
+              ) -> list[dict[str, float]]:
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[str] = loop.create_future()
     tally = Tally()
@@ -274,7 +295,7 @@ async def run(inventory: Inventory, path: Path, tmp: Path, cycles: int, lab_pid:
     opts = DaemonOptions(
         inventory_path=path, db_path=tmp / "netwatch.db", listen=Listen("127.150.0.254", 0),
         allow=AllowList.parse("127.0.0.0/8"), on_ready=on_ready,
-        capacity=Capacity.from_env(os.environ),
+        capacity=Capacity.from_env(os.environ), inventory_transform=transform,
     )
     daemon = Daemon(opts, inventory)
     stop = asyncio.Event()

@@ -31,23 +31,24 @@ def results(paths: list[str]) -> list[dict[str, str]]:
 
 
 def table(rows: list[dict[str, str]]) -> str:
-    """Markdown: one line per (devices, interval), medians over its runs."""
-    groups: dict[tuple[int, float], list[dict[str, str]]] = defaultdict(list)
+    """Markdown: one line per (devices, interval, echoes), medians over its runs."""
+    groups: dict[tuple[int, float, int], list[dict[str, str]]] = defaultdict(list)
     for row in rows:
-        groups[(int(row["devices"]), float(row["interval"]))].append(row)
+        key = (int(row["devices"]), float(row["interval"]), int(row.get("echoes", "5")))
+        groups[key].append(row)
     lines = [
-        "| devices | interval | runs × cycles | false results (max) | open faults (max) "
-        "| daemon CPU, steady cycles (median) | longest sweep (median) | peak RSS (median) "
-        "| verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| devices | interval | ICMP echoes | runs × cycles | false results (max) "
+        "| open faults (max) | daemon CPU, steady cycles (median) | longest sweep (median) "
+        "| peak RSS (median) | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (devices, interval), runs in sorted(groups.items()):
+    for (devices, interval, echoes), runs in sorted(groups.items()):
         def med(key: str, runs: list[dict[str, str]] = runs) -> float:
             return statistics.median(float(r[key]) for r in runs)
 
         verdicts = {r["verdict"] for r in runs}
         lines.append(
-            f"| {devices:,} | {interval:g} s | {len(runs)} × {runs[0]['cycles']} "
+            f"| {devices:,} | {interval:g} s | {echoes} | {len(runs)} × {runs[0]['cycles']} "
             f"| {max(int(r['false_results']) for r in runs):,} "
             f"| {max(int(r['open_faults']) for r in runs):,} "
             f"| {med('cpu_median_steady'):.0%} of one core | {med('longest_sweep'):.1f} s "
