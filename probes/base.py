@@ -54,9 +54,11 @@ class Reason(StrEnum):
     LOCAL_RESOURCES = "local_resources"  # EMFILE, ENFILE, ENOBUFS, ENOMEM, MemoryError
     ENGINE_SATURATED = "engine_saturated"  # the shared engine could not take the check in time
     BATCH_OVERRAN = "batch_overran"  # the check's batch ran out of time before it was sent
+    CHECK_OVERRAN = "check_overran"  # the check outlived its own deadline: our loop was late
 
 
-SKIP_REASONS = frozenset({Reason.LOCAL_RESOURCES, Reason.ENGINE_SATURATED, Reason.BATCH_OVERRAN})
+SKIP_REASONS = frozenset({Reason.LOCAL_RESOURCES, Reason.ENGINE_SATURATED, Reason.BATCH_OVERRAN,
+                          Reason.CHECK_OVERRAN})
 LOCAL_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 

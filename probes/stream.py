@@ -29,6 +29,7 @@ from probes.textproto import (
 )
 
 T = TypeVar("T")
+LAG_GRACE = 0.05  # seconds a deadline may be handled late before the lateness is given back
 
 
 class Failed(Exception):
@@ -206,11 +207,19 @@ async def within(work: Awaitable[T], seconds: float) -> T:
     Unlike ``asyncio.timeout``, a reply that arrived in time but is handled in the same
     loop turn as the deadline (the loop was busy) still counts: with ``asyncio.timeout``
     the deadline's cancellation would win that race, and the monitor's own lag would be
-    reported as the device's timeout.
+    reported as the device's timeout. Likewise, when the deadline itself is handled
+    late (a busy loop), the wait is extended by that lateness, once.
     """
+    loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(work)
+    deadline = loop.time() + seconds
     try:
         await asyncio.wait((task,), timeout=seconds)
+        late = loop.time() - deadline
+        if not task.done() and late > LAG_GRACE:
+            # The loop woke us late, so it was busy with other work: the device gets
+            # back the time it lost to us (at most ``seconds``), once.
+            await asyncio.wait((task,), timeout=min(late, seconds))
     except asyncio.CancelledError:
         task.cancel()
         raise

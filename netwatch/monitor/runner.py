@@ -220,7 +220,10 @@ async def _guarded(coro: Any, limit: float) -> ProbeResult:
         if not isinstance(result, ProbeResult):
             result = ProbeResult.fail(Reason.ERROR, f"probe returned {type(result).__name__}")
     except TimeoutError:
-        result = ProbeResult.fail(Reason.TIMEOUT, f"no result within {limit:.2f} s")
+        # A probe times out on its own within its deadline when a device is silent; past
+        # that deadline only this process (a busy loop, a probe bug) can have held it.
+        result = ProbeResult.fail(Reason.CHECK_OVERRAN,
+                                  f"no result within the check's {limit:.2f} s deadline")
     except Exception as exc:  # noqa: BLE001 - every failure is a result, never a crash
         log.debug("probe raised", exc_info=True)
         result = _from_exception(exc)

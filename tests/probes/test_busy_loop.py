@@ -107,3 +107,4 @@ async def test_an_snmp_answer_queued_behind_a_busy_loop_is_not_a_timeout(late_ag
             for _ in range(REQUESTS)
         ))
     assert [p.tag for p in pdus] == [c.RESPONSE] * REQUESTS
+
