@@ -1,10 +1,10 @@
 """The load an inventory asks for, against what this process is set to deliver.
 
-A scheduled sweep starts its checks evenly over ``spread`` of its interval, so a
-group of ``n`` checks at interval ``T`` asks for ``n / (spread x T)`` per second
-while it runs; groups may run at the same time, so their rates add up. Three
-resources are compared with their settings (environment variables, read at
-start and on every reload):
+A scheduled sweep starts its checks evenly over ``spread`` of its interval (leaving
+two timeouts of room before the next sweep), so a group of ``n`` checks at interval
+``T`` asks for ``n / (spread x T)`` per second while it runs; groups may run at the
+same time, so their rates add up. Three resources are compared with their settings
+(environment variables, read at start and on every reload):
 
 - ICMP echoes per second: ``NETWATCH_ICMP_RATE`` (default 30,000; the engine's
   sending rate, so an inventory over it would leave echoes unsent);
@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from netwatch.inventory import Device
+from netwatch.monitor.runner import paced_window
 
 ICMP = "icmp_echoes"
 SERVICE = "service_checks"
@@ -118,7 +119,8 @@ def assess(devices: Iterable[Device], capacity: Capacity) -> list[Load]:
     """The load of every resource while the sweeps of these devices run."""
     wanted = dict.fromkeys(RESOURCES, 0.0)
     for device in devices:
-        window = capacity.spread * device.interval
+        # checks start over the paced window (or, unpaced, at once: averaged over the interval)
+        window = paced_window(device.interval, device.timeout, capacity.spread) or device.interval
         if window <= 0:
             continue
         for check in device.checks:

@@ -170,7 +170,8 @@ class Runner:
 
         spread = 0.0
         if self.spread > 0 and results:
-            spread = self.spread * min(dr.device.interval for dr in results)
+            spread = min(paced_window(dr.device.interval, dr.device.timeout, self.spread)
+                         for dr in results)
         tasks: list[asyncio.Future[None]] = []
         for probe, jobs in by_probe.items():
             module = get_probe(probe)
@@ -195,6 +196,12 @@ class Runner:
         if tasks:
             await asyncio.gather(*tasks)
         return results
+
+
+def paced_window(interval: float, timeout: float, spread: float) -> float:
+    """Seconds over which a sweep starts its checks: ``spread`` of the interval, leaving
+    at least two timeouts of room before the next sweep (0: all at once)."""
+    return max(0.0, min(spread * interval, interval - 2 * timeout))
 
 
 async def _paced(jobs: Sequence[Job], one: Callable[[Job], Any], spread: float) -> None:
