@@ -172,6 +172,16 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
     monitor = daemon.monitor
     pid = os.getpid()
     seen = 0
+    stalls = [0.0]  # the longest the loop answered late this cycle (seconds)
+
+    async def gauge_stalls() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.05)
+            stalls[0] = max(stalls[0], loop.time() - before - 0.05)
+
+    gauge = asyncio.create_task(gauge_stalls())
     figures: list[dict[str, float]] = []
     wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), cpu_of(lab_pid)
     deadline = time.monotonic() + (cycles + 1) * interval * 3
@@ -190,7 +200,9 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
         print(f"cycle {seen}: {groups} (interval {interval:g} s); daemon CPU {cpu:.1f} s of "
               f"{wall:.1f} s wall = {cpu / wall:.0%} of one core; lab CPU {lab:.1f} s; "
               f"overruns {overruns}; RSS {rss_mib():.0f} MiB; open faults {faults}; "
-              f"failed or skipped checks {bad:,}", flush=True)
+              f"failed or skipped checks {bad:,}; longest loop stall {stalls[0]:.2f} s",
+              flush=True)
+        stalls[0] = 0.0
         print("\n".join(lines), flush=True)
         by_fault = Counter((f.kind, f.fault) for f in monitor.open_faults())
         for (kind, fault), n in sorted(by_fault.items()):
@@ -201,6 +213,7 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
                         "overruns": overruns, "rss": rss_mib(),
                         "sweep": max(s.last_duration for s in monitor.stats.values())})
         wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), cpu_of(lab_pid)
+    gauge.cancel()
     if seen < cycles:
         print(f"FAILED: only {seen} of {cycles} cycles completed in time", flush=True)
         figures.append({"bad": 1.0, "faults": 0, "overruns": 0})

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+LAG_GRACE = 0.05  # seconds a deadline may be handled late before the lateness is given back
 
 
 class Reason(StrEnum):
@@ -108,6 +109,38 @@ class ProbeResult:
     @classmethod
     def fail(cls, reason: Reason, detail: str, **measurements: float) -> ProbeResult:
         return cls(False, reason, detail, dict(measurements))
+
+
+class DeadlinePassed(TimeoutError):
+    """``within``'s own deadline passed (not a timeout raised by the work itself)."""
+
+
+async def within(work: Awaitable[T], seconds: float) -> T:
+    """``work``'s result if it completes within ``seconds``, else ``DeadlinePassed``.
+
+    Unlike ``asyncio.timeout``, a reply that arrived in time but is handled in the same
+    loop turn as the deadline (the loop was busy) still counts: with ``asyncio.timeout``
+    the deadline's cancellation would win that race, and the monitor's own lag would be
+    reported as the device's timeout. Likewise, when the deadline itself is handled
+    late (a busy loop), the wait is extended by that lateness, once.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    deadline = loop.time() + seconds
+    try:
+        await asyncio.wait((task,), timeout=seconds)
+        late = loop.time() - deadline
+        if not task.done() and late > LAG_GRACE:
+            # The loop woke us late, so it was busy with other work: the device gets
+            # back the time it lost to us (at most ``seconds``), once.
+            await asyncio.wait((task,), timeout=min(late, seconds))
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not task.done():
+        task.cancel()
+        raise DeadlinePassed
+    return task.result()
 
 
 def reason_for_oserror(exc: OSError) -> Reason:

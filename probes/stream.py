@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
-from probes.base import LOCAL_ERRNOS, ProbeResult, Reason, Target, reason_for_oserror
+from probes.base import LOCAL_ERRNOS, ProbeResult, Reason, Target, reason_for_oserror, within
 from probes.textproto import (
     HEAD_LIMIT,
     Head,
@@ -29,7 +29,6 @@ from probes.textproto import (
 )
 
 T = TypeVar("T")
-LAG_GRACE = 0.05  # seconds a deadline may be handled late before the lateness is given back
 
 
 class Failed(Exception):
@@ -199,34 +198,6 @@ async def connect(
     except OSError as exc:
         raise Failed(reason_for_oserror(exc), f"connect to {where(target)}: {why(exc)}") from None
     return conn, time.perf_counter() - started
-
-
-async def within(work: Awaitable[T], seconds: float) -> T:
-    """``work``'s result if it completes within ``seconds``, else ``TimeoutError``.
-
-    Unlike ``asyncio.timeout``, a reply that arrived in time but is handled in the same
-    loop turn as the deadline (the loop was busy) still counts: with ``asyncio.timeout``
-    the deadline's cancellation would win that race, and the monitor's own lag would be
-    reported as the device's timeout. Likewise, when the deadline itself is handled
-    late (a busy loop), the wait is extended by that lateness, once.
-    """
-    loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(work)
-    deadline = loop.time() + seconds
-    try:
-        await asyncio.wait((task,), timeout=seconds)
-        late = loop.time() - deadline
-        if not task.done() and late > LAG_GRACE:
-            # The loop woke us late, so it was busy with other work: the device gets
-            # back the time it lost to us (at most ``seconds``), once.
-            await asyncio.wait((task,), timeout=min(late, seconds))
-    except asyncio.CancelledError:
-        task.cancel()
-        raise
-    if not task.done():
-        task.cancel()
-        raise TimeoutError
-    return task.result()
 
 
 async def step(work: Awaitable[T], seconds: float, what: str) -> T:

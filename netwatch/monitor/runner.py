@@ -20,7 +20,15 @@ from typing import Any
 from netwatch.inventory import CheckSpec, Device
 from netwatch.monitor.allowlist import AllowList
 from probes import get_probe
-from probes.base import ProbeContext, ProbeResult, Reason, Target, reason_for_oserror
+from probes.base import (
+    DeadlinePassed,
+    ProbeContext,
+    ProbeResult,
+    Reason,
+    Target,
+    reason_for_oserror,
+    within,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +125,9 @@ class Runner:
         paced = {"spread": spread} if spread > 0 else {}
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(limit):
-                results = await module.probe_batch(targets, params, self.ctx, **paced)
-        except TimeoutError:
+            batch = module.probe_batch(targets, params, self.ctx, **paced)
+            results = await (within(batch, limit) if limit is not None else batch)
+        except DeadlinePassed:
             results = [ProbeResult.fail(Reason.BATCH_OVERRAN, f"batch overran {limit:.1f} s")
                        for _ in group]
         except Exception as exc:  # noqa: BLE001 - a probe bug must not end the sweep
@@ -222,11 +230,10 @@ async def _guarded(coro: Any, limit: float) -> ProbeResult:
     """Await a probe with a hard deadline, timing it and mapping any exception."""
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(limit):
-            result = await coro
+        result = await within(coro, limit)
         if not isinstance(result, ProbeResult):
             result = ProbeResult.fail(Reason.ERROR, f"probe returned {type(result).__name__}")
-    except TimeoutError:
+    except DeadlinePassed:
         # A probe times out on its own within its deadline when a device is silent; past
         # that deadline only this process (a busy loop, a probe bug) can have held it.
         result = ProbeResult.fail(Reason.CHECK_OVERRAN,
