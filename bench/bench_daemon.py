@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import resource
 import sys
@@ -182,6 +183,19 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
             stalls[0] = max(stalls[0], loop.time() - before - 0.05)
 
     gauge = asyncio.create_task(gauge_stalls())
+    collections: dict[str, float] = {"started": 0.0, "longest": 0.0}
+
+    def time_collections(phase: str, info: dict[str, int]) -> None:
+        """The longest full (generation 2) garbage collection this cycle."""
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            collections["started"] = time.perf_counter()
+        else:
+            took = time.perf_counter() - collections["started"]
+            collections["longest"] = max(collections["longest"], took)
+
+    gc.callbacks.append(time_collections)
     figures: list[dict[str, float]] = []
     wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), cpu_of(lab_pid)
     deadline = time.monotonic() + (cycles + 1) * interval * 3
@@ -200,9 +214,9 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
         print(f"cycle {seen}: {groups} (interval {interval:g} s); daemon CPU {cpu:.1f} s of "
               f"{wall:.1f} s wall = {cpu / wall:.0%} of one core; lab CPU {lab:.1f} s; "
               f"overruns {overruns}; RSS {rss_mib():.0f} MiB; open faults {faults}; "
-              f"failed or skipped checks {bad:,}; longest loop stall {stalls[0]:.2f} s",
-              flush=True)
-        stalls[0] = 0.0
+              f"failed or skipped checks {bad:,}; longest loop stall {stalls[0]:.2f} s "
+              f"(longest full garbage collection {collections['longest']:.2f} s)", flush=True)
+        stalls[0] = collections["longest"] = 0.0
         print("\n".join(lines), flush=True)
         by_fault = Counter((f.kind, f.fault) for f in monitor.open_faults())
         for (kind, fault), n in sorted(by_fault.items()):
@@ -214,6 +228,7 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
                         "sweep": max(s.last_duration for s in monitor.stats.values())})
         wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), cpu_of(lab_pid)
     gauge.cancel()
+    gc.callbacks.remove(time_collections)
     if seen < cycles:
         print(f"FAILED: only {seen} of {cycles} cycles completed in time", flush=True)
         figures.append({"bad": 1.0, "faults": 0, "overruns": 0})
