@@ -8,30 +8,42 @@ answered by the kernel. The daemon runs here, in-process, exactly as ``netwatch
 run`` builds it, and serves /metrics on loopback.
 
 Prints, per sweep cycle: each group's sweep duration against the interval, the
-daemon's CPU share of the wall time, the lab's CPU; then the peak RSS and the
-/metrics render time and size (plain and gzip, as a scrape gets it).
+daemon's CPU share of the wall time, the lab's CPU, open faults, and per device kind
+and check the checks attempted, succeeded, failed by reason and skipped by reason;
+then the peak RSS, the /metrics render time and size (plain and gzip, as a scrape
+gets it) and one ``RESULT`` line. The lab is healthy, so any failed or skipped check,
+open fault or overrun is a false result: the run then FAILS (exit 1). Capacity
+settings come from the environment as for ``netwatch run`` (``NETWATCH_ICMP_RATE``...).
 Loopback only (127.150.0.0/15); bounded by ``--cycles``.
 
-    python bench/bench_daemon.py [--devices 100000] [--cycles 2]
+    python bench/bench_daemon.py [--devices 100000] [--cycles 2] [--interval 60] [--echoes 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import resource
+import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from netwatch.cli.support import run_async
 from netwatch.daemon import Daemon, DaemonOptions, Listen
-from netwatch.inventory import Inventory, load_inventory
+from netwatch.inventory import CheckSpec, Inventory, load_inventory
 from netwatch.lab.process import LabProcess
-from netwatch.monitor import AllowList
+from netwatch.monitor import AllowList, DeviceResult, Runner
+from netwatch.monitor.capacity import Capacity
 
 SERVICES = 10_000  # devices with a service check besides ICMP
 SNMP = 2_000  # trunking sites with SNMP
@@ -45,8 +57,8 @@ def address(i: int) -> str:
     return f"127.{150 + block}.{rest // 250}.{rest % 250 + 1}"
 
 
-def write_inventory(folder: Path, n: int) -> Path:
-    """The benchmark city: n devices in a CSV file, 8 counties, every interval 60 s."""
+def write_inventory(folder: Path, n: int, interval: float = INTERVAL) -> Path:
+    """The benchmark city: n devices in a CSV file, 8 counties, one interval for all."""
     rows = ["id,kind,county,address,name,checks,snmp_profile,uplink_if"]
     for i in range(n):
         if i < SNMP:
@@ -64,7 +76,7 @@ def write_inventory(folder: Path, n: int) -> Path:
     counties = "\n".join(
         f"  - {{id: c{c}, name: 基准县{c}, receiving_unit: 基准县{c}公安局}}" for c in range(8)
     )
-    every = f"{{interval: {INTERVAL}s}}"
+    every = f"{{interval: {interval:g}s}}"
     (folder / "inventory.yaml").write_text(
         f"""city: {{name: 基准市, timezone: Asia/Shanghai}}
 counties:
@@ -111,13 +123,82 @@ async def scrape(base: str, gzip: bool) -> tuple[float, int]:
         return time.perf_counter() - t0, len(body)
 
 
-async def watch(daemon: Daemon, base: str, cycles: int, lab_pid: int) -> None:
+class Tally:
+    """Every check result of the daemon's sweeps, per device kind and check, until taken."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def wrap(self, runner: Runner) -> None:
+        """Count what the daemon's own runner returns (its sweeps run unchanged)."""
+        sweep = runner.sweep
+
+        async def counted(devices: Any, progress: Any = None) -> list[DeviceResult]:
+            results = await sweep(devices, progress)
+            for row in results:
+                for name, result in row.checks.items():
+                    counts = self.counts[f"{row.device.kind}/{name}"]
+                    counts["attempted"] += 1
+                    if result.success:
+                        counts["succeeded"] += 1
+                    elif result.skipped:
+                        counts[f"skipped {result.reason}"] += 1
+                    else:
+                        counts[f"failed {result.reason}"] += 1
+            return results
+
+        runner.sweep = counted  # type: ignore[method-assign]
+
+    def take(self) -> dict[str, Counter[str]]:
+        counts, self.counts = self.counts, defaultdict(Counter)
+        return counts
+
+
+def cycle_lines(counts: dict[str, Counter[str]]) -> tuple[list[str], int]:
+    """One line per kind/check: attempted, succeeded, failed and skipped by reason."""
+    lines, bad = [], 0
+    for key in sorted(counts):
+        c = counts[key]
+        wrong = {k: n for k, n in sorted(c.items()) if k.startswith(("failed", "skipped"))}
+        bad += sum(wrong.values())
+        extra = "".join(f", {k} {n:,}" for k, n in wrong.items())
+        lines.append(f"  {key}: attempted {c['attempted']:,}, succeeded {c['succeeded']:,}"
+                     f"{extra}")
+    return lines, bad
+
+
+async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: int,
+                interval: float) -> list[dict[str, float]]:
     """Wait for ``cycles`` complete cycles of every group, printing each; then time scrapes."""
     monitor = daemon.monitor
     pid = os.getpid()
     seen = 0
+    stalls = [0.0]  # the longest the loop answered late this cycle (seconds)
+
+    async def gauge_stalls() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.05)
+            stalls[0] = max(stalls[0], loop.time() - before - 0.05)
+
+    gauge = asyncio.create_task(gauge_stalls())
+    collections: dict[str, float] = {"started": 0.0, "longest": 0.0}
+
+    def time_collections(phase: str, info: dict[str, int]) -> None:
+        """The longest full (generation 2) garbage collection this cycle."""
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            collections["started"] = time.perf_counter()
+        else:
+            took = time.perf_counter() - collections["started"]
+            collections["longest"] = max(collections["longest"], took)
+
+    gc.callbacks.append(time_collections)
+    figures: list[dict[str, float]] = []
     wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), cpu_of(lab_pid)
-    deadline = time.monotonic() + (cycles + 1) * INTERVAL * 3
+    deadline = time.monotonic() + (cycles + 1) * interval * 3
     while seen < cycles and time.monotonic() < deadline:
         await asyncio.sleep(1.0)
         done = min(stats.runs for stats in monitor.stats.values())
@@ -128,53 +209,121 @@ async def watch(daemon: Daemon, base: str, cycles: int, lab_pid: int) -> None:
         groups = ", ".join(
             f"{key} {stats.last_duration:.1f} s" for key, stats in sorted(monitor.stats.items()))
         overruns = sum(stats.overruns for stats in monitor.stats.values())
-        print(f"cycle {seen}: {groups} (interval {INTERVAL} s); daemon CPU {cpu:.1f} s of "
+        lines, bad = cycle_lines(tally.take())
+        faults = len(monitor.open_faults())
+        print(f"cycle {seen}: {groups} (interval {interval:g} s); daemon CPU {cpu:.1f} s of "
               f"{wall:.1f} s wall = {cpu / wall:.0%} of one core; lab CPU {lab:.1f} s; "
-              f"overruns {overruns}; RSS {rss_mib():.0f} MiB; open faults "
-              f"{len(monitor.open_faults())}", flush=True)
+              f"overruns {overruns}; RSS {rss_mib():.0f} MiB; open faults {faults}; "
+              f"failed or skipped checks {bad:,}; longest loop stall {stalls[0]:.2f} s "
+              f"(longest full garbage collection {collections['longest']:.2f} s)", flush=True)
+        stalls[0] = collections["longest"] = 0.0
+        print("\n".join(lines), flush=True)
+        by_fault = Counter((f.kind, f.fault) for f in monitor.open_faults())
+        for (kind, fault), n in sorted(by_fault.items()):
+            example = next(f for f in monitor.open_faults() if (f.kind, f.fault) == (kind, fault))
+            print(f"  open fault {kind}/{fault}: {n:,} (e.g. {example.device}: "
+                  f"{example.detail[:120]})", flush=True)
+        figures.append({"cpu_share": cpu / wall, "bad": bad, "faults": faults,
+                        "overruns": overruns, "rss": rss_mib(),
+                        "sweep": max(s.last_duration for s in monitor.stats.values())})
         wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), cpu_of(lab_pid)
+    gauge.cancel()
+    gc.callbacks.remove(time_collections)
+    if seen < cycles:
+        print(f"FAILED: only {seen} of {cycles} cycles completed in time", flush=True)
+        figures.append({"bad": 1.0, "faults": 0, "overruns": 0})
     renders = []
     for _ in range(3):
         t0 = time.perf_counter()
         parts = daemon.exposition.render_parts()
         renders.append(time.perf_counter() - t0)
-    size, lines = sum(map(len, parts)), sum(part.count(b"\n") for part in parts)
+    size, lines_n = sum(map(len, parts)), sum(part.count(b"\n") for part in parts)
     del parts
     print(f"/metrics render (in process, as the handler does): {min(renders):.3f} s best of 3, "
-          f"{size / 1e6:.1f} MB, {lines:,} lines")
+          f"{size / 1e6:.1f} MB, {lines_n:,} lines")
     for gzip in (False, True):
         wall, size = await scrape(base, gzip)
         print(f"/metrics scrape over HTTP ({'gzip' if gzip else 'plain'}): {wall:.2f} s, "
               f"{size / 1e6:.1f} MB")
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--cycles", type=int, default=2)
+    parser.add_argument("--interval", type=float, default=INTERVAL, help="seconds per cycle")
+    parser.add_argument("--echoes", type=int, default=5, help="ICMP echoes per check")
     args = parser.parse_args()
     os.environ.update(BENCH_SNMP_COMMUNITY="bench-community", BENCH_SNMP_AUTH_KEY="bench-auth-1",
                       BENCH_SNMP_PRIV_KEY="bench-priv-1")
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_inventory(Path(tmp), args.devices)
+        path = write_inventory(Path(tmp), args.devices, args.interval)
         rss0 = rss_mib()
         t0 = time.perf_counter()
-        inventory = load_inventory(path)
+        transform = partial(with_echoes, echoes=args.echoes)
+        inventory = transform(load_inventory(path))
         print(f"inventory: {len(inventory.devices):,} devices loaded in "
               f"{time.perf_counter() - t0:.2f} s, RSS {rss0:.0f} → {rss_mib():.0f} MiB")
         t0 = time.perf_counter()
-        with LabProcess(path, table="netwatch_lab_bench_daemon") as lab:
+        with LabProcess(path, table=f"netwatch_lab_bench_{os.getpid()}") as lab:
             print(f"lab: ready in {time.perf_counter() - t0:.1f} s (pid {lab.pid})", flush=True)
-            run_async(run(inventory, path, Path(tmp), args.cycles, lab.pid))
+            figures = run_async(run(inventory, path, Path(tmp), args.cycles, lab.pid,
+                                    args.interval, transform))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the daemon process: {peak:.0f} MiB (bar: 1024 MiB)")
+    sys.exit(verdict(figures, peak, args.devices, args.interval, args.echoes))
 
 
-async def run(inventory: Inventory, path: Path, tmp: Path, cycles: int, lab_pid: int) -> None:
-    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+def with_echoes(inventory: Inventory, echoes: int) -> Inventory:
+    """The inventory with ``echoes`` ICMP echoes per check (the file says 5)."""
+    if echoes == 5:
+        return inventory
+
+    def check(spec: CheckSpec) -> CheckSpec:
+        return replace(spec, params=replace(spec.params, count=echoes)) if spec.probe == "icmp" \
+            else spec
+
+    devices = tuple(replace(d, checks=tuple(map(check, d.checks))) for d in inventory.devices)
+    return replace(inventory, devices=devices)
+
+
+def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval: float,
+            echoes: int) -> int:
+    """The run's summary line; exit 1 if any check failed or was skipped, or a fault opened.
+
+    The lab is healthy: every failure, skip or fault is a false result of the monitor.
+    """
+    bad = sum(f["bad"] for f in figures)
+    faults = max((f["faults"] for f in figures), default=0)
+    overruns = max((f["overruns"] for f in figures), default=0)
+    steady = sorted(f["cpu_share"] for f in figures[1:] if "cpu_share" in f)
+    cpu = steady[len(steady) // 2] if steady else float("nan")
+    sweep = max((f.get("sweep", 0.0) for f in figures), default=0.0)
+    ok = bad == 0 and faults == 0 and overruns == 0
+    print(f"RESULT devices={devices} interval={interval:g} echoes={echoes} "
+          f"cycles={len(figures)} "
+          f"false_results={bad:.0f} open_faults={faults:.0f} overruns={overruns:.0f} "
+          f"cpu_median_steady={cpu:.3f} longest_sweep={sweep:.1f} peak_rss_mib={peak:.0f} "
+          f"{'PASS' if ok else 'FAIL'}", flush=True)
+    return 0 if ok else 1
+
+
+async def run(inventory: Inventory, path: Path, tmp: Path, cycles: int, lab_pid: int,
+              interval: float, transform: Callable[[Inventory], Inventory]
+              ) -> list[dict[str, float]]:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[str] = loop.create_future()
+    tally = Tally()
+
+    def on_ready(base: str) -> None:
+        tally.wrap(daemon.monitor.runner)  # before the first sweep starts
+        ready.set_result(base)
+
     opts = DaemonOptions(
         inventory_path=path, db_path=tmp / "netwatch.db", listen=Listen("127.150.0.254", 0),
-        allow=AllowList.parse("127.0.0.0/8"), on_ready=ready.set_result,
+        allow=AllowList.parse("127.0.0.0/8"), on_ready=on_ready,
+        capacity=Capacity.from_env(os.environ), inventory_transform=transform,
     )
     daemon = Daemon(opts, inventory)
     stop = asyncio.Event()
@@ -182,7 +331,9 @@ async def run(inventory: Inventory, path: Path, tmp: Path, cycles: int, lab_pid:
     try:
         base = await asyncio.wait_for(ready, 120)
         print(f"daemon: listening on {base}, RSS {rss_mib():.0f} MiB", flush=True)
-        await watch(daemon, base, cycles, lab_pid)
+        for load in daemon.monitor.capacity:
+            print(f"load: {load.resource} {load.wanted:,.0f}/s of {load.limit:,.0f}/s")
+        return await watch(daemon, tally, base, cycles, lab_pid, interval)
     finally:
         stop.set()
         await task

@@ -12,7 +12,14 @@ A probe module (``probes/<protocol>.py``) exports:
   ``ParamError`` naming the field for unknown keys and bad values;
 - ``deadline(params, timeout)``: the most wall time one call may take, which the
   runner enforces as a hard cap;
-- ``async def probe(target, params, ctx) -> ProbeResult``.
+- ``async def probe(target, params, ctx) -> ProbeResult``;
+- optionally ``async def probe_batch(targets, params, ctx, spread=0.0)``, which takes
+  a whole sweep's targets at once (admitted evenly over ``spread`` seconds when given),
+  and ``batch_deadline(targets, params, timeout, spread)``, its hard cap.
+
+A check the monitor's own limits kept from a verdict (``SKIP_REASONS``: the probe's
+engine saturated, its batch out of time, local descriptors, buffers or memory short)
+is reported with that reason; the monitor then blames no device for it.
 
 Probes report facts only: whether the service answered, why not, and figures.
 Faults, thresholds and hysteresis belong to the monitor, not to probes.
@@ -21,13 +28,15 @@ Faults, thresholds and hysteresis belong to the monitor, not to probes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import errno
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+LAG_GRACE = 0.05  # seconds a deadline may be handled late before the lateness is given back
 
 
 class Reason(StrEnum):
@@ -42,6 +51,16 @@ class Reason(StrEnum):
     PROTOCOL = "protocol"
     DENIED = "denied"  # target outside NETWATCH_ALLOWED_NETS: never sent
     ERROR = "error"
+    # Not the device's fault: the monitor's own limits kept the check from a verdict.
+    LOCAL_RESOURCES = "local_resources"  # EMFILE, ENFILE, ENOBUFS, ENOMEM, MemoryError
+    ENGINE_SATURATED = "engine_saturated"  # the shared engine could not take the check in time
+    BATCH_OVERRAN = "batch_overran"  # the check's batch ran out of time before it was sent
+    CHECK_OVERRAN = "check_overran"  # the check outlived its own deadline: our loop was late
+
+
+SKIP_REASONS = frozenset({Reason.LOCAL_RESOURCES, Reason.ENGINE_SATURATED, Reason.BATCH_OVERRAN,
+                          Reason.CHECK_OVERRAN})
+LOCAL_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 class ParamError(ValueError):
@@ -75,6 +94,14 @@ class ProbeResult:
     findings: tuple[str, ...] = ()  # non-outage findings, e.g. "open_stream"
     duration_seconds: float = 0.0  # set by the runner
 
+    @property
+    def skipped(self) -> bool:
+        """True when the monitor's own limits, not the device, decided this result.
+
+        Such a result says nothing about the device: it opens no fault and closes none.
+        """
+        return self.reason in SKIP_REASONS
+
     @classmethod
     def ok(cls, detail: str = "", **measurements: float) -> ProbeResult:
         return cls(True, Reason.OK, detail, dict(measurements))
@@ -84,10 +111,42 @@ class ProbeResult:
         return cls(False, reason, detail, dict(measurements))
 
 
+class DeadlinePassed(TimeoutError):
+    """``within``'s own deadline passed (not a timeout raised by the work itself)."""
+
+
+async def within(work: Awaitable[T], seconds: float) -> T:
+    """``work``'s result if it completes within ``seconds``, else ``DeadlinePassed``.
+
+    Unlike ``asyncio.timeout``, a reply that arrived in time but is handled in the same
+    loop turn as the deadline (the loop was busy) still counts: with ``asyncio.timeout``
+    the deadline's cancellation would win that race, and the monitor's own lag would be
+    reported as the device's timeout. Likewise, when the deadline itself is handled
+    late (a busy loop), the wait is extended by that lateness, once.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    deadline = loop.time() + seconds
+    try:
+        await asyncio.wait((task,), timeout=seconds)
+        late = loop.time() - deadline
+        if not task.done() and late > LAG_GRACE:
+            # The loop woke us late, so it was busy with other work: the device gets
+            # back the time it lost to us (at most ``seconds``), once.
+            await asyncio.wait((task,), timeout=min(late, seconds))
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not task.done():
+        task.cancel()
+        raise DeadlinePassed
+    return task.result()
+
+
 def reason_for_oserror(exc: OSError) -> Reason:
     """Map a socket error to a reason the operator can act on."""
-    import errno
-
+    if exc.errno in LOCAL_ERRNOS:
+        return Reason.LOCAL_RESOURCES
     if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
         return Reason.REFUSED
     if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
@@ -105,7 +164,8 @@ class ProbeContext:
     and ``aclose`` tears all of them down in reverse order.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.settings = settings or {}  # per probe: options of its shared resource
         self._stack = AsyncExitStack()
         self._resources: dict[str, Any] = {}
         self._locks: dict[str, asyncio.Lock] = {}

@@ -11,15 +11,19 @@ reply (``probes.icmp_receive``), so a sweep's bursts do not inflate RTT or jitte
 Success means at least one reply: how much loss is too much is the monitor's call.
 No reply at all is ``timeout`` ("no reply to 5 echoes"), ``unreachable`` if an ICMP
 destination-unreachable quoted one of our echoes, ``error`` if the engine could not
-send (no ICMP socket permitted, the send queue saturated, a local firewall refused).
+send (no ICMP socket permitted, a local firewall refused); when what kept the echoes
+from leaving was this process's own limit it is a skip reason instead
+(``engine_saturated``, ``batch_overran``, ``local_resources``), never the target's.
 
 Deadline rule: ``Target.timeout`` is the wait for each echo's reply after it is
 actually sent; echoes leave ``interval`` apart. The engine admits a check within
 ``max_queue_delay`` (else fails it as saturated) and then sends each echo within
 ``max_queue_delay`` of its due time (see ``probes.icmp_engine``), so one call ends
 within ``2 x max_queue_delay + (count - 1) x interval + timeout``; ``deadline`` adds a
-fixed margin for loop lag. ``probe_batch`` admits its targets in order over
-``targets x count / rate`` seconds and ends within ``batch_deadline``.
+fixed margin for loop lag. ``probe_batch`` admits its targets in order, paced over
+``spread`` seconds when asked (else as fast as the engine sends), waits at most
+``admit_window`` for the last admission and ends within ``batch_deadline``: deadlines
+follow from the batch's size and pace, not a fixed figure.
 
 ping3 has no role: it runs one blocking socket per ping, so asyncio needs a thread per
 concurrent ping; a 64-thread pool did 800 pings/s here, ~40x below this engine.
@@ -28,8 +32,10 @@ concurrent ping; a 64-thread pool did 800 pings/s here, ~40x below this engine.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -49,6 +55,7 @@ MEASUREMENTS = (
     "received",
 )
 MARGIN = 0.25  # seconds of loop lag the deadline tolerates
+OVERRUN_FACTOR = 2.0  # a batch may take twice its own sending time when sharing the engine
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$")
 
 
@@ -103,14 +110,29 @@ def deadline(params: Params, timeout: float) -> float:
     return 2 * DEFAULT_MAX_QUEUE_DELAY + (params.count - 1) * params.interval + timeout + MARGIN
 
 
-def batch_deadline(targets: int, params: Params, timeout: float) -> float:
+def admit_window(targets: int, params: Params, spread: float, rate: float = DEFAULT_RATE) -> float:
+    """How long a batch may wait for its pings' admission: its own need, twice over.
+
+    Its need is the longer of ``spread`` (the pacing the caller asked for) and the time
+    the engine takes to send its echoes alone; twice that leaves room for sharing the
+    engine fairly with the other groups sweeping at once.
+    """
+    return OVERRUN_FACTOR * max(spread, targets * params.count / rate) + DEFAULT_MAX_QUEUE_DELAY
+
+
+def batch_deadline(targets: int, params: Params, timeout: float, spread: float = 0.0) -> float:
     """The most wall time one ``probe_batch`` call over ``targets`` targets takes."""
-    return targets * params.count / DEFAULT_RATE + deadline(params, timeout)
+    return admit_window(targets, params, spread) + deadline(params, timeout)
+
+
+def _engine(ctx: ProbeContext) -> AbstractAsyncContextManager[IcmpEngine]:
+    """The loop's engine, with the context's ``icmp`` settings (rate, max_queue_delay)."""
+    return IcmpEngine.open(**ctx.settings.get(NAME, {}))
 
 
 async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResult:
     """Ping one target ``params.count`` times."""
-    engine = await ctx.resource("icmp", IcmpEngine.open)
+    engine = await ctx.resource(NAME, lambda: _engine(ctx))
     stats = await engine.ping(
         target.address, params.count, params.interval, target.timeout, params.size
     )
@@ -118,10 +140,14 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
 
 
 async def probe_batch(
-    targets: Sequence[Target], params: Params, ctx: ProbeContext
+    targets: Sequence[Target], params: Params, ctx: ProbeContext, spread: float = 0.0
 ) -> list[ProbeResult]:
-    """Ping many targets at once: the results ``probe`` would give, in input order."""
-    engine = await ctx.resource("icmp", IcmpEngine.open)
+    """Ping many targets at once: the results ``probe`` would give, in input order.
+
+    With ``spread`` > 0 the targets are admitted evenly over that many seconds (a sweep
+    paced over its interval) instead of as fast as the engine sends.
+    """
+    engine = await ctx.resource(NAME, lambda: _engine(ctx))
     by_timeout: dict[float, list[int]] = {}
     for index, target in enumerate(targets):
         by_timeout.setdefault(target.timeout, []).append(index)
@@ -134,7 +160,8 @@ async def probe_batch(
                 params.interval,
                 timeout,
                 params.size,
-                len(indexes) * params.count / engine.rate + engine.max_queue_delay,
+                admit_window(len(indexes), params, spread, engine.rate),
+                len(indexes) / spread if spread > 0 else math.inf,
             )
             for timeout, indexes in groups
         )
@@ -174,5 +201,5 @@ def result(stats: Ping) -> ProbeResult:
     if stats.unreachable:
         return ProbeResult(False, Reason.UNREACHABLE, stats.unreachable, figures)
     if stats.error:
-        return ProbeResult(False, Reason.ERROR, stats.error, figures)
+        return ProbeResult(False, stats.skip or Reason.ERROR, stats.error, figures)
     return ProbeResult(False, Reason.TIMEOUT, f"no reply to {stats.count} echoes", figures)

@@ -3,8 +3,11 @@
 How it works (the way fping does, in asyncio):
 
 - one raw socket per family with several echo ids, or several ping sockets (one id
-  each), registered with ``loop.add_reader``; each readable callback drains every
-  pending datagram;
+  each), read by the pump every ``READ_EVERY`` while echoes are in flight rather than
+  on every readable event: a paced sweep's replies trickle in one by one, and a loop
+  wake-up per reply cost more than the reply itself. The kernel stamps each arrival,
+  so reading later changes no RTT, and a reply still queued when its echo's time is up
+  is read before the echo counts as lost;
 - replies are matched on ``(target address, id, seq)``; the counter behind id and seq
   spans ids x 65,536 values and skips any key still in flight, so sequence wrap at
   100k targets x 5 echoes never mismatches;
@@ -21,8 +24,12 @@ admitted within ``max_queue_delay`` fails as "saturated" instead of waiting long
 A single ping therefore ends within ``2 x max_queue_delay + (count - 1) x interval +
 timeout`` (+ one tick and loop lag) of its call, as long as the process can actually
 send ``rate`` echoes per second (measured: see ``bench/bench_icmp.py``). A batch
-(``ping_many``) waits for admission behind single pings, target by target, up to the
-window it is given.
+(``ping_many``) waits for admission behind single pings, target by target, at its own
+pace (a sweep spread over its interval), sharing the free room of the queue equally with
+the other batches waiting; it queues rather than drops, up to the window it is given.
+A ping that ends unsent because of the engine's own limits (saturated, window over, no
+buffers) carries ``Ping.skip``: the monitor counts it as skipped, never as the target's
+failure.
 
 RTTs run from the realtime clock read just before each ``sendto`` to the kernel's
 arrival stamp of the reply (``icmp_receive``), so the time a reply waits in our receive
@@ -42,25 +49,45 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from probes.base import Reason
 from probes.icmp_packet import echo_key
-from probes.icmp_receive import Pending, read_other, read_raw4
-from probes.icmp_socket import IcmpUnavailable, open_channels
+from probes.icmp_receive import Pending, Reader, read_other, read_raw4
+from probes.icmp_socket import Channel, IcmpUnavailable, open_channels
 from probes.icmp_track import Family, Ping, Wheel, unreach_detail
 
 TICK = 0.001
 DEFAULT_RATE = 30_000.0
 DEFAULT_MAX_QUEUE_DELAY = 1.0
 BURST = 256
+PACE_STEP = 0.005  # seconds: the finest step at which paced batches are admitted
+READ_EVERY = 0.005  # seconds between reads of the sockets while echoes are in flight
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class _Batch:
-    """A batch waiting for admission: its pings in order, the last moment to admit them."""
+    """A batch waiting for admission: its pings in order, its pace, its last moment.
+
+    ``pace`` is pings per second (``math.inf``: as fast as the engine sends); by time
+    ``t`` at most ``1 + (t - started) x pace`` of its pings have been admitted.
+    """
 
     pings: deque[Ping]
     admit_by: float
+    pace: float = math.inf
+    started: float = 0.0
+    admitted: int = 0
+
+    def allowance(self, now: float) -> int:
+        """How many more pings the pace lets in now."""
+        if self.pace == math.inf:
+            return len(self.pings)
+        return int((now - self.started) * self.pace) + 1 - self.admitted
+
+    def next_at(self) -> float:
+        """When the pace lets the next ping in."""
+        return self.started + self.admitted / self.pace if self.pace < math.inf else 0.0
 
 
 class IcmpEngine:
@@ -84,6 +111,7 @@ class IcmpEngine:
         self._burst = max(16.0, rate * 0.01)  # the most echoes sent at once after a pause
         self._loop = asyncio.get_running_loop()
         self._families: dict[bool, Family] = {}
+        self._readers: list[tuple[Reader, Channel]] = []
         self._pending: Pending = {}
         self._ready: deque[Ping] = deque()
         self._due: Wheel[Ping] = Wheel()
@@ -133,7 +161,6 @@ class IcmpEngine:
             self._handle.cancel()
         for fam in self._families.values():
             for channel in fam.channels:
-                self._loop.remove_reader(channel.sock.fileno())
                 channel.sock.close()
         unfinished = {entry[0] for entry in self._pending.values()}
         unfinished.update(self._ready, self._singles, *(b.pings for b in self._batches))
@@ -169,8 +196,14 @@ class IcmpEngine:
         reply_timeout: float,
         size: int,
         window: float,
+        pace: float = math.inf,
     ) -> list[Ping]:
-        """Ping every address (admitted in order within ``window`` s); stats in input order."""
+        """Ping every address; stats in input order.
+
+        Pings are admitted in order, at most ``pace`` per second, sharing the send queue
+        fairly with other batches; one not admitted within ``window`` s ends unsent,
+        marked as the batch's overrun (the engine's limit, never the target's).
+        """
         fut: asyncio.Future[None] = self._loop.create_future()
         left = [len(addresses)]
 
@@ -180,9 +213,10 @@ class IcmpEngine:
                 fut.set_result(None)
 
         pings = [Ping(a, count, interval, reply_timeout, done) for a in addresses]
-        batch = _Batch(deque(p for p in pings if not self._prepare(p, size)), 0.0)
+        now = time.monotonic()
+        batch = _Batch(deque(p for p in pings if not self._prepare(p, size)), now + window,
+                       pace, now)
         if batch.pings:
-            batch.admit_by = time.monotonic() + window
             self._batches.append(batch)
             self._schedule(time.monotonic())
         try:
@@ -233,8 +267,7 @@ class IcmpEngine:
                                 "v6" if v6 else "")
                 for channel in channels:
                     reader = read_raw4 if channel.raw and not v6 else read_other
-                    fd = channel.sock.fileno()
-                    self._loop.add_reader(fd, reader, channel, self._pending, self._unreachable)
+                    self._readers.append((reader, channel))
             self._families[v6] = fam
         return fam
 
@@ -265,6 +298,8 @@ class IcmpEngine:
         """Admit waiting pings, move due echoes to the queue, send a burst, expire echoes."""
         self._handle = None
         self._wake = math.inf
+        if self._pending:
+            self._read()
         now = time.monotonic()
         tick = int(now / TICK)
         ready = self._ready
@@ -294,21 +329,57 @@ class IcmpEngine:
             elif self._committed + ping.count <= self._capacity:
                 self._start(singles.popleft(), now, tick)
             elif now > ping.admit_by:
-                singles.popleft().fail(self._saturated())
+                singles.popleft().fail(self._saturated(), Reason.ENGINE_SATURATED)
             else:
-                return
-        while self._batches:
-            batch = self._batches[0]
-            pings = batch.pings
-            while pings and self._committed + pings[0].count <= self._capacity:
-                ping = pings.popleft()
-                if not ping.finished:
-                    self._start(ping, now, tick)
-            if pings and now <= batch.admit_by:
-                return
-            self._batches.popleft()
-            for ping in pings:
-                ping.fail(self._saturated())
+                break
+        if self._batches:
+            self._admit_batches(now, tick)
+
+    def _admit_batches(self, now: float, tick: int) -> None:
+        """Share the free queue between batches in turn, each within its pace.
+
+        A batch never waits behind another one's whole backlog: every round gives each
+        an equal part of the free room. Pings still waiting past their batch's
+        ``admit_by`` end unsent as an overrun (``Reason.BATCH_OVERRAN``).
+        """
+        batches = self._batches
+        if not self._singles:  # a single ping still waiting goes first
+            progress = True
+            while progress and batches:
+                free = self._capacity - self._committed
+                if free <= 0:
+                    break
+                share = max(1, free // len(batches))
+                progress = False
+                for batch in list(batches):
+                    progress |= self._admit_some(batch, now, tick, share)
+                    if not batch.pings:
+                        batches.remove(batch)
+        for batch in [b for b in batches if now > b.admit_by]:
+            batches.remove(batch)
+            for ping in batch.pings:
+                ping.fail(
+                    f"not sent: the batch's {batch.admit_by - batch.started:.1f} s admission "
+                    "window ran out (ICMP engine over its rate)", Reason.BATCH_OVERRAN)
+
+    def _admit_some(self, batch: _Batch, now: float, tick: int, share: int) -> bool:
+        """Admit up to ``share`` echoes' worth of the batch's pings; True if any went in."""
+        pings = batch.pings
+        allowed = batch.allowance(now)
+        taken = 0
+        while pings and allowed > 0 and taken < share:
+            ping = pings[0]
+            if ping.finished:
+                pings.popleft()
+                continue
+            if self._committed + ping.count > self._capacity:
+                break
+            pings.popleft()
+            self._start(ping, now, tick)
+            batch.admitted += 1
+            allowed -= 1
+            taken += ping.count
+        return taken > 0
 
     def _saturated(self) -> str:
         """The error of a ping that found the send queue full for too long."""
@@ -349,8 +420,21 @@ class IcmpEngine:
         self._pending[key] = (ping, index, now, sent_ns)
         self._expiry.add(math.ceil((now + ping.timeout) / TICK), key)
 
+    def _read(self) -> None:
+        """Read every socket's queued datagrams (their arrival stamps give the RTTs)."""
+        for reader, channel in self._readers:
+            reader(channel, self._pending, self._unreachable)
+
     def _expire(self, now: float, tick: int) -> None:
-        """Count as lost every echo whose reply is overdue."""
+        """Count as lost every echo whose reply is overdue.
+
+        The sockets are read first: a reply that arrived in time but still waits in our
+        receive queue (a busy loop) is the process's delay, not a lost echo.
+        """
+        next_tick = self._expiry.next_tick
+        if next_tick is None or next_tick > tick:
+            return
+        self._read()
         pending = self._pending
         for keys in self._expiry.pop_due(tick):
             for key in keys:
@@ -372,10 +456,12 @@ class IcmpEngine:
         for wheel in (self._due, self._expiry):
             if wheel.next_tick is not None:
                 when = min(when, wheel.next_tick * TICK)
+        if self._pending:
+            when = min(when, now + READ_EVERY)
         if self._singles:
             when = min(when, self._singles[0].admit_by)
-        if self._batches:
-            when = min(when, self._batches[0].admit_by)
+        for batch in self._batches:
+            when = min(when, batch.admit_by, max(batch.next_at(), now + PACE_STEP))
         if when < math.inf:
             self._schedule(when)
 

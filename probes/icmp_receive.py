@@ -1,7 +1,9 @@
 """Reading ICMP sockets: drain every pending datagram and settle the echoes it answers.
 
-Called by the loop when a socket is readable. Every datagram is parsed defensively
-(``probes.icmp_packet``): garbage, truncated or foreign datagrams are skipped. An echo
+Called by the loop when a socket is readable; each call reads at most ``MAX_DRAIN``
+datagrams so a flood cannot stall the loop. Every datagram is parsed defensively
+(``probes.icmp_packet``): garbage, truncated, oversized or foreign datagrams are skipped,
+and a reply counts only if its (source, id, seq) matches an echo still in flight. An echo
 reply settles its echo with its RTT; an unreachable quoting one of our echoes goes to
 the engine's ``unreachable(key, code, v6)``.
 
@@ -26,22 +28,27 @@ from probes.icmp_track import Ping
 # An echo in flight: its ping, its index, sent at (monotonic s) and (realtime ns).
 Pending = dict[bytes, tuple[Ping, int, float, int]]
 Unreachable = Callable[[bytes, int, bool], None]
+Reader = Callable[[Channel, Pending, Unreachable], None]
 
 _STAMP = struct.Struct("@ll")  # struct timespec (SO_TIMESTAMPNS) or timeval (SO_TIMESTAMP)
 STAMP_SPACE = socket.CMSG_SPACE(_STAMP.size)
 _SOL_SOCKET = socket.SOL_SOCKET
+# Datagrams read per wake-up: a flood (hostile or not) cannot hold the loop; the loop
+# calls the reader again on its next turn while more are queued.
+MAX_DRAIN = 1024
+READ_SIZE = 4096  # bytes read of a datagram: a bigger one is truncated, never copied whole
 
 
 def read_raw4(channel: Channel, pending: Pending, unreachable: Unreachable) -> None:
     """Drain a raw IPv4 socket (the hot path: the source address is in the IP header)."""
     recvmsg = channel.sock.recvmsg
     clock = time.monotonic
-    while True:
+    for _ in range(MAX_DRAIN):
         try:
-            data, ancdata, _flags, _addr = recvmsg(4096, STAMP_SPACE)
+            data, ancdata, _flags, _addr = recvmsg(READ_SIZE, STAMP_SPACE)
         except OSError:  # BlockingIOError: drained
             return
-        if len(data) >= 28 and data[0] == 0x45 and data[20] == 0:
+        if len(data) >= 28 and data[0] == 0x45 and data[20] == 0 and data[21] == 0:
             key = data[12:16] + data[24:28]  # an echo reply behind a plain IPv4 header
         else:
             reply = parse_raw_v4(data)
@@ -63,9 +70,9 @@ def read_other(channel: Channel, pending: Pending, unreachable: Unreachable) -> 
     clock = time.monotonic
     family = socket.AF_INET6 if channel.v6 else socket.AF_INET
     errors = 0
-    while True:
+    for _ in range(MAX_DRAIN):
         try:
-            data, ancdata, _flags, addr = recvmsg(4096, STAMP_SPACE)
+            data, ancdata, _flags, addr = recvmsg(READ_SIZE, STAMP_SPACE)
         except BlockingIOError:
             break
         except OSError:  # a ping socket reports an ICMP error once this way

@@ -43,6 +43,7 @@ _SO_EE_ORIGIN_ICMP = 2
 _SO_EE_ORIGIN_ICMP6 = 3
 _EXTENDED_ERR = struct.Struct("=IBBBBII")
 _PING_GROUP_RANGE = "/proc/sys/net/ipv4/ping_group_range"
+_MAX_ERRORS = 1024  # error-queue entries read per wake-up (the rest on the next)
 # The kernel's receive timestamps (Linux values; SCM_* equal SO_*): ns, else us resolution.
 SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
 SO_TIMESTAMP: int = getattr(socket, "SO_TIMESTAMP", 29)
@@ -148,7 +149,7 @@ def read_errors(channel: Channel) -> list[Reply]:
     where = (socket.IPPROTO_IPV6, _IPV6_RECVERR) if channel.v6 else (socket.IPPROTO_IP, _IP_RECVERR)
     unreach = UNREACH_V6 if channel.v6 else UNREACH_V4
     family = socket.AF_INET6 if channel.v6 else socket.AF_INET
-    while True:
+    for _ in range(_MAX_ERRORS):
         try:
             data, ancdata, _flags, addr = channel.sock.recvmsg(64, 512, socket.MSG_ERRQUEUE)
         except OSError:  # BlockingIOError when drained
@@ -168,3 +169,4 @@ def read_errors(channel: Channel) -> list[Reply]:
             ident, seq = struct.unpack_from("!HH", data, 4)
             found.append(Reply(echo_key(packed, ident, seq), fields[3]))
             break
+    return found

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
+from probes.base import LOCAL_ERRNOS, Reason
 from probes.icmp_packet import EchoBuilder, unreach_text
 from probes.icmp_socket import Channel
 
@@ -34,14 +35,16 @@ class Ping:
 
     Read after it finished: ``rtts`` per echo in send order (None = no reply in time),
     ``sent``, ``unreachable`` (the first unreachable, as text), ``error`` (the engine
-    could not do its job: no socket, saturated, send refused) and ``duration`` (seconds
-    from admission to the last echo settled; 0 if never admitted).
+    could not do its job: no socket, saturated, send refused), ``skip`` (the reason when
+    that error was the monitor's own limit, not the target's: saturated, overran, out of
+    buffers or descriptors) and ``duration`` (seconds from admission to the last echo
+    settled; 0 if never admitted).
     """
 
     __slots__ = (
         "address", "count", "interval", "timeout", "on_done", "packed", "family",
         "builder", "rtts", "sent", "resolved", "admitted", "finished", "admit_by",
-        "unreachable", "error", "started", "duration",
+        "unreachable", "error", "skip", "started", "duration",
     )  # fmt: skip
 
     def __init__(
@@ -68,6 +71,7 @@ class Ping:
         self.admit_by = 0.0
         self.unreachable: str | None = None
         self.error: str | None = None
+        self.skip: Reason | None = None  # set when the engine's own limits caused the error
         self.started = 0.0
         self.duration = 0.0
 
@@ -95,6 +99,8 @@ class Ping:
             return
         if self.error is None:
             self.error = f"send failed: {exc.strerror or exc}"
+            if exc.errno in LOCAL_ERRNOS:
+                self.skip = Reason.LOCAL_RESOURCES
         self.resolve()
 
     def resolve(self) -> None:
@@ -103,10 +109,11 @@ class Ping:
         if self.resolved >= self.count:
             self._finish()
 
-    def fail(self, error: str) -> None:
+    def fail(self, error: str, skip: Reason | None = None) -> None:
         """End the ping now with an engine error (unsent echoes stay unsent)."""
         if not self.finished:
             self.error = error
+            self.skip = skip
             self._finish()
 
     def _finish(self) -> None:

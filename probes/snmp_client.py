@@ -52,6 +52,8 @@ _REPORTS = {
     6: "decryption error: bad privacy key or protocol (usmStatsDecryptionErrors)",
 }
 RCVBUF = 8 * 1024 * 1024
+DRAIN = 256  # datagrams read per socket when a timer finds answers still queued
+RECV_SIZE = 65535  # the largest UDP payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class SnmpClient(asyncio.DatagramProtocol):
         self._next_id = int.from_bytes(os.urandom(3), "big")
         self._slots = asyncio.Semaphore(max_inflight)
         self._engines: dict[tuple[str, int], _Engine] = {}
+        self._socks: list[socket.socket] = []  # read directly only by ``_drain``
         self._discovering: dict[tuple[str, int], asyncio.Future[_Engine]] = {}
         self._if_index: dict[tuple[str, int, str], int] = {}
         self.keys = KeyCache()
@@ -147,6 +150,7 @@ class SnmpClient(asyncio.DatagramProtocol):
                     break
             transport, _ = await self._loop.create_datagram_endpoint(lambda: self, sock=sock)
             self._transports[family] = transport
+            self._socks.append(sock)
         return transport
 
     # ------------------------------------------------------------ datagrams
@@ -198,6 +202,8 @@ class SnmpClient(asyncio.DatagramProtocol):
                 waiter.fut.set_result(result)
 
     def _expire(self, rid: int) -> None:
+        if rid in self._waiters:
+            self._drain()  # an answer already queued is in time, however busy the loop was
         waiter = self._waiters.get(rid)
         if waiter is None:
             return
@@ -206,6 +212,21 @@ class SnmpClient(asyncio.DatagramProtocol):
             self._send(waiter)
             return
         self._finish(rid, waiter.bad or SnmpError(Reason.TIMEOUT, "no answer from the SNMP agent"))
+
+    def _drain(self) -> None:
+        """Read the datagrams already queued on our sockets (at most ``DRAIN`` each).
+
+        asyncio reads one datagram per loop turn while due timers all run in that turn:
+        after a busy spell, answers that arrived in time would otherwise lose to their
+        own timeouts and the agent be reported silent for the monitor's lag.
+        """
+        for sock in self._socks:
+            for _ in range(DRAIN):
+                try:
+                    data, addr = sock.recvfrom(RECV_SIZE)
+                except OSError:  # BlockingIOError: nothing more queued
+                    break
+                self.datagram_received(data, addr)
 
     def _send(self, waiter: _Waiter) -> None:
         family = socket.AF_INET6 if ":" in waiter.addr[0] else socket.AF_INET

@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
-from probes.base import ProbeResult, Reason, Target, reason_for_oserror
+from probes.base import LOCAL_ERRNOS, ProbeResult, Reason, Target, reason_for_oserror, within
 from probes.textproto import (
     HEAD_LIMIT,
     Head,
@@ -187,14 +187,16 @@ async def connect(
     conn = Conn(cap)
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(target.timeout):
-            await loop.create_connection(
+        await within(
+            loop.create_connection(
                 lambda: conn,
                 target.address,
                 target.port,
                 ssl=tls,
                 server_hostname=(server_hostname or target.address) if tls else None,
-            )
+            ),
+            target.timeout,
+        )
     except TimeoutError:
         raise Failed(
             Reason.TIMEOUT, f"connect to {where(target)}: no answer within {target.timeout:g} s"
@@ -209,11 +211,11 @@ async def connect(
 async def step(work: Awaitable[T], seconds: float, what: str) -> T:
     """Await one step of a check within ``seconds``, mapping failures to reasons."""
     try:
-        async with asyncio.timeout(seconds):
-            return await work
+        return await within(work, seconds)
     except TimeoutError:
         raise Failed(Reason.TIMEOUT, f"{what}: no complete reply within {seconds:g} s") from None
     except ProtocolError as exc:
         raise Failed(Reason.PROTOCOL, f"{what}: {exc}") from None
     except OSError as exc:
-        raise Failed(Reason.PROTOCOL, f"{what}: {why(exc)}") from None
+        reason = Reason.LOCAL_RESOURCES if exc.errno in LOCAL_ERRNOS else Reason.PROTOCOL
+        raise Failed(reason, f"{what}: {why(exc)}") from None

@@ -20,6 +20,7 @@ from netwatch.cli.logs import LOG_FORMATS, setup_logging
 from netwatch.cli.notices import notices
 from netwatch.cli.support import (
     allow_list_or_exit,
+    capacity_or_exit,
     load_or_exit,
     resolve_db_path,
     run_async,
@@ -152,7 +153,8 @@ def run(inventory: str | None, listen: str, log_level: str, log_format: str,
             inventory_path=resolve_inventory_path(inventory), db_path=resolve_db_path(db_arg),
             listen=parse_listen(listen), tls_cert=Path(tls_cert) if tls_cert else None,
             tls_key=Path(tls_key) if tls_key else None, behind_proxy=behind_proxy,
-            allow=allow_list_or_exit(), notice_dir=Path(notices_dir), **daemon_limits(limits),
+            allow=allow_list_or_exit(), notice_dir=Path(notices_dir),
+            capacity=capacity_or_exit(), **daemon_limits(limits),
         )
         check_exposure(opts)
     except ListenError as exc:

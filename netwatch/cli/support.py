@@ -20,6 +20,7 @@ from netwatch.inventory import (
     resolve_inventory_path,
 )
 from netwatch.monitor import AllowList
+from netwatch.monitor.capacity import Capacity, CapacityError
 
 T = TypeVar("T")
 EXIT_INVALID = 2
@@ -56,6 +57,15 @@ def allow_list_or_exit() -> AllowList:
     try:
         return AllowList.from_env(os.environ)
     except ValueError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID)
+
+
+def capacity_or_exit() -> Capacity:
+    """The capacity settings (``NETWATCH_*_RATE``, ``NETWATCH_SWEEP_SPREAD``) or exit 2."""
+    try:
+        return Capacity.from_env(os.environ)
+    except CapacityError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_INVALID)
 

@@ -30,6 +30,7 @@ from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.inventory import Inventory, InventoryError, load_inventory
 from netwatch.metrics import Exposition
 from netwatch.monitor import AllowList, Monitor, Runner
+from netwatch.monitor.capacity import Capacity, assess, problems
 from netwatch.store import FaultLog, Store, TokenStore
 from netwatch.web.app import WebDeps, create_app
 from netwatch.web.guard import GuardedSite, GuardStats, WebLimits, guard_families
@@ -92,6 +93,7 @@ class DaemonOptions:
     auth_failures_total: int = DEFAULT_OVERALL  # wrong tokens per minute, all addresses
     inventory_transform: Callable[[Inventory], Inventory] | None = None  # demo: short intervals
     on_ready: Callable[[str], None] | None = None  # called with the base URL once listening
+    capacity: Capacity = field(default_factory=Capacity)  # rates, spread (NETWATCH_*_RATE)
 
 
 def check_exposure(opts: DaemonOptions) -> None:
@@ -152,6 +154,7 @@ class Daemon:
                 return {"ok": False, "problems": [f"{self.opts.inventory_path}: {exc.strerror}"]}
             report = self.monitor.reload(inventory)
             self.inventory = inventory
+            self._assess_capacity()
             self.exposition.on_inventory(inventory)
             self.scheduler.sync()
             self.duties.schedule()
@@ -161,8 +164,11 @@ class Daemon:
                     "changed": report.changed, "kept": report.kept}
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with ProbeContext() as ctx:
-            self.monitor = Monitor(self.inventory, Runner(ctx, self.opts.allow), self.faultlog)
+        capacity = self.opts.capacity
+        async with ProbeContext({"icmp": {"rate": capacity.icmp_rate}}) as ctx:
+            runner = Runner(ctx, self.opts.allow, spread=capacity.spread)
+            self.monitor = Monitor(self.inventory, runner, self.faultlog)
+            self._assess_capacity()
             restored = self.monitor.restore()
             _freeze_heap()
             if restored:
@@ -200,6 +206,17 @@ class Daemon:
                 await self.scheduler.shutdown()
                 await web_runner.cleanup()
                 self.store.close()
+
+    def _assess_capacity(self) -> None:
+        """Compare the inventory's load with the capacity settings; say plainly if over."""
+        capacity = self.opts.capacity
+        loads = assess(self.inventory.devices, capacity)
+        self.monitor.capacity = loads
+        self.monitor.capacity_problems = problems(loads, capacity)
+        for problem in self.monitor.capacity_problems:
+            log.warning("over capacity: %s", problem)
+        log.info("load: %s", ", ".join(f"{load.resource} {load.wanted:,.0f}/s of "
+                                         f"{load.limit:,.0f}/s" for load in loads))
 
     async def _serve(self, web_runner: web.AppRunner, stop: asyncio.Event) -> None:
         listen = self.opts.listen

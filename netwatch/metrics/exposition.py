@@ -39,6 +39,7 @@ from netwatch.metrics.summary import (
     MonitorView,
     county_families,
     fault_families,
+    health_families,
     sweep_families,
 )
 from netwatch.metrics.text import Family, FamilySpec, labels
@@ -138,6 +139,7 @@ class Exposition:
         families = fault_families(monitor.open_faults(), self._labels, self._parents)
         families += county_families(monitor)
         families += sweep_families(monitor.groups, monitor.stats)
+        families += health_families(monitor)
         parts.append("".join(family.text() for family in families).encode())
         parts.append(self._provided(_BUILTIN | {f.spec.name for f in families}))
         if self._registry is not None:

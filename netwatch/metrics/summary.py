@@ -14,7 +14,11 @@ from netwatch.inventory import KINDS, Inventory, MaintenanceWindow
 from netwatch.metrics.devices import CYCLE, DeviceLabels, device_body
 from netwatch.metrics.text import Family, FamilySpec, label_body, labels
 from netwatch.monitor import DeviceState, Group, GroupListener, GroupStats
+from netwatch.monitor.capacity import Load
 from netwatch.monitor.faults import MAINTENANCE, OpenFault
+from probes.base import SKIP_REASONS
+
+SKIP_LABELS = tuple(sorted(r.value for r in SKIP_REASONS))
 
 FAULT_OPEN = FamilySpec(
     "netwatch_fault_open", "gauge",
@@ -54,6 +58,25 @@ SWEEP_LAST = FamilySpec(
 SWEEP_TARGETS = FamilySpec("netwatch_sweep_targets", "gauge", "Devices in the group.")
 SWEEP_INTERVAL = FamilySpec(
     "netwatch_sweep_interval_seconds", "gauge", "How often the group is swept.")
+CHECKS_SKIPPED = FamilySpec(
+    "netwatch_checks_skipped_total", "counter",
+    "Checks the monitor's own limits kept from a verdict (engine_saturated, batch_overran, "
+    "local_resources), per device kind: no fault opened or closed for them. Any increase "
+    "means the monitor, not a device, needs attention.")
+MONITOR_DEGRADED = FamilySpec(
+    "netwatch_monitor_degraded", "gauge",
+    "1 while the monitor itself is unhealthy (checks skipped in a group's latest sweep, or an "
+    "inventory over the capacity settings); /readyz lists why.")
+CAPACITY_RATIO = FamilySpec(
+    "netwatch_capacity_load_ratio", "gauge",
+    "The rate the inventory asks for while its sweeps run ÷ the capacity setting, per "
+    "resource (icmp_echoes, service_checks, snmp_gets); over 1 the settings cannot keep up.")
+CAPACITY_WANTED = FamilySpec(
+    "netwatch_capacity_wanted_per_second", "gauge",
+    "The rate the inventory asks for while its sweeps run, per resource.")
+CAPACITY_LIMIT = FamilySpec(
+    "netwatch_capacity_limit_per_second", "gauge",
+    "The capacity setting per resource (NETWATCH_ICMP_RATE, _SERVICE_RATE, _SNMP_RATE).")
 
 
 class MonitorView(Protocol):
@@ -64,9 +87,13 @@ class MonitorView(Protocol):
     groups: dict[str, Group]
     stats: dict[str, GroupStats]
     listeners: list[GroupListener]
+    skipped: dict[tuple[str, str], int]
+    capacity: list[Load]
 
     @property
     def ready(self) -> bool: ...
+
+    def health_problems(self) -> list[str]: ...
 
     def open_faults(self) -> list[OpenFault]: ...
 
@@ -163,3 +190,21 @@ def sweep_families(groups: Mapping[str, Group], stats: Mapping[str, GroupStats])
             duration.add(label_set, stat.last_duration)
             last.add(label_set, stat.last_run_at)
     return families
+
+
+def health_families(monitor: MonitorView) -> list[Family]:
+    """The monitor's own health: skipped checks, degraded, load against capacity."""
+    skipped, degraded = Family(CHECKS_SKIPPED), Family(MONITOR_DEGRADED)
+    kinds = sorted({d.kind for d in monitor.inventory.devices} | {k for k, _ in monitor.skipped})
+    for kind in kinds:
+        for reason in SKIP_LABELS:
+            count = monitor.skipped.get((kind, reason), 0)
+            skipped.add(labels((("kind", kind), ("reason", reason))), count)
+    degraded.add("", 1 if monitor.health_problems() else 0)
+    ratio, wanted, limit = Family(CAPACITY_RATIO), Family(CAPACITY_WANTED), Family(CAPACITY_LIMIT)
+    for load in monitor.capacity:
+        label_set = labels((("resource", load.resource),))
+        ratio.add(label_set, load.ratio)
+        wanted.add(label_set, load.wanted)
+        limit.add(label_set, load.limit)
+    return [skipped, degraded, ratio, wanted, limit]

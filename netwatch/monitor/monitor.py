@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Device, Inventory, MaintenanceWindow
+from netwatch.monitor.capacity import Load
 from netwatch.monitor.faults import (
     REMOVED,
     Changes,
@@ -55,6 +56,7 @@ class GroupStats:
     last_duration: float = 0.0
     last_run_at: float = 0.0  # wall time the last sweep ended
     running: bool = False
+    last_skipped: dict[str, int] = field(default_factory=dict)  # latest sweep, by reason
 
 
 def group_key(device: Device) -> str:
@@ -110,6 +112,10 @@ class Monitor:
         self.stats: dict[str, GroupStats] = {key: GroupStats() for key in self.groups}
         self.listeners: list[GroupListener] = []
         self.started_at = clock()
+        # Checks the monitor's own limits kept from a verdict, by (device kind, reason).
+        self.skipped: dict[tuple[str, str], int] = {}
+        self.capacity: list[Load] = []  # the inventory's load against the settings
+        self.capacity_problems: list[str] = []
 
     # -- faults ------------------------------------------------------------------------
 
@@ -202,6 +208,7 @@ class Monitor:
         started = time.perf_counter()
         try:
             results = await self.runner.sweep(group.devices)
+            stats.last_skipped = _skips(results)
             touched = self._record(results)
             await self._refresh_stale_parents(touched)
             self._evaluate(touched)
@@ -210,6 +217,11 @@ class Monitor:
         stats.runs += 1
         stats.last_duration = time.perf_counter() - started
         stats.last_run_at = self.clock()
+        if stats.last_skipped:
+            log.warning("sweep %s: %d check(s) skipped by the monitor's own limits (%s); "
+                        "no fault opened or closed for them", key,
+                        sum(stats.last_skipped.values()),
+                        ", ".join(f"{r} {n}" for r, n in sorted(stats.last_skipped.items())))
         if stats.last_duration > group.interval:  # the scheduler counts the run it skips
             log.warning("sweep %s took %.1f s, longer than its %g s interval",
                         key, stats.last_duration, group.interval)
@@ -223,9 +235,37 @@ class Monitor:
             state = self.states.get(result.device.id)
             if state is None or state.device is not result.device:
                 continue  # removed or redefined by a reload during the sweep
+            if self._skipped(result):
+                continue  # the monitor's own limit: this cycle says nothing of the device
             state.record(result.checks, now)
             touched.append(state)
         return touched
+
+    def _skipped(self, result: DeviceResult) -> bool:
+        """Count the device's skipped checks; True if any (its cycle is then left out).
+
+        A skipped check (engine saturated, batch overran, local resources short) is no
+        evidence about the device, and judging it on its other checks alone could call
+        it unreachable: so the whole cycle is left out, nothing opens and nothing closes.
+        """
+        found = False
+        for check in result.checks.values():
+            if check.skipped:
+                key = (result.device.kind, check.reason.value)
+                self.skipped[key] = self.skipped.get(key, 0) + 1
+                found = True
+        return found
+
+    def health_problems(self) -> list[str]:
+        """Why the monitor itself is not healthy: capacity overloads, skipped checks."""
+        found = list(self.capacity_problems)
+        for key in sorted(self.stats):
+            skipped = self.stats[key].last_skipped
+            if skipped:
+                reasons = ", ".join(f"{r} {n}" for r, n in sorted(skipped.items()))
+                found.append(f"sweep {key}: {sum(skipped.values())} check(s) skipped by the "
+                             f"monitor's own limits in its latest run ({reasons})")
+        return found
 
     async def _refresh_stale_parents(self, states: list[DeviceState]) -> None:
         """Probe now the parents not seen since a child's failure began."""
@@ -294,6 +334,16 @@ class Monitor:
         self.children = build_children(inventory.devices)
         self.stats = {key: self.stats.get(key, GroupStats()) for key in self.groups}
         return ReloadReport(added, len(removed_ids), changed, kept)
+
+
+def _skips(results: list[DeviceResult]) -> dict[str, int]:
+    """Skipped checks of one sweep, by reason."""
+    found: dict[str, int] = {}
+    for result in results:
+        for check in result.checks.values():
+            if check.skipped:
+                found[check.reason.value] = found.get(check.reason.value, 0) + 1
+    return found
 
 
 def _to_new(fault: OpenFault, state: DeviceState | None) -> NewEpisode:

@@ -20,12 +20,22 @@ from typing import Any
 from netwatch.inventory import CheckSpec, Device
 from netwatch.monitor.allowlist import AllowList
 from probes import get_probe
-from probes.base import ProbeContext, ProbeResult, Reason, Target, reason_for_oserror
+from probes.base import (
+    DeadlinePassed,
+    ProbeContext,
+    ProbeResult,
+    Reason,
+    Target,
+    reason_for_oserror,
+    within,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 500
 DEADLINE_SLACK = 0.5  # seconds the runner waits beyond a probe's own deadline
+PACE_STEP = 0.01  # seconds: paced checks start in steps no finer than this
+MIN_PACE = 20.0  # checks per second: the slowest a paced sweep starts its checks
 
 
 @dataclass(slots=True)
@@ -48,9 +58,11 @@ class Runner:
         ctx: ProbeContext,
         allow: AllowList | None = None,
         concurrency: dict[str, int] | None = None,
+        spread: float = 0.0,
     ) -> None:
         self.ctx = ctx
         self.allow = allow or AllowList(None)
+        self.spread = spread  # the part of its interval over which a paced sweep starts checks
         self._concurrency = concurrency or {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
@@ -76,14 +88,18 @@ class Runner:
             return await _guarded(module.probe(target, check.params, self.ctx), limit)
 
     async def _run_batch(
-        self, module: ModuleType, jobs: Sequence[Job], done: Callable[[Job, ProbeResult], None]
+        self,
+        module: ModuleType,
+        jobs: Sequence[Job],
+        done: Callable[[Job, ProbeResult], None],
+        spread: float,
     ) -> None:
         """Hand all jobs of a batch-capable probe to it, grouped by identical settings."""
         groups: dict[tuple[Any, float], list[Job]] = {}
         for job in jobs:
             groups.setdefault((job[1].params, job[0].timeout), []).append(job)
         await asyncio.gather(
-            *(self._run_group(module, params, check_timeout, group, done)
+            *(self._run_group(module, params, check_timeout, group, done, spread)
               for (params, check_timeout), group in groups.items())
         )
 
@@ -94,18 +110,25 @@ class Runner:
         check_timeout: float,
         group: Sequence[Job],
         done: Callable[[Job, ProbeResult], None],
+        spread: float,
     ) -> None:
-        """One ``probe_batch`` call, capped by the module's ``batch_deadline`` when it has one."""
+        """One ``probe_batch`` call, capped by the module's ``batch_deadline``.
+
+        The deadline follows from the batch's size and pace; a batch that overruns it
+        anyway says nothing about its devices: its results are ``batch_overran`` skips.
+        """
         targets = [Target(d.id, d.address, c.port, check_timeout) for d, c in group]
         limit = None
         if hasattr(module, "batch_deadline"):
-            limit = module.batch_deadline(len(targets), params, check_timeout) + DEADLINE_SLACK
+            limit = module.batch_deadline(len(targets), params, check_timeout, spread)
+            limit += DEADLINE_SLACK
+        paced = {"spread": spread} if spread > 0 else {}
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(limit):
-                results = await module.probe_batch(targets, params, self.ctx)
-        except TimeoutError:
-            results = [ProbeResult.fail(Reason.TIMEOUT, f"batch overran {limit:.1f} s")
+            batch = module.probe_batch(targets, params, self.ctx, **paced)
+            results = await (within(batch, limit) if limit is not None else batch)
+        except DeadlinePassed:
+            results = [ProbeResult.fail(Reason.BATCH_OVERRAN, f"batch overran {limit:.1f} s")
                        for _ in group]
         except Exception as exc:  # noqa: BLE001 - a probe bug must not end the sweep
             log.exception("probe %s failed for a batch of %d", module.NAME, len(group))
@@ -121,7 +144,13 @@ class Runner:
         devices: Iterable[Device],
         progress: Callable[[DeviceResult], None] | None = None,
     ) -> list[DeviceResult]:
-        """Run every check of every device once; results in the devices' order."""
+        """Run every check of every device once; results in the devices' order.
+
+        With ``spread`` > 0 (the daemon's runner) each probe's checks start evenly over
+        that part of the devices' shortest interval, no slower than ``MIN_PACE`` per
+        second (a few re-checked parents do not wait); with 0 (a sweep on demand) they
+        start at once, within each probe's concurrency cap.
+        """
         results: list[DeviceResult] = []
         remaining: dict[str, int] = {}
         by_probe: dict[str, list[Job]] = {}
@@ -147,6 +176,10 @@ class Runner:
         async def one(job: Job) -> None:
             done(job, await self.run_check(*job))
 
+        spread = 0.0
+        if self.spread > 0 and results:
+            spread = min(paced_window(dr.device.interval, dr.device.timeout, self.spread)
+                         for dr in results)
         tasks: list[asyncio.Future[None]] = []
         for probe, jobs in by_probe.items():
             module = get_probe(probe)
@@ -155,7 +188,12 @@ class Runner:
                 if not self.allow.allows(job[0].address):
                     tasks.append(asyncio.ensure_future(one(job)))
             if hasattr(module, "probe_batch"):
-                tasks.append(asyncio.ensure_future(self._run_batch(module, allowed, done)))
+                batch_spread = min(spread, len(allowed) / MIN_PACE)
+                tasks.append(
+                    asyncio.ensure_future(self._run_batch(module, allowed, done, batch_spread))
+                )
+            elif spread > 0 and len(allowed) > 1:
+                tasks.append(asyncio.ensure_future(_paced(allowed, one, spread)))
             else:
                 tasks.extend(asyncio.ensure_future(one(j)) for j in allowed)
         for device in (dr.device for dr in results if not dr.device.checks):
@@ -168,16 +206,38 @@ class Runner:
         return results
 
 
+def paced_window(interval: float, timeout: float, spread: float) -> float:
+    """Seconds over which a sweep starts its checks: ``spread`` of the interval, leaving
+    at least two timeouts of room before the next sweep (0: all at once)."""
+    return max(0.0, min(spread * interval, interval - 2 * timeout))
+
+
+async def _paced(jobs: Sequence[Job], one: Callable[[Job], Any], spread: float) -> None:
+    """Start the jobs evenly over ``spread`` seconds (at least ``MIN_PACE``/s), then wait."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    step = min(spread / len(jobs), 1 / MIN_PACE)
+    started: list[asyncio.Future[None]] = []
+    for index, job in enumerate(jobs):
+        delay = start + index * step - loop.time()
+        if delay >= PACE_STEP:
+            await asyncio.sleep(delay)
+        started.append(asyncio.ensure_future(one(job)))
+    await asyncio.gather(*started)
+
+
 async def _guarded(coro: Any, limit: float) -> ProbeResult:
     """Await a probe with a hard deadline, timing it and mapping any exception."""
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(limit):
-            result = await coro
+        result = await within(coro, limit)
         if not isinstance(result, ProbeResult):
             result = ProbeResult.fail(Reason.ERROR, f"probe returned {type(result).__name__}")
-    except TimeoutError:
-        result = ProbeResult.fail(Reason.TIMEOUT, f"no result within {limit:.2f} s")
+    except DeadlinePassed:
+        # A probe times out on its own within its deadline when a device is silent; past
+        # that deadline only this process (a busy loop, a probe bug) can have held it.
+        result = ProbeResult.fail(Reason.CHECK_OVERRAN,
+                                  f"no result within the check's {limit:.2f} s deadline")
     except Exception as exc:  # noqa: BLE001 - every failure is a result, never a crash
         log.debug("probe raised", exc_info=True)
         result = _from_exception(exc)
@@ -186,6 +246,8 @@ async def _guarded(coro: Any, limit: float) -> ProbeResult:
 
 
 def _from_exception(exc: BaseException) -> ProbeResult:
+    if isinstance(exc, MemoryError):
+        return ProbeResult.fail(Reason.LOCAL_RESOURCES, "probe error: out of memory")
     if isinstance(exc, OSError):
         return ProbeResult.fail(reason_for_oserror(exc), f"{type(exc).__name__}: {exc}")
     return ProbeResult.fail(Reason.ERROR, f"probe error: {type(exc).__name__}: {exc}")

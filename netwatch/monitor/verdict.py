@@ -26,8 +26,16 @@ class Verdict:
 
 
 def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
-    """Turn one sweep's results into a verdict, worst fault first."""
+    """Turn one sweep's results into a verdict, worst fault first.
+
+    A skipped check (``ProbeResult.skipped``) leaves the device unjudged: not up, no
+    fault. The monitor never records such a cycle; ``netwatch probe`` shows it as is.
+    """
     findings = tuple(sorted({f for r in results.values() for f in r.findings}))
+    skipped = [name for name, r in results.items() if r.skipped]
+    if skipped:  # the monitor's own limits: no verdict on the device either way
+        why = tuple(f"{n}: not checked ({results[n].reason})" for n in skipped)
+        return Verdict(False, None, findings, why)
     failed = [name for name, r in results.items() if not r.success]
     # a refused credential is an answer: the device is alive, its settings disagree with
     # ours; it is no outage (online rates, the device-up metric) but a fault of its own

@@ -165,12 +165,24 @@ class Ops:
         return web.Response(text="ok\n")
 
     async def readyz(self, request: web.Request) -> web.Response:
-        """GET /readyz: ready once every group has been swept; otherwise say which have not."""
+        """GET /readyz: 200 once every group has been swept and the monitor is healthy.
+
+        503 says which groups have not been swept yet (``pending``) or, ``degraded``,
+        why the monitor itself is unhealthy (``problems``: checks skipped by its own
+        limits in a latest sweep, an inventory over the capacity settings).
+        """
         monitor = self.deps.monitor
         pending = sorted(key for key, stats in monitor.stats.items() if stats.runs == 0)
-        if not pending:
+        problems = monitor.health_problems()
+        if not pending and not problems:
             return web.json_response({"ready": True})
-        return web.json_response({"ready": False, "pending": pending}, status=503)
+        body: dict[str, object] = {"ready": not pending}
+        if pending:
+            body["pending"] = pending
+        if problems:
+            body["degraded"] = True
+            body["problems"] = problems
+        return web.json_response(body, status=503)
 
     async def openapi(self, request: web.Request) -> web.Response:
         """GET /api/v1/openapi.json: the API as OpenAPI 3."""

@@ -77,10 +77,14 @@ def document(version: str) -> dict[str, Any]:
             "responses": {"200": TEXT, **errors(401, 429)}}},
         "/healthz": {"get": {"summary": "Liveness", "security": [],
                              "responses": {"200": TEXT}}},
-        "/readyz": {"get": {"summary": "Readiness: every group of devices swept once",
+        "/readyz": {"get": {"summary": "Readiness: every group of devices swept once and the "
+                                       "monitor itself healthy",
                             "security": [],
                             "responses": {"200": {"description": "ready"},
-                                          "503": {"description": "groups not yet swept"}}}},
+                                          "503": {"description": "groups not yet swept "
+                                                  "(pending), or degraded: checks skipped by "
+                                                  "the monitor's own limits, or an inventory "
+                                                  "over the capacity settings (problems)"}}}},
         "/api/v1/devices": {"get": {
             "summary": "Devices with their latest results and open faults",
             "security": BEARER,

@@ -68,7 +68,9 @@ async def test_exceptions_become_error_results(register: Callable[..., str]) -> 
 
 
 async def test_hanging_probe_is_cut_at_its_deadline(register: Callable[..., str]) -> None:
-    """A probe that never returns is cancelled at deadline + slack and reported as a timeout."""
+    """A probe that never returns is cancelled at deadline + slack and reported as a skip
+    (``check_overran``): a silent device makes a probe time out within its own deadline,
+    so only this process can hold one past it."""
 
     async def hang(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
         await asyncio.Event().wait()
@@ -80,7 +82,8 @@ async def test_hanging_probe_is_cut_at_its_deadline(register: Callable[..., str]
     async with ProbeContext() as ctx:
         rows = await Runner(ctx).sweep([device(1, "hang"), device(2, "fine")])
     elapsed = time.monotonic() - started
-    assert rows[0].checks["hang"].reason is Reason.TIMEOUT
+    assert rows[0].checks["hang"].reason is Reason.CHECK_OVERRAN
+    assert rows[0].checks["hang"].skipped
     assert rows[1].checks["fine"].success
     assert elapsed < 0.1 + DEADLINE_SLACK + 1.0
 
@@ -187,3 +190,36 @@ def test_allow_list_parse_errors_name_the_entry() -> None:
         AllowList.parse("127.0.0.0/8, 127.0.0.0/33")
     assert AllowList.from_env({}).allows("127.9.9.9")
     assert not AllowList.from_env({"NETWATCH_ALLOWED_NETS": "127.0.0.0/8"}).allows("::1")
+
+
+async def test_local_shortages_are_skips(register: Callable[..., str]) -> None:
+    """Out of memory, descriptors or buffers in our own process: a skip, not the device's fault."""
+    import errno
+
+    async def no_memory(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+        raise MemoryError
+
+    async def no_descriptors(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    register("nomem", no_memory)
+    register("nofd", no_descriptors)
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx).sweep([device(1, "nomem", "nofd")])
+    checks = rows[0].checks
+    assert checks["nomem"].reason == checks["nofd"].reason == Reason.LOCAL_RESOURCES
+    assert checks["nomem"].skipped and checks["nofd"].skipped
+
+
+async def test_an_overrun_batch_is_a_skip(register: Callable[..., str]) -> None:
+    """A batch past its own deadline yields ``batch_overran`` skips, not timeouts."""
+
+    async def stuck(targets: list[Target], params: Any, ctx: ProbeContext) -> list[ProbeResult]:
+        await asyncio.Event().wait()
+        return []
+
+    register("stuck", ok_probe, probe_batch=stuck,
+             batch_deadline=lambda n, params, timeout, spread: 0.0)
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx).sweep([device(1, "stuck"), device(2, "stuck")])
+    assert [r.checks["stuck"].reason for r in rows] == [Reason.BATCH_OVERRAN] * 2

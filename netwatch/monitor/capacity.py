@@ -1,0 +1,138 @@
+"""The load an inventory asks for, against what this process is set to deliver.
+
+A scheduled sweep starts its checks evenly over ``spread`` of its interval (leaving
+two timeouts of room before the next sweep), so a group of ``n`` checks at interval
+``T`` asks for ``n / (spread x T)`` per second while it runs; groups may run at the
+same time, so their rates add up. Three resources are compared with their settings
+(environment variables, read at start and on every reload):
+
+- ICMP echoes per second: ``NETWATCH_ICMP_RATE`` (default 30,000; the engine's
+  sending rate, so an inventory over it would leave echoes unsent);
+- service checks (TCP, HTTP, RTSP, SIP) per second: ``NETWATCH_SERVICE_RATE``
+  (default 1,000);
+- SNMP GETs per second: ``NETWATCH_SNMP_RATE`` (default 1,000);
+- ``NETWATCH_SWEEP_SPREAD``: the part of each interval over which a sweep starts
+  its checks (default 0.5, between 0.05 and 0.9; the rest leaves room for replies).
+
+The defaults are what one core sustains with room to spare (see the README's
+benchmarks). An inventory over a setting is still run, but the daemon says so
+plainly (log, ``/readyz``, ``netwatch_capacity_load_ratio``) with what to change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from netwatch.inventory import Device
+from netwatch.monitor.runner import paced_window
+
+ICMP = "icmp_echoes"
+SERVICE = "service_checks"
+SNMP = "snmp_gets"
+RESOURCES = (ICMP, SERVICE, SNMP)
+_ENV = {
+    ICMP: "NETWATCH_ICMP_RATE",
+    SERVICE: "NETWATCH_SERVICE_RATE",
+    SNMP: "NETWATCH_SNMP_RATE",
+}
+SPREAD_ENV = "NETWATCH_SWEEP_SPREAD"
+_UNITS = {ICMP: "echoes/s", SERVICE: "checks/s", SNMP: "GETs/s"}
+
+
+class CapacityError(ValueError):
+    """A capacity setting is not a usable number; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """What the process is set to deliver per second, and how sweeps are spread."""
+
+    icmp_rate: float = 30_000.0
+    service_rate: float = 1_000.0
+    snmp_rate: float = 1_000.0
+    spread: float = 0.5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Capacity:
+        """Settings from the environment; a bad value raises ``CapacityError`` naming it."""
+        default = cls()
+        rates = [
+            _number(environ, _ENV[r], getattr(default, f), 1.0, 1e7)
+            for r, f in ((ICMP, "icmp_rate"), (SERVICE, "service_rate"), (SNMP, "snmp_rate"))
+        ]
+        spread = _number(environ, SPREAD_ENV, default.spread, 0.05, 0.9)
+        return cls(rates[0], rates[1], rates[2], spread)
+
+    def limit(self, resource: str) -> float:
+        return {ICMP: self.icmp_rate, SERVICE: self.service_rate, SNMP: self.snmp_rate}[resource]
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, low: float,
+            high: float) -> float:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise CapacityError(f"{name}={text!r}: expected a number") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise CapacityError(f"{name}={text!r}: must be between {low:g} and {high:g}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One resource: the rate the inventory asks for while its sweeps run, and the limit."""
+
+    resource: str
+    wanted: float  # per second
+    limit: float  # per second
+
+    @property
+    def ratio(self) -> float:
+        return self.wanted / self.limit
+
+    @property
+    def over(self) -> bool:
+        return self.wanted > self.limit
+
+    def problem(self, spread: float) -> str:
+        """The plain statement of an overload, with what to change."""
+        unit = _UNITS[self.resource]
+        fix = {
+            ICMP: "lengthen the interval, lower icmp count (echoes per check), or raise "
+                  f"{_ENV[ICMP]}",
+            SERVICE: f"lengthen the interval or raise {_ENV[SERVICE]}",
+            SNMP: f"lengthen the interval of SNMP devices or raise {_ENV[SNMP]}",
+        }[self.resource]
+        return (
+            f"{self.resource}: the inventory asks for {self.wanted:,.0f} {unit} "
+            f"(checks started over {spread:.0%} of each interval), over the capacity of "
+            f"{self.limit:,.0f} {unit}: {fix} (or raise {SPREAD_ENV})"
+        )
+
+
+def assess(devices: Iterable[Device], capacity: Capacity) -> list[Load]:
+    """The load of every resource while the sweeps of these devices run."""
+    wanted = dict.fromkeys(RESOURCES, 0.0)
+    for device in devices:
+        # checks start over the paced window (or, unpaced, at once: averaged over the interval)
+        window = paced_window(device.interval, device.timeout, capacity.spread) or device.interval
+        if window <= 0:
+            continue
+        for check in device.checks:
+            if check.probe == "icmp":
+                wanted[ICMP] += getattr(check.params, "count", 1) / window
+            elif check.probe == "snmp":
+                wanted[SNMP] += 1 / window  # one GET per check (a retry only on loss)
+            else:
+                wanted[SERVICE] += 1 / window
+    return [Load(r, wanted[r], capacity.limit(r)) for r in RESOURCES]
+
+
+def problems(loads: Iterable[Load], capacity: Capacity) -> list[str]:
+    """Statements for the resources the inventory overloads (empty when all fit)."""
+    return [load.problem(capacity.spread) for load in loads if load.over]
