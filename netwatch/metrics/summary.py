@@ -61,8 +61,8 @@ SWEEP_INTERVAL = FamilySpec(
 CHECKS_SKIPPED = FamilySpec(
     "netwatch_checks_skipped_total", "counter",
     "Checks the monitor's own limits kept from a verdict (engine_saturated, batch_overran, "
-    "local_resources), per device kind: no fault opened or closed for them. Any increase "
-    "means the monitor, not a device, needs attention.")
+    "local_resources, check_overran), per device kind: no fault opened or closed for them. "
+    "Any increase means the monitor, not a device, needs attention.")
 MONITOR_DEGRADED = FamilySpec(
     "netwatch_monitor_degraded", "gauge",
     "1 while the monitor itself is unhealthy (checks skipped in a group's latest sweep, or an "
