@@ -8,6 +8,7 @@ refused.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -19,6 +20,8 @@ from netwatch.notices.pdf import render_pdf
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import render_html, render_markdown
 from netwatch.notices.xlsx_file import render_xlsx
+
+log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^\w.-]")
 _CONFLICT = "{}: exists with different content (notices are immutable)"
@@ -80,7 +83,12 @@ def write_notice_files(record: NoticeRecord, out_dir: Path,
         for fmt, render in RENDERERS.items():
             path = folder / f"{base}.{lang}.{fmt}"
             if not path.exists():
-                _write_once(path, render(record, lang))
+                try:
+                    data = render(record, lang)
+                except OSError as exc:  # WeasyPrint without its system libraries (pango)
+                    log.error("%s not written (the other formats are): %s", path.name, exc)
+                    continue  # missing files are written by the next run that finds them
+                _write_once(path, data)
             paths.append(path)
     dfd = os.open(folder, os.O_RDONLY)
     try:
