@@ -135,7 +135,9 @@ class Tally:
 
         async def counted(devices: Any, progress: Any = None) -> list[DeviceResult]:
             results = await sweep(devices, progress)
-            for row in results:
+            for index, row in enumerate(results, 1):
+                if not index % 1000:  # as the daemon does: not the bench's own loop stall
+                    await asyncio.sleep(0)
                 for name, result in row.checks.items():
                     counts = self.counts[f"{row.device.kind}/{name}"]
                     counts["attempted"] += 1
