@@ -135,7 +135,9 @@ class Tally:
 
         async def counted(devices: Any, progress: Any = None) -> list[DeviceResult]:
             results = await sweep(devices, progress)
-            for row in results:
+            for index, row in enumerate(results, 1):
+                if not index % 1000:  # as the daemon does: not the bench's own loop stall
+                    await asyncio.sleep(0)
                 for name, result in row.checks.items():
                     counts = self.counts[f"{row.device.kind}/{name}"]
                     counts["attempted"] += 1
@@ -216,7 +218,6 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
               f"overruns {overruns}; RSS {rss_mib():.0f} MiB; open faults {faults}; "
               f"failed or skipped checks {bad:,}; longest loop stall {stalls[0]:.2f} s "
               f"(longest full garbage collection {collections['longest']:.2f} s)", flush=True)
-        stalls[0] = collections["longest"] = 0.0
         print("\n".join(lines), flush=True)
         by_fault = Counter((f.kind, f.fault) for f in monitor.open_faults())
         for (kind, fault), n in sorted(by_fault.items()):
@@ -225,7 +226,9 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
                   f"{example.detail[:120]})", flush=True)
         figures.append({"cpu_share": cpu / wall, "bad": bad, "faults": faults,
                         "overruns": overruns, "rss": rss_mib(),
-                        "sweep": max(s.last_duration for s in monitor.stats.values())})
+                        "sweep": max(s.last_duration for s in monitor.stats.values()),
+                        "stall": stalls[0]})
+        stalls[0] = collections["longest"] = 0.0
         wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), cpu_of(lab_pid)
     gauge.cancel()
     gc.callbacks.remove(time_collections)
@@ -300,11 +303,13 @@ def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval
     steady = sorted(f["cpu_share"] for f in figures[1:] if "cpu_share" in f)
     cpu = steady[len(steady) // 2] if steady else float("nan")
     sweep = max((f.get("sweep", 0.0) for f in figures), default=0.0)
+    stall = max((f.get("stall", 0.0) for f in figures), default=0.0)
     ok = bad == 0 and faults == 0 and overruns == 0
     print(f"RESULT devices={devices} interval={interval:g} echoes={echoes} "
           f"cycles={len(figures)} "
           f"false_results={bad:.0f} open_faults={faults:.0f} overruns={overruns:.0f} "
-          f"cpu_median_steady={cpu:.3f} longest_sweep={sweep:.1f} peak_rss_mib={peak:.0f} "
+          f"cpu_median_steady={cpu:.3f} longest_sweep={sweep:.1f} longest_stall={stall:.2f} "
+          f"peak_rss_mib={peak:.0f} "
           f"{'PASS' if ok else 'FAIL'}", flush=True)
     return 0 if ok else 1
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
-from probes.icmp_engine import DEFAULT_MAX_QUEUE_DELAY, DEFAULT_RATE, IcmpEngine
+from probes.icmp_engine import DEFAULT_MAX_QUEUE_DELAY, DEFAULT_RATE, YIELD_EVERY, IcmpEngine
 from probes.icmp_track import Ping
 
 NAME = "icmp"
@@ -167,11 +167,15 @@ async def probe_batch(
         )
     )
     results: list[ProbeResult | None] = [None] * len(targets)
+    converted = 0
     for (_timeout, indexes), stats in zip(groups, done, strict=True):
         for index, one in zip(indexes, stats, strict=True):
             found = result(one)
             found.duration_seconds = one.duration
             results[index] = found
+            converted += 1
+            if not converted % YIELD_EVERY:  # a city's sweep: let the loop turn meanwhile
+                await asyncio.sleep(0)
     return results  # type: ignore[return-value]
 
 

@@ -60,6 +60,7 @@ DEFAULT_RATE = 30_000.0
 DEFAULT_MAX_QUEUE_DELAY = 1.0
 BURST = 256
 PACE_STEP = 0.005  # seconds: the finest step at which paced batches are admitted
+YIELD_EVERY = 1000  # pings set up or settled between turns given back to the event loop
 READ_EVERY = 0.005  # seconds between reads of the sockets while echoes are in flight
 
 log = logging.getLogger(__name__)
@@ -212,10 +213,17 @@ class IcmpEngine:
             if not left[0] and not fut.done():
                 fut.set_result(None)
 
-        pings = [Ping(a, count, interval, reply_timeout, done) for a in addresses]
+        pings: list[Ping] = []
+        queue: deque[Ping] = deque()
+        for address in addresses:
+            ping = Ping(address, count, interval, reply_timeout, done)
+            pings.append(ping)
+            if not self._prepare(ping, size):
+                queue.append(ping)
+            if not len(pings) % YIELD_EVERY:  # a city's batch: let the loop turn meanwhile
+                await asyncio.sleep(0)
         now = time.monotonic()
-        batch = _Batch(deque(p for p in pings if not self._prepare(p, size)), now + window,
-                       pace, now)
+        batch = _Batch(queue, now + window, pace, now)
         if batch.pings:
             self._batches.append(batch)
             self._schedule(time.monotonic())

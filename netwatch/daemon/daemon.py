@@ -170,7 +170,6 @@ class Daemon:
             self.monitor = Monitor(self.inventory, runner, self.faultlog)
             self._assess_capacity()
             restored = self.monitor.restore()
-            _freeze_heap()
             if restored:
                 log.info("restored %d open fault(s) from %s", restored, self.opts.db_path)
             self.exposition = Exposition(self.monitor)
@@ -180,6 +179,7 @@ class Daemon:
             self.duties = Duties(self.store, lambda: self.inventory, self.opts.notice_dir,
                                  self.scheduler)
             self.duties.attach(self.exposition)
+            _freeze_heap()  # after the exposition's 100,000s of label sets, too
             app = create_app(
                 WebDeps(
                     monitor=self.monitor,
@@ -244,7 +244,7 @@ class Daemon:
 
 
 def _freeze_heap() -> None:
-    """Move the loaded inventory and state out of the collector's sight.
+    """Move the loaded inventory, state and metric label sets out of the collector's sight.
 
     At city scale they are millions of long-lived objects; without this every
     full collection walks them all (CPython's gc.freeze, meant for such heaps).

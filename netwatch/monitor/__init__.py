@@ -13,11 +13,13 @@ from netwatch.monitor.allowlist import AllowList
 from netwatch.monitor.faults import OpenFault
 from netwatch.monitor.monitor import Group, GroupListener, GroupStats, Monitor
 from netwatch.monitor.runner import DeviceResult, Runner
+from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import FAULT_KINDS, DeviceState
 from netwatch.monitor.sweep import sweep_once
 from netwatch.monitor.verdict import Verdict, judge
 
 __all__ = [
     "FAULT_KINDS", "AllowList", "DeviceResult", "DeviceState", "Group", "GroupListener",
-    "GroupStats", "Monitor", "OpenFault", "Runner", "Verdict", "judge", "sweep_once",
+    "GroupStats", "Monitor", "OpenFault", "Runner", "Verdict", "in_slices", "judge",
+    "sweep_once",
 ]

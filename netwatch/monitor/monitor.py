@@ -9,9 +9,10 @@ failing), evaluate faults, persist the changes, then tell listeners (metrics).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,12 +30,14 @@ from netwatch.monitor.faults import (
     would_open,
 )
 from netwatch.monitor.runner import DeviceResult, Runner
+from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState
 from netwatch.store import Episode, FaultLog, NewEpisode
 
 log = logging.getLogger(__name__)
 
-GroupListener = Callable[[str, list[DeviceState]], None]
+# told after each sweep; may return an awaitable (work done in slices) that is awaited
+GroupListener = Callable[[str, list[DeviceState]], Awaitable[None] | None]
 
 
 @dataclass(slots=True)
@@ -209,9 +212,9 @@ class Monitor:
         try:
             results = await self.runner.sweep(group.devices)
             stats.last_skipped = _skips(results)
-            touched = self._record(results)
+            touched = await self._record(results)
             await self._refresh_stale_parents(touched)
-            self._evaluate(touched)
+            await self._evaluate(touched)
         finally:
             stats.running = False
         stats.runs += 1
@@ -225,20 +228,25 @@ class Monitor:
         if stats.last_duration > group.interval:  # the scheduler counts the run it skips
             log.warning("sweep %s took %.1f s, longer than its %g s interval",
                         key, stats.last_duration, group.interval)
-        for listener in self.listeners:
-            listener(key, touched)
+        for listener in list(self.listeners):
+            outcome = listener(key, touched)
+            if inspect.isawaitable(outcome):
+                await outcome
 
-    def _record(self, results: list[DeviceResult]) -> list[DeviceState]:
+    async def _record(self, results: list[DeviceResult]) -> list[DeviceState]:
+        """Take the sweep's results into the devices' state, in slices (see ``slices``)."""
         now = self.clock()
         touched = []
-        for result in results:
-            state = self.states.get(result.device.id)
-            if state is None or state.device is not result.device:
-                continue  # removed or redefined by a reload during the sweep
-            if self._skipped(result):
-                continue  # the monitor's own limit: this cycle says nothing of the device
-            state.record(result.checks, now)
-            touched.append(state)
+        async for part in in_slices(results):
+            states = self.states  # read per slice: a reload may have swapped it meanwhile
+            for result in part:
+                state = states.get(result.device.id)
+                if state is None or state.device is not result.device:
+                    continue  # removed or redefined by a reload during the sweep
+                if self._skipped(result):
+                    continue  # the monitor's own limit: this cycle says nothing of the device
+                state.record(result.checks, now)
+                touched.append(state)
         return touched
 
     def _skipped(self, result: DeviceResult) -> bool:
@@ -279,27 +287,35 @@ class Monitor:
             if parent is not None and parent.checked_at < since:
                 stale[parent_id] = parent.device
         if stale:
-            self._record(await self.runner.sweep(list(stale.values())))
+            await self._record(await self.runner.sweep(list(stale.values())))
 
-    def _evaluate(self, states: list[DeviceState]) -> None:
+    async def _evaluate(self, states: list[DeviceState]) -> None:
+        """Open, close and re-mark faults of the devices just recorded, in slices."""
         now = self.clock()
         windows = self.maintenance_now()
         changes = Changes()
-        for state in states:
-            changes.extend(
-                evaluate(state, self.faults.get(state.device.id, {}),
-                         self._suppressor(state, windows), now)
-            )
+        async for part in in_slices(states):
+            current = self.states
+            for state in part:
+                if current.get(state.device.id) is not state:
+                    continue  # removed by a reload between slices: its faults closed
+                changes.extend(
+                    evaluate(state, self.faults.get(state.device.id, {}),
+                             self._suppressor(state, windows), now)
+                )
         self._persist(changes)
+        if not self.children:
+            return
         # the children of the devices just judged fold under (or out from) them at once,
         # not at their own next sweep: a child's fault may have opened before its parent's
         evaluated = {state.device.id for state in states}
         refolded = Changes()
-        for state in states:
-            for child_id in self.children.get(state.device.id, ()):
-                child = self.states.get(child_id)
-                if child is not None and child_id not in evaluated:
-                    refolded.updated += self._remark(child, windows)
+        async for part in in_slices(states):
+            for state in part:
+                for child_id in self.children.get(state.device.id, ()):
+                    child = self.states.get(child_id)
+                    if child is not None and child_id not in evaluated:
+                        refolded.updated += self._remark(child, windows)
         self._persist(refolded)
 
     # -- reload ------------------------------------------------------------------------

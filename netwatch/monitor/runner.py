@@ -19,6 +19,7 @@ from typing import Any
 
 from netwatch.inventory import CheckSpec, Device
 from netwatch.monitor.allowlist import AllowList
+from netwatch.monitor.slices import SLICE
 from probes import get_probe
 from probes.base import (
     DeadlinePassed,
@@ -134,10 +135,12 @@ class Runner:
             log.exception("probe %s failed for a batch of %d", module.NAME, len(group))
             results = [_from_exception(exc) for _ in group]
         elapsed = time.perf_counter() - started
-        for job, result in zip(group, results, strict=True):
+        for index, (job, result) in enumerate(zip(group, results, strict=True), 1):
             if not result.duration_seconds:
                 result.duration_seconds = elapsed
             done(job, result)
+            if not index % SLICE:  # a city's batch: let the loop turn between slices
+                await asyncio.sleep(0)
 
     async def sweep(
         self,
@@ -155,13 +158,15 @@ class Runner:
         remaining: dict[str, int] = {}
         by_probe: dict[str, list[Job]] = {}
         index: dict[str, DeviceResult] = {}
-        for device in devices:
+        for count, device in enumerate(devices, 1):
             dr = DeviceResult(device)
             results.append(dr)
             index[device.id] = dr
             remaining[device.id] = len(device.checks)
             for check in device.checks:
                 by_probe.setdefault(check.probe, []).append((device, check))
+            if not count % SLICE:  # a city's sweep: let the loop turn between slices
+                await asyncio.sleep(0)
 
         def done(job: Job, result: ProbeResult) -> None:
             device, check = job
@@ -183,9 +188,11 @@ class Runner:
         tasks: list[asyncio.Future[None]] = []
         for probe, jobs in by_probe.items():
             module = get_probe(probe)
-            allowed = [j for j in jobs if self.allow.allows(j[0].address)]
+            allowed: list[Job] = []
             for job in jobs:
-                if not self.allow.allows(job[0].address):
+                if self.allow.allows(job[0].address):
+                    allowed.append(job)
+                else:  # refused at once by run_check, as DENIED
                     tasks.append(asyncio.ensure_future(one(job)))
             if hasattr(module, "probe_batch"):
                 batch_spread = min(spread, len(allowed) / MIN_PACE)

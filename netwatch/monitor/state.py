@@ -27,6 +27,7 @@ DEGRADED_LINK = "degraded_link"
 FLAPPING = "flapping"
 FAULT_KINDS = (UNREACHABLE, SERVICE_DOWN, "uplink_down", "uplink_slow", DEGRADED_LINK, FLAPPING,
                AUTH_FAILED)
+UPLINK_FAULTS = ("uplink_down", "uplink_slow")
 HISTORY = 20  # cycles of up/down kept for display and flap detection (at least flap_window)
 
 LinkSample = tuple[float | None, float, float | None]  # RTT, loss, jitter of one cycle
@@ -95,18 +96,19 @@ class DeviceState:
         self.history_bits = ((self.history_bits << 1) | verdict.up) & ((1 << window) - 1)
         self.history_len = min(self.history_len + 1, window)
         self._note_uptime(results, now)
-        self.conditions = frozenset(self._conditions(results))
-        frozen = UNREACHABLE in self.conditions
-        for kind in FAULT_KINDS:
-            streak = self.streaks.get(kind)
-            if kind in self.conditions:
-                if streak is None:
-                    streak = self.streaks[kind] = Streak()
-                if streak.bad == 0:
-                    streak.since = now
-                streak.bad += 1
-                streak.good = 0
-            elif streak is not None and not (frozen and kind != FLAPPING):
+        self.conditions = conditions = frozenset(self._conditions(results))
+        frozen = UNREACHABLE in conditions
+        streaks = self.streaks
+        for kind in conditions:
+            streak = streaks.get(kind)
+            if streak is None:
+                streak = streaks[kind] = Streak()
+            if streak.bad == 0:
+                streak.since = now
+            streak.bad += 1
+            streak.good = 0
+        for kind, streak in streaks.items():  # conditions seen before, absent now
+            if kind not in conditions and not (frozen and kind != FLAPPING):
                 # While nothing answers, other conditions cannot be judged: their
                 # streaks stand still rather than count as recovered.
                 streak.bad = 0
@@ -121,9 +123,12 @@ class DeviceState:
         else:
             if verdict.fault == AUTH_FAILED:
                 held.add(AUTH_FAILED)
-            uplink = uplink_problem(self.device, results)
-            if uplink:
-                held.add(uplink[0])
+            if verdict.fault in UPLINK_FAULTS:  # judge found it (it looks unless auth failed)
+                held.add(verdict.fault)
+            elif verdict.fault == AUTH_FAILED:
+                uplink = uplink_problem(self.device, results)
+                if uplink:
+                    held.add(uplink[0])
             if self.device.kind == "vc_endpoint":
                 sample = _link_sample(self.device, results)
                 if sample is not None:

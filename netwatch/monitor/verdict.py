@@ -31,12 +31,21 @@ def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
     A skipped check (``ProbeResult.skipped``) leaves the device unjudged: not up, no
     fault. The monitor never records such a cycle; ``netwatch probe`` shows it as is.
     """
-    findings = tuple(sorted({f for r in results.values() for f in r.findings}))
-    skipped = [name for name, r in results.items() if r.skipped]
+    # one pass: at city scale this runs ~100,000 times per sweep, almost all checks ok
+    found: set[str] = set()
+    failed: list[str] = []
+    skipped: list[str] = []
+    for name, r in results.items():
+        if r.findings:
+            found.update(r.findings)
+        if r.skipped:
+            skipped.append(name)
+        elif not r.success:
+            failed.append(name)
+    findings = tuple(sorted(found)) if found else ()
     if skipped:  # the monitor's own limits: no verdict on the device either way
         why = tuple(f"{n}: not checked ({results[n].reason})" for n in skipped)
         return Verdict(False, None, findings, why)
-    failed = [name for name, r in results.items() if not r.success]
     # a refused credential is an answer: the device is alive, its settings disagree with
     # ours; it is no outage (online rates, the device-up metric) but a fault of its own
     refused = [name for name in failed if results[name].reason is Reason.AUTH]
