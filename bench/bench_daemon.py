@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from figures import result as print_result
 
 from netwatch.cli.support import run_async
 from netwatch.daemon import Daemon, DaemonOptions, Listen
@@ -101,9 +102,15 @@ device_files:
     return folder / "inventory.yaml"
 
 
-def cpu_of(pid: int) -> float:
+def cpu_of(pid: int) -> tuple[float, float]:
+    """A process's (user, system) CPU seconds, all its threads.
+
+    On loopback the kernel answers each echo inside our own ``sendto``, so the daemon's
+    system time includes the targets' side of ICMP (on a network, the device's work).
+    """
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def rss_mib() -> float:
@@ -199,7 +206,7 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
 
     gc.callbacks.append(time_collections)
     figures: list[dict[str, float]] = []
-    wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), cpu_of(lab_pid)
+    wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), sum(cpu_of(lab_pid))
     deadline = time.monotonic() + (cycles + 1) * interval * 3
     while seen < cycles and time.monotonic() < deadline:
         await asyncio.sleep(1.0)
@@ -207,14 +214,17 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
         if done <= seen:
             continue
         seen = done
-        wall, cpu, lab = time.perf_counter() - wall0, cpu_of(pid) - cpu0, cpu_of(lab_pid) - lab0
+        wall, lab = time.perf_counter() - wall0, sum(cpu_of(lab_pid)) - lab0
+        user, system = (now - then for now, then in zip(cpu_of(pid), cpu0, strict=True))
+        cpu = user + system
         groups = ", ".join(
             f"{key} {stats.last_duration:.1f} s" for key, stats in sorted(monitor.stats.items()))
         overruns = sum(stats.overruns for stats in monitor.stats.values())
         lines, bad = cycle_lines(tally.take())
         faults = len(monitor.open_faults())
         print(f"cycle {seen}: {groups} (interval {interval:g} s); daemon CPU {cpu:.1f} s of "
-              f"{wall:.1f} s wall = {cpu / wall:.0%} of one core; lab CPU {lab:.1f} s; "
+              f"{wall:.1f} s wall = {cpu / wall:.0%} of one core (user {user:.1f} s, system "
+              f"{system:.1f} s); lab CPU {lab:.1f} s; "
               f"overruns {overruns}; RSS {rss_mib():.0f} MiB; open faults {faults}; "
               f"failed or skipped checks {bad:,}; longest loop stall {stalls[0]:.2f} s "
               f"(longest full garbage collection {collections['longest']:.2f} s)", flush=True)
@@ -224,12 +234,13 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
             example = next(f for f in monitor.open_faults() if (f.kind, f.fault) == (kind, fault))
             print(f"  open fault {kind}/{fault}: {n:,} (e.g. {example.device}: "
                   f"{example.detail[:120]})", flush=True)
-        figures.append({"cpu_share": cpu / wall, "bad": bad, "faults": faults,
+        figures.append({"cpu_share": cpu / wall, "system_share": system / wall, "bad": bad,
+                        "faults": faults,
                         "overruns": overruns, "rss": rss_mib(),
                         "sweep": max(s.last_duration for s in monitor.stats.values()),
                         "stall": stalls[0]})
         stalls[0] = collections["longest"] = 0.0
-        wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), cpu_of(lab_pid)
+        wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), sum(cpu_of(lab_pid))
     gauge.cancel()
     gc.callbacks.remove(time_collections)
     if seen < cycles:
@@ -302,15 +313,16 @@ def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval
     overruns = max((f["overruns"] for f in figures), default=0)
     steady = sorted(f["cpu_share"] for f in figures[1:] if "cpu_share" in f)
     cpu = steady[len(steady) // 2] if steady else float("nan")
+    kernel = sorted(f["system_share"] for f in figures[1:] if "system_share" in f)
+    system = kernel[len(kernel) // 2] if kernel else float("nan")
     sweep = max((f.get("sweep", 0.0) for f in figures), default=0.0)
     stall = max((f.get("stall", 0.0) for f in figures), default=0.0)
     ok = bad == 0 and faults == 0 and overruns == 0
-    print(f"RESULT devices={devices} interval={interval:g} echoes={echoes} "
-          f"cycles={len(figures)} "
-          f"false_results={bad:.0f} open_faults={faults:.0f} overruns={overruns:.0f} "
-          f"cpu_median_steady={cpu:.3f} longest_sweep={sweep:.1f} longest_stall={stall:.2f} "
-          f"peak_rss_mib={peak:.0f} "
-          f"{'PASS' if ok else 'FAIL'}", flush=True)
+    print_result("daemon", f"{devices}-devices-{echoes}-echoes-{interval:g}s",
+                 "PASS" if ok else "FAIL", cycles=len(figures), false_results=int(bad),
+                 open_faults=int(faults), overruns=int(overruns), daemon_cpu_share=cpu,
+                 daemon_system_share=system,
+                 longest_sweep_s=sweep, longest_stall_s=stall, peak_rss_mib=round(peak))
     return 0 if ok else 1
 
 

@@ -3,8 +3,11 @@ contract, and the reference names every command, metric and endpoint the code ha
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import click
 
@@ -70,3 +73,25 @@ def test_every_endpoint_is_documented() -> None:
     paths = [p for p in document("0")["paths"] if not p.startswith(("/static/",
                                                                              "/survey-sw"))]
     assert [p for p in paths if p not in text] == []
+
+
+def _readme_table() -> ModuleType:
+    """``bench/readme_table.py`` (a script, not a package module), loaded from its file."""
+    spec = importlib.util.spec_from_file_location("readme_table", ROOT / "bench/readme_table.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readme_figures_are_the_saved_benchmark_results() -> None:
+    """The README's benchmark block is exactly what the saved outputs regenerate: no figure
+    typed by hand, none left behind when a result file changes."""
+    tables = _readme_table()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert text.count(tables.BEGIN) == 1 and text.count(tables.END) == 1
+    generated = tables.block(tables.saved())
+    assert tables.rewrite(text, generated) == text, \
+        "regenerate it: python bench/readme_table.py --write README.md"
+    assert "| FAIL |" in generated or "| PASS |" in generated  # the daemon's runs are in it
