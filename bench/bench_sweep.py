@@ -17,6 +17,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from figures import result
+
 from netwatch.cli.support import run_async
 from netwatch.inventory import load_inventory
 from netwatch.lab.process import LabProcess
@@ -103,6 +105,12 @@ def main() -> None:
                     f"({cpu / checks * 1000:.3f} ms/check); lab CPU {lab_cpu:.2f} s"
                 )
                 print("   outcomes:", dict(sorted(outcome.items())))
+            failed = sum(n for key, n in outcome.items() if not key.endswith(":ok"))
+    # The last round's figures (every round has its own ProbeContext); the lab is healthy,
+    # so any failed check makes the round's figures meaningless.
+    result("sweep", str(args.devices), "FAIL" if failed else None, sweep_s=wall,
+           devices_per_s=len(inv.devices) / wall, monitor_cpu_ms_per_check=cpu / checks * 1000,
+           lab_cpu_s=lab_cpu, failed=failed)
 
 
 if __name__ == "__main__":
