@@ -24,8 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import result
+
 from netwatch.inventory import load_inventory
 
+CASES = {"YAML + CSV": "yaml+csv", "YAML only": "yaml-only"}  # label -> RESULT case
 COUNTIES = [f"c{i:02d}" for i in range(16)]
 KINDS_IN_YAML = ("switch", "trunking_site", "vc_endpoint")
 
@@ -127,6 +130,8 @@ def measure(n_yaml: int, n_csv: int, runs: int, label: str) -> None:
         met = best <= bar_s and (bar_mib is None or rss / 1024 <= bar_mib)
         memory = f" and <= {bar_mib} MiB peak RSS" if bar_mib else ""
         print(f"bar: {n:,} devices in <= {bar_s} s{memory} -> {'met' if met else 'NOT met'}")
+        result("inventory", CASES.get(label, label.replace(" ", "")), load_s=best,
+               cpu_s=min(cpu), devices_per_s=n / best, peak_rss_mib=rss / 1024)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from typing import Any
 
 import aiohttp
 import uvloop
+from figures import result
 
 from probes import http, icmp, snmp
 from probes import snmp_codec as c
@@ -214,18 +215,22 @@ async def snmp_rows(sizes: list[int], concurrency: int, budget: float, life: flo
 
     with child("snmp", len(addrs), life) as pid:
 
-        async def compare(label: str, chosen: list[str], engine: Any, ctx: ProbeContext) -> None:
+        async def compare(
+            case: str, label: str, chosen: list[str], engine: Any, ctx: ProbeContext
+        ) -> None:
             theirs = partial(workers, chosen, concurrency, partial(side.one, engine), stop)
             lib = await timed(len(chosen), theirs, pid)
             mine = partial(workers, chosen, concurrency, partial(ours, ctx))
-            rows.append((label, "pysnmp", lib, await timed(len(chosen), mine, pid), "GET"))
+            rows.append((label, "pysnmp", lib, await timed(len(chosen), mine, pid), "GET", case))
 
         for size in sizes:
             engine = hlapi.SnmpEngine()
             async with ProbeContext() as ctx:
-                await compare(f"SNMP cold pass, {size} agents", addrs[:size], engine, ctx)
+                label = f"SNMP cold pass, {size} agents"
+                await compare(f"snmp-cold-{size}", label, addrs[:size], engine, ctx)
                 if size == sizes[-1]:
-                    await compare(f"SNMP steady pass, {size} agents", addrs, engine, ctx)
+                    label = f"SNMP steady pass, {size} agents"
+                    await compare("snmp-steady", label, addrs, engine, ctx)
             engine.close_dispatcher()
     return rows
 
@@ -265,7 +270,8 @@ def codec_row(seconds: float) -> tuple:
                 ok += one(done)
         return Run(done, done, ok, time.perf_counter() - wall, time.process_time() - cpu)
 
-    return ("SNMP v2c codec (encode + decode)", "pyasn1", loop(theirs), loop(mine), "message")
+    label = "SNMP v2c codec (encode + decode)"
+    return (label, "pyasn1", loop(theirs), loop(mine), "message", "codec")
 
 
 async def icmp_row(n: int) -> tuple:
@@ -291,7 +297,7 @@ async def icmp_row(n: int) -> tuple:
 
         await pings(addrs[:64])  # warm-up: starts the threads
         lib = await timed(n, partial(pings, addrs))
-    return (f"ICMP, {n} targets x 1 echo", "ping3", lib, mine, "ping")
+    return (f"ICMP, {n} targets x 1 echo", "ping3", lib, mine, "ping", f"icmp-{n}")
 
 
 async def http_rows(n: int, concurrency: int, life: float) -> tuple:
@@ -320,7 +326,28 @@ async def http_rows(n: int, concurrency: int, life: float) -> tuple:
             lib = await timed(n, partial(workers, addrs, concurrency, theirs), pid)
             mine = await timed(n, partial(workers, addrs, concurrency, ours), pid)
         await ctx.aclose()
-    return (f"HTTP GET, new connection, {n} targets", "aiohttp", lib, mine, "check")
+    return (f"HTTP GET, new connection, {n} targets", "aiohttp", lib, mine, "check", "http")
+
+
+def print_results(rows: list[tuple], loop: str) -> None:
+    """One RESULT line per comparison (the codec needs no loop: its case has no loop name).
+
+    A failed netwatch operation against a healthy peer voids the case (verdict FAIL); the
+    library's failures are counted (``lib_failed``): they are part of what is compared.
+    """
+    for _, _, lib, mine, _, case in rows:
+        if not lib.done or not mine.done:
+            continue
+        lib_cpu, mine_cpu = lib.cpu / lib.done, mine.cpu / mine.done
+        lib_wall, mine_wall = lib.wall / lib.done, mine.wall / mine.done
+        result(
+            "libraries", case if case == "codec" else f"{case}-{loop}",
+            "FAIL" if mine.ok < mine.n else None,
+            lib_ops_per_s=1 / lib_wall, ours_ops_per_s=1 / mine_wall,
+            lib_cpu_ms_per_op=1000 * lib_cpu, ours_cpu_ms_per_op=1000 * mine_cpu,
+            ratio_wall=lib_wall / mine_wall, ratio_cpu=lib_cpu / max(mine_cpu, 1e-9),
+            lib_done=lib.done, lib_failed=lib.done - lib.ok, failed=mine.n - mine.ok,
+        )
 
 
 def print_table(rows: list[tuple], setting: str) -> None:
@@ -328,7 +355,7 @@ def print_table(rows: list[tuple], setting: str) -> None:
     print(f"\nlibraries vs netwatch, same run, loopback only; {setting}")
     head = f"{'comparison':<38} {'side':<9} {'done/n':>11} {'ok':>6} {'wall s':>8} {'CPU s':>7}"
     print(head + f" {'ops/s':>8} {'CPU ms/op':>10} {'peer CPU s':>10}")
-    for label, lib_name, lib, mine, unit in rows:
+    for label, lib_name, lib, mine, unit, _ in rows:
         for name, run in ((lib_name, lib), ("netwatch", mine)):
             rate = run.done / run.wall if run.wall else 0.0
             per = 1000 * run.cpu / run.done if run.done else float("nan")
@@ -346,7 +373,7 @@ def print_table(rows: list[tuple], setting: str) -> None:
                 f"{'':<38} {'ratio':<9} {lib_name} / netwatch: {t:.1f}x time per {unit}, "
                 f"{u:.1f}x CPU per {unit}"
             )
-    colds = [(label, lib, mine) for label, _, lib, mine, _ in rows if "cold" in label]
+    colds = [(label, lib, mine) for label, _, lib, mine, _, _ in rows if "cold" in label]
     if len(colds) > 1:
         print("\ncold pass, wall ms per agent (flat = setup linear in the number of agents):")
         for label, lib, mine in colds:
@@ -390,6 +417,7 @@ def main() -> None:
     if not set(loops) <= set(LOOPS):
         parser.error(f"--loops: choose from {', '.join(LOOPS)}")
     mode = "raw" if os.geteuid() == 0 else "datagram"
+    tables = []
     for index, name in enumerate(loops):
         print(
             f"running on {name}: {'SNMP codec, ' if index == 0 else ''}SNMP, ICMP, HTTP ...",
@@ -398,6 +426,10 @@ def main() -> None:
         with asyncio.Runner(loop_factory=LOOPS[name]) as runner:
             rows = runner.run(run(args, codec=index == 0))
         print_table(rows, f"{name} loop, {os.cpu_count()} CPUs, ICMP on {mode} sockets")
+        tables.append((rows, name))
+    print()
+    for rows, name in tables:
+        print_results(rows, name)
 
 
 if __name__ == "__main__":

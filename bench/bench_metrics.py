@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from figures import result
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
@@ -194,11 +195,16 @@ def run(n: int, subset: int, repeat: int, store: Store, freeze: bool) -> None:
     print(f"gzip level 1: {t_gzip:.3f} s, {len(packed) / 2**20:.1f} MiB")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.0f} MB")
-    compare(subset, repeat, store)
+    ratio = compare(subset, repeat, store)
+    result("metrics", str(n), rerender_all_s=t_all, rerender_us_per_device=t_all / n * 1e6,
+           render_s=t_render, plain_mib=len(text) / 2**20, gzip_s=t_gzip,
+           gzip_mib=len(packed) / 2**20, peak_rss_mib=peak, ratio_prometheus_client=ratio)
 
 
-def compare(n: int, repeat: int, store: Store) -> None:
-    """Per-device families on an n-device subset: pre-rendered chunks vs prometheus_client."""
+def compare(n: int, repeat: int, store: Store) -> float:
+    """Per-device families on an n-device subset: pre-rendered chunks vs prometheus_client.
+
+    Returns prometheus_client's time over ours."""
     monitor = build(n, store)
     exposition = Exposition(monitor, process_metrics=False)
     registry = CollectorRegistry(auto_describe=False)
@@ -215,6 +221,7 @@ def compare(n: int, repeat: int, store: Store) -> None:
     print(f"{n} devices, re-render + render: {t_ours * 1000:.0f} ms; prometheus_client "
           f"generate_latest over a custom collector (per-device families only): "
           f"{t_client * 1000:.0f} ms, {len(text) / 2**20:.1f} MiB; ratio {t_client / t_ours:.1f}x")
+    return t_client / t_ours
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import aiohttp
+from figures import result
 
 from probes import snmp
 from probes.base import ProbeContext, Target
@@ -53,6 +54,7 @@ GET_OIDS = [
     "1.3.6.1.2.1.31.1.1.1.1.1",
 ]
 TICK = os.sysconf("SC_CLK_TCK")
+Figures = list[tuple[str, bool, dict[str, float | int]]]  # (case, all ok, figures) per RESULT
 
 
 def addresses(second: int, n: int) -> list[str]:
@@ -135,7 +137,10 @@ def line(label: str, n: int, wall: float, cpu: float, ok: int, peer_cpu: float) 
     )
 
 
-async def bench_v2c(addrs: list[str], sizes: list[int], concurrency: int, pid: int) -> None:
+async def bench_v2c(
+    addrs: list[str], sizes: list[int], concurrency: int, pid: int, out: Figures
+) -> tuple[float, float]:
+    """Cold passes per size, then a steady pass; returns the steady GETs/s and CPU s per GET."""
     params = snmp.parse_params({"community": COMMUNITY, "uplink_if": 1})
     print(f"v2c probe against one snmpd on {len(addrs)} addresses (concurrency {concurrency}):")
     for size in sizes:
@@ -144,14 +149,24 @@ async def bench_v2c(addrs: list[str], sizes: list[int], concurrency: int, pid: i
             wall, cpu, ok = await probe_pass(ctx, addrs[:size], params, concurrency)
             line(f"cold pass, {size}", size, wall, cpu, ok, cpu_of(pid) - before)
             print(f"    per-agent cold cost {1e6 * wall / size:.0f} us wall")
+            out.append((f"v2c-cold-{size}", ok == size, {"wall_us_per_agent": 1e6 * wall / size}))
     async with ProbeContext() as ctx:
         await probe_pass(ctx, addrs, params, concurrency)
         before = cpu_of(pid)
         wall, cpu, ok = await probe_pass(ctx, addrs, params, concurrency)
-        line("steady pass (warm client)", len(addrs), wall, cpu, ok, cpu_of(pid) - before)
+        peer = cpu_of(pid) - before
+        line("steady pass (warm client)", len(addrs), wall, cpu, ok, peer)
+    n = len(addrs)
+    figures = {"gets_per_s": n / wall, "cpu_ms_per_get": 1000 * cpu / n, "snmpd_cpu_s": peer}
+    out.append(("v2c-steady", ok == n, figures))
+    return n / wall, cpu / n
 
 
-async def bench_exporter(tmp: Path, addrs: list[str], concurrency: int, snmpd_pid: int) -> None:
+async def bench_exporter(
+    tmp: Path, addrs: list[str], concurrency: int, snmpd_pid: int, ours: tuple[float, float],
+    out: Figures,
+) -> None:
+    """GET-only scrapes of the same agents; its second pass against our steady pass."""
     if not os.access(EXPORTER, os.X_OK):
         print("snmp_exporter: not installed, skipped")
         return
@@ -192,6 +207,11 @@ async def bench_exporter(tmp: Path, addrs: list[str], concurrency: int, snmpd_pi
                     f"snmpd CPU {cpu_of(snmpd_pid) - peer:6.2f} s  ok {ok}/{n} "
                     f"(scraper CPU {time.process_time() - cpu:.2f} s, concurrency {concurrency})"
                 )
+            exporter_cpu = (cpu_of(pid) - before) / n  # the second pass: both sides warm
+            figures = {"gets_per_s": n / wall, "cpu_ms_per_get": 1000 * exporter_cpu,
+                       "ratio_rate_ours_to_exporter": ours[0] / (n / wall),
+                       "ratio_cpu_exporter_to_ours": exporter_cpu / max(ours[1], 1e-9)}
+            out.append(("exporter", ok == n, figures))
 
 
 LAB = """
@@ -208,24 +228,30 @@ asyncio.run(main())
 """
 
 
-async def v3_passes(label: str, addrs: list[str], pids: list[int]) -> None:
+async def v3_passes(label: str, addrs: list[str], pids: list[int]) -> tuple[float, int]:
+    """A cold then a warm pass; returns the cold pass's wall seconds and successes."""
     params = snmp.parse_params(V3)
+    cold = (0.0, 0)
     async with ProbeContext() as ctx:
         for phase in ("cold", "warm"):
             before = sum(cpu_of(p) for p in pids)
             wall, cpu, ok = await probe_pass(ctx, addrs, params, 500)
             peer = sum(cpu_of(p) for p in pids) - before
             line(f"v3 {phase} pass, {label}", len(addrs), wall, cpu, ok, peer)
+            if phase == "cold":
+                cold = (wall, ok)
+    return cold
 
 
-async def bench_v3(tmp: Path, n: int, processes: int) -> None:
+async def bench_v3(tmp: Path, n: int, processes: int, out: Figures) -> None:
     print(f"v3 authPriv (SHA256/AES128), {n} agents:")
     lab_addrs = addresses(212, n)
     cmd = [sys.executable, "-c", LAB, AUTH, PRIV, str(PORT), *lab_addrs]
     log = tmp / "lab.log"
     with process(cmd, log) as pid:
         wait_for(log, b"ready", pid)
-        await v3_passes(f"lab agent, {n} engine ids", lab_addrs, [pid])
+        wall, ok = await v3_passes(f"lab agent, {n} engine ids", lab_addrs, [pid])
+    out.append(("v3-cold-lab", ok == n, {"wall_s": wall, "agents": n}))
     user = f"createUser bench SHA-256 {AUTH} AES {PRIV}\nrouser bench priv\n"
     daemons = addresses(213, n)
     per = -(-n // processes)
@@ -241,7 +267,8 @@ async def bench_v3(tmp: Path, n: int, processes: int) -> None:
             )
             for k in range(processes)
         ]
-        await v3_passes(f"{processes} snmpd, {processes} engine ids", daemons, pids)
+        wall, ok = await v3_passes(f"{processes} snmpd, {processes} engine ids", daemons, pids)
+    out.append(("v3-cold-snmpd", ok == n, {"wall_s": wall, "agents": n}))
 
 
 async def main() -> None:
@@ -257,14 +284,17 @@ async def main() -> None:
         sys.exit("net-snmp snmpd is not installed (apt-get install snmpd)")
     sizes = [s for s in map(int, args.sizes.split(",")) if s <= args.agents]
     tmp = Path(tempfile.mkdtemp(prefix="bench-snmp-"))
+    out: Figures = []
     try:
         addrs = addresses(210, args.agents)
         with snmpd(tmp, "v2c", addrs) as pid:
-            await bench_v2c(addrs, sizes, args.concurrency, pid)
-            await bench_exporter(tmp, addrs, args.exporter_concurrency, pid)
-        await bench_v3(tmp, args.v3_agents, args.v3_snmpd)
+            ours = await bench_v2c(addrs, sizes, args.concurrency, pid, out)
+            await bench_exporter(tmp, addrs, args.exporter_concurrency, pid, ours, out)
+        await bench_v3(tmp, args.v3_agents, args.v3_snmpd, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    for case, all_ok, figures in out:  # every agent is healthy: a failed GET voids the case
+        result("snmp", case, None if all_ok else "FAIL", **figures)
 
 
 if __name__ == "__main__":

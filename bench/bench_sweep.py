@@ -17,11 +17,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from figures import result
+
 from netwatch.cli.support import run_async
 from netwatch.inventory import load_inventory
 from netwatch.lab.process import LabProcess
 from netwatch.monitor import AllowList, Runner
-from probes.base import ProbeContext
+from probes.base import SKIP_REASONS, ProbeContext
 
 KINDS = (("camera", 0.7), ("vc_endpoint", 0.2), ("trunking_site", 0.1))
 
@@ -103,6 +105,16 @@ def main() -> None:
                     f"({cpu / checks * 1000:.3f} ms/check); lab CPU {lab_cpu:.2f} s"
                 )
                 print("   outcomes:", dict(sorted(outcome.items())))
+            reasons = Counter[str]()
+            for key, n in outcome.items():
+                reasons[key.rsplit(":", 1)[1]] += n
+            skipped = sum(n for reason, n in reasons.items() if reason in SKIP_REASONS)
+            failed = sum(reasons.values()) - reasons["ok"] - skipped
+    # The last round's figures (every round has its own ProbeContext). The lab is healthy:
+    # a failed check, or one the monitor's own limits kept from a verdict, voids the round.
+    result("sweep", str(args.devices), "FAIL" if failed or skipped else None, sweep_s=wall,
+           devices_per_s=len(inv.devices) / wall, monitor_cpu_ms_per_check=cpu / checks * 1000,
+           lab_cpu_s=lab_cpu, failed=failed, skipped=skipped)
 
 
 if __name__ == "__main__":
