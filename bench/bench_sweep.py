@@ -1,6 +1,8 @@
 """Mixed sweep benchmark: N lab devices, each with ICMP plus its service check.
 
-The device lab runs as a separate process (its CPU is reported apart). Prints
+The device lab runs as a separate process (its CPU is reported apart). Checks start
+as ``netwatch probe`` starts them: no faster than the capacity settings allow
+(``NETWATCH_SERVICE_RATE``, ``NETWATCH_SNMP_RATE``, ``NETWATCH_ICMP_RATE``). Prints
 devices per second, the sweep's wall time and the monitor's CPU seconds, per
 probe and in total. Loopback only (127.220.0.0/16); bounded: one sweep per
 round, a fixed number of rounds.
@@ -23,6 +25,7 @@ from netwatch.cli.support import run_async
 from netwatch.inventory import load_inventory
 from netwatch.lab.process import LabProcess
 from netwatch.monitor import AllowList, Runner
+from netwatch.monitor.capacity import Capacity
 from probes.base import SKIP_REASONS, ProbeContext
 
 KINDS = (("camera", 0.7), ("vc_endpoint", 0.2), ("trunking_site", 0.1))
@@ -68,8 +71,9 @@ def lab_cpu_seconds(pid: int) -> float:
 
 
 async def sweep(devices: list, allow: AllowList) -> tuple[float, float, Counter[str]]:
-    async with ProbeContext() as ctx:
-        runner = Runner(ctx, allow)
+    capacity = Capacity.from_env(os.environ)  # paced as ``netwatch probe`` paces a sweep
+    async with ProbeContext({"icmp": {"rate": capacity.icmp_rate}}) as ctx:
+        runner = Runner(ctx, allow, capacity=capacity)
         wall0, cpu0 = time.perf_counter(), time.process_time()
         rows = await runner.sweep(devices)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0

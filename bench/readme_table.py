@@ -78,7 +78,7 @@ BENCHES = {
 # Daemon lines from before ``bench=`` was written carry only their own keys.
 _DAEMON_CASE = "{devices}-devices-{echoes}-echoes-{interval}s"
 # Counts of things that must not happen: the worst run is shown, never a median.
-WORST = frozenset({"false_results", "open_faults", "overruns", "failed"})
+WORST = frozenset({"false_results", "open_faults", "overruns", "failed", "skipped"})
 _UNITS = {"_s": " (s)", "_ms": " (ms)", "_us": " (µs)", "_mib": " (MiB)", "_per_s": " per s"}
 
 

@@ -3,11 +3,12 @@
 Raw sockets (root or CAP_NET_RAW) come first: one socket per family carries several
 echo ids of our own choosing. The kernel hands every raw ICMP socket on the host a
 copy of every ICMP message, so a kernel-side type filter keeps only replies and
-unreachables, and the engine drops ids that are not ours. Without raw privileges,
-unprivileged "ping" sockets (``SOCK_DGRAM``, allowed when the process's group is in
-``net.ipv4.ping_group_range``) work too: the kernel assigns each one its own echo id
-(its "port", learnt after the first send) and delivers it only its own replies, so
-several sockets give several ids. Their unreachables arrive on the error queue
+unreachables, and a socket filter (``probes.icmp_filter``) drops other pingers' echo
+replies before they take room in our receive queue; the engine still checks ids.
+Without raw privileges, unprivileged "ping" sockets (``SOCK_DGRAM``, allowed when the
+process's group is in ``net.ipv4.ping_group_range``) work too: the kernel assigns each
+one its own echo id (its "port", learnt after the first send) and delivers it only its
+own replies, so several sockets give several ids. Their unreachables arrive on the error queue
 (``IP_RECVERR``) rather than as datagrams.
 
 Every socket asks the kernel to stamp each datagram with its arrival time
@@ -17,12 +18,14 @@ ancillary data, so that RTTs do not include the time a reply waits in our queue.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
 import struct
 from dataclasses import dataclass, field
 
+from probes.icmp_filter import accept_only
 from probes.icmp_packet import (
     ECHO_REPLY_V4,
     ECHO_REPLY_V6,
@@ -76,7 +79,10 @@ def open_channels(v6: bool, allow_raw: bool, ids: int) -> list[Channel]:
         else:
             _setup(sock, raw=True, v6=v6)
             base = random.randrange(0x10000)
-            return [Channel(sock, v6, True, [(base + i) & 0xFFFF for i in range(ids)])]
+            idents = [(base + i) & 0xFFFF for i in range(ids)]
+            with contextlib.suppress(OSError):  # without it the engine still matches ids
+                accept_only(sock, idents, v6)
+            return [Channel(sock, v6, True, idents)]
     channels: list[Channel] = []
     try:
         for _ in range(ids):

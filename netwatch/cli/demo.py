@@ -19,7 +19,7 @@ import click
 from rich.console import Console
 
 from netwatch.cli import report
-from netwatch.cli.support import load_or_exit, run_async
+from netwatch.cli.support import capacity_or_exit, load_or_exit, run_async
 from netwatch.daemon import DaemonOptions, Listen, run_daemon
 from netwatch.inventory import Inventory, demo_inventory_path
 from netwatch.lab.process import LabError, LabProcess
@@ -72,13 +72,15 @@ def sweep_demo(path: Path, scenario: Path | None, allow: AllowList,
                lab_table: str = LAB_TABLE) -> int:
     """Start the lab, sweep once, print the table; the lab is stopped on every path out."""
     inv = load_or_exit(str(path))
+    capacity = capacity_or_exit()
     scenario = scenario or demo_scenario_path()
     console = Console()
     console.print(f"starting the device lab for {len(inv.devices)} devices ({scenario.name}) …")
     try:
         with LabProcess(path, scenario, table=lab_table) as lab:
             console.print(f"lab ready (pid {lab.pid}): {_describe(lab.info)}")
-            rows = run_async(sweep_once(inv.devices, allow, show_progress=sys.stderr.isatty()))
+            rows = run_async(sweep_once(inv.devices, allow, capacity=capacity,
+                                            show_progress=sys.stderr.isatty()))
     except LabError as exc:
         click.echo(f"netwatch demo: {exc}", err=True)
         return 1

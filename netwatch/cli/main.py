@@ -90,7 +90,8 @@ def probe(inventory: str | None, counties: tuple[str, ...], kinds: tuple[str, ..
     inv = load_or_exit(inventory)
     devices = select(inv, counties, kinds)
     allow = allow_list_or_exit()
-    rows = run_async(sweep_once(devices, allow, show_progress=sys.stderr.isatty()))
+    rows = run_async(sweep_once(devices, allow, capacity=capacity_or_exit(),
+                                show_progress=sys.stderr.isatty()))
     from netwatch.cli import report
 
     judged = report.judged(rows)

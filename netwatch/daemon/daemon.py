@@ -166,7 +166,7 @@ class Daemon:
     async def run(self, stop: asyncio.Event) -> None:
         capacity = self.opts.capacity
         async with ProbeContext({"icmp": {"rate": capacity.icmp_rate}}) as ctx:
-            runner = Runner(ctx, self.opts.allow, spread=capacity.spread)
+            runner = Runner(ctx, self.opts.allow, spread=capacity.spread, capacity=capacity)
             self.monitor = Monitor(self.inventory, runner, self.faultlog)
             self._assess_capacity()
             restored = self.monitor.restore()

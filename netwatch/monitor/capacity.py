@@ -25,8 +25,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from netwatch.inventory import Device
-from netwatch.monitor.runner import paced_window
+from netwatch.inventory import CheckSpec, Device
 
 ICMP = "icmp_echoes"
 SERVICE = "service_checks"
@@ -67,6 +66,31 @@ class Capacity:
 
     def limit(self, resource: str) -> float:
         return {ICMP: self.icmp_rate, SERVICE: self.service_rate, SNMP: self.snmp_rate}[resource]
+
+
+def paced_window(interval: float, timeout: float, spread: float) -> float:
+    """Seconds over which a sweep starts its checks: ``spread`` of the interval, leaving
+    at least two timeouts of room before the next sweep (0: all at once)."""
+    return max(0.0, min(spread * interval, interval - 2 * timeout))
+
+
+def resource_of(probe: str) -> str:
+    """The capacity a check of this probe draws on."""
+    return ICMP if probe == "icmp" else SNMP if probe == "snmp" else SERVICE
+
+
+def demand(check: CheckSpec) -> float:
+    """What one check draws on its resource: an ICMP check ``count`` echoes, an SNMP
+    check one GET (a retry only on loss), any other check one service check."""
+    return getattr(check.params, "count", 1) if check.probe == "icmp" else 1
+
+
+def shortest_window(checks: Iterable[CheckSpec], capacity: Capacity) -> float:
+    """The shortest time over which these checks can start within the capacity settings."""
+    wanted = dict.fromkeys(RESOURCES, 0.0)
+    for check in checks:
+        wanted[resource_of(check.probe)] += demand(check)
+    return max(wanted[r] / capacity.limit(r) for r in RESOURCES)
 
 
 def _number(environ: Mapping[str, str], name: str, default: float, low: float,
@@ -124,12 +148,7 @@ def assess(devices: Iterable[Device], capacity: Capacity) -> list[Load]:
         if window <= 0:
             continue
         for check in device.checks:
-            if check.probe == "icmp":
-                wanted[ICMP] += getattr(check.params, "count", 1) / window
-            elif check.probe == "snmp":
-                wanted[SNMP] += 1 / window  # one GET per check (a retry only on loss)
-            else:
-                wanted[SERVICE] += 1 / window
+            wanted[resource_of(check.probe)] += demand(check) / window
     return [Load(r, wanted[r], capacity.limit(r)) for r in RESOURCES]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from netwatch.inventory import CheckSpec, Device
 from netwatch.monitor.allowlist import AllowList
+from netwatch.monitor.capacity import Capacity, paced_window, shortest_window
 from netwatch.monitor.slices import SLICE
 from probes import get_probe
 from probes.base import (
@@ -60,10 +61,12 @@ class Runner:
         allow: AllowList | None = None,
         concurrency: dict[str, int] | None = None,
         spread: float = 0.0,
+        capacity: Capacity | None = None,
     ) -> None:
         self.ctx = ctx
         self.allow = allow or AllowList(None)
         self.spread = spread  # the part of its interval over which a paced sweep starts checks
+        self.capacity = capacity or Capacity()  # on demand: the most checks started per second
         self._concurrency = concurrency or {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
@@ -151,8 +154,11 @@ class Runner:
 
         With ``spread`` > 0 (the daemon's runner) each probe's checks start evenly over
         that part of the devices' shortest interval, no slower than ``MIN_PACE`` per
-        second (a few re-checked parents do not wait); with 0 (a sweep on demand) they
-        start at once, within each probe's concurrency cap.
+        second (a few re-checked parents do not wait). With 0 (a sweep on demand) the
+        window is the shortest the capacity settings allow for these checks (ICMP
+        echoes, service checks and SNMP GETs per second, whichever needs longest): a
+        city swept on demand is paced like a scheduled sweep, not a burst the process
+        cannot answer in time. Always within each probe's concurrency cap.
         """
         results: list[DeviceResult] = []
         remaining: dict[str, int] = {}
@@ -185,6 +191,9 @@ class Runner:
         if self.spread > 0 and results:
             spread = min(paced_window(dr.device.interval, dr.device.timeout, self.spread)
                          for dr in results)
+        elif results:  # on demand: over the shortest window the capacity settings allow
+            spread = shortest_window((c for jobs in by_probe.values() for _, c in jobs),
+                                     self.capacity)
         tasks: list[asyncio.Future[None]] = []
         for probe, jobs in by_probe.items():
             module = get_probe(probe)
@@ -211,12 +220,6 @@ class Runner:
         if tasks:
             await asyncio.gather(*tasks)
         return results
-
-
-def paced_window(interval: float, timeout: float, spread: float) -> float:
-    """Seconds over which a sweep starts its checks: ``spread`` of the interval, leaving
-    at least two timeouts of room before the next sweep (0: all at once)."""
-    return max(0.0, min(spread * interval, interval - 2 * timeout))
 
 
 async def _paced(jobs: Sequence[Job], one: Callable[[Job], Any], spread: float) -> None:

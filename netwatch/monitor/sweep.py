@@ -9,16 +9,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from netwatch.inventory import Device
 from netwatch.monitor.allowlist import AllowList
+from netwatch.monitor.capacity import Capacity
 from netwatch.monitor.runner import DeviceResult, Runner
 from probes.base import ProbeContext
 
 
 async def sweep_once(
-    devices: Sequence[Device], allow: AllowList, *, show_progress: bool = False
+    devices: Sequence[Device],
+    allow: AllowList,
+    *,
+    capacity: Capacity | None = None,
+    show_progress: bool = False,
 ) -> list[DeviceResult]:
-    """Probe every device once; a progress bar on stderr when asked (a terminal)."""
-    async with ProbeContext() as ctx:
-        runner = Runner(ctx, allow)
+    """Probe every device once, no faster than ``capacity`` allows (as the daemon does);
+    a progress bar on stderr when asked (a terminal)."""
+    capacity = capacity or Capacity()
+    async with ProbeContext({"icmp": {"rate": capacity.icmp_rate}}) as ctx:
+        runner = Runner(ctx, allow, capacity=capacity)
         if not show_progress:
             return await runner.sweep(devices)
         columns = (

@@ -14,6 +14,7 @@ import pytest
 import probes
 from netwatch.inventory import CheckSpec, Device
 from netwatch.monitor import AllowList
+from netwatch.monitor.capacity import Capacity
 from netwatch.monitor.runner import DEADLINE_SLACK, Runner
 from probes.base import ProbeContext, ProbeResult, Reason, Target
 
@@ -156,7 +157,8 @@ async def test_batch_probe_gets_all_targets_at_once(register: Callable[..., str]
     """A probe with probe_batch receives every allowed target in one call, results in order."""
     batches: list[list[str]] = []
 
-    async def batch(targets: list[Target], params: Any, ctx: ProbeContext) -> list[ProbeResult]:
+    async def batch(targets: list[Target], params: Any, ctx: ProbeContext,
+                    spread: float = 0.0) -> list[ProbeResult]:
         batches.append([t.address for t in targets])
         return [ProbeResult.ok(rtt_seconds=float(i)) for i, _ in enumerate(targets)]
 
@@ -173,7 +175,8 @@ async def test_batch_probe_gets_all_targets_at_once(register: Callable[..., str]
 async def test_failing_batch_marks_each_target(register: Callable[..., str]) -> None:
     """A batch probe that raises yields an error result per target instead of ending the sweep."""
 
-    async def batch(targets: list[Target], params: Any, ctx: ProbeContext) -> list[ProbeResult]:
+    async def batch(targets: list[Target], params: Any, ctx: ProbeContext,
+                    spread: float = 0.0) -> list[ProbeResult]:
         raise ValueError("engine broke")
 
     register("multi", ok_probe, probe_batch=batch)
@@ -214,7 +217,8 @@ async def test_local_shortages_are_skips(register: Callable[..., str]) -> None:
 async def test_an_overrun_batch_is_a_skip(register: Callable[..., str]) -> None:
     """A batch past its own deadline yields ``batch_overran`` skips, not timeouts."""
 
-    async def stuck(targets: list[Target], params: Any, ctx: ProbeContext) -> list[ProbeResult]:
+    async def stuck(targets: list[Target], params: Any, ctx: ProbeContext,
+                    spread: float = 0.0) -> list[ProbeResult]:
         await asyncio.Event().wait()
         return []
 
@@ -223,3 +227,36 @@ async def test_an_overrun_batch_is_a_skip(register: Callable[..., str]) -> None:
     async with ProbeContext() as ctx:
         rows = await Runner(ctx).sweep([device(1, "stuck"), device(2, "stuck")])
     assert [r.checks["stuck"].reason for r in rows] == [Reason.BATCH_OVERRAN] * 2
+
+
+async def test_a_sweep_on_demand_starts_no_faster_than_the_capacity(
+        register: Callable[..., str]) -> None:
+    """`netwatch probe` over a city must not start every check at once (a burst the
+    process cannot answer in time, whose overruns would say nothing of the devices):
+    its checks start over the shortest window the capacity settings allow, the service
+    probes sharing one rate and SNMP its own."""
+    starts: dict[str, list[float]] = {"tcp": [], "rtsp": [], "snmp": []}
+
+    def recorder(kind: str) -> Any:
+        async def probe(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+            starts[kind].append(time.monotonic())
+            return ProbeResult.ok()
+        return probe
+
+    for kind in starts:
+        register(kind, recorder(kind))
+    devices = ([device(i, "tcp") for i in range(1, 21)]
+               + [device(i, "rtsp") for i in range(21, 41)]
+               + [device(i, "snmp") for i in range(41, 51)])
+    # 40 service checks at 100/s need 0.4 s; 10 SNMP GETs at 50/s 0.2 s: all over 0.4 s
+    capacity = Capacity(service_rate=100.0, snmp_rate=50.0)
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx, capacity=capacity).sweep(devices)
+    assert all(r.success for row in rows for r in row.checks.values())
+    every = sorted(t for kind in ("tcp", "rtsp") for t in starts[kind])
+    first = min(every)
+    # a loaded machine only makes it later; at once, all would start within milliseconds
+    assert max(starts["tcp"]) - first >= 0.36 and max(starts["rtsp"]) - first >= 0.36
+    assert max(starts["snmp"]) - min(starts["snmp"]) >= 0.34
+    # never faster than the shared rate: no 0.1 s holds more than 10 + a step's worth
+    assert max(sum(1 for t in every if s <= t < s + 0.1) for s in every) <= 12
