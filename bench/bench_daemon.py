@@ -192,16 +192,19 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
             stalls[0] = max(stalls[0], loop.time() - before - 0.05)
 
     gauge = asyncio.create_task(gauge_stalls())
-    collections: dict[str, float] = {"started": 0.0, "longest": 0.0}
+    collections: dict[str, float] = {"started": 0.0, "cpu_started": 0.0, "longest": 0.0,
+                                     "total": 0.0, "full": 0}
 
     def time_collections(phase: str, info: dict[str, int]) -> None:
-        """The longest full (generation 2) garbage collection this cycle."""
-        if info.get("generation") != 2:
-            return
+        """Garbage collection this cycle: CPU of all generations; full ones' count and longest."""
         if phase == "start":
             collections["started"] = time.perf_counter()
-        else:
-            took = time.perf_counter() - collections["started"]
+            collections["cpu_started"] = time.thread_time()
+            return
+        took = time.perf_counter() - collections["started"]
+        collections["total"] += time.thread_time() - collections["cpu_started"]
+        if info.get("generation") == 2:
+            collections["full"] += 1
             collections["longest"] = max(collections["longest"], took)
 
     gc.callbacks.append(time_collections)
@@ -227,7 +230,9 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
               f"{system:.1f} s); lab CPU {lab:.1f} s; "
               f"overruns {overruns}; RSS {rss_mib():.0f} MiB; open faults {faults}; "
               f"failed or skipped checks {bad:,}; longest loop stall {stalls[0]:.2f} s "
-              f"(longest full garbage collection {collections['longest']:.2f} s)", flush=True)
+              f"(longest full garbage collection {collections['longest']:.2f} s); "
+              f"garbage collection CPU {collections['total']:.2f} s in all, "
+              f"{collections['full']:.0f} full", flush=True)
         print("\n".join(lines), flush=True)
         by_fault = Counter((f.kind, f.fault) for f in monitor.open_faults())
         for (kind, fault), n in sorted(by_fault.items()):
@@ -238,8 +243,9 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
                         "faults": faults,
                         "overruns": overruns, "rss": rss_mib(),
                         "sweep": max(s.last_duration for s in monitor.stats.values()),
-                        "stall": stalls[0]})
-        stalls[0] = collections["longest"] = 0.0
+                        "stall": stalls[0], "cpu": cpu, "gc": collections["total"],
+                        "gc_full": collections["full"]})
+        stalls[0] = collections["longest"] = collections["total"] = collections["full"] = 0.0
         wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), sum(cpu_of(lab_pid))
     gauge.cancel()
     gc.callbacks.remove(time_collections)
@@ -315,15 +321,23 @@ def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval
     cpu = steady[len(steady) // 2] if steady else float("nan")
     kernel = sorted(f["system_share"] for f in figures[1:] if "system_share" in f)
     system = kernel[len(kernel) // 2] if kernel else float("nan")
+    per_cycle = {key: _steady_median(figures, key) for key in ("cpu", "gc", "gc_full")}
     sweep = max((f.get("sweep", 0.0) for f in figures), default=0.0)
     stall = max((f.get("stall", 0.0) for f in figures), default=0.0)
     ok = bad == 0 and faults == 0 and overruns == 0
     print_result("daemon", f"{devices}-devices-{echoes}-echoes-{interval:g}s",
                  "PASS" if ok else "FAIL", cycles=len(figures), false_results=int(bad),
                  open_faults=int(faults), overruns=int(overruns), daemon_cpu_share=cpu,
-                 daemon_system_share=system,
+                 daemon_system_share=system, cpu_s_per_cycle=per_cycle["cpu"],
+                 gc_s_per_cycle=per_cycle["gc"], full_gcs_per_cycle=per_cycle["gc_full"],
                  longest_sweep_s=sweep, longest_stall_s=stall, peak_rss_mib=round(peak))
     return 0 if ok else 1
+
+
+def _steady_median(figures: list[dict[str, float]], key: str) -> float:
+    """The median of ``key`` over the cycles after the first (which includes start-up)."""
+    values = sorted(f[key] for f in figures[1:] if key in f)
+    return values[len(values) // 2] if values else float("nan")
 
 
 async def run(inventory: Inventory, path: Path, tmp: Path, cycles: int, lab_pid: int,

@@ -128,12 +128,12 @@ async def within(work: Awaitable[T], seconds: float) -> T:
     task = asyncio.ensure_future(work)
     deadline = loop.time() + seconds
     try:
-        await asyncio.wait((task,), timeout=seconds)
+        await _done_or_after(loop, task, seconds)
         late = loop.time() - deadline
         if not task.done() and late > LAG_GRACE:
             # The loop woke us late, so it was busy with other work: the device gets
             # back the time it lost to us (at most ``seconds``), once.
-            await asyncio.wait((task,), timeout=min(late, seconds))
+            await _done_or_after(loop, task, min(late, seconds))
     except asyncio.CancelledError:
         task.cancel()
         raise
@@ -141,6 +141,29 @@ async def within(work: Awaitable[T], seconds: float) -> T:
         task.cancel()
         raise DeadlinePassed
     return task.result()
+
+
+async def _done_or_after(loop: asyncio.AbstractEventLoop, task: asyncio.Future[Any],
+                         seconds: float) -> None:
+    """Return when ``task`` is done or ``seconds`` have passed, whichever comes first.
+
+    ``asyncio.wait((task,), timeout=seconds)`` without its generality (sets of futures,
+    coroutine checks, done/pending sets): the same callbacks in the same order, at
+    half the CPU. Every service check passes here several times per sweep.
+    """
+    waiter = loop.create_future()
+
+    def release(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = loop.call_later(seconds, release)
+    task.add_done_callback(release)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        task.remove_done_callback(release)
 
 
 def reason_for_oserror(exc: OSError) -> Reason:

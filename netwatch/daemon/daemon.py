@@ -10,7 +10,6 @@ SIGTERM/SIGINT stop the scheduler, the web app and the probes, in that order.
 from __future__ import annotations
 
 import asyncio
-import gc
 import ipaddress
 import logging
 import signal
@@ -26,6 +25,7 @@ from aiohttp import web
 from netwatch.daemon.defaults import DEFAULT_LISTEN
 from netwatch.daemon.descriptors import DEFAULT_RESERVE, raise_nofile, web_connection_cap
 from netwatch.daemon.duties import Duties
+from netwatch.daemon.heap import settle
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.inventory import Inventory, InventoryError, load_inventory
 from netwatch.metrics import Exposition
@@ -158,6 +158,7 @@ class Daemon:
             self.exposition.on_inventory(inventory)
             self.scheduler.sync()
             self.duties.schedule()
+            settle()  # the new inventory is long-lived, what the old one left is garbage
             self.exposition.reload_result(True, time.time())
             log.info("inventory reloaded: %s", report)
             return {"ok": True, "added": report.added, "removed": report.removed,
@@ -179,7 +180,7 @@ class Daemon:
             self.duties = Duties(self.store, lambda: self.inventory, self.opts.notice_dir,
                                  self.scheduler)
             self.duties.attach(self.exposition)
-            _freeze_heap()  # after the exposition's 100,000s of label sets, too
+            settle()  # after the exposition's 100,000s of label sets, too
             app = create_app(
                 WebDeps(
                     monitor=self.monitor,
@@ -241,16 +242,6 @@ class Daemon:
             await stop.wait()
         finally:
             loop.remove_signal_handler(signal.SIGHUP)
-
-
-def _freeze_heap() -> None:
-    """Move the loaded inventory, state and metric label sets out of the collector's sight.
-
-    At city scale they are millions of long-lived objects; without this every
-    full collection walks them all (CPython's gc.freeze, meant for such heaps).
-    """
-    gc.collect()
-    gc.freeze()
 
 
 async def run_daemon(opts: DaemonOptions, inventory: Inventory) -> None:

@@ -160,35 +160,42 @@ def render_group(states: Iterable[DeviceState], by_device: dict[str, DeviceLabel
     """Every per-device family's sample lines for these devices, one byte chunk per family.
 
     Devices not probed yet have no samples; a check without a result this cycle
-    has none either (absent, not zero).
+    has none either (absent, not zero). Runs for every device after every sweep:
+    the common case (finite floats) is formatted inline, as ``number`` would.
     """
     out: list[list[str]] = [[] for _ in FAMILIES]
-    up_lines, success_lines, duration_lines = out[0], out[1], out[2]
+    add_up, add_success, add_duration = out[0].append, out[1].append, out[2].append
+    adders = [lines.append for lines in out]
     names = [spec.name for spec in FAMILIES]
+    by_probe = _BY_PROBE
+    as_text = float.__repr__
     for state in states:
         verdict = state.verdict
         if verdict is None:
             continue
         device = state.device
         lab = by_device.get(device.id) or device_labels(device)
-        up_lines.append(f"netwatch_device_up{lab.braced} {'1' if verdict.up else '0'}\n")
+        add_up(f"netwatch_device_up{lab.braced} {'1' if verdict.up else '0'}\n")
         results = state.results
         for check, probe, check_labels in lab.checks:
             result = results.get(check)
             if result is None:
                 continue
-            success_lines.append(
+            add_success(
                 f"netwatch_probe_success{check_labels} {'1' if result.success else '0'}\n")
-            duration_lines.append(
-                f"netwatch_probe_duration_seconds{check_labels} "
-                f"{number(result.duration_seconds)}\n")
+            took = result.duration_seconds
+            took_text = (as_text(took) if took.__class__ is float and took - took == 0.0
+                         else number(took))
+            add_duration(f"netwatch_probe_duration_seconds{check_labels} {took_text}\n")
             measurements = result.measurements
             if not measurements:
                 continue
-            for key, index, convert in _BY_PROBE.get(probe, ()):
+            for key, index, convert in by_probe.get(probe, ()):
                 value = measurements.get(key)
                 if value is not None:
                     if convert is not None:
                         value = convert(value)
-                    out[index].append(f"{names[index]}{check_labels} {number(value)}\n")
+                    text = (as_text(value) if value.__class__ is float and value - value == 0.0
+                            else number(value))
+                    adders[index](f"{names[index]}{check_labels} {text}\n")
     return tuple("".join(lines).encode() for lines in out)

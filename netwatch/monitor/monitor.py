@@ -33,6 +33,7 @@ from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState
 from netwatch.store import Episode, FaultLog, NewEpisode
+from probes.base import Reason
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +259,7 @@ class Monitor:
         """
         found = False
         for check in result.checks.values():
-            if check.skipped:
+            if check.reason is not Reason.OK and check.skipped:
                 key = (result.device.kind, check.reason.value)
                 self.skipped[key] = self.skipped.get(key, 0) + 1
                 found = True
@@ -297,6 +298,8 @@ class Monitor:
         async for part in in_slices(states):
             current = self.states
             for state in part:
+                if not state.streaks:
+                    continue  # no condition ever held: nothing to open, close or re-mark
                 if current.get(state.device.id) is not state:
                     continue  # removed by a reload between slices: its faults closed
                 changes.extend(

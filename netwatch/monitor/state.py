@@ -28,6 +28,7 @@ FLAPPING = "flapping"
 FAULT_KINDS = (UNREACHABLE, SERVICE_DOWN, "uplink_down", "uplink_slow", DEGRADED_LINK, FLAPPING,
                AUTH_FAILED)
 UPLINK_FAULTS = ("uplink_down", "uplink_slow")
+NO_CONDITIONS: frozenset[str] = frozenset()
 HISTORY = 20  # cycles of up/down kept for display and flap detection (at least flap_window)
 
 LinkSample = tuple[float | None, float, float | None]  # RTT, loss, jitter of one cycle
@@ -87,18 +88,27 @@ class DeviceState:
         self.verdict = verdict = judge(device, results)
         self.checked_at = now
         self.cycles += 1
+        last_ok_at = self.last_ok_at
+        uptime = False
         for name, result in results.items():
             if result.success:
-                self.last_ok_at[name] = now
-        if verdict.up:
+                last_ok_at[name] = now
+            if "sys_uptime_seconds" in result.measurements:
+                uptime = True
+        up = verdict.up
+        if up:
             self.last_up_at = now
         window = self._window()
-        self.history_bits = ((self.history_bits << 1) | verdict.up) & ((1 << window) - 1)
+        self.history_bits = ((self.history_bits << 1) | up) & ((1 << window) - 1)
         self.history_len = min(self.history_len + 1, window)
-        self._note_uptime(results, now)
-        self.conditions = conditions = frozenset(self._conditions(results))
-        frozen = UNREACHABLE in conditions
+        if uptime:
+            self._note_uptime(results, now)
+        held = self._conditions(results)
+        self.conditions = conditions = frozenset(held) if held else NO_CONDITIONS
         streaks = self.streaks
+        if not streaks and not conditions:
+            return  # the usual case: a healthy device that has never had a condition
+        frozen = UNREACHABLE in conditions
         for kind in conditions:
             streak = streaks.get(kind)
             if streak is None:

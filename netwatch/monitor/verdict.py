@@ -38,7 +38,10 @@ def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
     for name, r in results.items():
         if r.findings:
             found.update(r.findings)
-        if r.skipped:
+        if r.reason is Reason.OK:  # the usual case: neither skipped nor failed
+            if not r.success:
+                failed.append(name)
+        elif r.skipped:
             skipped.append(name)
         elif not r.success:
             failed.append(name)
@@ -59,9 +62,12 @@ def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
     if refused:
         return Verdict(up, AUTH_FAILED, findings, tuple(f"{n}: auth" for n in refused))
     fault, why = uplink_problem(device, results) or _link_quality(device, results) or (None, ())
+    if up and fault is None and not findings:
+        return UP  # immutable, so one shared value serves every healthy device
     return Verdict(up, fault, findings, why)
 
 
+UP = Verdict(True, None)  # every check passed, nothing found
 Finding = tuple[str, tuple[str, ...]]
 
 
