@@ -13,7 +13,9 @@ No reply at all is ``timeout`` ("no reply to 5 echoes"), ``unreachable`` if an I
 destination-unreachable quoted one of our echoes, ``error`` if the engine could not
 send (no ICMP socket permitted, a local firewall refused); when what kept the echoes
 from leaving was this process's own limit it is a skip reason instead
-(``engine_saturated``, ``batch_overran``, ``local_resources``), never the target's.
+(``engine_saturated``, ``batch_overran``, ``local_resources``), never the target's;
+so is an echo whose reply our kernel may have dropped on a full receive queue
+(``local_resources``, no ``loss_ratio``: the loss is unknown).
 
 Deadline rule: ``Target.timeout`` is the wait for each echo's reply after it is
 actually sent; echoes leave ``interval`` apart. The engine admits a check within
@@ -181,6 +183,10 @@ async def probe_batch(
 
 def result(stats: Ping) -> ProbeResult:
     """The probe's facts from the engine's per-echo figures."""
+    if stats.unknown:  # a reply may have been dropped by our own kernel queue: no verdict
+        received = stats.received
+        figures = {"sent": float(stats.sent), "received": float(received)}
+        return ProbeResult(False, Reason.LOCAL_RESOURCES, stats.error or "", figures)
     if None in stats.rtts:
         rtts = [rtt for rtt in stats.rtts if rtt is not None]
     else:

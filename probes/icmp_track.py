@@ -37,14 +37,16 @@ class Ping:
     ``sent``, ``unreachable`` (the first unreachable, as text), ``error`` (the engine
     could not do its job: no socket, saturated, send refused), ``skip`` (the reason when
     that error was the monitor's own limit, not the target's: saturated, overran, out of
-    buffers or descriptors) and ``duration`` (seconds from admission to the last echo
-    settled; 0 if never admitted).
+    buffers or descriptors), ``unknown`` (echoes unanswered whose reply the kernel may
+    have dropped on our full receive queue: the ping then says nothing of the target,
+    ``skip`` is ``LOCAL_RESOURCES``) and ``duration`` (seconds from admission to the last
+    echo settled; 0 if never admitted).
     """
 
     __slots__ = (
         "address", "count", "interval", "timeout", "on_done", "packed", "family",
         "builder", "rtts", "sent", "resolved", "admitted", "finished", "admit_by",
-        "unreachable", "error", "skip", "started", "duration",
+        "unreachable", "error", "skip", "started", "duration", "unknown",
     )  # fmt: skip
 
     def __init__(
@@ -74,6 +76,7 @@ class Ping:
         self.skip: Reason | None = None  # set when the engine's own limits caused the error
         self.started = 0.0
         self.duration = 0.0
+        self.unknown = 0
 
     @property
     def received(self) -> int:
@@ -90,6 +93,14 @@ class Ping:
         """An unreachable quoting one of our echoes."""
         if self.unreachable is None:
             self.unreachable = text
+        self.resolve()
+
+    def mark_unknown(self, text: str) -> None:
+        """An echo unanswered whose reply may have been dropped by our own kernel queue."""
+        self.unknown += 1
+        if self.unknown == 1:
+            self.error = text
+            self.skip = Reason.LOCAL_RESOURCES
         self.resolve()
 
     def send_failed(self, exc: OSError) -> None:
