@@ -108,8 +108,9 @@ async def test_a_backlog_larger_than_one_read_is_read_before_echoes_expire(
     async with IcmpEngine.open(rate=1e6) as engine:
         task = asyncio.create_task(engine.ping_many(targets, 1, 0.0, 0.3, 0, window=10.0))
         async with asyncio.timeout(10):
-            while len(engine._pending) < n:  # every echo sent (the engine has no event)
-                await asyncio.sleep(0.002)  # noqa: ASYNC110
+            # every echo sent (the engine has no event for it)
+            while len(engine._pending) < n:  # noqa: ASYNC110
+                await asyncio.sleep(0.002)
         # The replies arrive while the loop is stalled (no await until past the timeout).
         with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW) as forger:
             for key in list(engine._pending):
