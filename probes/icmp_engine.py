@@ -61,6 +61,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from time import time_ns
 
 from probes.base import Reason
 from probes.icmp_packet import echo_key
@@ -337,11 +338,15 @@ class IcmpEngine:
         self._last = now
         budget = min(int(self._tokens), BURST)
         sent = 0
-        while ready and sent < budget:
-            ping = ready.popleft()
-            if not ping.finished:
-                self._send(ping, now)
-                sent += 1
+        if ready and budget:
+            send = self._send
+            popleft = ready.popleft
+            expiry: dict[float, list[bytes]] = {}  # per reply timeout: this burst's expiry list
+            while ready and sent < budget:
+                ping = popleft()
+                if not ping.finished:
+                    send(ping, now, expiry)
+                    sent += 1
         self._tokens -= sent
         self._expire(now, tick)
         self._next(now, budget)
@@ -428,24 +433,28 @@ class IcmpEngine:
             else:
                 self._due.add(at, ping)
 
-    def _send(self, ping: Ping, now: float) -> None:
-        """Send the ping's next echo on a free (id, seq) and arm its expiry."""
-        fam = ping.family
+    def _send(self, ping: Ping, now: float, expiry: dict[float, list[bytes]]) -> None:
+        """Send the ping's next echo on a free (id, seq) and file it under its expiry."""
         index = ping.sent
-        ping.sent += 1
+        ping.sent = index + 1
         self._committed -= 1
-        channel, _slot, ident, seq, key = fam.allocate(ping.packed, self._pending)
+        pending = self._pending
+        channel, ident, seq, key = ping.family.allocate(ping.packed, pending)
         packet = ping.builder.build(ident or 0, seq)
-        sent_ns = time.time_ns()  # the clock of the kernel's arrival stamps
+        sent_ns = time_ns()  # the clock of the kernel's arrival stamps
         try:
             channel.sock.sendto(packet, (ping.address, 0))
         except OSError as exc:
             ping.send_failed(exc)
             return
         if key is None:  # a ping socket's first send: the kernel has just chosen its id
-            key = echo_key(ping.packed, fam.learn_ident(channel), seq)
-        self._pending[key] = (ping, index, now, sent_ns, channel, channel.drops)
-        self._expiry.add(math.ceil((now + ping.timeout) / TICK), key)
+            key = echo_key(ping.packed, ping.family.learn_ident(channel), seq)
+        pending[key] = (ping, index, now, sent_ns, channel, channel.drops)
+        bucket = expiry.get(ping.timeout)
+        if bucket is None:
+            bucket = expiry[ping.timeout] = self._expiry.bucket(
+                math.ceil((now + ping.timeout) / TICK))
+        bucket.append(key)
 
     def _read(self) -> None:
         """Read every socket's queued datagrams (their arrival stamps give the RTTs)."""

@@ -140,7 +140,7 @@ class Ping:
 class Family:
     """One address family's sockets and the allocator of their (id, seq) pairs."""
 
-    __slots__ = ("v6", "channels", "error", "_lanes", "_counter", "_builders")
+    __slots__ = ("v6", "channels", "error", "_lanes", "_counter", "_limit", "_builders")
 
     def __init__(self, v6: bool, channels: list[Channel], error: str | None = None) -> None:
         self.v6 = v6
@@ -153,6 +153,7 @@ class Family:
             for slot in range(len(channel.idents) if channel.raw else 1)
         ]
         self._counter = 0
+        self._limit = len(self._lanes) << 16
         self._builders: dict[int, EchoBuilder] = {}
 
     def builder(self, size: int) -> EchoBuilder:
@@ -164,26 +165,32 @@ class Family:
 
     def allocate(
         self, packed: bytes, pending: dict[bytes, object]
-    ) -> tuple[Channel, int, int | None, int, bytes | None]:
-        """The next free (channel, lane slot, id, seq, key) for an echo to ``packed``.
+    ) -> tuple[Channel, int | None, int, bytes | None]:
+        """The next free (channel, id, seq, key) for an echo to ``packed``.
 
         A ping socket's id is unknown (None) until its first send, when nothing of it
-        can be in flight yet.
+        can be in flight yet. Once per echo: no modulo, no range object.
         """
         lanes = self._lanes
-        limit = len(lanes) << 16
-        for _ in range(limit):
-            counter = self._counter
-            self._counter = (counter + 1) % limit
+        limit = self._limit
+        counter = self._counter
+        tries = limit
+        while True:
             channel, slot = lanes[counter >> 16]
             seq = counter & 0xFFFF
-            if slot >= len(channel.idents):
-                return channel, slot, None, seq, None
-            ident = channel.idents[slot]
-            key = packed + _IDSEQ.pack(ident, seq)  # echo_key, inlined: once per echo
-            if key not in pending:
-                return channel, slot, ident, seq, key
-        return channel, slot, ident, seq, key  # every pair in flight to one address: reuse
+            counter += 1
+            if counter == limit:
+                counter = 0
+            idents = channel.idents
+            if slot >= len(idents):
+                self._counter = counter
+                return channel, None, seq, None
+            ident = idents[slot]
+            key = packed + _IDSEQ.pack(ident, seq)  # echo_key, inlined
+            tries -= 1
+            if key not in pending or not tries:  # every pair in flight to one address: reuse
+                self._counter = counter
+                return channel, ident, seq, key
 
     def learn_ident(self, channel: Channel) -> int:
         """A ping socket's id, which the kernel assigned at its first send."""
@@ -203,11 +210,15 @@ class Wheel(Generic[T]):
 
     def add(self, tick: int, item: T) -> None:
         """File ``item`` under ``tick``."""
+        self.bucket(tick).append(item)
+
+    def bucket(self, tick: int) -> list[T]:
+        """The list of ``tick``'s items, to append to (a burst files many under one tick)."""
         bucket = self._buckets.get(tick)
         if bucket is None:
             self._buckets[tick] = bucket = []
             heapq.heappush(self._heap, tick)
-        bucket.append(item)
+        return bucket
 
     def pop_due(self, tick: int) -> Iterator[list[T]]:
         """Take out the lists of every tick up to ``tick``, earliest first."""
