@@ -39,6 +39,7 @@ import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from operator import sub
 from typing import Any, cast
 
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
@@ -187,24 +188,32 @@ def result(stats: Ping) -> ProbeResult:
         received = stats.received
         figures = {"sent": float(stats.sent), "received": float(received)}
         return ProbeResult(False, Reason.LOCAL_RESOURCES, stats.error or "", figures)
-    if None in stats.rtts:
-        rtts = [rtt for rtt in stats.rtts if rtt is not None]
-    else:
-        rtts = cast("list[float]", stats.rtts)
+    rtts = stats.rtts
+    count = stats.count
+    if None in rtts:
+        rtts = [rtt for rtt in rtts if rtt is not None]
     received = len(rtts)
-    figures = {
-        "sent": float(stats.sent),
-        "received": float(received),
-        "loss_ratio": 1.0 - received / stats.count,
-    }
+    if received == 1:  # the common case of a sweep, without sum/min/max
+        only = cast("float", rtts[0])
+        figures = {
+            "sent": float(stats.sent), "received": 1.0, "loss_ratio": 1.0 - 1 / count,
+            "rtt_seconds": only, "rtt_min_seconds": only, "rtt_max_seconds": only,
+        }
+    elif received:
+        answered = cast("list[float]", rtts)
+        figures = {
+            "sent": float(stats.sent),
+            "received": float(received),
+            "loss_ratio": 1.0 - received / count,
+            "rtt_seconds": sum(answered) / received,
+            "rtt_min_seconds": min(answered),
+            "rtt_max_seconds": max(answered),
+            "jitter_seconds": sum(map(abs, map(sub, answered[1:], answered))) / (received - 1),
+        }
+    else:
+        figures = {"sent": float(stats.sent), "received": 0.0, "loss_ratio": 1.0}
     if received:
-        figures["rtt_seconds"] = sum(rtts) / received
-        figures["rtt_min_seconds"] = min(rtts)
-        figures["rtt_max_seconds"] = max(rtts)
-        if received > 1:
-            steps = sum(abs(rtts[i] - rtts[i - 1]) for i in range(1, received))
-            figures["jitter_seconds"] = steps / (received - 1)
-        detail = f"{received}/{stats.count} replies"
+        detail = f"{received}/{count} replies"
         if stats.unreachable or stats.error:
             detail += f"; {stats.unreachable or stats.error}"
         return ProbeResult(True, Reason.OK, detail, figures)

@@ -38,6 +38,7 @@ _DROPS = struct.Struct("=I")  # SO_RXQ_OVFL: the socket's cumulative drop count
 # Room for both ancillary items: the arrival stamp and the drop counter.
 ANC_SPACE = socket.CMSG_SPACE(_STAMP.size) + socket.CMSG_SPACE(_DROPS.size)
 _SOL_SOCKET = socket.SOL_SOCKET
+_NO_STAMP = (-1, -1, b"")
 # Datagrams read per wake-up: a flood (hostile or not) cannot hold the loop; the loop
 # calls the reader again on its next turn while more are queued.
 MAX_DRAIN = 1024
@@ -48,6 +49,7 @@ def read_raw4(channel: Channel, pending: Pending, unreachable: Unreachable) -> i
     """Drain a raw IPv4 socket (the hot path: the source address is in the IP header)."""
     recvmsg = channel.sock.recvmsg
     clock = time.monotonic
+    unpack_stamp = _STAMP.unpack
     for done in range(MAX_DRAIN):
         try:
             data, ancdata, _flags, _addr = recvmsg(READ_SIZE, ANC_SPACE)
@@ -68,7 +70,14 @@ def read_raw4(channel: Channel, pending: Pending, unreachable: Unreachable) -> i
         entry = pending.pop(key, None)
         if entry is not None and not entry[0].finished:
             ping, index, sent_at, sent_ns, _channel, _drops = entry
-            ping.answer(index, rtt(ancdata, sent_ns, clock() - sent_at))
+            waited = clock() - sent_at
+            level, kind, cdata = ancdata[0] if ancdata else _NO_STAMP
+            if kind == SO_TIMESTAMPNS and level == _SOL_SOCKET and len(cdata) == _STAMP.size:
+                seconds, nanos = unpack_stamp(cdata)  # the common case, inlined: rtt()
+                stamped = (seconds * 1_000_000_000 + nanos - sent_ns) * 1e-9
+                ping.answer(index, stamped if 0.0 <= stamped <= waited else waited)
+            else:
+                ping.answer(index, rtt(ancdata, sent_ns, waited))
     return MAX_DRAIN
 
 

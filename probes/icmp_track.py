@@ -87,7 +87,9 @@ class Ping:
         """A reply to echo ``index``; one later than the timeout counts as lost."""
         if rtt <= self.timeout:
             self.rtts[index] = rtt
-        self.resolve()
+        self.resolved += 1  # resolve(), inlined: once per reply
+        if self.resolved >= self.count:
+            self._finish()
 
     def mark_unreachable(self, text: str) -> None:
         """An unreachable quoting one of our echoes."""
