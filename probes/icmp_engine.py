@@ -64,8 +64,9 @@ from dataclasses import dataclass
 from time import time_ns
 
 from probes.base import Reason
+from probes.icmp_mmsg import raw4_reader
 from probes.icmp_packet import echo_key
-from probes.icmp_receive import MAX_DRAIN, Pending, Reader, read_other, read_raw4
+from probes.icmp_receive import MAX_DRAIN, Pending, Reader, read_other
 from probes.icmp_socket import Channel, IcmpUnavailable, open_channels
 from probes.icmp_track import Family, Ping, Wheel, unreach_detail
 
@@ -294,7 +295,7 @@ class IcmpEngine:
                                 "datagram ping sockets (net.ipv4.ping_group_range allows them)",
                                 "v6" if v6 else "")
                 for channel in channels:
-                    reader = read_raw4 if channel.raw and not v6 else read_other
+                    reader = raw4_reader() if channel.raw and not v6 else read_other
                     self._readers.append((reader, channel))
             self._families[v6] = fam
         return fam
