@@ -29,7 +29,7 @@ from probes.icmp_receive import (
     read_raw4,
     rtt,
 )
-from probes.icmp_socket import SO_TIMESTAMPNS, Channel
+from probes.icmp_socket import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 
 BATCH = 64  # datagrams per recvmmsg call
 _MSG_DONTWAIT = 0x40
@@ -65,6 +65,9 @@ _HEAD = struct.Struct("!B11x4s4xBB2x4s")
 _CMSG_HEAD = struct.Struct("=Qii")
 _CMSG_STAMP = struct.Struct("=Qiiqq")
 _STAMP_ONLY = socket.CMSG_SPACE(16)
+# The drop counter after it (SO_RXQ_OVFL): cmsg length, level, type, uint32.
+_CMSG_DROPS = struct.Struct("=QiiI")
+_DROPS_LEN = socket.CMSG_LEN(4)
 
 
 def _recvmmsg() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
@@ -116,6 +119,7 @@ class BatchReader:
         template, msgs_at = self._template, self._msgs_at
         recvmmsg, memmove, clock = _RECVMMSG, ctypes.memmove, time.monotonic
         tail, head, stamp = _TAIL.unpack_from, _HEAD.unpack_from, _CMSG_STAMP.unpack_from
+        drops = _CMSG_DROPS.unpack_from
         done = 0
         while done < MAX_DRAIN:
             memmove(msgs_at, template, len(template))
@@ -126,12 +130,19 @@ class BatchReader:
             now = clock()  # after the call: no datagram of the batch arrived later
             for i in range(got):
                 controllen, _flags, length = tail(msgs, i * _MMSG + _CTL_AT)
-                cmsg_len, level, ckind, seconds, nanos = stamp(ctrl, i * ANC_SPACE)
-                if (controllen == cmsg_len == _STAMP_ONLY and ckind == SO_TIMESTAMPNS
-                        and level == _SOL_SOCKET):
-                    ancdata = None  # the lone arrival stamp: no drop counter
-                else:
+                cmsg_at = i * ANC_SPACE
+                cmsg_len, level, ckind, seconds, nanos = stamp(ctrl, cmsg_at)
+                ancdata = None  # the arrival stamp first, then maybe the drop counter
+                if cmsg_len != _STAMP_ONLY or ckind != SO_TIMESTAMPNS or level != _SOL_SOCKET:
                     ancdata = _ancillary(ctrl, i, controllen)
+                elif controllen != _STAMP_ONLY:
+                    dlen, dlevel, dkind, counter = drops(ctrl, cmsg_at + _STAMP_ONLY)
+                    if (controllen != ANC_SPACE or dlen != _DROPS_LEN or dkind != SO_RXQ_OVFL
+                            or dlevel != _SOL_SOCKET):
+                        ancdata = _ancillary(ctrl, i, controllen)
+                    elif counter != channel.drops_seen:  # once dropped, every datagram says so
+                        channel.note_drops(counter)
+                if ancdata is not None:
                     note_drops(channel, ancdata)
                 at = i * READ_SIZE
                 if length >= 28:

@@ -20,9 +20,10 @@ import pytest
 from probes import icmp
 from probes.base import Reason
 from probes.icmp_engine import IcmpEngine
+from probes.icmp_mmsg import BatchReader
 from probes.icmp_packet import checksum
-from probes.icmp_receive import MAX_DRAIN
-from probes.icmp_socket import Channel
+from probes.icmp_receive import MAX_DRAIN, read_other, read_raw4
+from probes.icmp_socket import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 
 SILENT = "127.63.64.0/18"  # echo requests to these vanish; the test forges the replies
 
@@ -74,6 +75,32 @@ def test_drop_counter_is_wrap_safe_and_ignores_stale_readings() -> None:
         channel.note_drops(0xDFFF_FFF0)  # queued before the last reading
         channel.note_drops(5)  # wrapped
         assert channel.drops == (1 << 32) + 5
+
+
+@pytest.mark.parametrize(
+    "reader", [read_other, read_raw4, BatchReader()], ids=["ping-socket", "raw", "raw-recvmmsg"]
+)
+def test_readers_take_the_drop_counter_from_each_datagram(reader: object) -> None:
+    """The kernel's SO_RXQ_OVFL counter, read off the datagrams alone, reaches the channel."""
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        receiver.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        receiver.setsockopt(socket.SOL_SOCKET, SO_RXQ_OVFL, 1)
+        receiver.bind(("127.63.9.1", 0))
+        receiver.setblocking(False)
+        for _ in range(200):  # far more than the queue holds: the kernel drops the rest
+            sender.sendto(b"\0" * 60, receiver.getsockname())
+        channel = Channel(receiver, v6=False, raw=reader is not read_other)
+        reader(channel, {}, lambda key, code, v6: None)  # type: ignore[operator]
+        assert channel.drops == 0  # the queued ones were stored before any drop
+        sender.sendto(b"\0" * 60, receiver.getsockname())  # queued after the drops
+        reader(channel, {}, lambda key, code, v6: None)  # type: ignore[operator]
+        assert channel.drops > 100
+    finally:
+        receiver.close()
+        sender.close()
 
 
 async def test_replies_the_kernel_dropped_make_pings_skipped_never_lost() -> None:
