@@ -7,7 +7,10 @@ How it works (the way fping does, in asyncio):
   on every readable event: a paced sweep's replies trickle in one by one, and a loop
   wake-up per reply cost more than the reply itself. The kernel stamps each arrival,
   so reading later changes no RTT, and a reply still queued when its echo's time is up
-  is read before the echo counts as lost;
+  is read before the echo counts as lost. A raw IPv4 socket is read 64 datagrams per
+  system call (``recvmmsg``, ``icmp_mmsg``); sends stay one ``sendto`` per echo, so
+  each echo's send time is read just before it leaves (a batched send would date a
+  whole batch by its first echo and inflate the RTTs of the rest);
 - replies are matched on ``(target address, id, seq)``; the counter behind id and seq
   spans ids x 65,536 values and skips any key still in flight, so sequence wrap at
   100k targets x 5 echoes never mismatches;
