@@ -514,9 +514,13 @@ class IcmpEngine:
         if self._ready:
             want = min(len(self._ready), BURST)
             when = now if self._tokens >= want else now + (want - self._tokens) / self.rate
-        for wheel in (self._due, self._expiry):
-            if wheel.next_tick is not None:
-                when = min(when, wheel.next_tick * TICK)
+        elif self._due.next_tick is not None:
+            # Echoes falling due while others wait in the FIFO queue would only queue
+            # behind them: no wake-up for them then (a paced sweep's pump would run
+            # every 1 ms tick for a few sends each, a fixed cost per wake-up).
+            when = self._due.next_tick * TICK
+        if self._expiry.next_tick is not None:
+            when = min(when, self._expiry.next_tick * TICK)
         if self._pending:
             when = min(when, now + READ_EVERY)
         if self._singles:
