@@ -7,7 +7,10 @@ Wall seconds, CPU seconds (ours: ``time.process_time``; fping's: RUSAGE_CHILDREN
 our/fping ratios and each tool's median RTT over the sweep (both take the reply's kernel
 arrival stamp, so a burst should inflate neither) are printed per case. ``--rate`` is
 our engine's pacing for the fping comparison (fping ``-i 0`` does not pace); each 5-echo
-case is also run at the engine's default rate, which is what a monitoring cycle gets.
+case is also run at the engine's default rate, which is what a monitoring cycle gets
+(its ratios are to the unpaced fping). Each case runs ``--repeat`` times (default 3),
+ours and fping interleaved; the medians, the ratio of the medians, and one ``RESULT``
+line per case (machine-readable, with the 1-min load average at the start) are printed.
 
     python bench/bench_icmp.py                      # 10k and 100k x 1 echo, 100k x 5 echoes
     python bench/bench_icmp.py --targets 20000 --count 5
@@ -112,38 +115,72 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
-def show(runs: list[Run]) -> None:
-    """Print each run and its ratio to fping."""
-    base = next(r for r in runs if r.name.startswith("fping"))
-    for run in runs:
-        print(
-            f"  {run.name:<28} wall {run.wall:7.2f} s  cpu {run.cpu:7.2f} s  "
-            f"answered {run.answered:>7}/{run.echoes:<7}  "
-            f"rtt median {run.rtt_median * 1e3:6.3f} ms  "
-            f"wall x{run.wall / base.wall:5.2f}  cpu x{run.cpu / base.cpu:5.2f} of fping"
-        )
+def show(run: Run, base: Run) -> None:
+    """Print one run and its ratios to an fping run."""
+    print(
+        f"  {run.name:<28} wall {run.wall:7.2f} s  cpu {run.cpu:7.2f} s  "
+        f"answered {run.answered:>7}/{run.echoes:<7}  "
+        f"rtt median {run.rtt_median * 1e3:6.3f} ms  "
+        f"wall x{run.wall / base.wall:5.2f}  cpu x{run.cpu / base.cpu:5.2f} of fping"
+    )
+
+
+def summary(case: str, ours_runs: list[Run], fping_runs: list[Run], load: float) -> str:
+    """Medians over the repeats, the ratio of medians, and the machine-readable line."""
+    cpu, wall = _median([r.cpu for r in ours_runs]), _median([r.wall for r in ours_runs])
+    f_cpu, f_wall = _median([r.cpu for r in fping_runs]), _median([r.wall for r in fping_runs])
+    print(
+        f"  median of {len(ours_runs)} {case}: ours cpu {cpu:.2f} s wall {wall:.2f} s, "
+        f"fping cpu {f_cpu:.2f} s wall {f_wall:.2f} s: cpu x{cpu / f_cpu:.2f}  "
+        f"wall x{wall / f_wall:.2f} of fping"
+    )
+    return (
+        f"RESULT bench=icmp case={case} runs={len(ours_runs)} ours_cpu={cpu:.3f} "
+        f"fping_cpu={f_cpu:.3f} ours_wall={wall:.3f} fping_wall={f_wall:.3f} "
+        f"cpu_ratio={cpu / f_cpu:.3f} wall_ratio={wall / f_wall:.3f} load={load:.2f}"
+    )
 
 
 def main() -> None:
-    """Run the cases and print the figures."""
+    """Run the cases, each ``--repeat`` times interleaved with fping, and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--targets", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--count", type=int, default=1, help="echoes per target")
     parser.add_argument("--rate", type=float, default=1e6, help="our pacing vs fping -i 0")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case (medians)")
     parser.add_argument("--no-cycle", action="store_true", help="skip the 100k x 5 case")
+    parser.add_argument("--no-paced", action="store_true",
+                        help="skip the run at the engine's default rate of multi-echo cases")
     args = parser.parse_args()
     if os.geteuid() != 0 or shutil.which("fping") is None:
         sys.exit("run as root with fping installed (apt-get install fping)")
+    if args.repeat < 1:
+        sys.exit("--repeat must be at least 1")
+    load = os.getloadavg()[0]
+    print(f"1-min load average at start: {load:.2f} (machine shared); {args.repeat} run(s) each")
     cases = [(n, args.count) for n in args.targets]
     if not args.no_cycle and (100_000, 5) not in cases:
         cases.append((100_000, 5))
+    results: list[str] = []
     for n, count in cases:
         addrs = addresses(n)
+        paced = count > 1 and not args.no_paced
         print(f"{n:,} targets x {count} echo(es):")
-        runs = [fping(addrs, count), asyncio.run(ours(addrs, count, args.rate))]
-        if count > 1:
-            runs.append(asyncio.run(ours(addrs, count, DEFAULT_RATE)))
-        show(runs)
+        unpaced_runs: list[Run] = []
+        paced_runs: list[Run] = []
+        fping_runs: list[Run] = []
+        for _ in range(args.repeat):
+            unpaced_runs.append(asyncio.run(ours(addrs, count, args.rate)))
+            fping_runs.append(fping(addrs, count))
+            show(unpaced_runs[-1], fping_runs[-1])
+            show(fping_runs[-1], fping_runs[-1])
+            if paced:
+                paced_runs.append(asyncio.run(ours(addrs, count, DEFAULT_RATE)))
+                show(paced_runs[-1], fping_runs[-1])
+        results.append(summary(f"{n}x{count}-unpaced", unpaced_runs, fping_runs, load))
+        if paced:
+            results.append(summary(f"{n}x{count}-paced", paced_runs, fping_runs, load))
+    print("\n".join(results))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ No reply at all is ``timeout`` ("no reply to 5 echoes"), ``unreachable`` if an I
 destination-unreachable quoted one of our echoes, ``error`` if the engine could not
 send (no ICMP socket permitted, a local firewall refused); when what kept the echoes
 from leaving was this process's own limit it is a skip reason instead
-(``engine_saturated``, ``batch_overran``, ``local_resources``), never the target's.
+(``engine_saturated``, ``batch_overran``, ``local_resources``), never the target's;
+so is an echo whose reply our kernel may have dropped on a full receive queue
+(``local_resources``, no ``loss_ratio``: the loss is unknown).
 
 Deadline rule: ``Target.timeout`` is the wait for each echo's reply after it is
 actually sent; echoes leave ``interval`` apart. The engine admits a check within
@@ -37,6 +39,7 @@ import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from operator import sub
 from typing import Any, cast
 
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
@@ -181,24 +184,36 @@ async def probe_batch(
 
 def result(stats: Ping) -> ProbeResult:
     """The probe's facts from the engine's per-echo figures."""
-    if None in stats.rtts:
-        rtts = [rtt for rtt in stats.rtts if rtt is not None]
-    else:
-        rtts = cast("list[float]", stats.rtts)
+    if stats.unknown:  # a reply may have been dropped by our own kernel queue: no verdict
+        received = stats.received
+        figures = {"sent": float(stats.sent), "received": float(received)}
+        return ProbeResult(False, Reason.LOCAL_RESOURCES, stats.error or "", figures)
+    rtts = stats.rtts
+    count = stats.count
+    if None in rtts:
+        rtts = [rtt for rtt in rtts if rtt is not None]
     received = len(rtts)
-    figures = {
-        "sent": float(stats.sent),
-        "received": float(received),
-        "loss_ratio": 1.0 - received / stats.count,
-    }
+    if received == 1:  # the common case of a sweep, without sum/min/max
+        only = cast("float", rtts[0])
+        figures = {
+            "sent": float(stats.sent), "received": 1.0, "loss_ratio": 1.0 - 1 / count,
+            "rtt_seconds": only, "rtt_min_seconds": only, "rtt_max_seconds": only,
+        }
+    elif received:
+        answered = cast("list[float]", rtts)
+        figures = {
+            "sent": float(stats.sent),
+            "received": float(received),
+            "loss_ratio": 1.0 - received / count,
+            "rtt_seconds": sum(answered) / received,
+            "rtt_min_seconds": min(answered),
+            "rtt_max_seconds": max(answered),
+            "jitter_seconds": sum(map(abs, map(sub, answered[1:], answered))) / (received - 1),
+        }
+    else:
+        figures = {"sent": float(stats.sent), "received": 0.0, "loss_ratio": 1.0}
     if received:
-        figures["rtt_seconds"] = sum(rtts) / received
-        figures["rtt_min_seconds"] = min(rtts)
-        figures["rtt_max_seconds"] = max(rtts)
-        if received > 1:
-            steps = sum(abs(rtts[i] - rtts[i - 1]) for i in range(1, received))
-            figures["jitter_seconds"] = steps / (received - 1)
-        detail = f"{received}/{stats.count} replies"
+        detail = f"{received}/{count} replies"
         if stats.unreachable or stats.error:
             detail += f"; {stats.unreachable or stats.error}"
         return ProbeResult(True, Reason.OK, detail, figures)

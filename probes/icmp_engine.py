@@ -7,7 +7,10 @@ How it works (the way fping does, in asyncio):
   on every readable event: a paced sweep's replies trickle in one by one, and a loop
   wake-up per reply cost more than the reply itself. The kernel stamps each arrival,
   so reading later changes no RTT, and a reply still queued when its echo's time is up
-  is read before the echo counts as lost;
+  is read before the echo counts as lost. A raw IPv4 socket is read 64 datagrams per
+  system call (``recvmmsg``, ``icmp_mmsg``); sends stay one ``sendto`` per echo, so
+  each echo's send time is read just before it leaves (a batched send would date a
+  whole batch by its first echo and inflate the RTTs of the rest);
 - replies are matched on ``(target address, id, seq)``; the counter behind id and seq
   spans ids x 65,536 values and skips any key still in flight, so sequence wrap at
   100k targets x 5 echoes never mismatches;
@@ -31,6 +34,19 @@ A ping that ends unsent because of the engine's own limits (saturated, window ov
 buffers) carries ``Ping.skip``: the monitor counts it as skipped, never as the target's
 failure.
 
+A reply the kernel dropped is not a lost echo. When our receive queue is full (the
+loop stalled on a full GC, a burst of replies) the kernel drops replies and counts
+them per socket (``probes.icmp_socket``: ``SO_RXQ_OVFL`` on every datagram, ``SO_MEMINFO``
+on demand). The rule: each echo records its socket's drop total when it is sent; when
+its time is up unanswered, the sockets are first read until empty (``FULL_DRAIN``
+datagrams at most, so a flood still cannot hold the loop) and the drop total read
+again. If it grew during the echo's flight, or the socket could not be emptied, the
+reply may have been among the dropped or unread ones: the echo is *unknown*, not lost,
+and its ping ends skipped (``Reason.LOCAL_RESOURCES``, "N replies dropped by the
+kernel ..."), judged neither way. A drop of some other process's ICMP on our raw
+socket makes echoes in flight unknown too: conservative, never a false loss.
+``IcmpEngine.receive_drops`` is the running total, for a metric.
+
 RTTs run from the realtime clock read just before each ``sendto`` to the kernel's
 arrival stamp of the reply (``icmp_receive``), so the time a reply waits in our receive
 queue while the rest of a burst goes out (up to ``BURST`` sends, milliseconds) is not
@@ -48,10 +64,12 @@ from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from time import time_ns
 
 from probes.base import Reason
+from probes.icmp_mmsg import raw4_reader
 from probes.icmp_packet import echo_key
-from probes.icmp_receive import Pending, Reader, read_other, read_raw4
+from probes.icmp_receive import MAX_DRAIN, Pending, Reader, read_other
 from probes.icmp_socket import Channel, IcmpUnavailable, open_channels
 from probes.icmp_track import Family, Ping, Wheel, unreach_detail
 
@@ -62,6 +80,7 @@ BURST = 256
 PACE_STEP = 0.005  # seconds: the finest step at which paced batches are admitted
 YIELD_EVERY = 1000  # pings set up or settled between turns given back to the event loop
 READ_EVERY = 0.005  # seconds between reads of the sockets while echoes are in flight
+FULL_DRAIN = 64 * MAX_DRAIN  # datagrams read per socket before echoes expire (beyond: unknown)
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +166,11 @@ class IcmpEngine:
         """Whether IPv4 uses a raw socket (else unprivileged ping sockets)."""
         fam = self._family(False)
         return bool(fam.channels) and fam.channels[0].raw
+
+    @property
+    def receive_drops(self) -> int:
+        """Replies (or other ICMP) the kernel dropped on our full receive queues, in total."""
+        return sum(c.drops for fam in self._families.values() for c in fam.channels)
 
     @property
     def queued(self) -> int:
@@ -274,7 +298,7 @@ class IcmpEngine:
                                 "datagram ping sockets (net.ipv4.ping_group_range allows them)",
                                 "v6" if v6 else "")
                 for channel in channels:
-                    reader = read_raw4 if channel.raw and not v6 else read_other
+                    reader = raw4_reader() if channel.raw and not v6 else read_other
                     self._readers.append((reader, channel))
             self._families[v6] = fam
         return fam
@@ -318,11 +342,15 @@ class IcmpEngine:
         self._last = now
         budget = min(int(self._tokens), BURST)
         sent = 0
-        while ready and sent < budget:
-            ping = ready.popleft()
-            if not ping.finished:
-                self._send(ping, now)
-                sent += 1
+        if ready and budget:
+            send = self._send
+            popleft = ready.popleft
+            expiry: dict[float, list[bytes]] = {}  # per reply timeout: this burst's expiry list
+            while ready and sent < budget:
+                ping = popleft()
+                if not ping.finished:
+                    send(ping, now, expiry)
+                    sent += 1
         self._tokens -= sent
         self._expire(now, tick)
         self._next(now, budget)
@@ -409,51 +437,76 @@ class IcmpEngine:
             else:
                 self._due.add(at, ping)
 
-    def _send(self, ping: Ping, now: float) -> None:
-        """Send the ping's next echo on a free (id, seq) and arm its expiry."""
-        fam = ping.family
+    def _send(self, ping: Ping, now: float, expiry: dict[float, list[bytes]]) -> None:
+        """Send the ping's next echo on a free (id, seq) and file it under its expiry."""
         index = ping.sent
-        ping.sent += 1
+        ping.sent = index + 1
         self._committed -= 1
-        channel, _slot, ident, seq, key = fam.allocate(ping.packed, self._pending)
+        pending = self._pending
+        channel, ident, seq, key = ping.family.allocate(ping.packed, pending)
         packet = ping.builder.build(ident or 0, seq)
-        sent_ns = time.time_ns()  # the clock of the kernel's arrival stamps
+        sent_ns = time_ns()  # the clock of the kernel's arrival stamps
         try:
             channel.sock.sendto(packet, (ping.address, 0))
         except OSError as exc:
             ping.send_failed(exc)
             return
         if key is None:  # a ping socket's first send: the kernel has just chosen its id
-            key = echo_key(ping.packed, fam.learn_ident(channel), seq)
-        self._pending[key] = (ping, index, now, sent_ns)
-        self._expiry.add(math.ceil((now + ping.timeout) / TICK), key)
+            key = echo_key(ping.packed, ping.family.learn_ident(channel), seq)
+        pending[key] = (ping, index, now, sent_ns, channel, channel.drops)
+        bucket = expiry.get(ping.timeout)
+        if bucket is None:
+            bucket = expiry[ping.timeout] = self._expiry.bucket(
+                math.ceil((now + ping.timeout) / TICK))
+        bucket.append(key)
 
     def _read(self) -> None:
         """Read every socket's queued datagrams (their arrival stamps give the RTTs)."""
         for reader, channel in self._readers:
             reader(channel, self._pending, self._unreachable)
 
-    def _expire(self, now: float, tick: int) -> None:
-        """Count as lost every echo whose reply is overdue.
+    def _read_all(self) -> None:
+        """Read every socket until it is empty (at most ``FULL_DRAIN``), then its drop count."""
+        for reader, channel in self._readers:
+            left = FULL_DRAIN
+            while left > 0 and reader(channel, self._pending, self._unreachable) == MAX_DRAIN:
+                left -= MAX_DRAIN
+            channel.backlogged = left <= 0
+            channel.refresh_drops()
 
-        The sockets are read first: a reply that arrived in time but still waits in our
-        receive queue (a busy loop) is the process's delay, not a lost echo.
+    def _expire(self, now: float, tick: int) -> None:
+        """Count as lost every echo whose reply is overdue, unless it may have been dropped.
+
+        The sockets are read until empty first: a reply that arrived in time but still
+        waits in our receive queue (a busy loop) is the process's delay, not a lost echo;
+        one the kernel dropped, or left unread, makes the echo unknown (module docstring).
         """
         next_tick = self._expiry.next_tick
         if next_tick is None or next_tick > tick:
             return
-        self._read()
+        self._read_all()
         pending = self._pending
         for keys in self._expiry.pop_due(tick):
             for key in keys:
                 entry = pending.get(key)
                 if entry is None:
                     continue
-                ping, _index, sent_at, _sent_ns = entry
+                ping, _index, sent_at, _sent_ns, channel, drops = entry
                 if sent_at + ping.timeout > now and not ping.finished:
                     continue  # the key was reused by a later echo
                 del pending[key]
-                ping.resolve()
+                if ping.finished:
+                    ping.resolve()
+                elif channel.drops > drops:
+                    ping.mark_unknown(
+                        f"{channel.drops - drops} replies dropped by the kernel (receive "
+                        "queue full): result unknown")
+                elif channel.backlogged:
+                    ping.mark_unknown(
+                        f"over {FULL_DRAIN} replies queued unread when the echo expired "
+                        "(ICMP engine behind): result unknown")
+                else:
+                    ping.resolve()
 
     def _next(self, now: float, budget: int) -> None:
         """Arm the pump for the earliest thing it has to do next."""
@@ -461,9 +514,13 @@ class IcmpEngine:
         if self._ready:
             want = min(len(self._ready), BURST)
             when = now if self._tokens >= want else now + (want - self._tokens) / self.rate
-        for wheel in (self._due, self._expiry):
-            if wheel.next_tick is not None:
-                when = min(when, wheel.next_tick * TICK)
+        elif self._due.next_tick is not None:
+            # Echoes falling due while others wait in the FIFO queue would only queue
+            # behind them: no wake-up for them then (a paced sweep's pump would run
+            # every 1 ms tick for a few sends each, a fixed cost per wake-up).
+            when = self._due.next_tick * TICK
+        if self._expiry.next_tick is not None:
+            when = min(when, self._expiry.next_tick * TICK)
         if self._pending:
             when = min(when, now + READ_EVERY)
         if self._singles:

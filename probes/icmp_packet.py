@@ -27,6 +27,7 @@ UNREACH_V6 = 1
 
 _HEADER = struct.Struct("!BBHHH")
 _IDSEQ = struct.Struct("!HH")
+_CSUM_IDSEQ = struct.Struct("!HHH")
 
 UNREACH_CODES_V4 = {
     0: "network unreachable",
@@ -53,10 +54,10 @@ class Reply:
     unreach_code: int | None = None
 
 
-def checksum(data: bytes) -> int:
+def checksum(data: bytes | bytearray) -> int:
     """The Internet checksum (RFC 1071) of ``data``."""
     if len(data) % 2:
-        data += b"\0"
+        data = data + b"\0"  # a copy: a bytearray is never padded in place
     total = sum(struct.unpack(f"!{len(data) // 2}H", data))
     total = (total >> 16) + (total & 0xFFFF)
     total += total >> 16
@@ -64,22 +65,29 @@ def checksum(data: bytes) -> int:
 
 
 class EchoBuilder:
-    """Builds echo requests of one payload size; the checksum is updated from a precomputed sum."""
+    """Builds echo requests of one payload size; the checksum is updated from a precomputed sum.
 
-    __slots__ = ("_payload", "_type", "_base")
+    ``build`` rewrites checksum, id and seq in one reused buffer (no new packet per echo):
+    its result is valid until the next ``build``, long enough for the ``sendto`` that
+    follows it.
+    """
+
+    __slots__ = ("_packet", "_base")
 
     def __init__(self, size: int, v6: bool = False) -> None:
-        self._payload = bytes(i & 0xFF for i in range(size))
-        self._type = ECHO_REQUEST_V6 if v6 else ECHO_REQUEST_V4
+        payload = bytes(i & 0xFF for i in range(size))
+        kind = ECHO_REQUEST_V6 if v6 else ECHO_REQUEST_V4
+        self._packet = bytearray(_HEADER.pack(kind, 0, 0, 0, 0) + payload)
         # One's-complement sum of everything but id and seq; folded per packet.
-        self._base = 0xFFFF & ~checksum(_HEADER.pack(self._type, 0, 0, 0, 0) + self._payload)
+        self._base = 0xFFFF & ~checksum(bytes(self._packet))
 
-    def build(self, ident: int, seq: int) -> bytes:
+    def build(self, ident: int, seq: int) -> bytearray:
         """The echo request with this id and seq (ICMPv6 checksums are filled in by the kernel)."""
         total = self._base + ident + seq
         total = (total >> 16) + (total & 0xFFFF)
         total = (total >> 16) + (total & 0xFFFF)
-        return _HEADER.pack(self._type, 0, ~total & 0xFFFF, ident, seq) + self._payload
+        _CSUM_IDSEQ.pack_into(self._packet, 2, ~total & 0xFFFF, ident, seq)
+        return self._packet
 
 
 def echo_key(packed_addr: bytes, ident: int, seq: int) -> bytes:

@@ -14,6 +14,12 @@ own replies, so several sockets give several ids. Their unreachables arrive on t
 Every socket asks the kernel to stamp each datagram with its arrival time
 (``SO_TIMESTAMPNS``, else ``SO_TIMESTAMP``, on ``CLOCK_REALTIME``), delivered as
 ancillary data, so that RTTs do not include the time a reply waits in our queue.
+
+Every socket also asks for the kernel's count of datagrams it dropped because our
+receive queue was full (``SO_RXQ_OVFL``: a cumulative uint32 in each datagram's
+ancillary data, once any drop happened), and the engine can read that count at any
+time (``SO_MEMINFO``). ``Channel.drops`` keeps the running total, wrap-safe: an echo
+whose reply may have been one of them is unknown, never lost (``probes.icmp_engine``).
 """
 
 from __future__ import annotations
@@ -50,6 +56,11 @@ _MAX_ERRORS = 1024  # error-queue entries read per wake-up (the rest on the next
 # The kernel's receive timestamps (Linux values; SCM_* equal SO_*): ns, else us resolution.
 SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
 SO_TIMESTAMP: int = getattr(socket, "SO_TIMESTAMP", 29)
+# The kernel's count of datagrams dropped on a full receive queue (Linux values).
+SO_RXQ_OVFL: int = getattr(socket, "SO_RXQ_OVFL", 40)
+_SO_MEMINFO = 55  # u32 sk_meminfo[]: index 8 is the socket's drop count (Linux >= 4.7)
+_MEMINFO = struct.Struct("=9I")
+_HALF = 1 << 31
 
 
 class IcmpUnavailable(Exception):
@@ -58,12 +69,39 @@ class IcmpUnavailable(Exception):
 
 @dataclass(slots=True)
 class Channel:
-    """One open ICMP socket and the echo ids it carries (a ping socket learns its id late)."""
+    """One open ICMP socket and the echo ids it carries (a ping socket learns its id late).
+
+    ``drops`` counts the datagrams the kernel dropped on this socket's full receive queue
+    since it was opened; ``backlogged`` is set while a full read could not empty it.
+    """
 
     sock: socket.socket
     v6: bool
     raw: bool
     idents: list[int] = field(default_factory=list)
+    drops: int = 0
+    drops_seen: int = 0  # the kernel's last uint32 drop counter we saw
+    backlogged: bool = False
+
+    def note_drops(self, counter: int) -> None:
+        """Take the kernel's cumulative (wrapping) drop counter into ``drops``.
+
+        A counter behind the last one seen (a datagram queued before an earlier reading)
+        adds nothing.
+        """
+        delta = (counter - self.drops_seen) & 0xFFFFFFFF
+        if 0 < delta < _HALF:
+            self.drops += delta
+            self.drops_seen = counter
+
+    def refresh_drops(self) -> None:
+        """Read the kernel's drop counter now (drops no later datagram has reported yet)."""
+        try:
+            info = self.sock.getsockopt(socket.SOL_SOCKET, _SO_MEMINFO, _MEMINFO.size)
+        except OSError:
+            return
+        if len(info) >= _MEMINFO.size:
+            self.note_drops(_MEMINFO.unpack_from(info)[8])
 
 
 def open_channels(v6: bool, allow_raw: bool, ids: int) -> list[Channel]:
@@ -104,6 +142,10 @@ def _setup(sock: socket.socket, raw: bool, v6: bool) -> None:
     except OSError:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
     _stamp_arrivals(sock)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RXQ_OVFL, 1)
+    except OSError:  # not Linux: drops are still read at expiry where SO_MEMINFO exists
+        pass
     if raw and v6:
         blocked = [0xFFFFFFFF] * 8  # a set bit blocks that ICMPv6 type
         for kind in (ECHO_REPLY_V6, UNREACH_V6):

@@ -37,14 +37,16 @@ class Ping:
     ``sent``, ``unreachable`` (the first unreachable, as text), ``error`` (the engine
     could not do its job: no socket, saturated, send refused), ``skip`` (the reason when
     that error was the monitor's own limit, not the target's: saturated, overran, out of
-    buffers or descriptors) and ``duration`` (seconds from admission to the last echo
-    settled; 0 if never admitted).
+    buffers or descriptors), ``unknown`` (echoes unanswered whose reply the kernel may
+    have dropped on our full receive queue: the ping then says nothing of the target,
+    ``skip`` is ``LOCAL_RESOURCES``) and ``duration`` (seconds from admission to the last
+    echo settled; 0 if never admitted).
     """
 
     __slots__ = (
         "address", "count", "interval", "timeout", "on_done", "packed", "family",
         "builder", "rtts", "sent", "resolved", "admitted", "finished", "admit_by",
-        "unreachable", "error", "skip", "started", "duration",
+        "unreachable", "error", "skip", "started", "duration", "unknown",
     )  # fmt: skip
 
     def __init__(
@@ -74,6 +76,7 @@ class Ping:
         self.skip: Reason | None = None  # set when the engine's own limits caused the error
         self.started = 0.0
         self.duration = 0.0
+        self.unknown = 0
 
     @property
     def received(self) -> int:
@@ -84,12 +87,22 @@ class Ping:
         """A reply to echo ``index``; one later than the timeout counts as lost."""
         if rtt <= self.timeout:
             self.rtts[index] = rtt
-        self.resolve()
+        self.resolved += 1  # resolve(), inlined: once per reply
+        if self.resolved >= self.count:
+            self._finish()
 
     def mark_unreachable(self, text: str) -> None:
         """An unreachable quoting one of our echoes."""
         if self.unreachable is None:
             self.unreachable = text
+        self.resolve()
+
+    def mark_unknown(self, text: str) -> None:
+        """An echo unanswered whose reply may have been dropped by our own kernel queue."""
+        self.unknown += 1
+        if self.unknown == 1:
+            self.error = text
+            self.skip = Reason.LOCAL_RESOURCES
         self.resolve()
 
     def send_failed(self, exc: OSError) -> None:
@@ -129,7 +142,7 @@ class Ping:
 class Family:
     """One address family's sockets and the allocator of their (id, seq) pairs."""
 
-    __slots__ = ("v6", "channels", "error", "_lanes", "_counter", "_builders")
+    __slots__ = ("v6", "channels", "error", "_lanes", "_counter", "_limit", "_builders")
 
     def __init__(self, v6: bool, channels: list[Channel], error: str | None = None) -> None:
         self.v6 = v6
@@ -142,6 +155,7 @@ class Family:
             for slot in range(len(channel.idents) if channel.raw else 1)
         ]
         self._counter = 0
+        self._limit = len(self._lanes) << 16
         self._builders: dict[int, EchoBuilder] = {}
 
     def builder(self, size: int) -> EchoBuilder:
@@ -153,26 +167,32 @@ class Family:
 
     def allocate(
         self, packed: bytes, pending: dict[bytes, object]
-    ) -> tuple[Channel, int, int | None, int, bytes | None]:
-        """The next free (channel, lane slot, id, seq, key) for an echo to ``packed``.
+    ) -> tuple[Channel, int | None, int, bytes | None]:
+        """The next free (channel, id, seq, key) for an echo to ``packed``.
 
         A ping socket's id is unknown (None) until its first send, when nothing of it
-        can be in flight yet.
+        can be in flight yet. Once per echo: no modulo, no range object.
         """
         lanes = self._lanes
-        limit = len(lanes) << 16
-        for _ in range(limit):
-            counter = self._counter
-            self._counter = (counter + 1) % limit
+        limit = self._limit
+        counter = self._counter
+        tries = limit
+        while True:
             channel, slot = lanes[counter >> 16]
             seq = counter & 0xFFFF
-            if slot >= len(channel.idents):
-                return channel, slot, None, seq, None
-            ident = channel.idents[slot]
-            key = packed + _IDSEQ.pack(ident, seq)  # echo_key, inlined: once per echo
-            if key not in pending:
-                return channel, slot, ident, seq, key
-        return channel, slot, ident, seq, key  # every pair in flight to one address: reuse
+            counter += 1
+            if counter == limit:
+                counter = 0
+            idents = channel.idents
+            if slot >= len(idents):
+                self._counter = counter
+                return channel, None, seq, None
+            ident = idents[slot]
+            key = packed + _IDSEQ.pack(ident, seq)  # echo_key, inlined
+            tries -= 1
+            if key not in pending or not tries:  # every pair in flight to one address: reuse
+                self._counter = counter
+                return channel, ident, seq, key
 
     def learn_ident(self, channel: Channel) -> int:
         """A ping socket's id, which the kernel assigned at its first send."""
@@ -192,11 +212,15 @@ class Wheel(Generic[T]):
 
     def add(self, tick: int, item: T) -> None:
         """File ``item`` under ``tick``."""
+        self.bucket(tick).append(item)
+
+    def bucket(self, tick: int) -> list[T]:
+        """The list of ``tick``'s items, to append to (a burst files many under one tick)."""
         bucket = self._buckets.get(tick)
         if bucket is None:
             self._buckets[tick] = bucket = []
             heapq.heappush(self._heap, tick)
-        bucket.append(item)
+        return bucket
 
     def pop_due(self, tick: int) -> Iterator[list[T]]:
         """Take out the lists of every tick up to ``tick``, earliest first."""

@@ -18,6 +18,7 @@ import pytest
 from probes import icmp
 from probes.base import ProbeContext, Reason, Target
 from probes.icmp_engine import IcmpEngine
+from probes.icmp_mmsg import BatchReader
 from probes.icmp_receive import MAX_DRAIN, read_other, read_raw4
 from probes.icmp_socket import Channel
 
@@ -103,7 +104,9 @@ def _hostile(rng: random.Random) -> bytes:
     return bytes([0, 0]) + rng.randbytes(60000)  # huge
 
 
-@pytest.mark.parametrize("reader", [read_other, read_raw4], ids=["ping-socket", "raw"])
+@pytest.mark.parametrize(
+    "reader", [read_other, read_raw4, BatchReader()], ids=["ping-socket", "raw", "raw-recvmmsg"]
+)
 def test_a_flood_of_hostile_datagrams_is_read_in_bounded_slices(reader: object) -> None:
     """More hostile datagrams than one wake-up may read: a call reads at most MAX_DRAIN,
     never raises and settles nothing; later calls drain the rest."""
@@ -121,7 +124,7 @@ def test_a_flood_of_hostile_datagrams_is_read_in_bounded_slices(reader: object) 
                 data = data[:64]
             sender.sendto(data, receiver.getsockname())
             sent += 1
-        channel = Channel(receiver, v6=False, raw=reader is read_raw4)
+        channel = Channel(receiver, v6=False, raw=reader is not read_other)
         pending: dict[bytes, object] = {}
         refused: list[bytes] = []
         reader(channel, pending, lambda key, code, v6: refused.append(key))  # type: ignore[operator]
