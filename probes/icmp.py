@@ -184,10 +184,12 @@ async def probe_batch(
 
 def result(stats: Ping) -> ProbeResult:
     """The probe's facts from the engine's per-echo figures."""
-    if stats.unknown:  # a reply may have been dropped by our own kernel queue: no verdict
-        received = stats.received
-        figures = {"sent": float(stats.sent), "received": float(received)}
-        return ProbeResult(False, Reason.LOCAL_RESOURCES, stats.error or "", figures)
+    if stats.unknown or (stats.skip is not None and stats.received < stats.count):
+        # a reply may have been dropped by our own kernel queue, or an echo never left
+        # because of our own limits (no buffers): no verdict, and no loss to count
+        figures = {"sent": float(stats.sent), "received": float(stats.received)}
+        return ProbeResult(False, stats.skip or Reason.LOCAL_RESOURCES, stats.error or "",
+                           figures)
     rtts = stats.rtts
     count = stats.count
     if None in rtts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import random
 import shutil
@@ -31,7 +32,7 @@ from probes.icmp_packet import (
 )
 from probes.icmp_receive import rtt
 from probes.icmp_socket import SO_TIMESTAMP, SO_TIMESTAMPNS, Channel
-from probes.icmp_track import Family
+from probes.icmp_track import Family, Ping
 
 DROPPED = "127.101.9.3"
 REJECTED = "127.101.9.2"
@@ -352,3 +353,16 @@ async def test_sockets_without_stamps_still_measure() -> None:
             channel.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 0)
         stats = await engine.ping("127.101.74.1", 3, 0.01, 1.0, 56)
     assert stats.received == 3 and all(0 < r < 1 for r in stats.rtts if r is not None)
+
+
+def test_an_echo_our_own_kernel_refused_to_send_is_no_loss() -> None:
+    """4 replies, then ENOBUFS on the 5th send: the monitor's shortage, not 20 % loss."""
+    finished: list[Ping] = []
+    ping = Ping("127.101.9.9", 5, 0.02, 1.0, finished.append)
+    for index in range(4):
+        ping.answer(index, 0.001)
+    ping.send_failed(OSError(errno.ENOBUFS, "No buffer space available"))
+    assert finished == [ping]
+    found = icmp.result(ping)
+    assert found.reason is Reason.LOCAL_RESOURCES and found.skipped
+    assert "loss_ratio" not in found.measurements
