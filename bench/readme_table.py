@@ -79,6 +79,13 @@ BENCHES = {
 _DAEMON_CASE = "{devices}-devices-{echoes}-echoes-{interval}s"
 # Counts of things that must not happen: the worst run is shown, never a median.
 WORST = frozenset({"false_results", "open_faults", "overruns", "failed", "skipped"})
+# Keys whose names do not say their unit or would read ambiguously as a column.
+LABELS = {
+    "runs": "repeats inside each run (median taken)",
+    "ours_cpu": "ours CPU (s)", "fping_cpu": "fping CPU (s)",
+    "ours_wall": "ours wall (s)", "fping_wall": "fping wall (s)",
+    "cpu_ratio": "CPU ours ÷ fping", "wall_ratio": "wall ours ÷ fping",
+}
 _UNITS = {"_s": " (s)", "_ms": " (ms)", "_us": " (µs)", "_mib": " (MiB)", "_per_s": " per s"}
 
 
@@ -135,6 +142,8 @@ def number(key: str, value: float) -> str:
 
 def header(key: str) -> str:
     """A column's title from its key: ``cpu_ms_per_check`` -> ``cpu per check (ms)``."""
+    if key in LABELS:
+        return LABELS[key]
     unit = ""
     for suffix, text in sorted(_UNITS.items(), key=lambda item: -len(item[0])):
         if key.endswith(suffix) and key != suffix:
