@@ -149,7 +149,7 @@ def header(key: str) -> str:
         if key.endswith(suffix) and key != suffix:
             key, unit = key[: -len(suffix)], text
             break
-    for suffix, text in (("_ms", " (ms)"), ("_us", " (µs)"), ("_mib", " (MiB)")):
+    for suffix, text in (("_ms", " (ms)"), ("_us", " (µs)"), ("_mib", " (MiB)"), ("_s", " (s)")):
         if not unit and f"{suffix}_per_" in key:
             key, unit = key.replace(suffix, "", 1), text
     title = key.replace("_", " ") + unit
