@@ -152,7 +152,7 @@ class BatchReader:
                 if version == 0x45 and kind == 0 and code == 0:
                     key = src + idseq
                 else:
-                    reply = parse_raw_v4(bufs[at : at + length])
+                    reply = parse_raw_v4(bufs[at : at + min(length, READ_SIZE)])
                     if reply is None:
                         continue
                     if reply.unreach_code is not None:
