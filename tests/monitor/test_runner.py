@@ -260,3 +260,26 @@ async def test_a_sweep_on_demand_starts_no_faster_than_the_capacity(
     assert max(starts["snmp"]) - min(starts["snmp"]) >= 0.34
     # never faster than the shared rate: no 0.1 s holds more than 10 + a step's worth
     assert max(sum(1 for t in every if s <= t < s + 0.1) for s in every) <= 12
+
+
+async def test_a_paced_sweep_held_up_does_not_catch_up_in_a_burst(
+        register: Callable[..., str]) -> None:
+    """When the loop is held up mid-sweep, the checks overdue are not all started at once
+    (a burst at the moment the process is behind): the schedule slides instead."""
+    starts: list[float] = []
+
+    async def probe(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+        starts.append(time.monotonic())
+        return ProbeResult.ok()
+
+    register("tcp", probe)
+    devices = [device(i, "tcp") for i in range(1, 41)]  # 40 checks at 50/s: one per 20 ms
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.1, time.sleep, 0.3)  # the loop held up for 0.3 s, 15 checks' worth
+    async with ProbeContext() as ctx:
+        rows = await Runner(ctx, capacity=Capacity(service_rate=50.0)).sweep(devices)
+    assert all(r.success for row in rows for r in row.checks.values())
+    assert len(starts) == 40
+    assert starts[-1] - starts[0] >= 0.78 + 0.25  # the schedule slid by about the hold-up
+    # at the pace, 0.05 s holds 2-3 starts; a catch-up would start the 15 overdue at once
+    assert max(sum(1 for t in starts if s <= t < s + 0.05) for s in starts) <= 5
