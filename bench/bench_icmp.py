@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from probes import icmp
 from probes.base import ProbeContext, Target
-from probes.icmp_engine import DEFAULT_RATE, IcmpEngine
+from probes.icmp.engine import DEFAULT_RATE, IcmpEngine
 
 FPING_MAX_ECHOES = 65_000
 FPING_INTERVAL_MS = 20  # fping -p: the per-target interval, as our Params.interval

@@ -4,7 +4,7 @@ A UDP socket on 127.0.0.1 with the options the engine's ICMP sockets have (arriv
 stamps, drop counter) is filled with ``--datagrams`` 84-byte datagrams, then drained by
 ``recvmsg`` (one call and a few Python objects per datagram), ``recvmsg_into`` (into one
 reused buffer), ``recv_into`` (no ancillary data: no stamp, so not usable for RTTs), and
-``probes.icmp_mmsg.BatchReader`` (``recvmmsg``, 64 per call, fields unpacked in place;
+``probes.icmp.mmsg.BatchReader`` (``recvmmsg``, 64 per call, fields unpacked in place;
 as the engine runs it, matching included). Prints microseconds per datagram, the best
 of ``--rounds``: a shared machine only ever makes a figure worse.
 
@@ -18,9 +18,9 @@ import socket
 import time
 from collections.abc import Callable
 
-from probes.icmp_mmsg import BatchReader
-from probes.icmp_receive import ANC_SPACE, READ_SIZE
-from probes.icmp_socket import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
+from probes.icmp.mmsg import BatchReader
+from probes.icmp.receive import ANC_SPACE, READ_SIZE
+from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 
 _SO_RCVBUFFORCE = 33
 

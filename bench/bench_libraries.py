@@ -17,7 +17,7 @@ loop in ``--loops``: uvloop (what ``netwatch`` runs on) and the default asyncio 
   transport-to-tag map by walking every target row whenever a target was added
   since the last rebuild, so how much depends on how adds and replies interleave
   (the table shows it per loop). Also the message codec alone: pysnmp's pyasn1
-  encode of the request + decode of the reply vs ``probes.snmp_codec``.
+  encode of the request + decode of the reply vs ``probes.snmp.codec``.
 - ICMP on 127.241.0.0/16: ``ping3.ping(addr, timeout=1)`` in a 64-thread pool via
   ``run_in_executor``, 1 echo each, vs ``probes.icmp.probe_batch`` (count 1).
 - HTTP on 127.242.x.y:8080: aiohttp ``ClientSession`` GET with a new connection
@@ -50,7 +50,7 @@ import uvloop
 from figures import result
 
 from probes import http, icmp, snmp
-from probes import snmp_codec as c
+from probes.snmp import codec as c
 from probes.base import ProbeContext, Target
 
 try:

@@ -1,6 +1,6 @@
 """The ``http`` probe: one HTTP/1.1 request over a fresh connection, judged by its status.
 
-A raw request on ``probes.stream`` rather than aiohttp's client, which costs about
+A raw request on ``probes.textconn`` rather than aiohttp's client, which costs about
 twice the CPU per new connection. ``Connection: close`` is sent, so the body is
 drained (up to ``max_body`` bytes, not kept) until the server closes or the
 declared length arrives. Redirects are not followed: 3xx is in the default
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from probes import stream
+from probes import textconn
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
 from probes.textproto import HEAD_LIMIT, Head, is_safe_text, is_token, request
 
@@ -145,22 +145,22 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
     """Request, read the status line and headers, drain the body, judge the status."""
     tls = _tls_context(params.tls_verify) if params.tls else None
     try:
-        conn, connect_s = await stream.connect(
+        conn, connect_s = await textconn.connect(
             target, max(params.max_body, HEAD_LIMIT), tls, params.host or None
         )
-    except stream.Failed as failed:
+    except textconn.Failed as failed:
         return failed.result()
     what = f"{params.method} {params.path}"
     measured: dict[str, float] = {"connect_seconds": connect_s}
     try:
         sent = time.perf_counter()
         conn.send(_request(target, params))
-        head = await stream.step(_final_head(conn), target.timeout, what)
+        head = await textconn.step(_final_head(conn), target.timeout, what)
         measured["response_seconds"] = time.perf_counter() - sent
         measured["status_code"] = head.status
         if params.max_body and _has_body(params.method, head):
-            await stream.step(_drain(conn, head, params.max_body), target.timeout, f"{what} body")
-    except stream.Failed as failed:
+            await textconn.step(_drain(conn, head, params.max_body), target.timeout, f"{what} body")
+    except textconn.Failed as failed:
         return failed.result(**measured)
     finally:
         conn.close()
@@ -185,7 +185,7 @@ def _request(target: Target, params: Params) -> bytes:
     return request(params.method, params.path, "HTTP/1.1", headers)
 
 
-async def _final_head(conn: stream.Conn) -> Head:
+async def _final_head(conn: textconn.Conn) -> Head:
     """The first non-interim head: 1xx replies (except 101) precede the real one."""
     while True:
         head = await conn.read_head("HTTP")
@@ -193,6 +193,6 @@ async def _final_head(conn: stream.Conn) -> Head:
             return head
 
 
-async def _drain(conn: stream.Conn, head: Head, limit: int) -> None:
+async def _drain(conn: textconn.Conn, head: Head, limit: int) -> None:
     """Read and drop the body up to ``limit`` bytes, so the server can finish cleanly."""
     await conn.read_body(head.content_length(), limit)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from probes import stream
+from probes import textconn
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
 from probes.textproto import Head, ProtocolError, is_safe_text, request
 
@@ -58,7 +58,7 @@ def deadline(params: Params, timeout: float) -> float:
     return (3 if params.describe else 2) * timeout
 
 
-async def _exchange(conn: stream.Conn, data: bytes) -> tuple[Head, bytes]:
+async def _exchange(conn: textconn.Conn, data: bytes) -> tuple[Head, bytes]:
     """Send one request and read its reply with any body."""
     conn.send(data)
     head = await conn.read_head("RTSP")
@@ -76,14 +76,14 @@ def _status(head: Head) -> str:
 async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResult:
     """OPTIONS for liveness, then an unauthenticated DESCRIBE for protection."""
     try:
-        conn, _ = await stream.connect(target, 2 * BODY_LIMIT)
-    except stream.Failed as failed:
+        conn, _ = await textconn.connect(target, 2 * BODY_LIMIT)
+    except textconn.Failed as failed:
         return failed.result()
     measured: dict[str, float] = {}
     try:
         sent = time.perf_counter()
         options = request("OPTIONS", "*", "RTSP/1.0", (("CSeq", "1"), ("User-Agent", USER_AGENT)))
-        head, _ = await stream.step(_exchange(conn, options), target.timeout, "OPTIONS")
+        head, _ = await textconn.step(_exchange(conn, options), target.timeout, "OPTIONS")
         measured["response_seconds"] = time.perf_counter() - sent
         measured["status_code"] = head.status
         if head.status >= 500:
@@ -102,7 +102,7 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
                 (("CSeq", "2"), ("Accept", "application/sdp"), ("User-Agent", USER_AGENT)),
             )
             what = f"DESCRIBE {params.path}"
-            head, body = await stream.step(_exchange(conn, describe), target.timeout, what)
+            head, body = await textconn.step(_exchange(conn, describe), target.timeout, what)
             measured["describe_status_code"] = head.status
             if head.status >= 500:
                 return ProbeResult.fail(Reason.BAD_STATUS, f"{what}: {_status(head)}", **measured)
@@ -113,7 +113,7 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
                 notes.append(f"{what} serves SDP without credentials: open stream")
             else:
                 notes.append(f"{what}: {_status(head)}")
-    except stream.Failed as failed:
+    except textconn.Failed as failed:
         return failed.result(**measured)
     finally:
         conn.close()

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from probes import stream
+from probes import textconn
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target, reason_for_oserror
 from probes.textproto import HEAD_LIMIT, Head, ProtocolError, find_head_end, parse_head, request
 
@@ -150,11 +150,11 @@ class _Datagrams(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         if isinstance(exc, OSError):
-            detail = f"OPTIONS: {stream.why(exc)}"
-            self.waiter.fail(stream.Failed(reason_for_oserror(exc), detail))
+            detail = f"OPTIONS: {textconn.why(exc)}"
+            self.waiter.fail(textconn.Failed(reason_for_oserror(exc), detail))
 
 
-async def _read_replies(conn: stream.Conn, waiter: _Waiter) -> Head:
+async def _read_replies(conn: textconn.Conn, waiter: _Waiter) -> Head:
     """Feed replies from a TCP connection to the waiter until a final one of ours."""
     while not waiter.final.done():
         head = await conn.read_head("SIP", COMPACT)
@@ -173,8 +173,8 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
     waiter = _Waiter(dialog)
     if params.transport == "tcp":
         try:
-            conn, _ = await stream.connect(target)
-        except stream.Failed as failed:
+            conn, _ = await textconn.connect(target)
+        except textconn.Failed as failed:
             return failed.result()
         try:
             sent = time.perf_counter()
@@ -189,7 +189,7 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
         )
     except OSError as exc:
         return ProbeResult.fail(
-            reason_for_oserror(exc), f"{stream.where(target)}: {stream.why(exc)}"
+            reason_for_oserror(exc), f"{textconn.where(target)}: {textconn.why(exc)}"
         )
     try:
         data = _options(target, "udp", transport.get_extra_info("sockname"), dialog)
@@ -215,8 +215,8 @@ async def _outcome(
 ) -> ProbeResult:
     """Turn the wait for a final reply into a result; a lone 1xx still proves life."""
     try:
-        head: Head = await stream.step(work, target.timeout, "OPTIONS")
-    except stream.Failed as failed:
+        head: Head = await textconn.step(work, target.timeout, "OPTIONS")
+    except textconn.Failed as failed:
         if failed.reason is Reason.TIMEOUT and waiter.provisional is None and waiter.garbage:
             return ProbeResult.fail(Reason.PROTOCOL, f"OPTIONS: {waiter.garbage}")
         if failed.reason is not Reason.TIMEOUT or waiter.provisional is None:

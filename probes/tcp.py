@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from probes import stream
+from probes import textconn
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
 
 NAME = "tcp"
@@ -42,8 +42,8 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
             Reason.ERROR, "no port: give the device a tcp port in the inventory"
         )
     try:
-        conn, seconds = await stream.connect(target)
-    except stream.Failed as failed:
+        conn, seconds = await textconn.connect(target)
+    except textconn.Failed as failed:
         return failed.result()
     conn.close()
     return ProbeResult.ok(connect_seconds=seconds)

@@ -6,7 +6,7 @@ The three protocols share RFC 822-style heads: a start line, ``Name: value`` lin
 a blank line, then a body whose size ``Content-Length`` gives.
 
 Replies come from devices, so parsing is bounded and linear: a head over
-``HEAD_LIMIT`` octets is refused before it is parsed (``probes.stream``; a UDP
+``HEAD_LIMIT`` octets is refused before it is parsed (``probes.textconn``; a UDP
 datagram is smaller anyway), repeated and folded headers are joined once at
 the end rather than by repeated concatenation, bytes decode as Latin-1 (any
 octet is accepted, none raises), a status code or Content-Length must be ASCII

@@ -38,9 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from probes import snmp_codec as c
-from probes.snmp_usm import KeyCache, Salts, UsmError, decrypt, encrypt, sign, verify
-from probes.snmp_usm import UsmUser as V3User
+from probes.snmp import codec as c
+from probes.snmp.usm import KeyCache, Salts, UsmError, decrypt, encrypt, sign, verify
+from probes.snmp.usm import UsmUser as V3User
 
 __all__ = ["AgentState", "SnmpAgentPool", "V3User"]
 

@@ -27,7 +27,7 @@ STATUS_ZH = {
     500: "服务器内部错误", 501: "功能未实现", 502: "网关错误", 503: "服务不可用",
     504: "网关超时", 505: "协议版本不支持",
 }
-# SNMPv3 report kinds (probes.snmp_client) → what is wrong, without the MIB's names
+# SNMPv3 report kinds (probes.snmp.client) → what is wrong, without the MIB's names
 SNMP_AUTH = (
     ("usmStatsUnknownUserNames", "v3 用户名与设备不符", "v3 user name unknown to the device"),
     ("usmStatsWrongDigests", "v3 认证密钥或算法与设备不符",

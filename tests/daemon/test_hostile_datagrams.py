@@ -97,7 +97,7 @@ devices:
 # datagrams first, then waits for a line on stdin. argv: port, agent, rounds, source.
 SENDER = r"""
 import os, random, socket, sys, time
-from probes import snmp_codec as c
+from probes.snmp import codec as c
 port, agent, rounds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rng = random.Random(12)
 arc = c.tlv(c.OBJECT_ID, b"\x2b" + b"\x81" * 60_000 + b"\x01")

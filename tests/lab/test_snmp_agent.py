@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from netwatch.lab.snmp_agent import AgentState, SnmpAgentPool, V3User
-from probes import snmp_codec as c
+from probes.snmp import codec as c
 from probes.base import Reason
-from probes.snmp_client import Attempts, SnmpClient, SnmpError
+from probes.snmp.client import Attempts, SnmpClient, SnmpError
 
 ADDR = "127.102.40.1"
 COMMUNITY = "lab-community-1"

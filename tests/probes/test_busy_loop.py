@@ -15,10 +15,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from probes import snmp_codec as c
-from probes import stream
+from probes.snmp import codec as c
+from probes import textconn
 from probes.base import Target
-from probes.snmp_client import Attempts, SnmpClient
+from probes.snmp.client import Attempts, SnmpClient
 
 ADDRESS = "127.62.8.1"
 REQUESTS = 5
@@ -55,13 +55,13 @@ def late_peer() -> Iterator[int]:
 
 async def test_a_reply_handled_late_by_a_busy_loop_is_not_a_timeout(late_peer: int) -> None:
     loop = asyncio.get_running_loop()
-    conn, _ = await stream.connect(Target("d", ADDRESS, late_peer, 1.0))
+    conn, _ = await textconn.connect(Target("d", ADDRESS, late_peer, 1.0))
     try:
         conn.send(b"OPTIONS rtsp://x/ RTSP/1.0\r\nCSeq: 1\r\n\r\n")
         # the loop is blocked from 0.05 s to 0.65 s: the reply lands at ~0.1 s, the
         # step's 0.3 s deadline passes during the block, both are seen in one turn
         loop.call_later(0.05, time.sleep, 0.6)
-        head = await stream.step(conn.read_head("RTSP"), 0.3, "OPTIONS")
+        head = await textconn.step(conn.read_head("RTSP"), 0.3, "OPTIONS")
     finally:
         conn.close()
     assert head.status == 200

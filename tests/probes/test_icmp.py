@@ -21,8 +21,8 @@ import pytest
 
 from probes import icmp
 from probes.base import ParamError, ProbeContext, Reason, Target
-from probes.icmp_engine import IcmpEngine
-from probes.icmp_packet import (
+from probes.icmp.engine import IcmpEngine
+from probes.icmp.packet import (
     EchoBuilder,
     checksum,
     echo_key,
@@ -30,9 +30,10 @@ from probes.icmp_packet import (
     parse_raw_v4,
     parse_v6,
 )
-from probes.icmp_receive import rtt
-from probes.icmp_socket import SO_TIMESTAMP, SO_TIMESTAMPNS, Channel
-from probes.icmp_track import Family, Ping
+from probes.icmp.receive import rtt
+from probes.icmp.channels import SO_TIMESTAMP, SO_TIMESTAMPNS, Channel
+from probes.icmp.check import MARGIN
+from probes.icmp.track import Family, Ping
 
 DROPPED = "127.101.9.3"
 REJECTED = "127.101.9.2"
@@ -271,7 +272,7 @@ async def test_saturated_engine_keeps_every_call_within_its_bound() -> None:
     need_root()
     count, interval, timeout = 5, 0.01, 0.3
     async with IcmpEngine.open(rate=400, max_queue_delay=0.25) as engine:
-        bound = 2 * engine.max_queue_delay + (count - 1) * interval + timeout + icmp.MARGIN
+        bound = 2 * engine.max_queue_delay + (count - 1) * interval + timeout + MARGIN
 
         async def timed(target: Target) -> tuple[float, Any]:
             started = time.monotonic()

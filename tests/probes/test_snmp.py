@@ -17,7 +17,7 @@ import pytest
 
 from netwatch.lab.snmp_agent import AgentState, SnmpAgentPool, V3User
 from probes import snmp
-from probes import snmp_codec as c
+from probes.snmp import codec as c
 from probes.base import ParamError, ProbeContext, Reason, Target
 
 SNMPD = "/usr/sbin/snmpd"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from probes import snmp_codec as c
+from probes.snmp import codec as c
 
 ARC_PREFIX = b"\x2b"  # 1.3
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from probes import snmp_codec as c
+from probes.snmp import codec as c
 
 VALUES: list[c.VarBind] = [
     ((1, 3, 6, 1, 2, 1, 1, 3, 0), (c.TIMETICKS, 4294967295)),

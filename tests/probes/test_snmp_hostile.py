@@ -19,9 +19,9 @@ import pytest
 
 from netwatch.lab.snmp_agent import AgentState, SnmpAgentPool, V3User
 from probes import snmp
-from probes import snmp_codec as c
+from probes.snmp import codec as c
 from probes.base import ProbeContext, Reason, Target
-from probes.snmp_client import SnmpClient
+from probes.snmp.client import SnmpClient
 
 COMMUNITY = "c0mm-" + secrets.token_hex(6)
 AUTH_KEY = "auth-" + secrets.token_hex(6)

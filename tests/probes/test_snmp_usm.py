@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from probes import snmp_codec as c
-from probes import snmp_usm as usm
+from probes.snmp import codec as c
+from probes.snmp import usm as usm
 
 ENGINE = bytes.fromhex("000000000000000000000002")  # RFC 3414 A.3
 

@@ -3,7 +3,7 @@
 Called by the engine's pump; each call reads at most ``MAX_DRAIN`` datagrams (and
 returns how many it read) so a flood cannot stall the loop; the engine loops until a
 socket is empty before it counts any echo as lost. Every datagram is parsed defensively
-(``probes.icmp_packet``): garbage, truncated, oversized or foreign datagrams are skipped,
+(``probes.icmp.packet``): garbage, truncated, oversized or foreign datagrams are skipped,
 and a reply counts only if its (source, id, seq) matches an echo still in flight. An echo
 reply settles its echo with its RTT; an unreachable quoting one of our echoes goes to
 the engine's ``unreachable(key, code, v6)``.
@@ -23,9 +23,9 @@ import struct
 import time
 from collections.abc import Callable, Sequence
 
-from probes.icmp_packet import Reply, parse_dgram_v4, parse_raw_v4, parse_v6
-from probes.icmp_socket import SO_RXQ_OVFL, SO_TIMESTAMP, SO_TIMESTAMPNS, Channel, read_errors
-from probes.icmp_track import Ping
+from probes.icmp.packet import Reply, parse_dgram_v4, parse_raw_v4, parse_v6
+from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMP, SO_TIMESTAMPNS, Channel, read_errors
+from probes.icmp.track import Ping
 
 # An echo in flight: its ping, its index, sent at (monotonic s) and (realtime ns), the
 # channel its reply comes back on and that channel's drop count when it was sent.

@@ -1,6 +1,6 @@
 """Which datagrams the SNMP client takes as answers, and the count of those it drops.
 
-A reply is matched to its request by source and id (``probes.snmp_client``);
+A reply is matched to its request by source and id (``probes.snmp.client``);
 the checks here say why a matched, well-formed reply still is not the answer:
 a discovery reply that is no valid Report PDU must not set the engine cache
 (RFC 3414 4), and a reply to an authPriv request must carry our digest unless
@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from probes import snmp_codec as c
+from probes.snmp import codec as c
 from probes.base import Reason
-from probes.snmp_usm import LocalKeys, verify
+from probes.snmp.usm import LocalKeys, verify
 
 MIN_ENGINE_ID = 5  # octets of an snmpEngineID (RFC 3411 5); shorter ones are not cached
 

@@ -16,7 +16,7 @@ valid report, a v3 reply failing its digest) ends the request: it keeps
 waiting for the real answer, and only if none comes does it fail with the
 reason the bad reply gave instead of a timeout. So a forged or corrupt
 datagram can neither stall the loop nor fail a check whose answer is on its way.
-The codec's caps (``probes.snmp_codec``) bound the work one datagram can cost.
+The codec's caps (``probes.snmp.codec``) bound the work one datagram can cost.
 
 Failures raise ``SnmpError`` with a ``Reason``: TIMEOUT (no answer), AUTH (a
 usmStats report, a reply failing its digest), PROTOCOL (malformed reply, agent
@@ -36,10 +36,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from probes import snmp_codec as c
+from probes.snmp import codec as c
 from probes.base import Reason
-from probes.snmp_replies import Accept, Dropped, SnmpError, discovery_report, v3_answer
-from probes.snmp_usm import KeyCache, Salts, UsmError, UsmUser, decrypt, encrypt, sign
+from probes.snmp.replies import Accept, Dropped, SnmpError, discovery_report, v3_answer
+from probes.snmp.usm import KeyCache, Salts, UsmError, UsmUser, decrypt, encrypt, sign
 
 Credentials = bytes | UsmUser  # a v2c community, or a v3 authPriv user
 USM_STATS = (1, 3, 6, 1, 6, 3, 15, 1, 1)

@@ -6,7 +6,7 @@ difference of consecutive RTTs in send order (RFC 3550's |D(i-1, i)|, averaged
 arithmetically instead of through its 1/16 running filter; only with two replies or
 more); ``loss_ratio`` = 1 - received / count; ``sent`` and ``received`` are counts.
 Each RTT runs from just before the echo's send to the kernel's arrival stamp of its
-reply (``probes.icmp_receive``), so a sweep's bursts do not inflate RTT or jitter.
+reply (``probes.icmp.receive``), so a sweep's bursts do not inflate RTT or jitter.
 
 Success means at least one reply: how much loss is too much is the monitor's call.
 No reply at all is ``timeout`` ("no reply to 5 echoes"), ``unreachable`` if an ICMP
@@ -20,7 +20,7 @@ so is an echo whose reply our kernel may have dropped on a full receive queue
 Deadline rule: ``Target.timeout`` is the wait for each echo's reply after it is
 actually sent; echoes leave ``interval`` apart. The engine admits a check within
 ``max_queue_delay`` (else fails it as saturated) and then sends each echo within
-``max_queue_delay`` of its due time (see ``probes.icmp_engine``), so one call ends
+``max_queue_delay`` of its due time (see ``probes.icmp.engine``), so one call ends
 within ``2 x max_queue_delay + (count - 1) x interval + timeout``; ``deadline`` adds a
 fixed margin for loop lag. ``probe_batch`` admits its targets in order, paced over
 ``spread`` seconds when asked (else as fast as the engine sends), waits at most
@@ -43,8 +43,8 @@ from operator import sub
 from typing import Any, cast
 
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
-from probes.icmp_engine import DEFAULT_MAX_QUEUE_DELAY, DEFAULT_RATE, YIELD_EVERY, IcmpEngine
-from probes.icmp_track import Ping
+from probes.icmp.engine import DEFAULT_MAX_QUEUE_DELAY, DEFAULT_RATE, YIELD_EVERY, IcmpEngine
+from probes.icmp.track import Ping
 
 NAME = "icmp"
 DEFAULT_PORT = None

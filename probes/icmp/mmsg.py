@@ -17,8 +17,8 @@ import socket
 import struct
 import time
 
-from probes.icmp_packet import parse_raw_v4
-from probes.icmp_receive import (
+from probes.icmp.packet import parse_raw_v4
+from probes.icmp.receive import (
     ANC_SPACE,
     MAX_DRAIN,
     READ_SIZE,
@@ -29,7 +29,7 @@ from probes.icmp_receive import (
     read_raw4,
     rtt,
 )
-from probes.icmp_socket import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
+from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 
 BATCH = 64  # datagrams per recvmmsg call
 _MSG_DONTWAIT = 0x40

@@ -3,7 +3,7 @@
 Raw sockets (root or CAP_NET_RAW) come first: one socket per family carries several
 echo ids of our own choosing. The kernel hands every raw ICMP socket on the host a
 copy of every ICMP message, so a kernel-side type filter keeps only replies and
-unreachables, and a socket filter (``probes.icmp_filter``) drops other pingers' echo
+unreachables, and a socket filter (``probes.icmp.filter``) drops other pingers' echo
 replies before they take room in our receive queue; the engine still checks ids.
 Without raw privileges, unprivileged "ping" sockets (``SOCK_DGRAM``, allowed when the
 process's group is in ``net.ipv4.ping_group_range``) work too: the kernel assigns each
@@ -19,7 +19,7 @@ Every socket also asks for the kernel's count of datagrams it dropped because ou
 receive queue was full (``SO_RXQ_OVFL``: a cumulative uint32 in each datagram's
 ancillary data, once any drop happened), and the engine can read that count at any
 time (``SO_MEMINFO``). ``Channel.drops`` keeps the running total, wrap-safe: an echo
-whose reply may have been one of them is unknown, never lost (``probes.icmp_engine``).
+whose reply may have been one of them is unknown, never lost (``probes.icmp.engine``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import socket
 import struct
 from dataclasses import dataclass, field
 
-from probes.icmp_filter import accept_only
-from probes.icmp_packet import (
+from probes.icmp.filter import accept_only
+from probes.icmp.packet import (
     ECHO_REPLY_V4,
     ECHO_REPLY_V6,
     UNREACH_V4,

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from probes.base import LOCAL_ERRNOS, Reason
-from probes.icmp_packet import EchoBuilder, unreach_text
-from probes.icmp_socket import Channel
+from probes.icmp.packet import EchoBuilder, unreach_text
+from probes.icmp.channels import Channel
 
 _IDSEQ = struct.Struct("!HH")
 T = TypeVar("T")

@@ -36,7 +36,7 @@ failure.
 
 A reply the kernel dropped is not a lost echo. When our receive queue is full (the
 loop stalled on a full GC, a burst of replies) the kernel drops replies and counts
-them per socket (``probes.icmp_socket``: ``SO_RXQ_OVFL`` on every datagram, ``SO_MEMINFO``
+them per socket (``probes.icmp.channels``: ``SO_RXQ_OVFL`` on every datagram, ``SO_MEMINFO``
 on demand). The rule: each echo records its socket's drop total when it is sent; when
 its time is up unanswered, the sockets are first read until empty (``FULL_DRAIN``
 datagrams at most, so a flood still cannot hold the loop) and the drop total read
@@ -67,11 +67,11 @@ from dataclasses import dataclass
 from time import time_ns
 
 from probes.base import Reason
-from probes.icmp_mmsg import raw4_reader
-from probes.icmp_packet import echo_key
-from probes.icmp_receive import MAX_DRAIN, Pending, Reader, read_other
-from probes.icmp_socket import Channel, IcmpUnavailable, open_channels
-from probes.icmp_track import Family, Ping, Wheel, unreach_detail
+from probes.icmp.mmsg import raw4_reader
+from probes.icmp.packet import echo_key
+from probes.icmp.receive import MAX_DRAIN, Pending, Reader, read_other
+from probes.icmp.channels import Channel, IcmpUnavailable, open_channels
+from probes.icmp.track import Family, Ping, Wheel, unreach_detail
 
 TICK = 0.001
 DEFAULT_RATE = 30_000.0
