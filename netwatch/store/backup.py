@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from netwatch.store.migrations import SCHEMA_VERSION
+from netwatch.store.schema import SCHEMA_VERSION
 from netwatch.store.store import BUSY_TIMEOUT_MS, FILE_MODE
 
 DB_NAME, TAR_NAME, MANIFEST_NAME = "netwatch.db", "notices.tar", "manifest.json"

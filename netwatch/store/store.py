@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from netwatch.store.migrations import MIGRATIONS, Migration
+from netwatch.store.schema import MIGRATIONS, Migration
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from netwatch.store import Store, StoreError
-from netwatch.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from netwatch.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 def mode(path: Path) -> int:

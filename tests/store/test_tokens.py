@@ -10,7 +10,7 @@ import pytest
 
 from netwatch.store import Store, TokenError, TokenStore
 from netwatch.store import tokens as tokens_module
-from netwatch.store.migrations import MIGRATIONS
+from netwatch.store.schema import MIGRATIONS
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""The notices' tables, as migration steps (``netwatch.store.migrations`` lists them).
+"""The notices' tables, as migration steps (``netwatch.store.schema`` lists them).
 
 ``notices`` holds every issued notice's immutable record. The database enforces
 SPEC §7: one number per (prefix, year, seq), one notice per county and issue date.

@@ -1,4 +1,4 @@
-"""The delivery outbox table, as migration steps (``netwatch.store.migrations`` lists them).
+"""The delivery outbox table, as migration steps (``netwatch.store.schema`` lists them).
 
 ``deliveries`` holds one row per notice, channel and target, queued inside the
 transaction that issues the notice, so a crash can never issue a notice without

@@ -1,4 +1,4 @@
-"""The survey readings' tables, as migration steps (``netwatch.store.migrations`` lists them).
+"""The survey readings' tables, as migration steps (``netwatch.store.schema`` lists them).
 
 ``readings`` holds every accepted field reading in WGS-84 with its county fixed at
 acceptance (SPEC §6), so token scopes and per-county figures never depend on a
