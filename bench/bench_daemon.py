@@ -39,12 +39,12 @@ from typing import Any
 import aiohttp
 from figures import result as print_result
 
-from netwatch.cli.support import run_async
 from netwatch.daemon import Daemon, DaemonOptions, Listen
 from netwatch.inventory import CheckSpec, Inventory, load_inventory
 from netwatch.lab.process import LabProcess
 from netwatch.monitor import AllowList, DeviceResult, Runner
 from netwatch.monitor.capacity import Capacity
+from netwatch.runtime import run_async
 
 SERVICES = 10_000  # devices with a service check besides ICMP
 SNMP = 2_000  # trunking sites with SNMP

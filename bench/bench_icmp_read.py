@@ -18,9 +18,9 @@ import socket
 import time
 from collections.abc import Callable
 
+from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 from probes.icmp.mmsg import BatchReader
 from probes.icmp.receive import ANC_SPACE, READ_SIZE
-from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 
 _SO_RCVBUFFORCE = 33
 

@@ -50,8 +50,8 @@ import uvloop
 from figures import result
 
 from probes import http, icmp, snmp
-from probes.snmp import codec as c
 from probes.base import ProbeContext, Target
+from probes.snmp import codec as c
 
 try:
     import ping3

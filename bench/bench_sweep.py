@@ -21,11 +21,11 @@ from pathlib import Path
 
 from figures import result
 
-from netwatch.cli.support import run_async
 from netwatch.inventory import load_inventory
 from netwatch.lab.process import LabProcess
 from netwatch.monitor import AllowList, Runner
 from netwatch.monitor.capacity import Capacity
+from netwatch.runtime import run_async
 from probes.base import SKIP_REASONS, ProbeContext
 
 KINDS = (("camera", 0.7), ("vc_endpoint", 0.2), ("trunking_site", 0.1))

@@ -19,11 +19,12 @@ import click
 from rich.console import Console
 
 from netwatch.cli import report
-from netwatch.cli.support import capacity_or_exit, load_or_exit, run_async
+from netwatch.cli.support import capacity_or_exit, load_or_exit
 from netwatch.daemon import DaemonOptions, Listen, run_daemon
 from netwatch.inventory import Inventory, demo_inventory_path
 from netwatch.lab.process import LabError, LabProcess
 from netwatch.monitor import AllowList, sweep_once
+from netwatch.runtime import run_async
 from netwatch.store import Store, TokenStore
 from netwatch.survey.demo_seed import seed_demo_readings
 

@@ -16,21 +16,26 @@ from rich.console import Console
 from netwatch.cli.backup import backup_command, restore_command
 from netwatch.cli.coverage import coverage
 from netwatch.cli.inventory import inventory as inventory_group
-from netwatch.cli.logs import LOG_FORMATS, setup_logging
 from netwatch.cli.notices import notices
 from netwatch.cli.support import (
     allow_list_or_exit,
     capacity_or_exit,
     load_or_exit,
     resolve_db_path,
-    run_async,
-    use_demo_secrets,
 )
 from netwatch.cli.survey import survey
 from netwatch.cli.token import token
 from netwatch.cli.web_limits import daemon_limits, web_limit_options
 from netwatch.daemon.defaults import DEFAULT_LISTEN
-from netwatch.inventory import KINDS, Device, Inventory, demo_inventory_path, resolve_inventory_path
+from netwatch.inventory import (
+    KINDS,
+    Device,
+    Inventory,
+    demo_inventory_path,
+    resolve_inventory_path,
+    use_demo_secrets,
+)
+from netwatch.runtime import LOG_FORMATS, run_async, setup_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,48 +1,30 @@
-"""Shared by the commands: loading the inventory or exiting 2, the event loop, demo secrets."""
+"""Shared by the commands: loading the inventory or exiting 2, the settings from the environment."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from netwatch.inventory import (
-    DEMO_SECRETS,
     Inventory,
     InventoryError,
-    demo_inventory_path,
-    load_inventory,
+    load_command_inventory,
     resolve_inventory_path,
 )
 from netwatch.monitor import AllowList
 from netwatch.monitor.capacity import Capacity, CapacityError
 
-T = TypeVar("T")
 EXIT_INVALID = 2
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Run on uvloop when it is installed: it halves the CPU cost of a service check."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        return asyncio.run(coro)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coro)
 
 
 def load_or_exit(path_arg: str | None) -> Inventory:
     """Load the inventory; on problems print one ``FILE:LINE: message`` each and exit 2."""
     path = resolve_inventory_path(path_arg)
-    if is_demo_inventory(path):
-        use_demo_secrets()
     try:
-        return load_inventory(path)
+        return load_command_inventory(path)
     except InventoryError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -68,21 +50,6 @@ def capacity_or_exit() -> Capacity:
     except CapacityError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_INVALID)
-
-
-def is_demo_inventory(path: Path) -> bool:
-    """The shipped demo city (packaged, or its copy at the repository root)."""
-    demo = demo_inventory_path()
-    try:
-        return path.stat().st_size == demo.stat().st_size and path.read_bytes() == demo.read_bytes()
-    except OSError:
-        return False
-
-
-def use_demo_secrets() -> None:
-    """The demo's ${ENV} secrets are set by the demo itself unless the user set them."""
-    for name, value in DEMO_SECRETS.items():
-        os.environ.setdefault(name, value)
 
 
 def resolve_db_path(arg: str | None) -> Path:

@@ -16,8 +16,11 @@ from netwatch.inventory.load import (
     InventoryError,
     Problem,
     demo_inventory_path,
+    is_demo_inventory,
+    load_command_inventory,
     load_inventory,
     resolve_inventory_path,
+    use_demo_secrets,
 )
 from netwatch.inventory.model import (
     DATUMS,
@@ -43,6 +46,6 @@ __all__ = [
     "DATUMS", "DEMO_SECRETS", "KINDS", "TECHNOLOGIES", "BroadbandThresholds", "CheckSpec",
     "Contact", "County", "CoveragePoint", "CoverageThresholds", "Device", "Inventory",
     "InventoryError", "MaintenanceWindow", "NoticeSettings", "PdtThresholds", "Problem",
-    "SmtpDelivery", "Thresholds", "WebhookDelivery", "demo_inventory_path", "load_inventory",
-    "resolve_inventory_path",
+    "SmtpDelivery", "Thresholds", "WebhookDelivery", "demo_inventory_path", "is_demo_inventory",
+    "load_command_inventory", "load_inventory", "resolve_inventory_path", "use_demo_secrets",
 ]

@@ -32,7 +32,8 @@ from netwatch.inventory.yaml_lines import LineMap, YamlSyntaxError, load_yaml
 
 __all__ = [
     "DEMO_SECRETS", "ENV_VAR", "InventoryError", "Problem", "demo_inventory_path",
-    "load_inventory", "resolve_inventory_path",
+    "is_demo_inventory", "load_command_inventory", "load_inventory", "resolve_inventory_path",
+    "use_demo_secrets",
 ]
 
 ENV_VAR = "NETWATCH_INVENTORY"
@@ -61,6 +62,28 @@ def demo_inventory_path() -> Path:
     # next to this module rather than importlib.resources: ``netwatch`` is a namespace
     # package (no __init__.py), which resources.files() cannot read in editable installs
     return Path(__file__).resolve().parents[1] / "demo" / "inventory.yaml"
+
+
+def is_demo_inventory(path: Path) -> bool:
+    """The shipped demo city (packaged, or its copy at the repository root)."""
+    demo = demo_inventory_path()
+    try:
+        return path.stat().st_size == demo.stat().st_size and path.read_bytes() == demo.read_bytes()
+    except OSError:
+        return False
+
+
+def use_demo_secrets() -> None:
+    """The demo's ${ENV} secrets are set by the demo itself unless the user set them."""
+    for name, value in DEMO_SECRETS.items():
+        os.environ.setdefault(name, value)
+
+
+def load_command_inventory(path: Path) -> Inventory:
+    """``load_inventory`` for a program's command line: the demo city brings its own secrets."""
+    if is_demo_inventory(path):
+        use_demo_secrets()
+    return load_inventory(path)
 
 
 def load_inventory(path: str | Path, env: Mapping[str, str] | None = None) -> Inventory:

@@ -14,10 +14,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from netwatch.cli.support import load_or_exit, run_async, use_demo_secrets
-from netwatch.inventory import Inventory
+from netwatch.inventory import (
+    Inventory,
+    InventoryError,
+    load_command_inventory,
+    resolve_inventory_path,
+    use_demo_secrets,
+)
 from netwatch.lab.lab import DEFAULT_QUEUE, DEFAULT_TABLE, LabError, LabInfo, run_lab
 from netwatch.lab.scenario import Scenario, ScenarioError, load_scenario
+from netwatch.runtime import run_async, setup_logging
 
 EXIT_INVALID = 2
 
@@ -25,8 +31,7 @@ EXIT_INVALID = 2
 def serve(inventory: Inventory, scenario: str | Path | None, *, table: str = DEFAULT_TABLE,
           queue: int = DEFAULT_QUEUE, firewall: bool = True) -> int:
     """Run the lab for ``netwatch simulate``; returns the exit status."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="netwatch lab: %(levelname)s: %(message)s")
+    setup_logging("info", text_format="netwatch lab: %(levelname)s: %(message)s")
     loaded: Scenario | None = None
     if scenario is not None:
         try:
@@ -63,7 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="touch no kernel rules (unreachable/latency/loss not applied)")
     args = parser.parse_args(argv)
     use_demo_secrets()
-    inventory = load_or_exit(args.inventory)
+    path = resolve_inventory_path(args.inventory)
+    try:
+        inventory = load_command_inventory(path)
+    except InventoryError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s); nothing started", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(f"{path}: cannot read inventory: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
     return serve(inventory, args.scenario, table=args.table, queue=args.queue,
                  firewall=not args.no_firewall)
 

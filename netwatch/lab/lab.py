@@ -26,6 +26,7 @@ from netwatch.inventory import Device, Inventory
 from netwatch.lab.delay import Delayer, DelayUnavailable
 from netwatch.lab.host import address_problems, raise_fd_limit
 from netwatch.lab.netfilter import FirewallError, LabFirewall, firewall_problem
+from netwatch.lab.process import LabError
 from netwatch.lab.responders import (
     HttpProtocol,
     RtspMode,
@@ -45,10 +46,6 @@ DEFAULT_QUEUE = 4716  # the lab's NFQUEUE number
 KERNEL_FAULTS = frozenset({"unreachable", "flapping", "degraded"})
 RTSP_MODES = {"rtsp_401": RtspMode.AUTH_ALL, "rtsp_503": RtspMode.UNAVAILABLE,
               "open_stream": RtspMode.OPEN}
-
-
-class LabError(RuntimeError):
-    """The lab cannot start: the message names the device and the problem."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ READY_PREFIX = "ready"
 
 
 class LabError(RuntimeError):
-    """The lab did not come up; the message carries what it printed."""
+    """The lab cannot start or did not come up: the message names the device and the problem,
+    or carries what the lab's process printed."""
 
 
 class LabProcess:

@@ -10,8 +10,8 @@ readings keep their own tables in their packages, as migrations listed here.
 from __future__ import annotations
 
 from netwatch.store.faultlog import Episode, FaultLog, FaultLogError, NewEpisode
-from netwatch.store.schema import SCHEMA_VERSION
 from netwatch.store.retention import prune_deliveries, prune_fault_episodes
+from netwatch.store.schema import SCHEMA_VERSION
 from netwatch.store.store import Store, StoreError
 from netwatch.store.tokens import (
     ROLES,

@@ -67,10 +67,10 @@ from dataclasses import dataclass
 from time import time_ns
 
 from probes.base import Reason
+from probes.icmp.channels import Channel, IcmpUnavailable, open_channels
 from probes.icmp.mmsg import raw4_reader
 from probes.icmp.packet import echo_key
 from probes.icmp.receive import MAX_DRAIN, Pending, Reader, read_other
-from probes.icmp.channels import Channel, IcmpUnavailable, open_channels
 from probes.icmp.track import Family, Ping, Wheel, unreach_detail
 
 TICK = 0.001

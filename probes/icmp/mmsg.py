@@ -17,6 +17,7 @@ import socket
 import struct
 import time
 
+from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 from probes.icmp.packet import parse_raw_v4
 from probes.icmp.receive import (
     ANC_SPACE,
@@ -29,7 +30,6 @@ from probes.icmp.receive import (
     read_raw4,
     rtt,
 )
-from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 
 BATCH = 64  # datagrams per recvmmsg call
 _MSG_DONTWAIT = 0x40

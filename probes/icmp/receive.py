@@ -23,8 +23,8 @@ import struct
 import time
 from collections.abc import Callable, Sequence
 
-from probes.icmp.packet import Reply, parse_dgram_v4, parse_raw_v4, parse_v6
 from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMP, SO_TIMESTAMPNS, Channel, read_errors
+from probes.icmp.packet import Reply, parse_dgram_v4, parse_raw_v4, parse_v6
 from probes.icmp.track import Ping
 
 # An echo in flight: its ping, its index, sent at (monotonic s) and (realtime ns), the

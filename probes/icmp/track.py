@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from probes.base import LOCAL_ERRNOS, Reason
-from probes.icmp.packet import EchoBuilder, unreach_text
 from probes.icmp.channels import Channel
+from probes.icmp.packet import EchoBuilder, unreach_text
 
 _IDSEQ = struct.Struct("!HH")
 T = TypeVar("T")

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from probes.snmp import codec as c
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target, reason_for_oserror
+from probes.snmp import codec as c
 from probes.snmp.client import Attempts, Credentials, SnmpClient, SnmpError
 from probes.snmp.usm import AUTH_PROTOCOLS, MIN_PASSPHRASE, PRIV_PROTOCOLS, UsmUser
 

@@ -36,8 +36,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from probes.snmp import codec as c
 from probes.base import Reason
+from probes.snmp import codec as c
 from probes.snmp.replies import Accept, Dropped, SnmpError, discovery_report, v3_answer
 from probes.snmp.usm import KeyCache, Salts, UsmError, UsmUser, decrypt, encrypt, sign
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from probes.snmp import codec as c
 from probes.base import Reason
+from probes.snmp import codec as c
 from probes.snmp.usm import LocalKeys, verify
 
 MIN_ENGINE_ID = 5  # octets of an snmpEngineID (RFC 3411 5); shorter ones are not cached

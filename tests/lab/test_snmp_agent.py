@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from netwatch.lab.snmp_agent import AgentState, SnmpAgentPool, V3User
-from probes.snmp import codec as c
 from probes.base import Reason
+from probes.snmp import codec as c
 from probes.snmp.client import Attempts, SnmpClient, SnmpError
 
 ADDR = "127.102.40.1"

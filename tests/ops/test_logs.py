@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 
-from netwatch.cli.logs import JsonFormatter
+from netwatch.runtime.logs import JsonFormatter
 from tests.ops.daemon import ENV, INVENTORY, Daemon
 
 SECRET = "s3cret-community-67"

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from probes.snmp import codec as c
 from probes import textconn
 from probes.base import Target
+from probes.snmp import codec as c
 from probes.snmp.client import Attempts, SnmpClient
 
 ADDRESS = "127.62.8.1"

@@ -21,6 +21,8 @@ import pytest
 
 from probes import icmp
 from probes.base import ParamError, ProbeContext, Reason, Target
+from probes.icmp.channels import SO_TIMESTAMP, SO_TIMESTAMPNS, Channel
+from probes.icmp.check import MARGIN
 from probes.icmp.engine import IcmpEngine
 from probes.icmp.packet import (
     EchoBuilder,
@@ -31,8 +33,6 @@ from probes.icmp.packet import (
     parse_v6,
 )
 from probes.icmp.receive import rtt
-from probes.icmp.channels import SO_TIMESTAMP, SO_TIMESTAMPNS, Channel
-from probes.icmp.check import MARGIN
 from probes.icmp.track import Family, Ping
 
 DROPPED = "127.101.9.3"

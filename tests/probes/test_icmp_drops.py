@@ -19,11 +19,11 @@ import pytest
 
 from probes import icmp
 from probes.base import Reason
+from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 from probes.icmp.engine import IcmpEngine
 from probes.icmp.mmsg import BatchReader
 from probes.icmp.packet import checksum
 from probes.icmp.receive import MAX_DRAIN, read_other, read_raw4
-from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 
 SILENT = "127.63.64.0/18"  # echo requests to these vanish; the test forges the replies
 

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from probes.icmp.channels import Channel, open_channels
 from probes.icmp.filter import program
 from probes.icmp.packet import EchoBuilder
-from probes.icmp.channels import Channel, open_channels
 
 ADDRESSES = [f"127.101.200.{i}" for i in range(1, 41)]
 

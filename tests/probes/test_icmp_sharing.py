@@ -17,10 +17,10 @@ import pytest
 
 from probes import icmp
 from probes.base import ProbeContext, Reason, Target
+from probes.icmp.channels import Channel
 from probes.icmp.engine import IcmpEngine
 from probes.icmp.mmsg import BatchReader
 from probes.icmp.receive import MAX_DRAIN, read_other, read_raw4
-from probes.icmp.channels import Channel
 
 
 def need_root() -> None:

@@ -17,8 +17,8 @@ import pytest
 
 from netwatch.lab.snmp_agent import AgentState, SnmpAgentPool, V3User
 from probes import snmp
-from probes.snmp import codec as c
 from probes.base import ParamError, ProbeContext, Reason, Target
+from probes.snmp import codec as c
 
 SNMPD = "/usr/sbin/snmpd"
 SNMPD_ADDR = "127.102.1.1"

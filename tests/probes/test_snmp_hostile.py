@@ -19,8 +19,8 @@ import pytest
 
 from netwatch.lab.snmp_agent import AgentState, SnmpAgentPool, V3User
 from probes import snmp
-from probes.snmp import codec as c
 from probes.base import ProbeContext, Reason, Target
+from probes.snmp import codec as c
 from probes.snmp.client import SnmpClient
 
 COMMUNITY = "c0mm-" + secrets.token_hex(6)

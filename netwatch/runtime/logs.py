@@ -56,7 +56,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def setup_logging(level: str, fmt: str = "text") -> None:
+def setup_logging(level: str, fmt: str = "text", text_format: str = TEXT_FORMAT) -> None:
     """Log to stderr at ``level`` in ``fmt``; APScheduler's per-run lines only at debug.
 
     APScheduler logs two INFO lines per job run (every sweep of every group, every
@@ -66,7 +66,7 @@ def setup_logging(level: str, fmt: str = "text") -> None:
     if fmt not in LOG_FORMATS:
         raise ValueError(f"log format {fmt!r} is not one of {', '.join(LOG_FORMATS)}")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(text_format))
     logging.basicConfig(level=level.upper(), handlers=[handler])
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
