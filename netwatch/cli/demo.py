@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import click
 from rich.console import Console
 
 from netwatch.cli import report
+from netwatch.cli.progress import sweep_progress
 from netwatch.cli.support import capacity_or_exit, load_or_exit
 from netwatch.daemon import DaemonOptions, Listen, run_daemon
 from netwatch.inventory import Inventory, demo_inventory_path
@@ -80,8 +80,9 @@ def sweep_demo(path: Path, scenario: Path | None, allow: AllowList,
     try:
         with LabProcess(path, scenario, table=lab_table) as lab:
             console.print(f"lab ready (pid {lab.pid}): {_describe(lab.info)}")
-            rows = run_async(sweep_once(inv.devices, allow, capacity=capacity,
-                                            show_progress=sys.stderr.isatty()))
+            with sweep_progress(len(inv.devices)) as progress:
+                rows = run_async(sweep_once(inv.devices, allow, capacity=capacity,
+                                            progress=progress))
     except LabError as exc:
         click.echo(f"netwatch demo: {exc}", err=True)
         return 1

@@ -89,14 +89,16 @@ def select(inv: Inventory, counties: Sequence[str], kinds: Sequence[str]) -> lis
 def probe(inventory: str | None, counties: tuple[str, ...], kinds: tuple[str, ...],
           as_json: bool) -> None:
     """Run one sweep now and print every device's result."""
+    from netwatch.cli.progress import sweep_progress
     from netwatch.monitor import sweep_once
 
     setup_logging("warning")  # e.g. ICMP falling back to datagram ping sockets
     inv = load_or_exit(inventory)
     devices = select(inv, counties, kinds)
     allow = allow_list_or_exit()
-    rows = run_async(sweep_once(devices, allow, capacity=capacity_or_exit(),
-                                show_progress=sys.stderr.isatty()))
+    with sweep_progress(len(devices)) as progress:
+        rows = run_async(sweep_once(devices, allow, capacity=capacity_or_exit(),
+                                    progress=progress))
     from netwatch.cli import report
 
     judged = report.judged(rows)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from collections.abc import Callable, Sequence
 
 from netwatch.inventory import Device
 from netwatch.monitor.allowlist import AllowList
@@ -19,22 +16,11 @@ async def sweep_once(
     allow: AllowList,
     *,
     capacity: Capacity | None = None,
-    show_progress: bool = False,
+    progress: Callable[[DeviceResult], None] | None = None,
 ) -> list[DeviceResult]:
     """Probe every device once, no faster than ``capacity`` allows (as the daemon does);
-    a progress bar on stderr when asked (a terminal)."""
+    ``progress`` is called with each device's result as it comes (the command's progress bar)."""
     capacity = capacity or Capacity()
     async with ProbeContext({"icmp": {"rate": capacity.icmp_rate}}) as ctx:
         runner = Runner(ctx, allow, capacity=capacity)
-        if not show_progress:
-            return await runner.sweep(devices)
-        columns = (
-            TextColumn("probing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("devices"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
-            task = bar.add_task("sweep", total=len(devices))
-            return await runner.sweep(devices, progress=lambda _: bar.advance(task))
+        return await runner.sweep(devices, progress=progress)

@@ -1,12 +1,12 @@
 """Accepting survey readings: all or nothing, idempotent, on disk before the answer (SPEC §6, §11).
 
 ``prepare`` is pure: it validates every row, fixes each reading's county and
-checks it against the submitter's scope, and raises ``IngestError`` (400, 403)
+checks it against the submitter's scope, and raises ``IngestError`` (invalid, outside the scope)
 naming every bad row. ``store_readings`` writes the batch in one durable
 transaction (``synchronous=FULL`` for its commit). The idempotency key is
 ``(tester, client_id)``, or ``(tester, sha256:…)`` of the canonical normalised body
 when the client sent no id: resubmitting the same reading returns its stored id,
-the same key with another body is a 409 and nothing of the batch is stored.
+the same key with another body is a conflict and nothing of the batch is stored.
 ``readings_received`` counts newly stored readings per county.
 """
 
@@ -18,6 +18,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from netwatch.inventory import Inventory
@@ -38,12 +39,20 @@ class RowError:
         return {"row": self.row, "field": self.field, "reason": self.reason}
 
 
-class IngestError(Exception):
-    """The batch is refused as a whole: 400 invalid rows, 403 outside scope, 409 conflict."""
+class Refusal(StrEnum):
+    """Why a batch is refused as a whole; the web layer maps each to its HTTP status."""
 
-    def __init__(self, status: int, error: str, problems: Sequence[RowError]) -> None:
+    INVALID = "invalid"  # a row failed validation
+    OUTSIDE_SCOPE = "outside_scope"  # a row's county is outside the submitter's scope
+    CONFLICT = "conflict"  # an idempotency key came back with a different body
+
+
+class IngestError(Exception):
+    """The batch is refused as a whole; ``refusal`` says why and ``problems`` which rows."""
+
+    def __init__(self, refusal: Refusal, error: str, problems: Sequence[RowError]) -> None:
         super().__init__(error)
-        self.status = status
+        self.refusal = refusal
         self.error = error
         self.problems = list(problems)
 
@@ -89,13 +98,13 @@ def prepare(inventory: Inventory, rows: Sequence[object], now: float, *,
             continue
         accepted.append(Accepted(number, result, county, body_hash(result)))
     if invalid:
-        raise IngestError(400, "invalid readings", invalid)
+        raise IngestError(Refusal.INVALID, "invalid readings", invalid)
     if allowed is not None:
         outside = [RowError(a.row, "point" if a.reading.point else "lat",
                             f"county {a.county} is outside this token's scope")
                    for a in accepted if a.county not in allowed]
         if outside:
-            raise IngestError(403, "county outside this token's scope", outside)
+            raise IngestError(Refusal.OUTSIDE_SCOPE, "county outside this token's scope", outside)
     return accepted
 
 
@@ -141,7 +150,8 @@ def store_readings(store: Store, tester: str, accepted: Sequence[Accepted], sour
             seen[key] = found
             ids.append(found[0])
         if conflicts:
-            raise IngestError(409, "idempotency key reused with a different body", conflicts)
+            raise IngestError(Refusal.CONFLICT, "idempotency key reused with a different body",
+                              conflicts)
         conn.executemany(
             "INSERT INTO readings_received (county, total) VALUES (?, ?) "
             "ON CONFLICT (county) DO UPDATE SET total = total + excluded.total",

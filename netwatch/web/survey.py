@@ -19,7 +19,7 @@ from netwatch.inventory import TECHNOLOGIES, CoveragePoint
 from netwatch.store import Store
 from netwatch.survey.csv_format import parse_csv
 from netwatch.survey.geo import haversine_m, to_wgs84
-from netwatch.survey.ingest import IngestError, RowError, prepare, store_readings
+from netwatch.survey.ingest import IngestError, Refusal, RowError, prepare, store_readings
 from netwatch.web.api import integer, one
 from netwatch.web.auth import VIA_SESSION, ApiError, principal, visible_counties
 from netwatch.web.bodies import parse_json
@@ -29,6 +29,9 @@ from netwatch.web.workers import offload
 
 ROWS_LIMIT = 5000  # SPEC: readings per request
 POINTS_LIMIT = (20, 1000)  # default and maximum answers of /api/v1/points
+REFUSAL_STATUS: dict[Refusal, int] = {
+    Refusal.INVALID: 400, Refusal.OUTSIDE_SCOPE: 403, Refusal.CONFLICT: 409,
+}
 JSON_TYPE, CSV_TYPE = "application/json", "text/csv"
 
 
@@ -116,7 +119,8 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
             source = "form" if request.get(VIA_SESSION) else "api"
             ids = store_readings(db, info.name or info.id, accepted, source, now)
         except IngestError as exc:
-            raise ApiError(exc.status, exc.error, [p.as_dict() for p in exc.problems]) from None
+            problems = [p.as_dict() for p in exc.problems]
+            raise ApiError(REFUSAL_STATUS[exc.refusal], exc.error, problems) from None
         return web.json_response({"ids": ids}, status=201)
 
     async def get_points(request: web.Request) -> web.Response:

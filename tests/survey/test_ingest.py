@@ -11,7 +11,7 @@ import pytest
 
 from netwatch.inventory import Inventory
 from netwatch.store import Store
-from netwatch.survey.ingest import IngestError, RowError, ingest
+from netwatch.survey.ingest import IngestError, Refusal, RowError, ingest
 from netwatch.survey.metrics import survey_families
 from netwatch.survey.prune import prune_readings
 from tests.survey.city import NOW, TAKEN, load_city
@@ -53,7 +53,7 @@ def test_one_bad_row_stores_nothing(store: Store, inv: Inventory) -> None:
     bad = {**SOUTH, "rssi_dbm": 5}
     with pytest.raises(IngestError) as caught:
         ingest(store, inv, "alice", [NORTH, bad, {**NORTH, "point": "x"}], "api", NOW)
-    assert caught.value.status == 400
+    assert caught.value.refusal is Refusal.INVALID
     assert caught.value.problems == [RowError(1, "rssi_dbm", "must be within -140..-20"),
                                      RowError(2, "point", "no such coverage point")]
     assert counts(store) == (0, {})
@@ -71,7 +71,7 @@ def test_scope_outside_the_token(store: Store, inv: Inventory) -> None:
     """A row in a county outside the allowed ones is a 403 naming the row; nothing stored."""
     with pytest.raises(IngestError) as caught:
         ingest(store, inv, "bob", [NORTH, SOUTH], "api", NOW, allowed=frozenset({"north"}))
-    assert caught.value.status == 403
+    assert caught.value.refusal is Refusal.OUTSIDE_SCOPE
     assert caught.value.problems == [
         RowError(1, "lat", "county south is outside this token's scope")]
     assert counts(store) == (0, {})
@@ -97,7 +97,7 @@ def test_same_key_different_body_is_a_conflict(store: Store, inv: Inventory) -> 
     with pytest.raises(IngestError) as caught:
         ingest(store, inv, "alice", [SOUTH, {**NORTH, "client_id": "r-1", "rssi_dbm": -80}],
                "api", NOW)
-    assert caught.value.status == 409
+    assert caught.value.refusal is Refusal.CONFLICT
     assert caught.value.problems == [
         RowError(1, "client_id", "this client_id was used for a different reading")]
     assert counts(store) == (1, {"north": 1})
@@ -110,7 +110,7 @@ def test_duplicates_within_one_batch(store: Store, inv: Inventory) -> None:
     with pytest.raises(IngestError) as caught:
         ingest(store, inv, "alice", [{**NORTH, "client_id": "x"},
                                      {**SOUTH, "client_id": "x"}], "api", NOW)
-    assert caught.value.status == 409 and caught.value.problems[0].row == 1
+    assert caught.value.refusal is Refusal.CONFLICT and caught.value.problems[0].row == 1
 
 
 def test_committed_for_other_connections(store: Store, inv: Inventory) -> None:
