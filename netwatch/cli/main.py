@@ -13,20 +13,15 @@ from typing import Any
 import click
 from rich.console import Console
 
-from netwatch.cli.backup import backup_command, restore_command
-from netwatch.cli.coverage import coverage
-from netwatch.cli.inventory import inventory as inventory_group
-from netwatch.cli.notices import notices
+from netwatch.cli.lazy import LazyGroup
 from netwatch.cli.support import (
     allow_list_or_exit,
     capacity_or_exit,
     load_or_exit,
     resolve_db_path,
 )
-from netwatch.cli.survey import survey
-from netwatch.cli.token import token
 from netwatch.cli.web_limits import daemon_limits, web_limit_options
-from netwatch.daemon.defaults import DEFAULT_LISTEN
+from netwatch.daemon import DEFAULT_LISTEN
 from netwatch.inventory import (
     KINDS,
     Device,
@@ -37,8 +32,19 @@ from netwatch.inventory import (
 )
 from netwatch.runtime import LOG_FORMATS, run_async, setup_logging
 
+SUBCOMMANDS = {
+    "backup": "netwatch.cli.backup:backup_command",
+    "coverage": "netwatch.cli.coverage:coverage",
+    "inventory": "netwatch.cli.inventory:inventory",
+    "notices": "netwatch.cli.notices:notices",
+    "restore": "netwatch.cli.backup:restore_command",
+    "survey": "netwatch.cli.survey:survey",
+    "token": "netwatch.cli.token:token",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=LazyGroup, lazy=SUBCOMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="netwatch")
 def main() -> None:
     """netwatch: network and device health monitor for a city police bureau."""
@@ -203,10 +209,3 @@ def demo(listen: str, log_level: str, log_format: str, scenario: str | None,
                       lab_table))
 
 
-main.add_command(token)
-main.add_command(notices)
-main.add_command(survey)
-main.add_command(coverage)
-main.add_command(inventory_group)
-main.add_command(backup_command)
-main.add_command(restore_command)

@@ -11,10 +11,8 @@ from typing import Any
 
 import click
 
-from netwatch.daemon.descriptors import DEFAULT_RESERVE
-from netwatch.web.guard import WebLimits
-from netwatch.web.ratelimit import DEFAULT_LIMIT, DEFAULT_OVERALL
-from netwatch.web.workers import DEFAULT_WORKERS
+from netwatch.daemon import DEFAULT_RESERVE
+from netwatch.web import DEFAULT_LIMIT, DEFAULT_OVERALL, DEFAULT_WORKERS, WebLimits
 
 _DEFAULTS = WebLimits()
 _COUNT = click.IntRange(min=1)

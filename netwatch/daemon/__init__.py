@@ -3,25 +3,43 @@
 ``daemon`` starts and stops the parts and reloads the inventory; ``scheduler``
 runs each device group's sweep at its interval; ``duties`` does the periodic
 work besides sweeps (notice items, scheduled notices, delivery, retention);
-``defaults`` holds what the command line shows without importing the rest.
+``descriptors`` keeps file descriptors for the probes; ``heap`` settles the
+garbage collector after start and reloads; ``defaults`` holds what the command
+line shows.
+
+The face is lazy: importing a default (``DEFAULT_LISTEN``) does not load the web app,
+the scheduler and every package the daemon runs.
 """
 
 from __future__ import annotations
 
-from netwatch.daemon.daemon import (
-    Daemon,
-    DaemonOptions,
-    Listen,
-    ListenError,
-    check_exposure,
-    parse_listen,
-    run_daemon,
-)
-from netwatch.daemon.defaults import DEFAULT_LISTEN
-from netwatch.daemon.duties import Duties
-from netwatch.daemon.scheduler import SweepScheduler
+from typing import TYPE_CHECKING
 
+from netwatch.runtime.faces import lazy_face
+
+if TYPE_CHECKING:
+    from netwatch.daemon.daemon import (
+        Daemon,
+        DaemonOptions,
+        Listen,
+        ListenError,
+        check_exposure,
+        parse_listen,
+        run_daemon,
+    )
+    from netwatch.daemon.defaults import DEFAULT_LISTEN
+    from netwatch.daemon.descriptors import DEFAULT_RESERVE
+    from netwatch.daemon.duties import Duties
+    from netwatch.daemon.scheduler import SweepScheduler
+
+_EXPORTS = {
+    "DEFAULT_LISTEN": "defaults", "DEFAULT_RESERVE": "descriptors",
+    "Daemon": "daemon", "DaemonOptions": "daemon", "Listen": "daemon", "ListenError": "daemon",
+    "check_exposure": "daemon", "parse_listen": "daemon", "run_daemon": "daemon",
+    "Duties": "duties", "SweepScheduler": "scheduler",
+}
 __all__ = [
-    "DEFAULT_LISTEN", "Daemon", "DaemonOptions", "Duties", "Listen", "ListenError",
-    "SweepScheduler", "check_exposure", "parse_listen", "run_daemon",
+    "DEFAULT_LISTEN", "DEFAULT_RESERVE", "Daemon", "DaemonOptions", "Duties", "Listen",
+    "ListenError", "SweepScheduler", "check_exposure", "parse_listen", "run_daemon",
 ]
+__getattr__ = lazy_face(__name__, _EXPORTS)

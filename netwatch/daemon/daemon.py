@@ -32,11 +32,19 @@ from netwatch.metrics import Exposition
 from netwatch.monitor import AllowList, Monitor, Runner
 from netwatch.monitor.capacity import Capacity, assess, problems
 from netwatch.store import FaultLog, Store, TokenStore
-from netwatch.web.app import WebDeps, create_app
-from netwatch.web.guard import GuardedSite, GuardStats, WebLimits, guard_families
-from netwatch.web.ratelimit import DEFAULT_LIMIT, DEFAULT_OVERALL, RateLimiter
-from netwatch.web.session_store import SessionStore
-from netwatch.web.workers import DEFAULT_WORKERS
+from netwatch.web import (
+    DEFAULT_LIMIT,
+    DEFAULT_OVERALL,
+    DEFAULT_WORKERS,
+    GuardedSite,
+    GuardStats,
+    RateLimiter,
+    SessionStore,
+    WebDeps,
+    WebLimits,
+    create_app,
+    guard_families,
+)
 from probes.base import ProbeContext
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,44 @@
-"""The web app of ``netwatch run``: /metrics, health, the JSON API and the landing page."""
+"""The web app of ``netwatch run``: /metrics, health, the JSON API, the pages and the survey form.
+
+- ``app``: ``create_app`` builds the aiohttp application from ``deps`` (``WebDeps``,
+  what the daemon hands the app) and registers every route table;
+- ``guard`` (connection caps and request-head deadline), ``limits`` (the listener's
+  limits and their defaults), ``ratelimit`` (wrong-token throttling), ``workers``
+  (the bounded thread pool handlers use), ``bodies`` (request body limits);
+- ``auth`` (tokens, sessions, ``ApiError``), ``access`` (the role a route needs),
+  ``sessions`` and ``session_store`` (browser log-in; the store owns the sessions table);
+- the routes: ``api`` (devices and faults), ``readings`` and ``survey`` (readings in and
+  out), ``survey_form`` (the field testers' page), ``coverage``, ``notices`` (the
+  notices' JSON), ``notice_pages`` (a notice rendered as HTML, PDF, DOCX, XLSX),
+  ``pages`` (landing and list pages), ``openapi`` and ``openapi_parts`` (the API
+  description).
+
+The face is lazy: the command line reads the listener's defaults without loading aiohttp.
+"""
 
 from __future__ import annotations
 
-from netwatch.web.app import WebDeps, create_app
+from typing import TYPE_CHECKING
 
-__all__ = ["WebDeps", "create_app"]
+from netwatch.runtime.faces import lazy_face
+
+if TYPE_CHECKING:
+    from netwatch.web.app import WebDeps, create_app
+    from netwatch.web.guard import GuardedSite, GuardStats, guard_families
+    from netwatch.web.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_WORKERS, WebLimits
+    from netwatch.web.ratelimit import DEFAULT_LIMIT, DEFAULT_OVERALL, RateLimiter
+    from netwatch.web.session_store import SessionStore
+
+_EXPORTS = {
+    "WebDeps": "app", "create_app": "app",
+    "GuardedSite": "guard", "GuardStats": "guard", "guard_families": "guard",
+    "DEFAULT_BODY_TIMEOUT": "limits", "DEFAULT_WORKERS": "limits", "WebLimits": "limits",
+    "DEFAULT_LIMIT": "ratelimit", "DEFAULT_OVERALL": "ratelimit", "RateLimiter": "ratelimit",
+    "SessionStore": "session_store",
+}
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT", "DEFAULT_LIMIT", "DEFAULT_OVERALL", "DEFAULT_WORKERS", "GuardStats",
+    "GuardedSite", "RateLimiter", "SessionStore", "WebDeps", "WebLimits", "create_app",
+    "guard_families",
+]
+__getattr__ = lazy_face(__name__, _EXPORTS)

@@ -16,9 +16,8 @@ from netwatch.coverage.analysis import CoverageReport
 from netwatch.monitor import Monitor
 from netwatch.store import Store
 from netwatch.web.auth import Limiter, TokenVerifier
-from netwatch.web.guard import DEFAULT_BODY_TIMEOUT
+from netwatch.web.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_WORKERS
 from netwatch.web.session_store import SessionStore
-from netwatch.web.workers import DEFAULT_WORKERS
 
 
 class Renderer(Protocol):

@@ -22,28 +22,9 @@ from typing import Any, cast
 from aiohttp import web
 
 from netwatch.metrics.text import Family, FamilySpec, labels
+from netwatch.web.limits import WebLimits
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BODY_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class WebLimits:
-    """The listener's limits; each is a ``netwatch run`` flag (see docs/security.md)."""
-
-    max_connections: int = 512
-    per_address: int = 64  # 0: no per-address cap (behind a proxy every client is the proxy)
-    header_timeout: float = 10.0
-    keepalive_timeout: float = 15.0
-    body_timeout: float = DEFAULT_BODY_TIMEOUT  # enforced by the app (``app.body_deadline``)
-
-    def __post_init__(self) -> None:
-        if self.max_connections < 1 or self.per_address < 0:
-            raise ValueError("web connection caps: expected positive numbers")
-        if min(self.header_timeout, self.keepalive_timeout, self.body_timeout) <= 0:
-            raise ValueError("web timeouts: expected positive seconds")
-
 
 @dataclass(slots=True)
 class GuardStats:

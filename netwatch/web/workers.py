@@ -16,7 +16,6 @@ from typing import TypeVar
 
 from aiohttp import web
 
-DEFAULT_WORKERS = 2
 THREAD_PREFIX = "netwatch-web"
 POOL = web.AppKey("netwatch.web_pool", ThreadPoolExecutor)
 

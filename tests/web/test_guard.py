@@ -9,7 +9,8 @@ import pytest
 from aiohttp import web
 
 from netwatch.web.app import create_app
-from netwatch.web.guard import GuardedSite, GuardStats, WebLimits, guard_families
+from netwatch.web.guard import GuardedSite, GuardStats, guard_families
+from netwatch.web.limits import WebLimits
 from tests.web.conftest import City
 
 HOST = "127.163.9.1"
