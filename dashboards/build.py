@@ -4,7 +4,7 @@ The JSON files are generated so that every dashboard shares the same datasource,
 ``county`` variable and layout rules; edit this script and run it again
 (``python dashboards/build.py``), never the JSON by hand: a test compares the two.
 Names and coordinates come only from ``netwatch_device_info`` and
-``netwatch_coverage_point_info`` joins (SPEC §9). The datasource is the provisioned
+``netwatch_coverage_point_info`` joins (docs/metrics.md). The datasource is the provisioned
 uid ``prometheus`` (no ``${DS_PROMETHEUS}`` input, which file provisioning leaves
 unresolved). Some panels read the recording rules in
 ``prometheus/rules/netwatch.rules.yml`` (names with colons).
@@ -25,7 +25,8 @@ GRID_WIDTH = 24
 
 Json = dict[str, Any]
 
-# What each probe family means for the eye: DOMAIN.md's thresholds.
+# What each probe family means for the eye (dashboards/README.md, 'Grafana'): the default
+# limits of docs/inventory.md, and where each comes from.
 VC_RTT_SECONDS = 0.3  # ITU-T G.114: 150 ms one way, so 300 ms round trip
 VC_JITTER_SECONDS = 0.03  # Cisco interactive video
 VC_LOSS_MAJOR, VC_LOSS_CRITICAL = 0.01, 0.05  # Polycom RMX defaults
@@ -440,7 +441,7 @@ def video() -> Json:
             options={"orientation": "vertical", "displayMode": "gradient"})],
     ]
     return dashboard("netwatch-vc", "Netwatch / Video conference",
-                     "Endpoint RTT, loss and jitter against DOMAIN.md's thresholds.", rows)
+                     "Endpoint RTT, loss and jitter against the default limits.", rows)
 
 
 # ---------------------------------------------------------------- cameras

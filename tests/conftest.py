@@ -1,4 +1,4 @@
-"""Suite-wide settings: probes may reach loopback only (SPEC §12)."""
+"""Suite-wide settings: probes may reach loopback only (docs/configuration.md)."""
 
 from __future__ import annotations
 

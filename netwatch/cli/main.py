@@ -91,7 +91,7 @@ def select(inv: Inventory, counties: Sequence[str], kinds: Sequence[str]) -> lis
 @click.argument("inventory", required=False)
 @click.option("--county", "counties", multiple=True, help="Only this county (repeatable).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only this kind.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array (SPEC §4).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array (docs/commands.md).")
 def probe(inventory: str | None, counties: tuple[str, ...], kinds: tuple[str, ...],
           as_json: bool) -> None:
     """Run one sweep now and print every device's result."""

@@ -1,6 +1,6 @@
 """How sweep results are shown: the stable JSON of ``netwatch probe --json`` and the table.
 
-The JSON shape is a contract (SPEC §4): scripts read it.
+The JSON shape is a contract (docs/commands.md, 'Watching devices'): scripts read it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _number(value: float) -> float | int | None:
 
 
 def to_json(rows: Sequence[tuple[DeviceResult, Verdict]]) -> list[dict[str, Any]]:
-    """One object per device, in SPEC §4's shape (plus findings and details)."""
+    """One object per device, in the shape docs/commands.md gives (with findings, details)."""
     out = []
     for result, verdict in rows:
         d = result.device

@@ -53,5 +53,5 @@ def capacity_or_exit() -> Capacity:
 
 
 def resolve_db_path(arg: str | None) -> Path:
-    """The database: the option, else $NETWATCH_DB, else ./netwatch.db (SPEC §4)."""
+    """The database: the option, else $NETWATCH_DB, else ./netwatch.db (docs/commands.md)."""
     return Path(arg or os.environ.get("NETWATCH_DB") or "netwatch.db")

@@ -1,4 +1,4 @@
-"""``netwatch token create|list|revoke``: API tokens from the command line (SPEC §4, §11).
+"""``netwatch token create|list|revoke``: API tokens from the command line (docs/commands.md).
 
 ``create`` prints the token alone on stdout (scripts capture it) and everything
 else on stderr. Nothing here ever prints a token's hash, nor a token after

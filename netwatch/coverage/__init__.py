@@ -1,1 +1,1 @@
-"""Coverage analysis (SPEC §6): readings → point and cell verdicts → blind spots and the plan."""
+"""Coverage analysis (docs/coverage.md): readings → point and cell verdicts → blind spots → plan."""

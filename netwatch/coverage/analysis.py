@@ -1,4 +1,4 @@
-"""Readings → point and cell verdicts → blind spots with their cause (SPEC §6).
+"""Readings → point and cell verdicts → blind spots with their cause (docs/coverage.md).
 
 ``analyse`` is a pure function of the database and the inventory at a moment:
 one query reads the readings of the current window and the one before it (for

@@ -1,4 +1,4 @@
-"""Why a place is blind (DOMAIN.md): its serving site is down, its backhaul is down or slow,
+"""Why a place is blind (docs/coverage.md): its serving site is down, its backhaul is down or slow,
 or it is a true coverage hole.
 
 The serving site is the point's own ``serving_site``, else the site most of the

@@ -1,4 +1,4 @@
-"""The class of a set of readings (SPEC §6, DOMAIN.md): good, fair, weak, blind or unsurveyed.
+"""The class of a set of readings (docs/coverage.md): good, fair, weak, blind or unsurveyed.
 
 Each reading gives one level in dBm (PDT: ``rssi_dbm``; broadband: ``rsrp_dbm``).
 A reading that cannot carry a call counts as under every threshold, its level
@@ -7,7 +7,7 @@ under ``sinr_min_db``. The class is that of the median level; fewer than
 ``min_readings`` readings is ``unsurveyed``, never blind.
 
 Broadband thresholds give one criterion only (RSRP ≥ ``rsrp_min_dbm``); its
-bands mirror PDT's (unverified, DOMAIN.md): good 20 dB above it, fair 10 dB above,
+bands mirror PDT's (a guess, docs/coverage.md): good 20 dB above it, fair 10 dB above,
 weak down to it, blind under it.
 """
 

@@ -1,6 +1,6 @@
-"""Blind spots as notice candidates (SPEC §7): one per blind point, or cell and technology.
+"""Blind spots as notice candidates (docs/notices.md): one per blind point, or cell and technology.
 
-Severity (SPEC leaves it to us): critical for a priority-1 point or a median at
+Severity (docs/notices.md): critical for a priority-1 point or a median at
 least 10 dB under the blind limit (or no usable signal at all); major for a
 priority-2 point or 5 dB under; minor otherwise. A blind spot whose serving site
 is down refers to that site's item (``refers_to="device:<id>"``) so the notice

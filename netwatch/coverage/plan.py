@@ -1,4 +1,4 @@
-"""The construction plan (SPEC §4 ``coverage plan``): a county's blind spots ranked, as
+"""The construction plan (``coverage plan``, docs/coverage.md): a county's blind spots ranked, as
 printable HTML and as CSV for Excel.
 
 Ranking: the point's priority first (1 is highest; cells rank as priority 3),

@@ -105,7 +105,7 @@ class DaemonOptions:
 
 
 def check_exposure(opts: DaemonOptions) -> None:
-    """Off loopback, netwatch needs its own TLS or a stated reverse proxy (SPEC §8)."""
+    """Off loopback, netwatch needs its own TLS or a stated reverse proxy (docs/security.md)."""
     if opts.listen.loopback:
         return
     if bool(opts.tls_cert) != bool(opts.tls_key):

@@ -1,4 +1,4 @@
-"""Per-kind defaults and their layering: built-in (SPEC §3) < kind < county < device.
+"""Per-kind defaults and their layering: built-in (docs/inventory.md) < kind < county < device.
 
 A *layer* is the parsed subset of the settings keys one place gives; ``Layers``
 merges them (thresholds field by field, checks as a whole list) and caches the
@@ -33,7 +33,7 @@ THRESHOLD_KEYS: dict[str, tuple[str, Any]] = {
 
 _COMMON: dict[str, Any] = {"timeout": 1.0, "open_after": 3, "close_after": 2, "thresholds": {}}
 
-# SPEC §3 defaults table
+# the built-in column of docs/inventory.md's defaults table
 BUILTIN: dict[str, dict[str, Any]] = {
     "camera": {"interval": 60.0, "grace": 7200.0, "rectify_within": 3},
     "vc_endpoint": {"interval": 30.0, "grace": 1800.0, "rectify_within": 1},

@@ -28,7 +28,7 @@ class CheckSpec:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Limits a device's measurements are judged against (DOMAIN.md defaults)."""
+    """Limits a device's measurements are judged against (defaults: docs/inventory.md)."""
 
     rtt_seconds: float = 0.3
     jitter_seconds: float = 0.03
@@ -132,7 +132,7 @@ ONLINE_TARGET_KEYS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class NoticeSettings:
-    """How rectification notices are numbered, scheduled, judged and delivered (SPEC §7)."""
+    """How rectification notices are numbered, scheduled, judged and delivered (docs/notices.md)."""
 
     issuing_unit: str = ""
     prefix: str = ""
@@ -158,7 +158,7 @@ class NoticeSettings:
 
 @dataclass(frozen=True, slots=True)
 class PdtThresholds:
-    """PDT reading classes (DOMAIN.md): blind below weak_dbm or above max_ber."""
+    """PDT reading classes (docs/coverage.md): blind below weak_dbm or above max_ber."""
 
     good_dbm: float = -90.0
     fair_dbm: float = -100.0
@@ -191,7 +191,7 @@ DATUMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
 
 @dataclass(frozen=True, slots=True)
 class CoverageSettings:
-    """How survey readings become verdicts (SPEC §6); thresholds per county override the city's."""
+    """How readings become verdicts (docs/coverage.md); county thresholds override the city's."""
 
     datum: str = "wgs84"  # datum of the inventory's own coordinates
     bbox: BBox | None = None

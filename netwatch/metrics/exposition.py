@@ -1,4 +1,4 @@
-"""The ``/metrics`` exposition of ``netwatch run``: SPEC §9 in the Prometheus text format.
+"""The ``/metrics`` exposition of ``netwatch run``: docs/metrics.md in the Prometheus text format.
 
 ``Exposition`` keeps the expensive part ready between scrapes: label sets are
 rendered once per inventory load, and each group's per-device samples once

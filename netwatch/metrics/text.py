@@ -1,7 +1,7 @@
 """The Prometheus text format (0.0.4) as plain strings: escaping, label sets, numbers, families.
 
 The exposition builds its output from these instead of prometheus_client's
-object model, which is too slow at city scale (DESIGN.md, figures table).
+object model, which is too slow at city scale (docs/metrics.md, 'Size and cost of a scrape').
 """
 
 from __future__ import annotations

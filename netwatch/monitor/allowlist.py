@@ -1,4 +1,4 @@
-"""Which networks netwatch may send probes to (``NETWATCH_ALLOWED_NETS``, SPEC §12).
+"""Which networks netwatch may send probes to (``NETWATCH_ALLOWED_NETS``, docs/configuration.md).
 
 The runner consults this before every check; a target outside the list is
 never contacted and its checks fail with reason ``denied``.

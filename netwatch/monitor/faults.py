@@ -1,6 +1,6 @@
 """Faults from streaks: when one opens, closes, or is suppressed. Pure; no I/O.
 
-Hysteresis per SPEC §5: a fault opens after ``open_after`` cycles in a row with
+Hysteresis (docs/faults.md): a fault opens after ``open_after`` cycles in a row with
 its condition (flapping, itself a windowed judgement, opens at once) and closes
 after ``close_after`` cycles without it. Suppression (a failing parent one hop
 up, or a maintenance window) is re-decided every cycle and only marks faults:

@@ -5,7 +5,7 @@ fault is not suppressed (a failing parent or a maintenance window) and it has
 been failing longer than the device's grace period (from its first-seen time).
 A parent's outage item counts the devices whose faults it suppresses.
 
-Severity rule (SPEC §7 leaves it to us):
+Severity rule (docs/notices.md, 'Items and their severity'):
 - critical: an outage (unreachable, service_down, uplink_down) of a trunking site,
   of a camera in a key area, or of any device whose outage took others down;
 - major: any other outage, and ``open_stream`` (a camera serving video without

@@ -29,7 +29,7 @@ class Candidate:
     subject_type: str  # SUBJECT_TYPES
     subject: str  # device id, coverage point id, or cell id
     county: str
-    problem: str  # fault kind (SPEC §5) or finding (open_stream)
+    problem: str  # fault kind (docs/faults.md) or finding (open_stream)
     name: str  # device or point name (untrusted text)
     kind: str  # device kind, or the coverage technology for points and cells
     location: str  # site, address or "lat, lon" (untrusted text)

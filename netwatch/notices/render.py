@@ -105,7 +105,7 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
 
 
 def item_cells(it: ItemView, lang: str) -> tuple[str, ...]:
-    """One table row's cells, in the DOMAIN.md column order."""
+    """One table row's cells, in the attachment's column order (docs/notices.md)."""
     zh = lang == "zh"
     problem = w.word(w.PROBLEMS, it.problem, lang)
     if it.suppressed_children:

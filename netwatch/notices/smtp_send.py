@@ -5,7 +5,7 @@ database. Each network step has a timeout, and the whole send a deadline
 (``smtp.deadline``): past it the socket is shut down from the event loop, which
 ends the thread's read at once — a server dripping a byte every few seconds
 cannot hold a delivery run, nor a thread. Authentication goes only over STARTTLS or to a loopback
-host (SPEC §11): a password sent in clear over the network is refused before any
+host (docs/security.md): a password sent in clear over the network is refused before any
 connection is made. Errors come back as ``DeliveryError`` whose text names the
 SMTP step and reply code, never the password or the server's free text.
 """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-PROBLEMS: dict[str, tuple[str, str]] = {  # every fault kind and finding (SPEC §5)
+PROBLEMS: dict[str, tuple[str, str]] = {  # every fault kind and finding (docs/faults.md)
     "unreachable": ("设备离线", "device offline"),
     "service_down": ("业务服务无响应", "service not answering"),
     "degraded_link": ("网络链路质量不达标", "network link degraded"),

@@ -1,4 +1,4 @@
-"""API tokens (SPEC §11): created once, stored only as SHA-256, verified in constant time.
+"""API tokens (docs/security.md): created once, stored only as SHA-256, verified in constant time.
 
 A token is ``nw_`` + 32 random bytes in unpadded URL-safe base64. The store keeps
 its SHA-256 (hex) and a short public id for listing and revoking; the token itself

@@ -1,4 +1,4 @@
-"""Field survey readings (SPEC §6): validation, storage, idempotent ingestion, CSV import.
+"""Field survey readings (docs/coverage.md): validation, storage, idempotent ingestion, CSV import.
 
 Import the submodules directly; this package module stays empty so that
 ``netwatch.store.migrations`` can import the schema without the rest.

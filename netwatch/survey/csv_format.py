@@ -9,7 +9,7 @@ numbers, ``no_service`` as a boolean, empty cells left out), so one validator
 serves both, and reports per row what cannot be converted. Text cells that a
 spreadsheet would run as a formula (starting with ``= + - @``, or a tab or CR)
 are stored neutralised, prefixed with ``'``, so they never reach a notice, a
-plan or an export as live formulas (SPEC §11).
+plan or an export as live formulas (docs/security.md, 'Untrusted text').
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Accepting survey readings: all or nothing, idempotent, on disk before the answer (SPEC §6, §11).
+"""Accepting survey readings: all or nothing, idempotent, on disk before the answer (docs/api.md).
 
 ``prepare`` is pure: it validates every row, fixes each reading's county and
 checks it against the submitter's scope, and raises ``IngestError`` (invalid, outside the scope)

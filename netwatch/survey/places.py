@@ -1,4 +1,4 @@
-"""Which county a WGS-84 location falls in, for readings and for coverage cells (SPEC §6).
+"""Which county a WGS-84 location falls in, for readings and for coverage cells (docs/coverage.md).
 
 A county boundary polygon decides when the inventory gives one and the location
 lies inside it; otherwise the county of the nearest coverage point or device with

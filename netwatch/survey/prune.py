@@ -1,4 +1,4 @@
-"""Readings retention (SPEC §11): readings hold testers' positions, so they expire.
+"""Readings retention (docs/configuration.md): readings hold testers' positions, so they expire.
 
 The daemon runs ``prune_readings`` periodically. ``readings_received`` is a
 counter of acceptances and is never pruned.

@@ -189,7 +189,7 @@ class Known:
 
 def validate_reading(raw: object, inventory: Inventory, now: float, known: Known | None = None,
                      default_datum: str = "wgs84") -> Reading | list[FieldError]:
-    """Check one submitted reading against the rules and the inventory (SPEC §6)."""
+    """Check one submitted reading against the rules and the inventory (docs/coverage.md)."""
     if not isinstance(raw, Mapping):
         return [("", "each reading must be an object")]
     errors: list[FieldError] = [(str(k), "unknown field") for k in raw if k not in FIELDS]

@@ -27,7 +27,7 @@ from netwatch.web.workers import offload, pool_context
 
 log = logging.getLogger(__name__)
 
-BODY_LIMIT = 1024 * 1024  # SPEC: 1 MiB request bodies
+BODY_LIMIT = 1024 * 1024  # 1 MiB request bodies (docs/configuration.md)
 METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 GZIP_IN_THREAD = 256 * 1024  # bodies larger than this are compressed off the event loop
 SECURITY_HEADERS = {

@@ -27,7 +27,7 @@ from netwatch.web.deps import WebDeps
 from netwatch.web.openapi_parts import BEARER, COUNTY, errors, json_body, query
 from netwatch.web.workers import offload
 
-ROWS_LIMIT = 5000  # SPEC: readings per request
+ROWS_LIMIT = 5000  # readings per request (docs/api.md)
 POINTS_LIMIT = (20, 1000)  # default and maximum answers of /api/v1/points
 REFUSAL_STATUS: dict[Refusal, int] = {
     Refusal.INVALID: 400, Refusal.OUTSIDE_SCOPE: 403, Refusal.CONFLICT: 409,

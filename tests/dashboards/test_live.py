@@ -260,7 +260,7 @@ def document_text(path: Path) -> str:
 
 
 def test_no_secret_in_log_metrics_api_or_notices(stack: Stack) -> None:
-    """SPEC §11: the demo's SNMP secrets (v2c communities, v3 keys) appear in none of the
+    """docs/security.md: the demo's SNMP secrets (v2c communities, v3 keys) appear in none of the
     demo's log, its metrics, its API answers or the notices it issued."""
     notices = stack.root / "state" / "notices"
     poll("a notice issued by the demo's schedule",

@@ -115,7 +115,7 @@ def test_demo_cameras_come_partly_from_the_csv(demo: Inventory) -> None:
 
 
 def test_demo_defaults_overrides_and_ports(demo: Inventory) -> None:
-    """SPEC defaults per kind, the county and device overrides, and default service ports."""
+    """Built-in defaults per kind, the county and device overrides, and default service ports."""
     by_id = demo.by_id()
     cam, vc, ts, sw = (by_id[i] for i in ("xa-cam-001", "xa-vc-01", "xa-ts-01", "xa-sw-01"))
     assert (cam.interval, cam.timeout, cam.grace_seconds, cam.rectify_within_days) == (

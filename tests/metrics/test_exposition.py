@@ -1,4 +1,4 @@
-"""The /metrics exposition: SPEC §9 families, values, escaping, reloads, aggregates, promtool."""
+"""/metrics: the families of docs/metrics.md, values, escaping, reloads, aggregates, promtool."""
 
 from __future__ import annotations
 

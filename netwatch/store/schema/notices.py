@@ -1,7 +1,7 @@
 """The notices' tables, as migration steps (``netwatch.store.schema`` lists them).
 
 ``notices`` holds every issued notice's immutable record. The database enforces
-SPEC §7: one number per (prefix, year, seq), one notice per county and issue date.
+docs/notices.md's rules: one number per (prefix, year, seq), one notice per county and issue date.
 ``notice_items`` is the closed-loop lifecycle (open → rectified → closed, reopened
 with a recurrence count); at most one live (open or rectified) item per subject and
 problem. ``notice_item_listings`` says which notices listed which items.

@@ -1,8 +1,8 @@
 """The survey readings' tables, as migration steps (``netwatch.store.schema`` lists them).
 
 ``readings`` holds every accepted field reading in WGS-84 with its county fixed at
-acceptance (SPEC §6), so token scopes and per-county figures never depend on a
-later inventory. ``(tester, idem_key)`` is the idempotency key of SPEC §11: the
+acceptance (docs/coverage.md), so token scopes and per-county figures never depend on a
+later inventory. ``(tester, idem_key)`` is the idempotency key (docs/api.md): the
 client's reading id, or ``sha256:`` of the canonical body when it sent none;
 ``body_hash`` tells a true resubmission from a conflicting one (409).
 ``readings_received`` counts acceptances per county for the
