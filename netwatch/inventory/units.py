@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from probes import durations
+from probes.durations import DURATION_HINT
 
 
 class BadValue(ValueError):
@@ -33,30 +35,14 @@ def shown(value: Any) -> str:
     return f'"{text[:60]}…"' if len(text) > 60 else f'"{text}"'
 
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-DURATION_HINT = "a duration like 500ms, 30s, 5m, 2h or 1d"
-
-
-@lru_cache(maxsize=256)
-def _duration_text(text: str) -> float:
-    compact = text.replace(" ", "")
-    if not _DURATION.fullmatch(compact):
-        raise BadValue(f"expected {DURATION_HINT}, got {shown(text)}")
-    # milliseconds divide, so "700ms" is exactly the float 0.7
-    return sum(float(n) / 1000 if u == "ms" else float(n) * _DURATION_UNITS[u]
-               for n, u in _DURATION_PART.findall(compact))
 
 
 def duration(value: Any) -> float:
     """Seconds from ``30s``, ``500ms``, ``1h30m``, ``2d`` or a bare number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise BadValue(f"expected {DURATION_HINT}, got {shown(value)}")
-    seconds = float(value) if not isinstance(value, str) else _duration_text(value.strip())
-    if seconds < 0:
-        raise BadValue(f"expected {DURATION_HINT}, got {shown(value)}")
-    return seconds
+    try:
+        return durations.seconds(value)
+    except durations.BadDuration:
+        raise BadValue(f"expected {DURATION_HINT}, got {shown(value)}") from None
 
 
 def positive_duration(value: Any) -> float:

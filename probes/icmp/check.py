@@ -35,14 +35,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from operator import sub
 from typing import Any, cast
 
+from probes import durations
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
+from probes.durations import DURATION_HINT
 from probes.icmp.engine import DEFAULT_MAX_QUEUE_DELAY, DEFAULT_RATE, YIELD_EVERY, IcmpEngine
 from probes.icmp.track import Ping
 
@@ -59,7 +60,6 @@ MEASUREMENTS = (
 )
 MARGIN = 0.25  # seconds of loop lag the deadline tolerates
 OVERRUN_FACTOR = 2.0  # a batch may take twice its own sending time when sharing the engine
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +98,13 @@ def _int(raw: Mapping[str, Any], name: str, default: int, low: int, high: int) -
 
 
 def _seconds(value: object) -> float:
-    """A duration given as seconds (a number) or as text with a unit: '20ms', '0.5s'."""
+    """The echo interval, in the duration syntax of every setting ('20ms', '0.5s', 1)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ParamError("interval", f"must be seconds or a duration like '20ms', got {value!r}")
-    number = float(match.group(1))
-    return number / 1000 if match.group(2) == "ms" else number
+        return float(value)  # the caller checks the range
+    try:
+        return durations.seconds(value)
+    except durations.BadDuration:
+        raise ParamError("interval", f"must be {DURATION_HINT}, got {value!r}") from None
 
 
 def deadline(params: Params, timeout: float) -> float:
