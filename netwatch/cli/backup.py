@@ -12,11 +12,9 @@ from pathlib import Path
 
 import click
 
-from netwatch.cli.support import EXIT_INVALID, resolve_db_path
+from netwatch.cli.support import EXIT_INVALID, db_option, resolve_db_path
 from netwatch.store.backup import BackupError, backup, restore
 
-db_option = click.option("--db", "db_arg", metavar="PATH",
-                         help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
 notices_option = click.option("--notices-dir", default="notices", show_default=True,
                               type=click.Path(file_okay=False, path_type=Path),
                               help="The daemon's notices directory.")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from netwatch.cli.support import load_or_exit, resolve_db_path
+from netwatch.cli.support import db_option, load_or_exit, resolve_db_path
 from netwatch.coverage.analysis import analyse
 from netwatch.coverage.plan import cause_counts, plan_rows, write_plan
 from netwatch.store import Store, StoreError
@@ -32,8 +32,7 @@ def coverage() -> None:
 @click.option("--county", "counties", multiple=True, help="Only this county (repeatable).")
 @click.option("--out", "out_dir", default="coverage-plan", show_default=True,
               type=click.Path(file_okay=False), help="Directory of the plans' files.")
-@click.option("--db", "db_arg", metavar="PATH",
-              help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
+@db_option
 def plan(inventory: str | None, counties: tuple[str, ...], out_dir: str,
          db_arg: str | None) -> None:
     """Rank each county's blind spots and write the plan as HTML and CSV."""

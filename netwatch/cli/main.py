@@ -17,6 +17,7 @@ from netwatch.cli.lazy import LazyGroup
 from netwatch.cli.support import (
     allow_list_or_exit,
     capacity_or_exit,
+    db_option,
     load_or_exit,
     resolve_db_path,
 )
@@ -146,7 +147,7 @@ def _daemon_options(f: Callable[..., None]) -> Callable[..., None]:
 @main.command()
 @click.argument("inventory", required=False)
 @_daemon_options
-@click.option("--db", "db_arg", help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
+@db_option
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key.")
 @click.option("--behind-proxy", is_flag=True,

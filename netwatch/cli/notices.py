@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from netwatch.cli.support import load_or_exit, resolve_db_path
+from netwatch.cli.support import db_option, load_or_exit, resolve_db_path
 from netwatch.coverage.notice_items import blind_spot_candidates
 from netwatch.inventory import Inventory
 from netwatch.notices.files import NoticeFileConflict
@@ -24,8 +24,6 @@ from netwatch.notices.issue import IssueError, issue_notices
 from netwatch.store import Store, StoreError
 
 EXIT_FAILED = 1
-db_option = click.option("--db", "db_arg", metavar="PATH",
-                         help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
 county_option = click.option("--county", "counties", multiple=True,
                              help="Only this county (repeatable).")
 

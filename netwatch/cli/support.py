@@ -19,6 +19,9 @@ from netwatch.monitor.capacity import Capacity, CapacityError
 
 EXIT_INVALID = 2
 
+db_option = click.option("--db", "db_arg", metavar="PATH",
+                         help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
+
 
 def load_or_exit(path_arg: str | None) -> Inventory:
     """Load the inventory; on problems print one ``FILE:LINE: message`` each and exit 2."""

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import click
 
-from netwatch.cli.support import EXIT_INVALID, load_or_exit, resolve_db_path
+from netwatch.cli.support import EXIT_INVALID, db_option, load_or_exit, resolve_db_path
 from netwatch.inventory import DATUMS
 from netwatch.store import Store, StoreError
 from netwatch.survey.csv_format import parse_csv
@@ -43,8 +43,7 @@ def _report(problems: list[RowError], what: str) -> NoReturn:
 @click.option("--tester", required=True, help="Who took the readings (the idempotency scope).")
 @click.option("--datum", default="wgs84", show_default=True, type=click.Choice(DATUMS),
               help="Datum of the file's lat/lon (a `datum` column overrides it per row).")
-@click.option("--db", "db_arg", metavar="PATH",
-              help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
+@db_option
 def import_(csv_file: str, inventory: str | None, tester: str, datum: str,
             db_arg: str | None) -> None:
     """Import readings from FILE.csv, all or nothing.

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from netwatch.cli.support import load_or_exit, resolve_db_path
+from netwatch.cli.support import db_option, load_or_exit, resolve_db_path
 from netwatch.inventory import Inventory, resolve_inventory_path
 from netwatch.store import (
     ROLES,
@@ -34,8 +34,6 @@ from netwatch.store import (
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 EXIT_FAILED = 1
 
-db_option = click.option("--db", "db_arg", metavar="PATH",
-                         help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
 inventory_option = click.option(
     "--inventory", "inventory_arg", metavar="PATH",
     help="Inventory for county names and timezone "
