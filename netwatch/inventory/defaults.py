@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from netwatch.inventory import units as u
-from netwatch.inventory.model import KINDS, Thresholds
+from netwatch.inventory.model import CLOSE_AFTER, KINDS, OPEN_AFTER, Thresholds
 from netwatch.inventory.reader import Reader, join, say, suggestion
 from netwatch.inventory.yaml_lines import LineList, LineMap
 
@@ -31,7 +31,9 @@ THRESHOLD_KEYS: dict[str, tuple[str, Any]] = {
     "flap_window": ("flap_window", u.integer(1, 1000)),
 }
 
-_COMMON: dict[str, Any] = {"timeout": 1.0, "open_after": 3, "close_after": 2, "thresholds": {}}
+_COMMON: dict[str, Any] = {
+    "timeout": 1.0, "open_after": OPEN_AFTER, "close_after": CLOSE_AFTER, "thresholds": {},
+}
 
 # the built-in column of docs/inventory.md's defaults table
 BUILTIN: dict[str, dict[str, Any]] = {

@@ -14,6 +14,10 @@ from typing import Any
 
 KINDS: tuple[str, ...] = ("trunking_site", "vc_endpoint", "camera", "switch")
 TECHNOLOGIES: tuple[str, ...] = ("pdt", "broadband")
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # the city's, unless the inventory names another
+OPEN_AFTER = 3  # failed cycles before a fault opens, unless the inventory says otherwise
+CLOSE_AFTER = 2  # good cycles before it closes
+POINT_PRIORITY = 3  # a coverage point's rank in the plan, 1 (highest) .. 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +56,8 @@ class Device:
     interval: float
     timeout: float
     thresholds: Thresholds = Thresholds()
-    open_after: int = 3
-    close_after: int = 2
+    open_after: int = OPEN_AFTER
+    close_after: int = CLOSE_AFTER
     grace_seconds: float = 1800.0
     rectify_within_days: int = 1
     lat: float | None = None
@@ -94,9 +98,9 @@ class CoveragePoint:
     county: str
     lat: float
     lon: float
-    technology: str = "pdt"
+    technology: str = TECHNOLOGIES[0]
     serving_site: str | None = None
-    priority: int = 3  # 1 (highest) .. 5
+    priority: int = POINT_PRIORITY
     source: str = ""
 
 
@@ -137,7 +141,7 @@ class NoticeSettings:
     issuing_unit: str = ""
     prefix: str = ""
     schedule: str = "0 8 * * 1"  # cron, 5 fields, in ``timezone``
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     contact: str = ""
     verification_window_seconds: float = 86400.0
     recurrence_window_seconds: float = 30 * 86400.0
@@ -224,7 +228,7 @@ class MaintenanceWindow:
     end: datetime | None = None
     cron: str | None = None
     duration_seconds: float = 0.0
-    timezone: str = "Asia/Shanghai"  # of ``cron``
+    timezone: str = DEFAULT_TIMEZONE  # of ``cron``
     source: str = ""
 
     def matches(self, device: Device) -> bool:

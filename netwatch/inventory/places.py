@@ -14,6 +14,7 @@ from netwatch.inventory import units as u
 from netwatch.inventory.devices import BBOX_MARGIN
 from netwatch.inventory.model import (
     KINDS,
+    POINT_PRIORITY,
     TECHNOLOGIES,
     BBox,
     County,
@@ -59,7 +60,7 @@ def read_points(r: Reader, raw: Any, line: int, counties: dict[str, County],
             and bbox.lon_min - BBOX_MARGIN <= lon <= bbox.lon_max + BBOX_MARGIN
         ):
             r.add(m.line, say(where, f"lat {lat}, lon {lon} is outside coverage.bbox"))
-        technology = r.get(m, "technology", where, u.text, "pdt")
+        technology = r.get(m, "technology", where, u.text, TECHNOLOGIES[0])
         if technology not in TECHNOLOGIES:
             r.add(m.line_of("technology"), say(join(where, "technology"),
                   f'unknown technology "{technology}" (one of {", ".join(TECHNOLOGIES)})'))
@@ -70,7 +71,7 @@ def read_points(r: Reader, raw: Any, line: int, counties: dict[str, County],
         elif site in devices and devices[site].kind != "trunking_site":
             r.add(m.line_of("serving_site"), say(join(where, "serving_site"),
                   f'"{site}" is a {devices[site].kind}, not a trunking_site'))
-        priority = r.get(m, "priority", where, u.integer(1, 5), 3)
+        priority = r.get(m, "priority", where, u.integer(1, 5), POINT_PRIORITY)
         if len(r.problems) == before and pid and lat is not None and lon is not None:
             points.append(CoveragePoint(pid, r.get(m, "name", where, u.text, pid), county, lat,
                                         lon, technology, site, priority, f"{r.file}:{m.line}"))

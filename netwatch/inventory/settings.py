@@ -13,6 +13,7 @@ from typing import Any
 from netwatch.inventory import units as u
 from netwatch.inventory.model import (
     DATUMS,
+    DEFAULT_TIMEZONE,
     ONLINE_TARGET_KEYS,
     SMTP_DEADLINE,
     WEBHOOK_DEADLINE,
@@ -48,6 +49,9 @@ def plain_auth_refusal(smtp: SmtpDelivery) -> str | None:
 
 
 MIN_FAULT_RETENTION = 31 * 86400.0
+# the defaults of every setting are the models' own field defaults, stated once there
+NOTICE = NoticeSettings()
+COVERAGE = CoverageSettings()
 LAT = u.number(-90.0, 90.0)
 LON = u.number(-180.0, 180.0)
 
@@ -57,10 +61,10 @@ def read_city(r: Reader, raw: Any, line: int) -> tuple[str, str]:
     m = r.mapping(raw, line, "city")
     if m is None:
         r.add(line, 'missing section "city" (name, timezone)')
-        return "", "Asia/Shanghai"
+        return "", DEFAULT_TIMEZONE
     r.keys(m, "city", ("name", "timezone"), required=("name",))
     name = r.get(m, "name", "city", u.text, "")
-    return name, r.get(m, "timezone", "city", u.time_zone, "Asia/Shanghai")
+    return name, r.get(m, "timezone", "city", u.time_zone, DEFAULT_TIMEZONE)
 
 
 def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
@@ -145,20 +149,22 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
         for key in ONLINE_TARGET_KEYS:
             targets[key] = r.get(tm, key, join(w, "online_targets"), u.ratio, targets[key])
     smtp, webhook = read_delivery(r, m.get("delivery"), m.line_of("delivery"))
-    recurrence = r.get(m, "recurrence_window", w, u.positive_duration, 30 * 86400.0)
-    fault_retention = r.get(m, "fault_retention", w, u.positive_duration, 400 * 86400.0)
+    recurrence = r.get(m, "recurrence_window", w, u.positive_duration,
+                       NOTICE.recurrence_window_seconds)
+    fault_retention = r.get(m, "fault_retention", w, u.positive_duration,
+                            NOTICE.fault_retention_seconds)
     if fault_retention < max(recurrence, MIN_FAULT_RETENTION):
         r.add(m.line_of("fault_retention"), say(join(w, "fault_retention"), (
             "must be at least the recurrence_window and 31d (recurrences and a month's "
             "online rates read closed faults)")))
     return NoticeSettings(
-        issuing_unit=r.get(m, "issuing_unit", w, u.text, ""),
-        prefix=r.get(m, "prefix", w, u.text, ""),
-        schedule=r.get(m, "schedule", w, u.cron(tz), "0 8 * * 1"),
+        issuing_unit=r.get(m, "issuing_unit", w, u.text, NOTICE.issuing_unit),
+        prefix=r.get(m, "prefix", w, u.text, NOTICE.prefix),
+        schedule=r.get(m, "schedule", w, u.cron(tz), NOTICE.schedule),
         timezone=tz,
-        contact=r.get(m, "contact", w, u.text_or_empty, ""),
+        contact=r.get(m, "contact", w, u.text_or_empty, NOTICE.contact),
         verification_window_seconds=r.get(m, "verification_window", w, u.positive_duration,
-                                          86400.0),
+                                          NOTICE.verification_window_seconds),
         recurrence_window_seconds=recurrence,
         holidays=tuple(sorted(set(holidays))),
         online_targets=targets,
@@ -166,10 +172,10 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
         webhook=webhook,
         fault_retention_seconds=fault_retention,
         delivery_retention_seconds=r.get(m, "delivery_retention", w, u.positive_duration,
-                                         90 * 86400.0),
-        header=r.get(m, "header", w, u.text_or_empty, ""),
-        cc=r.get(m, "cc", w, u.text_or_empty, ""),
-        auth_failed_items=r.get(m, "auth_failed_items", w, u.boolean, False),
+                                         NOTICE.delivery_retention_seconds),
+        header=r.get(m, "header", w, u.text_or_empty, NOTICE.header),
+        cc=r.get(m, "cc", w, u.text_or_empty, NOTICE.cc),
+        auth_failed_items=r.get(m, "auth_failed_items", w, u.boolean, NOTICE.auth_failed_items),
         public_url=_public_url(r, m, w),
     )
 
@@ -235,7 +241,7 @@ def read_coverage(r: Reader, raw: Any, line: int, counties: dict[str, County]) -
         return CoverageSettings()
     r.keys(m, w, ("datum", "bbox", "window", "min_readings", "cell_size_m", "rectify_within",
                   "retention", "thresholds", "county_thresholds"))
-    datum = r.get(m, "datum", w, u.text, "wgs84")
+    datum = r.get(m, "datum", w, u.text, COVERAGE.datum)
     if datum not in DATUMS:
         r.add(m.line_of("datum"), say(join(w, "datum"),
                                       f'unknown datum "{datum}" (one of {", ".join(DATUMS)})'))
@@ -253,11 +259,14 @@ def read_coverage(r: Reader, raw: Any, line: int, counties: dict[str, County]) -
     return CoverageSettings(
         datum=datum,
         bbox=read_bbox(r, m.get("bbox"), m.line_of("bbox")),
-        window_seconds=r.get(m, "window", w, u.positive_duration, 30 * 86400.0),
-        min_readings=r.get(m, "min_readings", w, u.integer(1), 3),
-        cell_size_m=r.get(m, "cell_size_m", w, u.number(10.0, 100000.0), 300.0),
-        rectify_within_days=r.get(m, "rectify_within", w, u.whole_days, 30),
-        retention_seconds=r.get(m, "retention", w, u.positive_duration, 365 * 86400.0),
+        window_seconds=r.get(m, "window", w, u.positive_duration, COVERAGE.window_seconds),
+        min_readings=r.get(m, "min_readings", w, u.integer(1), COVERAGE.min_readings),
+        cell_size_m=r.get(m, "cell_size_m", w, u.number(10.0, 100000.0),
+                          COVERAGE.cell_size_m),
+        rectify_within_days=r.get(m, "rectify_within", w, u.whole_days,
+                                  COVERAGE.rectify_within_days),
+        retention_seconds=r.get(m, "retention", w, u.positive_duration,
+                                COVERAGE.retention_seconds),
         thresholds=city,
         county_thresholds=per_county,
     )
