@@ -102,9 +102,6 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
 
     async def post_readings(request: web.Request) -> web.Response:
         info = principal(request)
-        if info.role not in ("tester", "admin"):
-            raise ApiError(403, "tester or admin token required",
-                           f"this token's role is {info.role}")
         db = store()
         rows, numbers = await _rows(request)
         if not rows:
