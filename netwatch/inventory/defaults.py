@@ -172,8 +172,8 @@ class Layers:
         self._interned: dict[tuple[CheckItem, ...], tuple[CheckItem, ...]] = {}
 
     def read_defaults(self, raw: Any, line: int) -> None:
-        m = self.r.mapping(raw, line, "defaults")
-        for kind, value in (m or {}).items():
+        m = self.r.mapping(raw, line, "defaults") or LineMap()  # none, or not a mapping: empty
+        for kind, value in m.items():
             if kind not in KINDS:
                 self.r.add(m.line_of(kind), say("defaults", f'unknown kind "{kind}"'
                                                 f"{suggestion(kind, KINDS)}"))
@@ -181,15 +181,15 @@ class Layers:
             self.kind_layers[kind] = self._layer(value, m.line_of(kind), join("defaults", kind))
 
     def read_county_defaults(self, raw: Any, line: int, counties: Any) -> None:
-        m = self.r.mapping(raw, line, "county_defaults")
-        for cid, value in (m or {}).items():
+        m = self.r.mapping(raw, line, "county_defaults") or LineMap()
+        for cid, value in m.items():
             cw = join("county_defaults", str(cid))
             if cid not in counties:
                 self.r.add(m.line_of(cid), say(cw, f'unknown county "{cid}"'
                                                    f"{suggestion(cid, counties)}"))
                 continue
-            cm = self.r.mapping(value, m.line_of(cid), cw)
-            for kind, kv in (cm or {}).items():
+            cm = self.r.mapping(value, m.line_of(cid), cw) or LineMap()
+            for kind, kv in cm.items():
                 if kind not in KINDS:
                     self.r.add(cm.line_of(kind), say(cw, f'unknown kind "{kind}"'
                                                      f"{suggestion(kind, KINDS)}"))

@@ -266,8 +266,8 @@ def read_ledger(path: Path, county: str, mapping: LedgerMap | None = None,
         seen[device["id"]] = (number, device)
         by_name.setdefault(cells.get("name", ""), device["id"])
         result.devices.append(device)
-    rows = {d["id"]: n for n, d in seen.values()}
-    _resolve_parents(result, by_name, rows, left_out, where)
+    row_of = {d["id"]: n for n, d in seen.values()}
+    _resolve_parents(result, by_name, row_of, left_out, where)
     return result
 
 

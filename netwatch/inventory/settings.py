@@ -249,8 +249,8 @@ def read_coverage(r: Reader, raw: Any, line: int, counties: dict[str, County]) -
                            CoverageThresholds())
     per_county = {}
     cm = r.mapping(m.get("county_thresholds"), m.line_of("county_thresholds"),
-                   join(w, "county_thresholds"))
-    for cid, value in (cm or {}).items():
+                   join(w, "county_thresholds")) or LineMap()
+    for cid, value in cm.items():
         cw = join(join(w, "county_thresholds"), str(cid))
         if cid not in counties:
             r.add(cm.line_of(cid), say(cw, f'unknown county "{cid}"{suggestion(cid, counties)}'))
@@ -331,8 +331,8 @@ class Profile:
 
 def read_snmp_profiles(r: Reader, raw: Any, line: int) -> dict[str, Profile]:
     profiles: dict[str, Profile] = {}
-    m = r.mapping(raw, line, "snmp_profiles")
-    for name, value in (m or {}).items():
+    m = r.mapping(raw, line, "snmp_profiles") or LineMap()
+    for name, value in m.items():
         where = join("snmp_profiles", str(name))
         pm = r.mapping(value, m.line_of(name), where)
         profiles[str(name)] = Profile(None, m.line_of(name))

@@ -242,7 +242,9 @@ class _Builder:
         if tag == _INT and len(value) > 4300:
             raise YamlSyntaxError(line, f"integer of {len(value):,} digits is too long"
                                         " (at most 4,300)")
-        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        # The stubs let a node hold only the pure-Python Mark; libyaml's parser gives its own.
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark,  # type: ignore[arg-type]
+                               event.style)
         try:
             return getattr(self.constructor, method)(node)
         except ValueError:

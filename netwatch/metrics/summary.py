@@ -153,8 +153,9 @@ def county_families(monitor: MonitorView) -> list[Family]:
     states = monitor.states
     for fault in monitor.open_faults():
         if not fault.suppressed_by:
-            state = states.get(fault.device)  # a reload may have moved it to another county
-            key = (state.device.county, state.device.kind) if state else (fault.county, fault.kind)
+            current = states.get(fault.device)  # a reload may have moved it to another county
+            key = ((current.device.county, current.device.kind) if current
+                   else (fault.county, fault.kind))
             open_faults[key] = open_faults.get(key, 0) + 1
     families = [Family(ONLINE), Family(OPEN_FAULTS), Family(DEVICES), Family(IN_MAINTENANCE)]
     ratio, faults, count, maintained = families

@@ -57,7 +57,7 @@ def parent_failing(parent: DeviceState | None,
     if parent is None:
         return False
     if parent.verdict is None:
-        return bool(parent_faults) and UNREACHABLE in parent_faults
+        return parent_faults is not None and UNREACHABLE in parent_faults
     return parent.verdict.fault == UNREACHABLE
 
 

@@ -73,9 +73,8 @@ class Runner:
     def _semaphore(self, probe: str, module: ModuleType) -> asyncio.Semaphore:
         sem = self._semaphores.get(probe)
         if sem is None:
-            limit = self._concurrency.get(probe) or getattr(
-                module, "CONCURRENCY", DEFAULT_CONCURRENCY
-            )
+            default: int = getattr(module, "CONCURRENCY", DEFAULT_CONCURRENCY)
+            limit = self._concurrency.get(probe) or default
             sem = self._semaphores[probe] = asyncio.Semaphore(limit)
         return sem
 

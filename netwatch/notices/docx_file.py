@@ -43,8 +43,8 @@ def _run(p: Paragraph, text: str, size: float = 16, font: str = BODY_FONT,
     fonts.set(qn("w:eastAsia"), font)
 
 
-def _para(doc: object, text: str = "", align: int | None = None, indent: bool = False,
-          **style: object) -> Paragraph:
+def _para(doc: object, text: str = "", align: WD_ALIGN_PARAGRAPH | None = None,
+          indent: bool = False, **style: object) -> Paragraph:
     p: Paragraph = doc.add_paragraph()  # type: ignore[attr-defined]
     fmt = p.paragraph_format
     fmt.space_before = fmt.space_after = Pt(0)
@@ -71,7 +71,7 @@ def _border(p: Paragraph, side: str, size: int, color: str) -> None:
     borders.append(edge)
 
 
-def _page_number(p: Paragraph, align: int) -> None:
+def _page_number(p: Paragraph, align: WD_ALIGN_PARAGRAPH) -> None:
     """"— PAGE —" as a field Word fills in."""
     p.alignment = align
     _run(p, "— ", 14, SONG_FONT)

@@ -67,7 +67,7 @@ class _Client(smtplib.SMTP):
         self._host = host  # what STARTTLS checks the certificate against
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        sock = super()._get_socket(host, port, timeout)
+        sock = super()._get_socket(host, port, timeout)  # type: ignore[misc]  # private: not in the stubs
         self.sock = sock
         if self.aborted:  # the deadline passed while connecting
             sock.close()

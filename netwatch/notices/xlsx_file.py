@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import document, item_cells
@@ -29,6 +31,7 @@ def render_xlsx(record: NoticeRecord, lang: str = "zh") -> bytes:
     d = document(record, lang)
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook has one sheet, a worksheet
     sheet.title = "问题清单" if zh else "Problem list"
     sheet.append(list(d.headers) + list(EXTRA["zh" if zh else "en"]))
     listed = ((it, "本期" if zh else "new") for it in record.items)
@@ -36,15 +39,15 @@ def render_xlsx(record: NoticeRecord, lang: str = "zh") -> bytes:
     for it, listing in (*listed, *carried):
         row = [*item_cells(it, lang), it.address, str(it.item_id), listing]
         sheet.append([neutralise(str(c)) for c in row])
-    for row in sheet.iter_rows():
-        for cell in row:
+    for cells in sheet.iter_rows():
+        for cell in cells:
             cell.data_type = "s"  # text, never a formula or a number Excel reformats
             cell.number_format = "@"
             cell.alignment = Alignment(vertical="top", wrap_text=True)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for n, width in enumerate(WIDTHS, 1):
-        sheet.column_dimensions[sheet.cell(1, n).column_letter].width = width
+        sheet.column_dimensions[get_column_letter(n)].width = width
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     issued = datetime.fromisoformat(record.issued_at).astimezone(UTC).replace(tzinfo=None)

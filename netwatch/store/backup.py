@@ -126,9 +126,9 @@ def verify(src: Path) -> BackupInfo:
     count = 0
     with tarfile.open(src / TAR_NAME) as tar:
         for member in tar.getmembers():
-            name = Path(member.name)
-            if name.is_absolute() or ".." in name.parts or not (member.isfile()
-                                                                or member.isdir()):
+            member_path = Path(member.name)
+            if member_path.is_absolute() or ".." in member_path.parts or not (
+                    member.isfile() or member.isdir()):
                 raise BackupError(f"{src / TAR_NAME}: unsafe member {member.name!r}")
             count += member.isfile()
     return BackupInfo(src, version, count, str(manifest.get("taken_at", "")))

@@ -107,7 +107,9 @@ def presented_session(request: web.Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-async def form_fields(request: web.Request) -> MultiDictProxy[str | bytes | FileField]:
+async def form_fields(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | FileField]:
     """The posted form; a malformed one (a multipart body without a boundary) is a 400."""
     try:
         return await request.post()

@@ -182,6 +182,8 @@ class GuardedSite(web.TCPSite):
 
     @property
     def bound_port(self) -> int:
+        # TCPSite declares it int | None; here it is the port asked for, then the one bound.
+        assert self._bound_port is not None
         return self._bound_port
 
 

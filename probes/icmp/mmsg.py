@@ -16,6 +16,7 @@ import ctypes
 import socket
 import struct
 import time
+from typing import cast
 
 from probes.icmp.channels import SO_RXQ_OVFL, SO_TIMESTAMPNS, Channel
 from probes.icmp.packet import parse_raw_v4
@@ -152,7 +153,8 @@ class BatchReader:
                 if version == 0x45 and kind == 0 and code == 0:
                     key = src + idseq
                 else:
-                    reply = parse_raw_v4(bufs[at : at + min(length, READ_SIZE)])
+                    # A c_char array's slice is bytes (the stubs say list[bytes]).
+                    reply = parse_raw_v4(cast(bytes, bufs[at : at + min(length, READ_SIZE)]))
                     if reply is None:
                         continue
                     if reply.unreach_code is not None:
@@ -182,6 +184,7 @@ def _ancillary(ctrl: ctypes.Array[ctypes.c_char], i: int, controllen: int) -> li
         cmsg_len, level, kind = _CMSG_HEAD.unpack_from(ctrl, pos)
         if cmsg_len < _CMSG_HEAD.size or pos + cmsg_len > end:
             break
-        found.append((level, kind, ctrl[pos + _CMSG_HEAD.size : pos + cmsg_len]))
+        data = cast(bytes, ctrl[pos + _CMSG_HEAD.size : pos + cmsg_len])  # a c_char slice: bytes
+        found.append((level, kind, data))
         pos += (cmsg_len + 7) & ~7
     return found

@@ -58,7 +58,7 @@ def checksum(data: bytes | bytearray) -> int:
     """The Internet checksum (RFC 1071) of ``data``."""
     if len(data) % 2:
         data = data + b"\0"  # a copy: a bytearray is never padded in place
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
     total = (total >> 16) + (total & 0xFFFF)
     total += total >> 16
     return ~total & 0xFFFF

@@ -14,7 +14,7 @@ import errno
 import heapq
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from typing import Generic, TypeVar
 
 from probes.base import LOCAL_ERRNOS, Reason
@@ -166,7 +166,7 @@ class Family:
         return built
 
     def allocate(
-        self, packed: bytes, pending: dict[bytes, object]
+        self, packed: bytes, pending: Container[bytes]
     ) -> tuple[Channel, int | None, int, bytes | None]:
         """The next free (channel, id, seq, key) for an echo to ``packed``.
 

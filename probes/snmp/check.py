@@ -22,7 +22,8 @@ from typing import Any
 
 from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target, reason_for_oserror
 from probes.snmp import codec as c
-from probes.snmp.client import Attempts, Credentials, SnmpClient, SnmpError
+from probes.snmp.client import Attempts, Credentials, SnmpClient
+from probes.snmp.replies import SnmpError
 from probes.snmp.usm import AUTH_PROTOCOLS, MIN_PASSPHRASE, PRIV_PROTOCOLS, UsmUser
 
 NAME = "snmp"
