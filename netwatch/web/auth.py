@@ -30,6 +30,7 @@ from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
 from netwatch.store import TokenInfo
+from netwatch.vocab import Role
 from netwatch.web.access import CLOSED, METRICS_PATH, PUBLIC, route_key, rule
 from netwatch.web.session_store import Session, SessionStore
 
@@ -245,7 +246,7 @@ def principal(request: web.Request) -> TokenInfo:
 def require_admin(request: web.Request) -> TokenInfo:
     """Refuse (403) anyone but an admin token."""
     info = principal(request)
-    if info.role != "admin":
+    if info.role != Role.ADMIN:
         raise ApiError(403, "admin token required", f"this token's role is {info.role}")
     return info
 
@@ -267,4 +268,4 @@ def visible_counties(request: web.Request, asked: Iterable[str],
         raise ApiError(400, "unknown county", {"counties": unknown})
     if wanted:
         return wanted
-    return None if info.role == "admin" else info.counties
+    return None if info.role == Role.ADMIN else info.counties

@@ -33,6 +33,7 @@ from netwatch.notices.links import LANGS, MEDIA, links
 from netwatch.notices.record import ItemView, NoticeRecord
 from netwatch.notices.render import title
 from netwatch.store import Store
+from netwatch.vocab import Role
 from netwatch.web.auth import SESSION, ApiError, principal
 from netwatch.web.pages import environment
 
@@ -133,7 +134,7 @@ class NoticePages:
                      status: int = 200) -> web.Response:
         notice_id, record = self.load(request)
         session = request.get(SESSION)
-        may_ack = session is not None and principal(request).role in ("county", "admin")
+        may_ack = session is not None and principal(request).role in (Role.COUNTY, Role.ADMIN)
         today = datetime.now(ZoneInfo(self.timezone())).date().isoformat()
         return self.page(
             "notice.html", status, r=record, notice_id=notice_id, title=title(record, "zh"),
@@ -161,7 +162,7 @@ class NoticePages:
         if item_id not in {i.item_id for i in record.items + record.carried}:
             raise ApiError(404, "no such item in this notice", {"item": item_id})
         info = principal(request)
-        if info.role == "tester":
+        if info.role == Role.TESTER:
             raise ApiError(403, "county or admin token required", "testers submit readings only")
         form = await request.post()
         note, promised = form.get("note", ""), form.get("promised_date", "")

@@ -17,6 +17,7 @@ from netwatch.notices.links import LANGS, MEDIA, with_links
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import title
 from netwatch.store import Store
+from netwatch.vocab import Role
 from netwatch.web.auth import ApiError, path_id, principal
 from netwatch.web.bodies import parse_json
 from netwatch.web.deps import WebDeps
@@ -93,7 +94,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         county = item_county(store().conn, item)
         if county is None or not info.can_see(county):
             raise ApiError(404, "no such notice item", {"id": item})
-        if info.role == "tester":
+        if info.role == Role.TESTER:
             raise ApiError(403, "county or admin token required", "testers submit readings only")
         body = parse_json(await request.read())
         if not isinstance(body, dict):

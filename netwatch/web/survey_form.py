@@ -16,12 +16,13 @@ from typing import Any
 
 from aiohttp import web
 
+from netwatch.vocab import Role
 from netwatch.web.auth import SESSION, ApiError, principal
 from netwatch.web.deps import WebDeps
 from netwatch.web.pages import environment
 from netwatch.web.session_store import Session
 
-ROLES = ("tester", "admin")
+ROLES = (Role.TESTER, Role.ADMIN)
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 WORKER_CSP = "default-src 'none'; connect-src 'self'"  # a worker's own policy: it fetches
