@@ -5,8 +5,8 @@ A probe module (``probes/<protocol>.py``) exports:
 - ``NAME``: the probe's name, the key in ``probes.PROBES``;
 - ``DEFAULT_PORT``: the port the check uses unless the inventory overrides it
   (``None`` for portless probes such as ICMP);
-- ``MEASUREMENTS``: the names the probe may put in ``ProbeResult.measurements``,
-  declared up front so metrics and tests know them;
+- ``MEASUREMENTS``: the names (``Measurement`` members) the probe may put in
+  ``ProbeResult.measurements``, declared up front so metrics and tests know them;
 - ``Params``: a frozen dataclass of the probe's own settings, with defaults;
 - ``parse_params(raw)``: builds ``Params`` from an inventory mapping, raising
   ``ParamError`` naming the field for unknown keys and bad values;
@@ -56,6 +56,31 @@ class Reason(StrEnum):
     ENGINE_SATURATED = "engine_saturated"  # the shared engine could not take the check in time
     BATCH_OVERRAN = "batch_overran"  # the check's batch ran out of time before it was sent
     CHECK_OVERRAN = "check_overran"  # the check outlived its own deadline: our loop was late
+
+
+class Measurement(StrEnum):
+    """A figure's name in ``ProbeResult.measurements``: a closed set shared by all probes.
+
+    The monitor, metrics and notices read figures by these names (a notice's evidence
+    keeps them as ``<check>.<name>``), so a probe declares the ones it reports.
+    """
+
+    STATUS_CODE = "status_code"  # http, rtsp (OPTIONS), sip
+    DESCRIBE_STATUS_CODE = "describe_status_code"  # rtsp DESCRIBE
+    RESPONSE_SECONDS = "response_seconds"  # http, rtsp
+    CONNECT_SECONDS = "connect_seconds"  # http, tcp
+    RTT_SECONDS = "rtt_seconds"  # icmp (mean of the echoes), sip
+    RTT_MIN_SECONDS = "rtt_min_seconds"
+    RTT_MAX_SECONDS = "rtt_max_seconds"
+    LOSS_RATIO = "loss_ratio"
+    JITTER_SECONDS = "jitter_seconds"
+    SENT = "sent"  # icmp echoes sent and received
+    RECEIVED = "received"
+    SYS_UPTIME_SECONDS = "sys_uptime_seconds"  # snmp
+    UPLINK_OPER_STATUS = "uplink_oper_status"
+    UPLINK_SPEED_BPS = "uplink_speed_bps"
+    UPLINK_IN_ERRORS = "uplink_in_errors"
+    UPLINK_OUT_ERRORS = "uplink_out_errors"
 
 
 SKIP_REASONS = frozenset({Reason.LOCAL_RESOURCES, Reason.ENGINE_SATURATED, Reason.BATCH_OVERRAN,

@@ -21,12 +21,12 @@ from functools import lru_cache
 from typing import Any
 
 from probes import textconn
-from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
+from probes.base import Measurement, ParamError, ProbeContext, ProbeResult, Reason, Target
 from probes.textproto import HEAD_LIMIT, Head, is_safe_text, is_token, request
 
 NAME = "http"
 DEFAULT_PORT: int | None = 80
-MEASUREMENTS = ("status_code", "response_seconds", "connect_seconds")
+MEASUREMENTS = (Measurement.STATUS_CODE, Measurement.RESPONSE_SECONDS, Measurement.CONNECT_SECONDS)
 MAX_BODY_LIMIT = 16 * 1024 * 1024
 DEFAULT_MAX_BODY = 64 * 1024
 AUTH_STATUSES = (401, 403, 407)

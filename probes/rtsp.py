@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from probes import textconn
-from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
+from probes.base import Measurement, ParamError, ProbeContext, ProbeResult, Reason, Target
 from probes.textproto import Head, ProtocolError, is_safe_text, request
 
 NAME = "rtsp"
 DEFAULT_PORT: int | None = 554
-MEASUREMENTS = ("status_code", "describe_status_code", "response_seconds")
+MEASUREMENTS = (Measurement.STATUS_CODE, Measurement.DESCRIBE_STATUS_CODE,
+                Measurement.RESPONSE_SECONDS)
 USER_AGENT = "netwatch/0.1"
 BODY_LIMIT = 64 * 1024
 OPEN_STREAM = "open_stream"

@@ -30,12 +30,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from probes import textconn
-from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target, reason_for_oserror
+from probes.base import (
+    Measurement,
+    ParamError,
+    ProbeContext,
+    ProbeResult,
+    Reason,
+    Target,
+    reason_for_oserror,
+)
 from probes.textproto import HEAD_LIMIT, Head, ProtocolError, find_head_end, parse_head, request
 
 NAME = "sip"
 DEFAULT_PORT: int | None = 5060
-MEASUREMENTS = ("status_code", "rtt_seconds")
+MEASUREMENTS = (Measurement.STATUS_CODE, Measurement.RTT_SECONDS)
 USER_AGENT = "netwatch/0.1"
 TRANSPORTS = ("udp", "tcp")
 COMPACT = {"i": "call-id", "v": "via", "l": "content-length", "f": "from", "t": "to"}

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from probes import textconn
-from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
+from probes.base import Measurement, ParamError, ProbeContext, ProbeResult, Reason, Target
 
 NAME = "tcp"
 DEFAULT_PORT: int | None = None
-MEASUREMENTS = ("connect_seconds",)
+MEASUREMENTS = (Measurement.CONNECT_SECONDS,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from netwatch.monitor import AllowList, sweep_once
 from netwatch.runtime import run_async
 from netwatch.store import Store, TokenStore
 from netwatch.survey.demo_seed import seed_demo_readings
+from netwatch.vocab import Role
 
 LAB_TABLE = "netwatch_lab"  # the lab's nftables table unless --lab-table says otherwise
 DEMO_INTERVAL = 5.0  # seconds between sweeps of every group in the demo
@@ -99,7 +100,7 @@ def prepare_state(db_path: Path, inventory: Inventory) -> str:
     store = Store.open(db_path)
     try:
         seed_demo_readings(store, inventory, time.time())
-        return TokenStore(store).create("admin", (), name="netwatch demo").token
+        return TokenStore(store).create(Role.ADMIN, (), name="netwatch demo").token
     finally:
         store.close()
 

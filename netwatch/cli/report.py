@@ -15,6 +15,7 @@ from rich.table import Table
 
 from netwatch.inventory import Inventory
 from netwatch.monitor import DeviceResult, Verdict, judge
+from netwatch.vocab import Measurement
 
 
 def judged(results: Iterable[DeviceResult]) -> list[tuple[DeviceResult, Verdict]]:
@@ -60,16 +61,16 @@ def _check_cell(name: str, result: Any) -> str:
     m = result.measurements
     if not result.success:
         return f"[red]{name} {result.reason}[/]"
-    if "rtt_seconds" in m and name == "icmp":
-        loss = m.get("loss_ratio", 0.0)
-        text = f"{name} {m['rtt_seconds'] * 1000:.1f}ms"
+    if Measurement.RTT_SECONDS in m and name == "icmp":
+        loss = m.get(Measurement.LOSS_RATIO, 0.0)
+        text = f"{name} {m[Measurement.RTT_SECONDS] * 1000:.1f}ms"
         return text + (f" [yellow]loss {loss:.0%}[/]" if loss else "")
-    if "status_code" in m:
-        return f"{name} {int(m['status_code'])}"
-    if m.get("uplink_oper_status", 1) != 1:
+    if Measurement.STATUS_CODE in m:
+        return f"{name} {int(m[Measurement.STATUS_CODE])}"
+    if m.get(Measurement.UPLINK_OPER_STATUS, 1) != 1:
         return f"[yellow]{name} uplink down[/]"
-    if "uplink_speed_bps" in m:
-        return f"{name} uplink {m['uplink_speed_bps'] / 1e6:g}M"
+    if Measurement.UPLINK_SPEED_BPS in m:
+        return f"{name} uplink {m[Measurement.UPLINK_SPEED_BPS] / 1e6:g}M"
     return f"{name} ok"
 
 

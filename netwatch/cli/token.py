@@ -88,7 +88,7 @@ def token() -> None:
 
 
 @token.command()
-@click.option("--role", required=True, type=click.Choice(ROLES),
+@click.option("--role", required=True, type=click.Choice([r.value for r in ROLES]),
               help="admin: everything; county: its counties; tester: submits readings; "
                    "metrics: scrapes /metrics (Prometheus).")
 @click.option("--county", "counties", multiple=True, metavar="C",

@@ -14,15 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netwatch.coverage.sites import Site, nearest
+from netwatch.vocab import BlindCause, Fault
 
-CAUSES: tuple[str, ...] = ("site_down", "uplink_down", "uplink_slow", "coverage_hole")
-FAULT_CAUSE = {"unreachable": "site_down", "service_down": "site_down",
-               "uplink_down": "uplink_down", "uplink_slow": "uplink_slow"}
+CAUSES: tuple[BlindCause, ...] = tuple(BlindCause)
+# a serving site's open fault → the cause it makes, gravest first
+FAULT_CAUSE = {Fault.UNREACHABLE: BlindCause.SITE_DOWN, Fault.SERVICE_DOWN: BlindCause.SITE_DOWN,
+               Fault.UPLINK_DOWN: BlindCause.UPLINK_DOWN, Fault.UPLINK_SLOW: BlindCause.UPLINK_SLOW}
 
 
 @dataclass(frozen=True, slots=True)
 class Cause:
-    kind: str  # CAUSES
+    kind: BlindCause
     site: str | None  # the serving site judged, None when none is known
     fault: str | None = None  # the site's open fault behind the cause
 
@@ -59,4 +61,4 @@ def cause_of(site: str | None, faults: dict[str, set[str]]) -> Cause:
     for fault, kind in FAULT_CAUSE.items():
         if site is not None and fault in faults.get(site, ()):
             return Cause(kind, site, fault)
-    return Cause("coverage_hole", site)
+    return Cause(BlindCause.COVERAGE_HOLE, site)

@@ -14,6 +14,7 @@ from netwatch.coverage.analysis import BlindSpot, CoverageReport, analyse
 from netwatch.inventory import Inventory
 from netwatch.notices.record import Candidate
 from netwatch.store import Store
+from netwatch.vocab import BlindCause, Problem
 
 CRITICAL_UNDER_DB = 10.0
 MAJOR_UNDER_DB = 5.0
@@ -40,14 +41,14 @@ def candidate(spot: BlindSpot, rectify_within_days: int) -> Candidate:
     median = v.current.median_dbm
     return Candidate(
         subject_type=v.subject_type, subject=subject_of(spot), county=v.county,
-        problem="blind_spot", name=v.name or v.id, kind=v.technology, location=location,
+        problem=Problem.BLIND_SPOT, name=v.name or v.id, kind=v.technology, location=location,
         first_seen=v.first_taken if v.first_taken is not None else 0.0,
         severity=severity(v.priority, v.current.under_db),
         rectify_within_days=rectify_within_days,
         evidence={"median_dbm": None if median is None else round(median, 1),
                   "readings": v.current.readings, "threshold_dbm": v.current.threshold_dbm,
                   "cause": cause.kind, "site": cause.site},
-        refers_to=f"device:{cause.site}" if cause.kind == "site_down" else None,
+        refers_to=f"device:{cause.site}" if cause.kind == BlindCause.SITE_DOWN else None,
     )
 
 

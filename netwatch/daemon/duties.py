@@ -40,10 +40,10 @@ from netwatch.notices.issue import IssueError, issue_notices, write_files
 from netwatch.notices.items import sync_items
 from netwatch.notices.metrics import notice_families
 from netwatch.notices.outbox import deliver_due, outbox_families
-from netwatch.notices.summary import OUTAGE_FAULTS  # what a notice counts as down
 from netwatch.store import Store, prune_deliveries, prune_fault_episodes
 from netwatch.survey.metrics import survey_families
 from netwatch.survey.prune import prune_readings
+from netwatch.vocab import OFFLINE_FAULTS  # what a notice counts as down
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class Duties:
             if not state.checked_at or device in self._monitored:
                 continue
             first = self._first_check.get(device)
-            if state.up or any(f in OUTAGE_FAULTS for f in monitor.faults.get(device, ())):
+            if state.up or any(f in OFFLINE_FAULTS for f in monitor.faults.get(device, ())):
                 settled.append((device, state.checked_at if first is None else first))
                 self._first_check.pop(device, None)
             elif first is None:

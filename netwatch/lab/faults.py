@@ -6,21 +6,46 @@ own: the children of an unreachable or flapping device (``parent`` tree) share i
 fate. ``expected_faults`` says which fault one ``netwatch probe`` sweep should report
 for every device; the markers in ``OUTCOMES`` stand for "any of these", and
 ``accepts`` compares a sweep's fault with an expectation.
+
+Two vocabularies meet here: ``Injected`` names what the lab does to a device (a
+scenario's ``fault:``), ``netwatch.vocab.Fault`` what the monitor should conclude.
+Some share a word (``unreachable``) but not a meaning (``degraded`` may or may not
+become ``degraded_link``; ``rtsp_503`` becomes ``service_down``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from netwatch.inventory import Device, Inventory
+from netwatch.vocab import Fault as Opened
+
+
+class Injected(StrEnum):
+    """A fault the lab can inject, as a scenario file names it."""
+
+    UNREACHABLE = "unreachable"  # every packet to the device dropped
+    FLAPPING = "flapping"  # unreachable and back every ``period``
+    SERVICE_DOWN = "service_down"  # some service checks' ports closed
+    SIP_SILENT = "sip_silent"
+    RTSP_401 = "rtsp_401"
+    RTSP_503 = "rtsp_503"
+    OPEN_STREAM = "open_stream"  # RTSP serves the stream without credentials
+    UPLINK_DOWN = "uplink_down"  # the SNMP agent reports the uplink down
+    UPLINK_SLOW = "uplink_slow"
+    SNMP_TIMEOUT = "snmp_timeout"
+    REBOOTED = "rebooted"  # the SNMP agent's uptime restarts every ``period``
+    DEGRADED = "degraded"  # echoes delayed and/or dropped
+
 
 SERVICE_PROBES = frozenset({"tcp", "http", "rtsp", "sip", "snmp"})
-FLAPPING = "flapping"  # marker: the sweep may catch the device up or down
+FLAPPING = Opened.FLAPPING  # marker: the sweep may catch the device up or down
 MAYBE_DEGRADED = "degraded_link?"  # marker: random loss may or may not show in one sweep
 OUTCOMES: Mapping[str, frozenset[str | None]] = {
-    FLAPPING: frozenset({None, "unreachable", "service_down", "degraded_link"}),
-    MAYBE_DEGRADED: frozenset({None, "degraded_link"}),
+    FLAPPING: frozenset({None, Opened.UNREACHABLE, Opened.SERVICE_DOWN, Opened.DEGRADED_LINK}),
+    MAYBE_DEGRADED: frozenset({None, Opened.DEGRADED_LINK}),
 }
 
 
@@ -33,18 +58,18 @@ class FaultKind:
 
 
 FAULTS: Mapping[str, FaultKind] = {
-    "unreachable": FaultKind(frozenset()),
-    "flapping": FaultKind(frozenset(), frozenset({"period"})),
-    "service_down": FaultKind(SERVICE_PROBES, frozenset({"check"})),
-    "sip_silent": FaultKind(frozenset({"sip"})),
-    "rtsp_401": FaultKind(frozenset({"rtsp"})),
-    "rtsp_503": FaultKind(frozenset({"rtsp"})),
-    "open_stream": FaultKind(frozenset({"rtsp"})),
-    "uplink_down": FaultKind(frozenset({"snmp"})),
-    "uplink_slow": FaultKind(frozenset({"snmp"}), frozenset({"speed"})),
-    "snmp_timeout": FaultKind(frozenset({"snmp"})),
-    "rebooted": FaultKind(frozenset({"snmp"}), frozenset({"period"})),
-    "degraded": FaultKind(frozenset({"icmp"}), frozenset({"latency", "loss"})),
+    Injected.UNREACHABLE: FaultKind(frozenset()),
+    Injected.FLAPPING: FaultKind(frozenset(), frozenset({"period"})),
+    Injected.SERVICE_DOWN: FaultKind(SERVICE_PROBES, frozenset({"check"})),
+    Injected.SIP_SILENT: FaultKind(frozenset({"sip"})),
+    Injected.RTSP_401: FaultKind(frozenset({"rtsp"})),
+    Injected.RTSP_503: FaultKind(frozenset({"rtsp"})),
+    Injected.OPEN_STREAM: FaultKind(frozenset({"rtsp"})),
+    Injected.UPLINK_DOWN: FaultKind(frozenset({"snmp"})),
+    Injected.UPLINK_SLOW: FaultKind(frozenset({"snmp"}), frozenset({"speed"})),
+    Injected.SNMP_TIMEOUT: FaultKind(frozenset({"snmp"})),
+    Injected.REBOOTED: FaultKind(frozenset({"snmp"}), frozenset({"period"})),
+    Injected.DEGRADED: FaultKind(frozenset({"icmp"}), frozenset({"latency", "loss"})),
 }
 
 
@@ -77,7 +102,7 @@ def effective_faults(inventory: Inventory, scenario: Scenario) -> dict[str, Faul
             children.setdefault(d.parent, []).append(d.id)
     result = dict(scenario.faults)
     # unreachable first, so that it wins over a flapping cascade on the same subtree
-    for kind in ("unreachable", "flapping"):
+    for kind in (Injected.UNREACHABLE, Injected.FLAPPING):
         for root, fault in scenario.faults.items():
             if fault.kind != kind:
                 continue
@@ -85,7 +110,7 @@ def effective_faults(inventory: Inventory, scenario: Scenario) -> dict[str, Faul
             while stack:
                 child = stack.pop()
                 existing = result.get(child)
-                if existing is not None and existing.kind == "unreachable":
+                if existing is not None and existing.kind == Injected.UNREACHABLE:
                     continue  # already down, and its own subtree follows it
                 result[child] = Fault(kind, f"parent {root}", period=fault.period)
                 stack.extend(children.get(child, ()))
@@ -108,20 +133,20 @@ def accepts(expected: str | None, actual: str | None) -> bool:
 def _expected(device: Device, fault: Fault | None) -> str | None:
     if fault is None:
         return None
-    if fault.kind == "flapping":
+    if fault.kind == Injected.FLAPPING:
         return FLAPPING
     failing = _failing_checks(device, fault)
     if failing and len(failing) == len(device.checks):
-        return "unreachable"
+        return Opened.UNREACHABLE
     if failing:
-        return "service_down"
-    if fault.kind == "uplink_down":
-        return "uplink_down"
-    if fault.kind == "uplink_slow":
-        return "uplink_slow" if fault.speed_bps < device.thresholds.uplink_min_bps else None
-    if fault.kind == "degraded" and device.kind == "vc_endpoint":
+        return Opened.SERVICE_DOWN
+    if fault.kind == Injected.UPLINK_DOWN:
+        return Opened.UPLINK_DOWN
+    if fault.kind == Injected.UPLINK_SLOW:
+        return Opened.UPLINK_SLOW if fault.speed_bps < device.thresholds.uplink_min_bps else None
+    if fault.kind == Injected.DEGRADED and device.kind == "vc_endpoint":
         if fault.latency > device.thresholds.rtt_seconds:
-            return "degraded_link"
+            return Opened.DEGRADED_LINK
         if fault.loss > device.thresholds.loss_ratio:
             return MAYBE_DEGRADED
     return None
@@ -130,15 +155,16 @@ def _expected(device: Device, fault: Fault | None) -> str | None:
 def _failing_checks(device: Device, fault: Fault) -> set[str]:
     """Which of the device's checks fail under the fault."""
     probe_of = {c.name: c.probe for c in device.checks}
-    failing_probes = {
-        "unreachable": set(probe_of.values()),
-        "sip_silent": {"sip"},
-        "rtsp_503": {"rtsp"},
-        "snmp_timeout": {"snmp"},
-    }.get(fault.kind, set())
+    by_kind: dict[str, set[str]] = {
+        Injected.UNREACHABLE: set(probe_of.values()),
+        Injected.SIP_SILENT: {"sip"},
+        Injected.RTSP_503: {"rtsp"},
+        Injected.SNMP_TIMEOUT: {"snmp"},
+    }
+    failing_probes = by_kind.get(fault.kind, set())
     failing = {n for n, p in probe_of.items() if p in failing_probes}
-    if fault.kind == "service_down":
+    if fault.kind == Injected.SERVICE_DOWN:
         failing.update(fault.checks)
-    if fault.kind == "degraded" and fault.latency >= device.timeout:
+    if fault.kind == Injected.DEGRADED and fault.latency >= device.timeout:
         failing.update(n for n, p in probe_of.items() if p == "icmp")
     return failing

@@ -24,6 +24,7 @@ from typing import Any
 
 from netwatch.inventory import Device, Inventory
 from netwatch.lab.delay import Delayer, DelayUnavailable
+from netwatch.lab.faults import Injected
 from netwatch.lab.host import address_problems, raise_fd_limit
 from netwatch.lab.netfilter import FirewallError, LabFirewall, firewall_problem
 from netwatch.lab.process import LabError
@@ -43,9 +44,10 @@ from netwatch.lab.snmp_agent import AgentState, SnmpAgentPool
 log = logging.getLogger(__name__)
 DEFAULT_TABLE = "netwatch_lab"
 DEFAULT_QUEUE = 4716  # the lab's NFQUEUE number
-KERNEL_FAULTS = frozenset({"unreachable", "flapping", "degraded"})
-RTSP_MODES = {"rtsp_401": RtspMode.AUTH_ALL, "rtsp_503": RtspMode.UNAVAILABLE,
-              "open_stream": RtspMode.OPEN}
+KERNEL_FAULTS = frozenset({Injected.UNREACHABLE, Injected.FLAPPING, Injected.DEGRADED})
+RTSP_MODES: dict[str, str] = {Injected.RTSP_401: RtspMode.AUTH_ALL,
+                              Injected.RTSP_503: RtspMode.UNAVAILABLE,
+                              Injected.OPEN_STREAM: RtspMode.OPEN}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +131,14 @@ class Lab:
             await self._start_device(device, self.faults.get(device.id))
         reboots: dict[float, list[AgentState]] = defaultdict(list)
         for device_id, fault in self.faults.items():
-            if fault.kind == "rebooted" and device_id in self.agents:
+            if fault.kind == Injected.REBOOTED and device_id in self.agents:
                 reboots[fault.period].append(self.agents[device_id])
         for period, states in reboots.items():
             self._tasks.append(asyncio.create_task(self._reboot(period, states)))
         not_applied = tuple(
             d for d, f in self.faults.items()
             if (f.kind in KERNEL_FAULTS and not kernel_ok)
-            or (f.kind == "degraded" and f.latency and self._delayer is None)
+            or (f.kind == Injected.DEGRADED and f.latency and self._delayer is None)
         )
         if not_applied:
             log.warning("faults not applied (%s): %s", "; ".join(unavailable.values()),
@@ -158,12 +160,12 @@ class Lab:
         plan = _Plan()
         address = {d.id: d.address for d in self.inventory.devices}
         for device_id, fault in self.faults.items():
-            if fault.kind == "unreachable":
+            if fault.kind == Injected.UNREACHABLE:
                 plan.unreachable.add(address[device_id])
-            elif fault.kind == "flapping":
+            elif fault.kind == Injected.FLAPPING:
                 plan.unreachable.add(address[device_id])  # starts down
                 plan.flapping[fault.period].append(address[device_id])
-            elif fault.kind == "degraded":
+            elif fault.kind == Injected.DEGRADED:
                 if fault.loss:
                     plan.loss[address[device_id]] = fault.loss
                 if fault.latency:
@@ -195,7 +197,7 @@ class Lab:
 
     async def _start_device(self, device: Device, fault: Fault | None) -> None:
         kind = fault.kind if fault is not None else None
-        closed = set(fault.checks) if fault is not None and kind == "service_down" else set()
+        closed = set(fault.checks) if fault is not None and kind == Injected.SERVICE_DOWN else set()
         for check in device.checks:
             if check.name in closed or check.probe == "icmp":
                 continue
@@ -207,7 +209,8 @@ class Lab:
                         RTSP_MODES.get(kind or "", RtspMode.PROTECTED)))
                     await self._listen(where, "rtsp", functools.partial(RtspProtocol, state))
                 elif check.probe == "sip":
-                    sip = self.sip.setdefault(device.id, SipState(device.id, kind == "sip_silent"))
+                    silent = kind == Injected.SIP_SILENT
+                    sip = self.sip.setdefault(device.id, SipState(device.id, silent))
                     await self._listen(where, "sip_tcp", functools.partial(SipStream, sip))
                     await self._datagram(where, "sip_udp", functools.partial(SipDatagram, sip))
                 elif check.probe == "http":
@@ -254,10 +257,10 @@ class Lab:
         state = AgentState(sys_descr=f"netwatch lab {device.kind}: {device.name}",
                            sys_name=device.id, if_index=if_index, if_name=if_name)
         if fault is not None:
-            state.oper_status = 2 if fault.kind == "uplink_down" else 1
-            if fault.kind == "uplink_slow":
+            state.oper_status = 2 if fault.kind == Injected.UPLINK_DOWN else 1
+            if fault.kind == Injected.UPLINK_SLOW:
                 state.high_speed_mbps = int(fault.speed_bps / 1e6)
-            state.silent = fault.kind == "snmp_timeout"
+            state.silent = fault.kind == Injected.SNMP_TIMEOUT
         credentials = params.credentials
         community = credentials.decode() if isinstance(credentials, bytes) else None
         v3 = None if isinstance(credentials, bytes) else credentials

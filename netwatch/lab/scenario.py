@@ -24,6 +24,7 @@ from netwatch.lab.faults import (
     SERVICE_PROBES,
     Fault,
     FaultKind,
+    Injected,
     Scenario,
     accepts,
     effective_faults,
@@ -141,7 +142,7 @@ class _Builder:
                 except units.BadValue as exc:
                     self.problem(item.line_of(key), f"{key}: {exc}")
                     ok = False
-        if kind == "degraded" and ok and not out.get("latency") and not out.get("loss"):
+        if kind == Injected.DEGRADED and ok and not out.get("latency") and not out.get("loss"):
             self.problem(item.line, "fault degraded needs a 'latency' and/or a 'loss'")
             ok = False
         if out.get("loss", 0.0) >= 1.0:
@@ -207,7 +208,7 @@ class _Builder:
                                f"fault {kind_name} does not apply to it")
             return
         checks: tuple[str, ...] = ()
-        if kind_name == "service_down":
+        if kind_name == Injected.SERVICE_DOWN:
             checks = self._service_checks(device, settings.get("check"), line)
             if not checks:
                 return
@@ -221,7 +222,8 @@ class _Builder:
                                f"(from line {earlier.source.rsplit(':', 1)[1]})")
             return
         period = settings.get("period", DEFAULT_PERIOD) if "period" in kind.settings else 0.0
-        speed = settings.get("speed", DEFAULT_SLOW_BPS) if kind_name == "uplink_slow" else 0.0
+        speed = (settings.get("speed", DEFAULT_SLOW_BPS) if kind_name == Injected.UPLINK_SLOW
+                 else 0.0)
         self.faults[device.id] = Fault(
             kind_name, source, latency=settings.get("latency", 0.0),
             loss=settings.get("loss", 0.0), period=period, speed_bps=speed, checks=checks,

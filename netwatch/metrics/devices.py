@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from netwatch.inventory import Device, Inventory
 from netwatch.metrics.text import FamilySpec, escape_label, label_body, number
 from netwatch.monitor import DeviceState
+from netwatch.vocab import Measurement
 
 CYCLE = "from the latest scheduled probe cycle"
 
@@ -41,42 +42,42 @@ class Measured:
     """A probe measurement exported as its own family, with an optional conversion."""
 
     probe: str
-    measurement: str
+    measurement: Measurement
     spec: FamilySpec
     convert: Transform | None = None
 
 
 MEASURED: tuple[Measured, ...] = (
-    Measured("icmp", "rtt_seconds", FamilySpec(
+    Measured("icmp", Measurement.RTT_SECONDS, FamilySpec(
         "netwatch_icmp_rtt_seconds", "gauge", f"Mean ICMP echo round-trip time, {CYCLE}.")),
-    Measured("icmp", "loss_ratio", FamilySpec(
+    Measured("icmp", Measurement.LOSS_RATIO, FamilySpec(
         "netwatch_icmp_packet_loss_ratio", "gauge",
         f"Share of ICMP echoes without a reply (0..1), {CYCLE}.")),
-    Measured("icmp", "jitter_seconds", FamilySpec(
+    Measured("icmp", Measurement.JITTER_SECONDS, FamilySpec(
         "netwatch_icmp_jitter_seconds", "gauge",
         f"Mean difference between consecutive ICMP round-trip times, {CYCLE}.")),
-    Measured("snmp", "sys_uptime_seconds", FamilySpec(
+    Measured("snmp", Measurement.SYS_UPTIME_SECONDS, FamilySpec(
         "netwatch_snmp_uptime_seconds", "gauge",
         f"Seconds since the SNMP agent (re)started (sysUpTime), {CYCLE}.")),
-    Measured("snmp", "uplink_oper_status", FamilySpec(
+    Measured("snmp", Measurement.UPLINK_OPER_STATUS, FamilySpec(
         "netwatch_uplink_up", "gauge",
         f"1 when the uplink's ifOperStatus is up(1), {CYCLE}."),
         lambda status: 1.0 if status == 1 else 0.0),
-    Measured("snmp", "uplink_speed_bps", FamilySpec(
+    Measured("snmp", Measurement.UPLINK_SPEED_BPS, FamilySpec(
         "netwatch_uplink_speed_bytes_per_second", "gauge",
         f"Negotiated uplink speed in bytes per second (bits / 8), {CYCLE}."),
         lambda bps: bps / 8),
-    Measured("snmp", "uplink_in_errors", FamilySpec(
+    Measured("snmp", Measurement.UPLINK_IN_ERRORS, FamilySpec(
         "netwatch_uplink_in_errors_total", "counter",
         f"The uplink's ifInErrors counter as the device reports it, {CYCLE}.")),
-    Measured("snmp", "uplink_out_errors", FamilySpec(
+    Measured("snmp", Measurement.UPLINK_OUT_ERRORS, FamilySpec(
         "netwatch_uplink_out_errors_total", "counter",
         f"The uplink's ifOutErrors counter as the device reports it, {CYCLE}.")),
-    Measured("http", "status_code", FamilySpec(
+    Measured("http", Measurement.STATUS_CODE, FamilySpec(
         "netwatch_http_status_code", "gauge", f"HTTP response status code, {CYCLE}.")),
-    Measured("rtsp", "status_code", FamilySpec(
+    Measured("rtsp", Measurement.STATUS_CODE, FamilySpec(
         "netwatch_rtsp_status_code", "gauge", f"RTSP OPTIONS response status code, {CYCLE}.")),
-    Measured("sip", "status_code", FamilySpec(
+    Measured("sip", Measurement.STATUS_CODE, FamilySpec(
         "netwatch_sip_status_code", "gauge", f"SIP OPTIONS response status code, {CYCLE}.")),
 )
 
@@ -84,7 +85,7 @@ MEASURED: tuple[Measured, ...] = (
 FAMILIES: tuple[FamilySpec, ...] = (UP, SUCCESS, DURATION) + tuple(m.spec for m in MEASURED)
 _FIRST_MEASURED = 3
 # probe name → (measurement, family index, conversion) for that probe's exported figures
-_BY_PROBE: dict[str, tuple[tuple[str, int, Transform | None], ...]] = {}
+_BY_PROBE: dict[str, tuple[tuple[Measurement, int, Transform | None], ...]] = {}
 for _i, _m in enumerate(MEASURED, _FIRST_MEASURED):
     _BY_PROBE[_m.probe] = _BY_PROBE.get(_m.probe, ()) + ((_m.measurement, _i, _m.convert),)
 

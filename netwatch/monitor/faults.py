@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from netwatch.monitor.state import DEGRADED_LINK, FLAPPING, UNREACHABLE, DeviceState
+from netwatch.monitor.state import DeviceState
+from netwatch.vocab import Fault
 
 MAINTENANCE = "maintenance"
 RECOVERED = "recovered"
@@ -57,8 +58,8 @@ def parent_failing(parent: DeviceState | None,
     if parent is None:
         return False
     if parent.verdict is None:
-        return parent_faults is not None and UNREACHABLE in parent_faults
-    return parent.verdict.fault == UNREACHABLE
+        return parent_faults is not None and Fault.UNREACHABLE in parent_faults
+    return parent.verdict.fault == Fault.UNREACHABLE
 
 
 def suppressor(parent: DeviceState | None, in_maintenance: bool,
@@ -119,16 +120,16 @@ def evaluate(
 
 
 def _open_after(state: DeviceState, kind: str) -> int:
-    return 1 if kind == FLAPPING else state.device.open_after
+    return 1 if kind == Fault.FLAPPING else state.device.open_after
 
 
 def describe(state: DeviceState, kind: str) -> str:
     """The evidence for a fault in a few words: failed checks and their reasons, or figures."""
     verdict = state.verdict
-    if kind == FLAPPING:
+    if kind == Fault.FLAPPING:
         window = min(state.history_len, state.device.thresholds.flap_window)
         return f"{state.state_changes()} up/down changes in the last {window} cycles"
-    if kind == DEGRADED_LINK:
+    if kind == Fault.DEGRADED_LINK:
         return "; ".join(state.link_reasons()) or kind
     if verdict is not None and verdict.fault == kind and verdict.reasons:
         details = [

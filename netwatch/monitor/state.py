@@ -13,22 +13,17 @@ from dataclasses import dataclass, field
 
 from netwatch.inventory import Device
 from netwatch.monitor.verdict import (
-    AUTH_FAILED,
     Verdict,
     judge,
     link_problems,
     uplink_problem,
 )
+from netwatch.vocab import Fault, Measurement
 from probes.base import ProbeResult
 
-UNREACHABLE = "unreachable"
-SERVICE_DOWN = "service_down"
-DEGRADED_LINK = "degraded_link"
-FLAPPING = "flapping"
-FAULT_KINDS = (UNREACHABLE, SERVICE_DOWN, "uplink_down", "uplink_slow", DEGRADED_LINK, FLAPPING,
-               AUTH_FAILED)
-UPLINK_FAULTS = ("uplink_down", "uplink_slow")
-NO_CONDITIONS: frozenset[str] = frozenset()
+FAULT_KINDS: tuple[Fault, ...] = tuple(Fault)  # every kind, in the API's order
+UPLINK_FAULTS = (Fault.UPLINK_DOWN, Fault.UPLINK_SLOW)
+NO_CONDITIONS: frozenset[Fault] = frozenset()
 HISTORY = 20  # cycles of up/down kept for display and flap detection (at least flap_window)
 
 LinkSample = tuple[float | None, float, float | None]  # RTT, loss, jitter of one cycle
@@ -56,8 +51,8 @@ class DeviceState:
     history_bits: int = 0
     history_len: int = 0
     link: deque[LinkSample] | None = None  # endpoints only, created at their first sample
-    conditions: frozenset[str] = frozenset()
-    streaks: dict[str, Streak] = field(default_factory=dict)
+    conditions: frozenset[Fault] = frozenset()
+    streaks: dict[Fault, Streak] = field(default_factory=dict)
     uptime_seconds: float | None = None
     rebooted_at: float | None = None
     cycles: int = 0
@@ -89,11 +84,11 @@ class DeviceState:
         self.checked_at = now
         self.cycles += 1
         last_ok_at = self.last_ok_at
-        uptime = False
+        uptime, uptime_key = False, Measurement.SYS_UPTIME_SECONDS
         for name, result in results.items():
             if result.success:
                 last_ok_at[name] = now
-            if "sys_uptime_seconds" in result.measurements:
+            if uptime_key in result.measurements:
                 uptime = True
         up = verdict.up
         if up:
@@ -108,7 +103,7 @@ class DeviceState:
         streaks = self.streaks
         if not streaks and not conditions:
             return  # the usual case: a healthy device that has never had a condition
-        frozen = UNREACHABLE in conditions
+        frozen = Fault.UNREACHABLE in conditions
         for kind in conditions:
             streak = streaks.get(kind)
             if streak is None:
@@ -118,24 +113,24 @@ class DeviceState:
             streak.bad += 1
             streak.good = 0
         for kind, streak in streaks.items():  # conditions seen before, absent now
-            if kind not in conditions and not (frozen and kind != FLAPPING):
+            if kind not in conditions and not (frozen and kind != Fault.FLAPPING):
                 # While nothing answers, other conditions cannot be judged: their
                 # streaks stand still rather than count as recovered.
                 streak.bad = 0
                 streak.good += 1
 
-    def _conditions(self, results: dict[str, ProbeResult]) -> set[str]:
+    def _conditions(self, results: dict[str, ProbeResult]) -> set[Fault]:
         verdict = self.verdict
         assert verdict is not None
-        held: set[str] = set()
-        if verdict.fault in (UNREACHABLE, SERVICE_DOWN):
+        held: set[Fault] = set()
+        if verdict.fault in (Fault.UNREACHABLE, Fault.SERVICE_DOWN):
             held.add(verdict.fault)
         else:
-            if verdict.fault == AUTH_FAILED:
-                held.add(AUTH_FAILED)
+            if verdict.fault == Fault.AUTH_FAILED:
+                held.add(Fault.AUTH_FAILED)
             if verdict.fault in UPLINK_FAULTS:  # judge found it (it looks unless auth failed)
                 held.add(verdict.fault)
-            elif verdict.fault == AUTH_FAILED:
+            elif verdict.fault == Fault.AUTH_FAILED:
                 uplink = uplink_problem(self.device, results)
                 if uplink:
                     held.add(uplink[0])
@@ -146,9 +141,9 @@ class DeviceState:
                         self.link = deque(maxlen=max(1, self.device.thresholds.link_window))
                     self.link.append(sample)
                 if self.link_reasons():
-                    held.add(DEGRADED_LINK)
+                    held.add(Fault.DEGRADED_LINK)
         if self.state_changes() >= self.device.thresholds.flap_changes:
-            held.add(FLAPPING)
+            held.add(Fault.FLAPPING)
         return held
 
     def link_reasons(self) -> tuple[str, ...]:
@@ -165,7 +160,7 @@ class DeviceState:
 
     def _note_uptime(self, results: dict[str, ProbeResult], now: float) -> None:
         for result in results.values():
-            uptime = result.measurements.get("sys_uptime_seconds")
+            uptime = result.measurements.get(Measurement.SYS_UPTIME_SECONDS)
             if uptime is None:
                 continue
             if self.uptime_seconds is not None and uptime + 1.0 < self.uptime_seconds:
@@ -176,9 +171,11 @@ class DeviceState:
 def _link_sample(device: Device, results: dict[str, ProbeResult]) -> LinkSample | None:
     for check in device.checks:
         result = results.get(check.name)
-        if check.probe == "icmp" and result is not None and "loss_ratio" in result.measurements:
+        if (check.probe == "icmp" and result is not None
+                and Measurement.LOSS_RATIO in result.measurements):
             m = result.measurements
-            return (m.get("rtt_seconds"), m["loss_ratio"], m.get("jitter_seconds"))
+            return (m.get(Measurement.RTT_SECONDS), m[Measurement.LOSS_RATIO],
+                    m.get(Measurement.JITTER_SECONDS))
     return None
 
 

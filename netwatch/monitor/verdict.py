@@ -11,16 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netwatch.inventory import Device
-from probes.base import ProbeResult, Reason
+from netwatch.vocab import Fault, Measurement, Reason
+from probes.base import ProbeResult
 
 UPLINK_UP = 1  # IF-MIB ifOperStatus up(1)
-AUTH_FAILED = "auth_failed"  # the device refused our credentials (SNMP auth, HTTP 401/403)
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     up: bool  # every check passed (a refused credential aside: the device works)
-    fault: str | None  # unreachable, service_down, auth_failed, uplink_*, degraded_link
+    fault: Fault | None  # unreachable, service_down, auth_failed, uplink_*, degraded_link
     findings: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()  # short human explanations, for tables
 
@@ -55,12 +55,12 @@ def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
     failed = [name for name in failed if name not in refused]
     up = bool(results) and not failed
     if results and len(failed) == len(results):
-        return Verdict(False, "unreachable", findings, ("no check answered",))
+        return Verdict(False, Fault.UNREACHABLE, findings, ("no check answered",))
     if failed:
         why = tuple(f"{n}: {results[n].reason}" for n in failed)
-        return Verdict(up, "service_down", findings, why)
+        return Verdict(up, Fault.SERVICE_DOWN, findings, why)
     if refused:
-        return Verdict(up, AUTH_FAILED, findings, tuple(f"{n}: auth" for n in refused))
+        return Verdict(up, Fault.AUTH_FAILED, findings, tuple(f"{n}: auth" for n in refused))
     fault, why = uplink_problem(device, results) or _link_quality(device, results) or (None, ())
     if up and fault is None and not findings:
         return UP  # immutable, so one shared value serves every healthy device
@@ -68,7 +68,7 @@ def judge(device: Device, results: Mapping[str, ProbeResult]) -> Verdict:
 
 
 UP = Verdict(True, None)  # every check passed, nothing found
-Finding = tuple[str, tuple[str, ...]]
+Finding = tuple[Fault, tuple[str, ...]]
 
 
 def uplink_problem(device: Device, results: Mapping[str, ProbeResult]) -> Finding | None:
@@ -78,12 +78,12 @@ def uplink_problem(device: Device, results: Mapping[str, ProbeResult]) -> Findin
         if check.probe != "snmp" or result is None:
             continue
         m = result.measurements
-        status = m.get("uplink_oper_status")
+        status = m.get(Measurement.UPLINK_OPER_STATUS)
         if status is not None and status != UPLINK_UP:
-            return "uplink_down", (f"uplink ifOperStatus {int(status)}",)
-        speed = m.get("uplink_speed_bps")
+            return Fault.UPLINK_DOWN, (f"uplink ifOperStatus {int(status)}",)
+        speed = m.get(Measurement.UPLINK_SPEED_BPS)
         if speed is not None and speed < device.thresholds.uplink_min_bps:
-            return "uplink_slow", (f"uplink {speed / 1e6:g} Mbit/s",)
+            return Fault.UPLINK_SLOW, (f"uplink {speed / 1e6:g} Mbit/s",)
     return None
 
 
@@ -108,8 +108,8 @@ def _link_quality(device: Device, results: Mapping[str, ProbeResult]) -> Finding
         if check.probe != "icmp" or result is None:
             continue
         m = result.measurements
-        rtt, jitter = m.get("rtt_seconds", 0.0), m.get("jitter_seconds", 0.0)
-        why = link_problems(device, rtt, m.get("loss_ratio", 0.0), jitter)
+        rtt, jitter = m.get(Measurement.RTT_SECONDS, 0.0), m.get(Measurement.JITTER_SECONDS, 0.0)
+        why = link_problems(device, rtt, m.get(Measurement.LOSS_RATIO, 0.0), jitter)
         if why:
-            return "degraded_link", why
+            return Fault.DEGRADED_LINK, why
     return None

@@ -25,19 +25,18 @@ from collections.abc import Iterable, Sequence
 
 from netwatch.inventory import Device, Inventory
 from netwatch.monitor.faults import MAINTENANCE
-from netwatch.monitor.verdict import AUTH_FAILED
 from netwatch.notices.evidence import facts
 from netwatch.notices.record import Candidate
 from netwatch.store import Episode
+from netwatch.vocab import OUTAGE_PROBLEMS, Fault, Problem
 
-OUTAGES: frozenset[str] = frozenset({"unreachable", "service_down", "uplink_down"})
-SECURITY: frozenset[str] = frozenset({"open_stream"})
-SUPPRESSING_FAULT = "unreachable"  # the parent fault that suppresses children (faults.py)
+SECURITY: frozenset[Problem] = frozenset({Problem.OPEN_STREAM})
+SUPPRESSING_FAULT = Fault.UNREACHABLE  # the parent fault that suppresses children (faults.py)
 
 
 def severity(device: Device, problem: str, suppressed_children: int) -> str:
     """The module docstring's rule."""
-    if problem in OUTAGES:
+    if problem in OUTAGE_PROBLEMS:
         if device.kind == "trunking_site" or suppressed_children or (
                 device.kind == "camera" and device.key_area):
             return "critical"
@@ -75,7 +74,7 @@ def episode_candidates(episodes: Sequence[Episode], inventory: Inventory,
             continue
         if now - ep.first_seen < device.grace_seconds:
             continue
-        if ep.fault == AUTH_FAILED and not inventory.notices.auth_failed_items:
+        if ep.fault == Fault.AUTH_FAILED and not inventory.notices.auth_failed_items:
             continue
         children = counts.get(device.id, 0) if ep.fault == SUPPRESSING_FAULT else 0
         out.append(Candidate(

@@ -18,6 +18,7 @@ from typing import Any
 
 from netwatch.inventory import Device
 from netwatch.notices import words
+from netwatch.vocab import Measurement, Problem, Reason
 
 PROTOCOL = {"icmp": "Ping", "tcp": "TCP", "http": "HTTP", "rtsp": "RTSP", "sip": "SIP",
             "snmp": "SNMP"}
@@ -68,13 +69,14 @@ def facts(device: Device, evidence: dict[str, Any]) -> dict[str, Any]:
         retries = getattr(spec.params, "retries", None)
         if isinstance(retries, int):
             one["tries"] = retries + 1
-        found = _STATUS.search(detail.rstrip(")")) if reason in ("bad_status", "auth") else None
-        for key in ("describe_status_code", "status_code"):
+        found = (_STATUS.search(detail.rstrip(")"))
+                 if reason in (Reason.BAD_STATUS, Reason.AUTH) else None)
+        for key in (Measurement.DESCRIBE_STATUS_CODE, Measurement.STATUS_CODE):
             if found is None and isinstance(figures.get(f"{spec.name}.{key}"), int | float):
                 one["status"] = int(figures[f"{spec.name}.{key}"])
         if found is not None:
             one["status"] = int(found.group(1))
-        if reason == "auth":
+        if reason == Reason.AUTH:
             one["auth"] = next((k for k, _, _ in SNMP_AUTH if k in detail), "")
         checks.append(one)
     t = device.thresholds
@@ -96,31 +98,32 @@ def check_sentence(one: dict[str, Any], lang: str) -> str:
     port = one.get("port") or ""
     where = (f"（{port} 端口）" if zh else f" (port {port})") if port else ""
     status = one.get("status")
-    if reason == "denied":
+    if reason == Reason.DENIED:
         return "地址不在允许监测的网段内，未检测" if zh else "address outside the allowed networks"
     if probe == "icmp":
         n = one.get("count", 5)
-        return {
-            "timeout": (f"连续{n}次 Ping 无应答", f"no reply to {n} pings"),
-            "unreachable": ("Ping 返回目标不可达", "ping: destination unreachable"),
-        }.get(reason, ("Ping 未能完成（监测端发送失败）",
-                       "ping could not be completed (sending failed)"))[0 if zh else 1]
+        pings: dict[str, tuple[str, str]] = {
+            Reason.TIMEOUT: (f"连续{n}次 Ping 无应答", f"no reply to {n} pings"),
+            Reason.UNREACHABLE: ("Ping 返回目标不可达", "ping: destination unreachable"),
+        }
+        return pings.get(reason, ("Ping 未能完成（监测端发送失败）",
+                                  "ping could not be completed (sending failed)"))[0 if zh else 1]
     if not p:
         return "检测未通过" if zh else "check failed"
-    if reason == "auth" and probe == "snmp":
+    if reason == Reason.AUTH and probe == "snmp":
         kind = next(((z, e) for k, z, e in SNMP_AUTH if k == one.get("auth")), None)
         if kind is None:
             return ("SNMP 认证失败：团体名或 v3 密钥与设备不符" if zh
                     else "SNMP authentication failed: community or v3 keys do not match")
         return f"SNMP 认证失败：{kind[0]}" if zh else f"SNMP authentication failed: {kind[1]}"
-    if reason in ("auth", "bad_status") and isinstance(status, int):
+    if reason in (Reason.AUTH, Reason.BAD_STATUS) and isinstance(status, int):
         phrase = STATUS_ZH.get(status, "错误" if status >= 400 else "非预期应答")
         if zh:
             text = f"{p} 服务返回 {status}（{phrase}）"
-            return text + ("：账号或访问配置与设备不符" if reason == "auth" else "")
+            return text + ("：账号或访问配置与设备不符" if reason == Reason.AUTH else "")
         return f"{p} service answered {status}" + (
-            ": credentials or access settings do not match" if reason == "auth" else "")
-    if reason == "timeout":
+            ": credentials or access settings do not match" if reason == Reason.AUTH else "")
+    if reason == Reason.TIMEOUT:
         if probe == "sip":
             return f"SIP OPTIONS {t} 秒内无应答" if zh else f"SIP OPTIONS: no answer within {t} s"
         if probe == "snmp":
@@ -130,13 +133,13 @@ def check_sentence(one: dict[str, Any], lang: str) -> str:
                          "(device down or community wrong)")
         return (f"{p} 服务{where or ' '}{t} 秒内无应答" if zh
                 else f"{p}{where}: no answer within {t} s")
-    words = {
-        "refused": (f"{p} 服务{where}拒绝连接", f"{p}{where}: connection refused"),
-        "unreachable": (f"{p} 服务{where}网络不可达", f"{p}{where}: network unreachable"),
-        "protocol": (f"{p} 应答不符合协议", f"{p}: malformed answer"),
-        "bad_status": (f"{p} 服务返回错误状态", f"{p}: error status"),
-        "auth": (f"{p} 认证失败：账号或访问配置与设备不符",
-                 f"{p}: authentication failed, credentials do not match"),
+    words: dict[str, tuple[str, str]] = {
+        Reason.REFUSED: (f"{p} 服务{where}拒绝连接", f"{p}{where}: connection refused"),
+        Reason.UNREACHABLE: (f"{p} 服务{where}网络不可达", f"{p}{where}: network unreachable"),
+        Reason.PROTOCOL: (f"{p} 应答不符合协议", f"{p}: malformed answer"),
+        Reason.BAD_STATUS: (f"{p} 服务返回错误状态", f"{p}: error status"),
+        Reason.AUTH: (f"{p} 认证失败：账号或访问配置与设备不符",
+                      f"{p}: authentication failed, credentials do not match"),
     }
     return words.get(reason, (f"{p} 检测出错", f"{p}: check error"))[0 if zh else 1]
 
@@ -150,12 +153,12 @@ def fault_sentence(problem: str, evidence: dict[str, Any], lang: str) -> str | N
     def figure(key: str) -> float | None:
         return next((float(v) for k, v in figures.items() if k.endswith("." + key)), None)
 
-    if problem == "uplink_down":
-        status = figure("uplink_oper_status")
+    if problem == Problem.UPLINK_DOWN:
+        status = figure(Measurement.UPLINK_OPER_STATUS)
         code = f" = {int(status)}" if status is not None else ""
         return f"上联口 down（ifOperStatus{code}）" if zh else f"uplink down (ifOperStatus{code})"
-    if problem == "uplink_slow":
-        speed, floor = figure("uplink_speed_bps"), limits.get("uplink_min_bps")
+    if problem == Problem.UPLINK_SLOW:
+        speed, floor = figure(Measurement.UPLINK_SPEED_BPS), limits.get("uplink_min_bps")
         if speed is None:
             return None
         want = (f"（应为 {_num(floor / 1e6)} Mbit/s）" if zh else
@@ -163,27 +166,28 @@ def fault_sentence(problem: str, evidence: dict[str, Any], lang: str) -> str | N
         return (f"上联口速率降为 {_num(speed / 1e6)} Mbit/s{want}" if zh else
                 f"uplink speed down to {_num(speed / 1e6)} Mbit/s{want}")
     detail = str(evidence.get("detail", ""))
-    if problem == "flapping" and (m := _FLAPS.search(detail)):
+    if problem == Problem.FLAPPING and (m := _FLAPS.search(detail)):
         return (f"最近{m.group(2)}次检测中在线状态变化{m.group(1)}次" if zh else
                 f"{m.group(1)} up/down changes in the last {m.group(2)} checks")
-    if problem == "degraded_link":
+    if problem == Problem.DEGRADED_LINK:
         names = {"RTT": ("时延", "delay"), "loss": ("丢包率", "loss"), "jitter": ("抖动", "jitter")}
         found = _LINK.findall(detail.replace(" ms", "ms"))
         parts = [(f"{names[k][0]} {v}{_UNIT[u]}（应不高于 {lim}{_UNIT[u]}）" if zh else
                   f"{names[k][1]} {v}{_UNIT[u]} (limit {lim}{_UNIT[u]})")
                  for k, v, u, lim, _ in found]
         return ("；" if zh else "; ").join(parts) or None
-    if problem == "open_stream":
+    if problem == Problem.OPEN_STREAM:
         return ("RTSP 视频流无需账号密码即可拉取" if zh
                 else "the RTSP stream plays without credentials")
-    if problem == "rebooted":
+    if problem == Problem.REBOOTED:
         return "设备运行时间归零（异常重启）" if zh else "device uptime restarted (reboot)"
     return None
 
 
-GENERAL = {"unreachable": ("各项检测均无应答", "no check answered"),
-           "service_down": ("业务检测未通过", "a service check failed"),
-           "auth_failed": ("设备拒绝监测平台的认证", "the device refused our credentials")}
+GENERAL: dict[str, tuple[str, str]] = {
+    Problem.UNREACHABLE: ("各项检测均无应答", "no check answered"),
+    Problem.SERVICE_DOWN: ("业务检测未通过", "a service check failed"),
+    Problem.AUTH_FAILED: ("设备拒绝监测平台的认证", "the device refused our credentials")}
 
 
 def basis(problem: str, evidence: dict[str, Any], lang: str) -> str:

@@ -1,6 +1,7 @@
 """A notice's summary figures: per-kind online ratio over the period, target, and rank.
 
-The ratio is time-weighted from the recorded outage episodes (``unreachable``,
+The ratio is time-weighted from the recorded outage episodes (the faults that
+count a device offline, ``netwatch.vocab.OFFLINE_FAULTS``: ``unreachable``,
 ``service_down``), so it needs no live monitor: 1 − (outage seconds of the kind's
 devices within the period) / (devices × period seconds). An outage runs from its
 first-seen time to its close (or the period's end); overlapping outages of one
@@ -27,8 +28,8 @@ from dataclasses import dataclass
 from netwatch.inventory import KINDS, Device, Inventory
 from netwatch.monitor.faults import MAINTENANCE
 from netwatch.notices.record import KindSummary
+from netwatch.vocab import OFFLINE_FAULTS
 
-OUTAGE_FAULTS = ("unreachable", "service_down")
 KEY_AREA = "camera_key_area"
 
 
@@ -51,10 +52,10 @@ def downtime(conn: sqlite3.Connection, start: float, end: float) -> tuple[dict[s
     """Outage seconds per device within [start, end], and the devices down at ``end``."""
     rows = conn.execute(
         f"SELECT device, first_seen, closed_at FROM fault_episodes "
-        f"WHERE fault IN ({', '.join('?' * len(OUTAGE_FAULTS))}) AND first_seen < ? "
+        f"WHERE fault IN ({', '.join('?' * len(OFFLINE_FAULTS))}) AND first_seen < ? "
         "AND (closed_at IS NULL OR closed_at > ?) "
         "AND (suppressed_by IS NULL OR suppressed_by != ?) ORDER BY device, first_seen",
-        (*OUTAGE_FAULTS, end, start, MAINTENANCE))
+        (*sorted(OFFLINE_FAULTS), end, start, MAINTENANCE))
     spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
     down_at_end: set[str] = set()
     for device, first_seen, closed_at in rows:

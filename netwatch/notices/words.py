@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from netwatch.vocab import BlindCause, Problem
+
 PROBLEMS: dict[str, tuple[str, str]] = {  # every fault kind and finding (docs/faults.md)
-    "unreachable": ("设备离线", "device offline"),
-    "service_down": ("业务服务无响应", "service not answering"),
-    "degraded_link": ("网络链路质量不达标", "network link degraded"),
-    "uplink_down": ("上行链路中断", "uplink down"),
-    "uplink_slow": ("上行链路速率低于千兆", "uplink below 1 Gbit/s"),
-    "flapping": ("设备频繁掉线", "device flapping"),
-    "open_stream": ("视频流可免认证访问", "video stream open without authentication"),
-    "rebooted": ("设备异常重启", "device rebooted"),
-    "blind_spot": ("信号盲区", "coverage blind spot"),
-    "auth_failed": ("设备认证失败/配置不符", "device authentication failed / settings mismatch"),
+    Problem.UNREACHABLE: ("设备离线", "device offline"),
+    Problem.SERVICE_DOWN: ("业务服务无响应", "service not answering"),
+    Problem.DEGRADED_LINK: ("网络链路质量不达标", "network link degraded"),
+    Problem.UPLINK_DOWN: ("上行链路中断", "uplink down"),
+    Problem.UPLINK_SLOW: ("上行链路速率低于千兆", "uplink below 1 Gbit/s"),
+    Problem.FLAPPING: ("设备频繁掉线", "device flapping"),
+    Problem.OPEN_STREAM: ("视频流可免认证访问", "video stream open without authentication"),
+    Problem.REBOOTED: ("设备异常重启", "device rebooted"),
+    Problem.BLIND_SPOT: ("信号盲区", "coverage blind spot"),
+    Problem.AUTH_FAILED: ("设备认证失败/配置不符",
+                          "device authentication failed / settings mismatch"),
 }
 KINDS: dict[str, tuple[str, str]] = {  # every device kind and coverage technology
     "camera": ("视频监控", "video camera"),
@@ -24,10 +27,10 @@ KINDS: dict[str, tuple[str, str]] = {  # every device kind and coverage technolo
     "broadband": ("宽带集群", "broadband trunking"),
 }
 CAUSES: dict[str, tuple[str, str]] = {  # why a blind spot is blind (netwatch.coverage.causes)
-    "site_down": ("服务基站故障", "serving site down"),
-    "uplink_down": ("服务基站传输中断", "serving site's uplink down"),
-    "uplink_slow": ("服务基站传输降速", "serving site's uplink slow"),
-    "coverage_hole": ("覆盖盲区（需新建或优化基站）", "coverage hole (a site is needed)"),
+    BlindCause.SITE_DOWN: ("服务基站故障", "serving site down"),
+    BlindCause.UPLINK_DOWN: ("服务基站传输中断", "serving site's uplink down"),
+    BlindCause.UPLINK_SLOW: ("服务基站传输降速", "serving site's uplink slow"),
+    BlindCause.COVERAGE_HOLE: ("覆盖盲区（需新建或优化基站）", "coverage hole (a site is needed)"),
 }
 SEVERITY: dict[str, tuple[str, str]] = {
     "critical": ("严重", "critical"),

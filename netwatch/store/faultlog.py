@@ -114,7 +114,7 @@ class FaultLog:
                     ).fetchone()
                 except sqlite3.IntegrityError:
                     raise FaultLogError(
-                        f"device {new.device!r} already has an open {new.fault!r} episode"
+                        f"device {new.device!r} already has an open {str(new.fault)!r} episode"
                     ) from None
                 result.append(_episode(row))
         return result

@@ -24,11 +24,12 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from netwatch.store.store import Store
+from netwatch.vocab import Role
 
 log = logging.getLogger(__name__)
 
-ROLES: tuple[str, ...] = ("admin", "county", "tester", "metrics")
-UNSCOPED = ("admin", "metrics")  # roles that take no --county
+ROLES: tuple[Role, ...] = tuple(Role)
+UNSCOPED = (Role.ADMIN, Role.METRICS)  # roles that take no --county
 PREFIX = "nw_"
 TOKEN_BYTES = 32
 TOKEN_RE = re.compile(r"nw_[A-Za-z0-9_-]{43}")
@@ -51,7 +52,7 @@ class TokenInfo:
 
     def can_see(self, county: str) -> bool:
         """Admins see every county; county and tester tokens only their own; metrics none."""
-        return self.role == "admin" or county in self.counties
+        return self.role == Role.ADMIN or county in self.counties
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ def check_scope(role: str, counties: Iterable[str],
     if role in UNSCOPED:
         if wanted:
             raise TokenError("an admin token sees every county: give no --county"
-                             if role == "admin" else
+                             if role == Role.ADMIN else
                              "a metrics token reads /metrics only: give no --county")
         return ()
     if not wanted:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from netwatch.vocab import Role
+
 PUBLIC: frozenset[str] = frozenset()
-ADMIN, COUNTY, TESTER, METRICS = "admin", "county", "tester", "metrics"
+ADMIN, COUNTY, TESTER, METRICS = Role.ADMIN, Role.COUNTY, Role.TESTER, Role.METRICS
 METRICS_PATH = "/metrics"
 
 RULES: dict[tuple[str, str], frozenset[str]] = {

@@ -30,6 +30,7 @@ from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
 from netwatch.store import TokenInfo
+from netwatch.vocab import Role
 from netwatch.web.access import CLOSED, METRICS_PATH, PUBLIC, route_key, rule
 from netwatch.web.session_store import Session, SessionStore
 
@@ -261,4 +262,4 @@ def visible_counties(request: web.Request, asked: Iterable[str],
         raise ApiError(400, "unknown county", {"counties": unknown})
     if wanted:
         return wanted
-    return None if info.role == "admin" else info.counties
+    return None if info.role == Role.ADMIN else info.counties

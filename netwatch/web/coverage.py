@@ -19,6 +19,7 @@ from aiohttp import web
 from netwatch.coverage.analysis import Verdict
 from netwatch.coverage.causes import Cause
 from netwatch.coverage.classify import CLASSES, TECHNOLOGIES, TRENDS
+from netwatch.vocab import BlindCause
 from netwatch.web.api import Clock, one
 from netwatch.web.auth import ApiError, visible_counties
 from netwatch.web.deps import WebDeps
@@ -111,7 +112,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
         "previous_class": {"type": "string", "enum": list(CLASSES)},
         "serving_site": {"type": ["string", "null"]},
         "cause": {"type": ["string", "null"],
-                  "enum": ["site_down", "uplink_down", "uplink_slow", "coverage_hole", None]},
+                  "enum": [*BlindCause, None]},
         "cause_fault": {"type": ["string", "null"]},
         **stamps("first_taken", "last_taken")}},
     "BlindSpotList": {"type": "object", "properties": {

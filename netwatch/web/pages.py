@@ -20,11 +20,12 @@ from aiohttp import web
 
 from netwatch.monitor import OpenFault
 from netwatch.store import TokenInfo
+from netwatch.vocab import Role
 from netwatch.web.auth import presented_session
 from netwatch.web.deps import WebDeps
 
 FAULTS_SHOWN = 50  # open faults listed on the landing page, newest first
-FAULT_VIEWERS = ("admin", "county")  # roles whose session sees device names on the page
+FAULT_VIEWERS = (Role.ADMIN, Role.COUNTY)  # roles whose session sees device names on the page
 
 
 @dataclass(frozen=True, slots=True)

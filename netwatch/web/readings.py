@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from netwatch.vocab import Role
 from netwatch.web.api import Clock, integer
 from netwatch.web.auth import ApiError, principal
 from netwatch.web.deps import WebDeps
@@ -31,7 +32,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         info = principal(request)
         limit = integer(request, "limit", LIMIT[0], 1, LIMIT[1])
         offset = integer(request, "offset", 0, 0, 10**9)
-        where, args = ("", ()) if info.role == "admin" else ("WHERE tester = ?",
+        where, args = ("", ()) if info.role == Role.ADMIN else ("WHERE tester = ?",
                                                              (info.name or info.id,))
         conn = deps.store.conn
         total = conn.execute(f"SELECT count(*) FROM readings {where}", args).fetchone()[0]

@@ -20,6 +20,7 @@ from netwatch.store import Store
 from netwatch.survey.csv_format import parse_csv
 from netwatch.survey.geo import haversine_m, to_wgs84
 from netwatch.survey.ingest import IngestError, Refusal, RowError, prepare, store_readings
+from netwatch.vocab import Role
 from netwatch.web.api import integer, one
 from netwatch.web.auth import VIA_SESSION, ApiError, principal, visible_counties
 from netwatch.web.bodies import parse_json
@@ -109,7 +110,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         if len(rows) > ROWS_LIMIT:
             raise ApiError(413, "too many readings", f"at most {ROWS_LIMIT} per request")
         inventory, now = deps.monitor.inventory, time.time()
-        allowed = None if info.role == "admin" else info.counties
+        allowed = None if info.role == Role.ADMIN else info.counties
         try:
             accepted = await offload(request, lambda: prepare(
                 inventory, rows, now, allowed=allowed, row_numbers=numbers))

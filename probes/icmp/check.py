@@ -42,7 +42,7 @@ from operator import sub
 from typing import Any, cast
 
 from probes import durations
-from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target
+from probes.base import Measurement, ParamError, ProbeContext, ProbeResult, Reason, Target
 from probes.durations import DURATION_HINT
 from probes.icmp.engine import DEFAULT_MAX_QUEUE_DELAY, DEFAULT_RATE, YIELD_EVERY, IcmpEngine
 from probes.icmp.track import Ping
@@ -50,13 +50,13 @@ from probes.icmp.track import Ping
 NAME = "icmp"
 DEFAULT_PORT = None
 MEASUREMENTS = (
-    "rtt_seconds",
-    "rtt_min_seconds",
-    "rtt_max_seconds",
-    "loss_ratio",
-    "jitter_seconds",
-    "sent",
-    "received",
+    Measurement.RTT_SECONDS,
+    Measurement.RTT_MIN_SECONDS,
+    Measurement.RTT_MAX_SECONDS,
+    Measurement.LOSS_RATIO,
+    Measurement.JITTER_SECONDS,
+    Measurement.SENT,
+    Measurement.RECEIVED,
 )
 MARGIN = 0.25  # seconds of loop lag the deadline tolerates
 OVERRUN_FACTOR = 2.0  # a batch may take twice its own sending time when sharing the engine

@@ -20,7 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from probes.base import ParamError, ProbeContext, ProbeResult, Reason, Target, reason_for_oserror
+from probes.base import (
+    Measurement,
+    ParamError,
+    ProbeContext,
+    ProbeResult,
+    Reason,
+    Target,
+    reason_for_oserror,
+)
 from probes.snmp import codec as c
 from probes.snmp.client import Attempts, Credentials, SnmpClient
 from probes.snmp.replies import SnmpError
@@ -28,12 +36,14 @@ from probes.snmp.usm import AUTH_PROTOCOLS, MIN_PASSPHRASE, PRIV_PROTOCOLS, UsmU
 
 NAME = "snmp"
 DEFAULT_PORT = 161
-MEASUREMENTS: dict[str, str] = {
-    "sys_uptime_seconds": "seconds since the agent (re)started, from sysUpTime",
-    "uplink_oper_status": "the uplink's ifOperStatus: 1 up, 2 down, 3 testing, 5 dormant, ...",
-    "uplink_speed_bps": "the uplink's negotiated speed in bits per second (ifHighSpeed x 1e6)",
-    "uplink_in_errors": "the uplink's ifInErrors counter",
-    "uplink_out_errors": "the uplink's ifOutErrors counter",
+MEASUREMENTS: dict[Measurement, str] = {
+    Measurement.SYS_UPTIME_SECONDS: "seconds since the agent (re)started, from sysUpTime",
+    Measurement.UPLINK_OPER_STATUS:
+        "the uplink's ifOperStatus: 1 up, 2 down, 3 testing, 5 dormant, ...",
+    Measurement.UPLINK_SPEED_BPS:
+        "the uplink's negotiated speed in bits per second (ifHighSpeed x 1e6)",
+    Measurement.UPLINK_IN_ERRORS: "the uplink's ifInErrors counter",
+    Measurement.UPLINK_OUT_ERRORS: "the uplink's ifOutErrors counter",
 }
 
 SYS_UPTIME: c.OID = (1, 3, 6, 1, 2, 1, 1, 3, 0)
