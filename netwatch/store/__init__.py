@@ -10,9 +10,18 @@ readings keep their own tables in their packages, as migrations listed here.
 from __future__ import annotations
 
 from netwatch.store.faultlog import Episode, FaultLog, FaultLogError, NewEpisode
-from netwatch.store.schema import SCHEMA_VERSION
 from netwatch.store.retention import prune_deliveries, prune_fault_episodes
-from netwatch.store.store import Store, StoreError
+from netwatch.store.schema import SCHEMA_VERSION
+from netwatch.store.store import (
+    DatabaseError,
+    Handle,
+    IntegrityError,
+    OperationalError,
+    Row,
+    Store,
+    StoreError,
+    Transaction,
+)
 from netwatch.store.tokens import (
     ROLES,
     UNSCOPED,
@@ -24,7 +33,8 @@ from netwatch.store.tokens import (
 )
 
 __all__ = [
-    "ROLES", "SCHEMA_VERSION", "Episode", "FaultLog", "FaultLogError", "NewEpisode", "Store",
-    "StoreError", "TokenError", "UNSCOPED", "TokenInfo", "TokenRecord", "TokenStore", "check_scope",
-    "prune_deliveries", "prune_fault_episodes",
+    "ROLES", "SCHEMA_VERSION", "DatabaseError", "Episode", "FaultLog", "FaultLogError", "Handle",
+    "IntegrityError", "NewEpisode", "OperationalError", "Row", "Store", "StoreError",
+    "TokenError", "Transaction", "UNSCOPED", "TokenInfo", "TokenRecord", "TokenStore",
+    "check_scope", "prune_deliveries", "prune_fault_episodes",
 ]
