@@ -31,11 +31,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from netwatch.coverage.metrics import coverage_families
 from netwatch.coverage.notice_items import candidates_of
 from netwatch.coverage.snapshot import Snapshot
+from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.inventory import Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Exposition
 from netwatch.monitor import DeviceState
+from netwatch.monitor.watched import record
 from netwatch.notices.issue import IssueError, issue_notices, write_files
 from netwatch.notices.items import sync_items
 from netwatch.notices.metrics import notice_families
@@ -116,20 +118,16 @@ class Duties:
 
     def _missed(self, trigger: Any, now: datetime) -> datetime | None:
         """The last fire time, when the daemon has run the schedule before but not since."""
-        row = self.store.conn.execute("SELECT ran_at FROM schedule_runs WHERE job = ?",
-                                      (NOTICES_JOB,)).fetchone()
+        ran = last_run(self.store, NOTICES_JOB)
         fired = last_fire(trigger, now)
-        if row is None or fired is None or fired.timestamp() <= row["ran_at"]:
+        if ran is None or fired is None or fired.timestamp() <= ran:
             return None
         return fired
 
     async def scheduled_issue(self) -> None:
         """The cron's run: issue, and remember that the schedule ran."""
         await self.issue()
-        with self.store.transaction() as conn:
-            conn.execute("INSERT INTO schedule_runs (job, ran_at) VALUES (?, ?) ON CONFLICT "
-                         "(job) DO UPDATE SET ran_at = excluded.ran_at",
-                         (NOTICES_JOB, time.time()))
+        mark_run(self.store, NOTICES_JOB, time.time())
 
     async def analyse(self) -> None:
         """Analyse coverage again (in a thread) when a reading or a site fault changed it."""
@@ -169,10 +167,7 @@ class Duties:
                 self._first_check[device] = state.checked_at
                 pending.append((device, math.inf))
         if pending or settled:
-            with self.store.transaction() as conn:
-                conn.executemany("INSERT INTO monitored_since (device, since) VALUES (?, ?) "
-                                 "ON CONFLICT (device) DO UPDATE SET "
-                                 "since = MIN(since, excluded.since)", pending + settled)
+            record(self.store, pending + settled)
             self._monitored.update(device for device, _ in settled)
 
     async def sync(self) -> None:
