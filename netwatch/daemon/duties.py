@@ -39,11 +39,11 @@ from netwatch.metrics import Exposition
 from netwatch.monitor import DeviceState
 from netwatch.monitor.watched import record
 from netwatch.notices.issue import IssueError, issue_notices, write_files
-from netwatch.notices.items import sync_items
+from netwatch.notices.items import cited_episodes, sync_items
 from netwatch.notices.metrics import notice_families
-from netwatch.notices.outbox import deliver_due, outbox_families
+from netwatch.notices.outbox import deliver_due, outbox_families, prune_sent
 from netwatch.notices.summary import OUTAGE_FAULTS  # what a notice counts as down
-from netwatch.store import Store, prune_deliveries, prune_fault_episodes
+from netwatch.store import Store, faultlog
 from netwatch.survey.metrics import survey_families
 from netwatch.survey.prune import prune_readings
 
@@ -204,14 +204,26 @@ class Duties:
         log.debug("deliveries: %s", report)
 
     async def prune(self) -> None:
-        """Delete readings, closed fault episodes and sent deliveries past their retention."""
+        """Delete readings, closed fault episodes and sent deliveries past their retention.
+
+        Each table's owner prunes its own rows. Both histories grow with time and
+        nothing reads them past a while: closed episodes serve recurrence checks and a
+        notice period's online rates (the settings demand a retention longer than
+        both), sent deliveries only the audit of a recent send. Kept whatever their
+        age: open episodes, episodes a notice item cites (an issued notice's
+        evidence; asked of the items in the same transaction), deliveries pending or
+        failed, and sent ones that needed retries (their failures feed a counter that
+        must never go down).
+        """
         inventory, now = self.inventory(), time.time()
         removed = prune_readings(self.store, inventory, now)
         if removed:
             log.info("pruned %d survey reading(s) past retention", removed)
         settings = inventory.notices
-        faults = prune_fault_episodes(self.store, now - settings.fault_retention_seconds)
-        sent = prune_deliveries(self.store, now - settings.delivery_retention_seconds)
+        with self.store.transaction() as tx:
+            faults = faultlog.prune(tx, now - settings.fault_retention_seconds,
+                                    keep=cited_episodes(tx))
+        sent = prune_sent(self.store, now - settings.delivery_retention_seconds)
         if faults or sent:
             log.info("pruned %d closed fault episode(s) and %d sent deliveries past retention",
                      faults, sent)
