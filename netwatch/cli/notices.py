@@ -21,6 +21,9 @@ from netwatch.coverage.notice_items import blind_spot_candidates
 from netwatch.inventory import Inventory
 from netwatch.notices.files import NoticeFileConflict
 from netwatch.notices.issue import IssueError, issue_notices
+from netwatch.notices.items import current
+from netwatch.notices.outbox import deliveries_of
+from netwatch.notices.register import county_notices, listings
 from netwatch.store import Store, StoreError
 
 EXIT_FAILED = 1
@@ -94,30 +97,25 @@ def list_(inventory: str | None, counties: tuple[str, ...], db_arg: str | None) 
     _check_counties(inv, counties)
     wanted = list(counties) or sorted(inv.counties)
     with _open_store(db_arg, create=False) as store:
-        conn = store.conn
         for county in wanted:
-            rows = conn.execute("SELECT id, number, issue_date FROM notices WHERE county = ? "
-                                "ORDER BY issue_date DESC, id DESC", (county,)).fetchall()
+            rows = county_notices(store, county)
             if not rows:
                 click.echo(f"{county}: no notice")
                 continue
             for n in rows:
-                items = conn.execute(
-                    "SELECT i.id, i.subject, i.problem, i.state, i.close_reason, i.recurrence, "
-                    "l.carried, l.overdue FROM notice_item_listings l JOIN notice_items i "
-                    "ON i.id = l.item_id WHERE l.notice_id = ? ORDER BY l.carried, i.id",
-                    (n["id"],)).fetchall()
+                listed = listings(store, n["id"])
+                live = current(store, [entry["item_id"] for entry in listed])
+                items = [(live[entry["item_id"]], entry) for entry in listed
+                         if entry["item_id"] in live]
                 click.echo(f"{county}: {n['number']} {n['issue_date']} ({len(items)} items)")
-                for i in items:
+                for i, entry in items:
                     state = i["state"] + (f" ({i['close_reason']})" if i["close_reason"] else "")
-                    marks = "".join([" carried" if i["carried"] else "",
-                                     " overdue" if i["overdue"] else "",
+                    marks = "".join([" carried" if entry["carried"] else "",
+                                     " overdue" if entry["overdue"] else "",
                                      f" recurrence {i['recurrence']}" if i["recurrence"] else ""])
                     click.echo(f"  item {i['id']} {i['subject']} {i['problem']}: "
                                f"{state}{marks}")
-                for d in conn.execute("SELECT channel, target, state, attempts, last_error "
-                                      "FROM deliveries WHERE notice_id = ? ORDER BY id",
-                                      (n["id"],)):
+                for d in deliveries_of(store, n["id"]):
                     note = f" ({d['last_error']})" if d["last_error"] else ""
                     click.echo(f"  delivery {d['channel']} to {d['target']}: {d['state']} "
                                f"after {d['attempts']} attempts{note}")

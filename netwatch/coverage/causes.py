@@ -9,11 +9,12 @@ off the air) names the cause; otherwise the place is a ``coverage_hole``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netwatch.coverage.sites import Site, nearest
+from netwatch.store import Handle
+from netwatch.store.faultlog import open_faults
 from netwatch.vocab import BlindCause, Fault
 
 CAUSES: tuple[BlindCause, ...] = tuple(BlindCause)
@@ -29,15 +30,9 @@ class Cause:
     fault: str | None = None  # the site's open fault behind the cause
 
 
-def open_site_faults(conn: sqlite3.Connection) -> dict[str, set[str]]:
+def open_site_faults(db: Handle) -> dict[str, set[str]]:
     """Per device, the faults of its open episodes that can silence a site."""
-    marks = ", ".join("?" * len(FAULT_CAUSE))
-    out: dict[str, set[str]] = {}
-    for device, fault in conn.execute(
-            "SELECT device, fault FROM fault_episodes WHERE closed_at IS NULL "
-            f"AND fault IN ({marks})", tuple(FAULT_CAUSE)):
-        out.setdefault(device, set()).add(fault)
-    return out
+    return open_faults(db, tuple(FAULT_CAUSE))
 
 
 def most_reported(reported: Mapping[str, int]) -> str | None:

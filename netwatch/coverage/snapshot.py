@@ -16,16 +16,15 @@ from pathlib import Path
 from netwatch.coverage.analysis import CoverageReport, analyse
 from netwatch.inventory import Inventory
 from netwatch.store import Store
+from netwatch.store.faultlog import open_mark
+from netwatch.survey.readings import newest_id
 
 TTL_SECONDS = 60.0  # after this, readings may have aged out of the window
 
 
 def inputs(store: Store) -> tuple[object, ...]:
     """What the analysis reads, in brief: the newest reading and the open fault episodes."""
-    newest = store.conn.execute("SELECT max(id) FROM readings").fetchone()[0]
-    faults = store.conn.execute("SELECT count(*), max(id) FROM fault_episodes "
-                                "WHERE closed_at IS NULL").fetchone()
-    return (newest, *faults)
+    return (newest_id(store), *open_mark(store))
 
 
 def analyse_apart(path: Path, inventory: Inventory, now: float) -> CoverageReport:

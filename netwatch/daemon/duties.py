@@ -31,16 +31,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 from netwatch.coverage.metrics import coverage_families
 from netwatch.coverage.notice_items import candidates_of
 from netwatch.coverage.snapshot import Snapshot
+from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.inventory import Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Exposition
 from netwatch.monitor import DeviceState
+from netwatch.monitor.watched import record
 from netwatch.notices.issue import IssueError, issue_notices, write_files
-from netwatch.notices.items import sync_items
+from netwatch.notices.items import cited_episodes, sync_items
 from netwatch.notices.metrics import notice_families
-from netwatch.notices.outbox import deliver_due, outbox_families
-from netwatch.store import Store, prune_deliveries, prune_fault_episodes
+from netwatch.notices.outbox import deliver_due, outbox_families, prune_sent
+from netwatch.store import Store, faultlog
 from netwatch.survey.metrics import survey_families
 from netwatch.survey.prune import prune_readings
 from netwatch.vocab import OFFLINE_FAULTS  # what a notice counts as down
@@ -116,20 +118,16 @@ class Duties:
 
     def _missed(self, trigger: Any, now: datetime) -> datetime | None:
         """The last fire time, when the daemon has run the schedule before but not since."""
-        row = self.store.conn.execute("SELECT ran_at FROM schedule_runs WHERE job = ?",
-                                      (NOTICES_JOB,)).fetchone()
+        ran = last_run(self.store, NOTICES_JOB)
         fired = last_fire(trigger, now)
-        if row is None or fired is None or fired.timestamp() <= row["ran_at"]:
+        if ran is None or fired is None or fired.timestamp() <= ran:
             return None
         return fired
 
     async def scheduled_issue(self) -> None:
         """The cron's run: issue, and remember that the schedule ran."""
         await self.issue()
-        with self.store.transaction() as conn:
-            conn.execute("INSERT INTO schedule_runs (job, ran_at) VALUES (?, ?) ON CONFLICT "
-                         "(job) DO UPDATE SET ran_at = excluded.ran_at",
-                         (NOTICES_JOB, time.time()))
+        mark_run(self.store, NOTICES_JOB, time.time())
 
     async def analyse(self) -> None:
         """Analyse coverage again (in a thread) when a reading or a site fault changed it."""
@@ -169,10 +167,7 @@ class Duties:
                 self._first_check[device] = state.checked_at
                 pending.append((device, math.inf))
         if pending or settled:
-            with self.store.transaction() as conn:
-                conn.executemany("INSERT INTO monitored_since (device, since) VALUES (?, ?) "
-                                 "ON CONFLICT (device) DO UPDATE SET "
-                                 "since = MIN(since, excluded.since)", pending + settled)
+            record(self.store, pending + settled)
             self._monitored.update(device for device, _ in settled)
 
     async def sync(self) -> None:
@@ -209,14 +204,26 @@ class Duties:
         log.debug("deliveries: %s", report)
 
     async def prune(self) -> None:
-        """Delete readings, closed fault episodes and sent deliveries past their retention."""
+        """Delete readings, closed fault episodes and sent deliveries past their retention.
+
+        Each table's owner prunes its own rows. Both histories grow with time and
+        nothing reads them past a while: closed episodes serve recurrence checks and a
+        notice period's online rates (the settings demand a retention longer than
+        both), sent deliveries only the audit of a recent send. Kept whatever their
+        age: open episodes, episodes a notice item cites (an issued notice's
+        evidence; asked of the items in the same transaction), deliveries pending or
+        failed, and sent ones that needed retries (their failures feed a counter that
+        must never go down).
+        """
         inventory, now = self.inventory(), time.time()
         removed = prune_readings(self.store, inventory, now)
         if removed:
             log.info("pruned %d survey reading(s) past retention", removed)
         settings = inventory.notices
-        faults = prune_fault_episodes(self.store, now - settings.fault_retention_seconds)
-        sent = prune_deliveries(self.store, now - settings.delivery_retention_seconds)
+        with self.store.transaction() as tx:
+            faults = faultlog.prune(tx, now - settings.fault_retention_seconds,
+                                    keep=cited_episodes(tx))
+        sent = prune_sent(self.store, now - settings.delivery_retention_seconds)
         if faults or sent:
             log.info("pruned %d closed fault episode(s) and %d sent deliveries past retention",
                      faults, sent)

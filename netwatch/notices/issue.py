@@ -18,7 +18,6 @@ notice.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,12 +29,13 @@ from zoneinfo import ZoneInfo
 from netwatch.inventory import Inventory
 from netwatch.notices.calendar import day_start, deadline, iso, local_date
 from netwatch.notices.files import write_notice_files
-from netwatch.notices.items import sync_in
+from netwatch.notices.items import set_deadlines, sync_in, to_report
 from netwatch.notices.numbering import allocate, format_number
 from netwatch.notices.outbox import enqueue
 from netwatch.notices.record import Acknowledgement, Candidate, ItemView, NoticeRecord
+from netwatch.notices.register import issued_on, last_issue_date, latest, list_items, record_notice
 from netwatch.notices.summary import Figures, county_summary, figures
-from netwatch.store import Store
+from netwatch.store import Row, Store, Transaction
 
 DEFAULT_PERIOD_DAYS = 7
 SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
@@ -71,28 +71,26 @@ def issue_notices(store: Store, inventory: Inventory, *, issue_date: date | None
         raise IssueError(f"county {', '.join(map(repr, unknown))}: not in the inventory "
                          f"(known: {', '.join(sorted(inventory.counties))})")
     outcomes: list[Outcome] = []
-    with store.transaction(durable=True) as conn:
-        last = conn.execute("SELECT issue_date, number FROM notices "
-                            "ORDER BY issue_date DESC, id DESC LIMIT 1").fetchone()
+    with store.transaction(durable=True) as tx:
+        last = latest(tx)
         if last is not None and day.isoformat() < last["issue_date"]:
             raise IssueError(f"--date {day}: before the last issued notice "
                              f"({last['number']} of {last['issue_date']}); notices are "
                              "numbered in date order")
-        sync_in(store, inventory, now, extra, coverage_judged)
+        sync_in(tx, inventory, now, extra, coverage_judged)
         cache: dict[tuple[float, float], dict[str, dict[str, Figures]]] = {}
         for county in wanted:
-            row = conn.execute("SELECT id, record FROM notices WHERE county = ? AND "
-                               "issue_date = ?", (county, day.isoformat())).fetchone()
-            if row is not None:
-                outcomes.append(Outcome(county, row["id"], NoticeRecord.from_json(row["record"]),
+            found = issued_on(tx, county, day.isoformat())
+            if found is not None:
+                outcomes.append(Outcome(county, found[0], NoticeRecord.from_json(found[1]),
                                         False))
                 continue
-            made = _issue_one(conn, inventory, county, day, now, zone, cache)
+            made = _issue_one(tx, inventory, county, day, now, zone, cache)
             if made is None:
                 outcomes.append(Outcome(county, None, None, False))
                 continue
             notice_id, record = made
-            enqueue(conn, notice_id, inventory, county, now)
+            enqueue(tx, notice_id, inventory, county, now)
             outcomes.append(Outcome(county, notice_id, record, True))
     return outcomes if out_dir is None else write_files(outcomes, out_dir, langs)
 
@@ -109,17 +107,14 @@ def write_files(outcomes: Sequence[Outcome], out_dir: Path,
         tuple(write_notice_files(o.record, out_dir, langs))) for o in outcomes]
 
 
-def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day: date,
+def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
                now: float, zone: ZoneInfo,
                cache: dict[tuple[float, float], dict[str, dict[str, Figures]]],
                ) -> tuple[int, NoticeRecord] | None:
     """Number and record one county's notice, or None when there is nothing to report."""
     settings = inventory.notices
-    rows = conn.execute("SELECT * FROM notice_items WHERE county = ? AND "
-                        "(state = 'open' OR (state = 'rectified' AND deadline IS NOT NULL))",
-                        (county,)).fetchall()
-    prev = conn.execute("SELECT max(issue_date) FROM notices WHERE county = ?",
-                        (county,)).fetchone()[0]
+    rows = to_report(tx, county)
+    prev = last_issue_date(tx, county)
     start_day = date.fromisoformat(prev) if prev else day - timedelta(days=DEFAULT_PERIOD_DAYS)
     start = day_start(start_day, zone)
     end = max(min(day_start(day + timedelta(days=1), zone), now), start)
@@ -130,18 +125,17 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
     if not new and not any(r["state"] == "open" for r in carried):
         return None
     if (start, end) not in cache:
-        cache[(start, end)] = figures(conn, inventory, start, end)
+        cache[(start, end)] = figures(tx, inventory, start, end)
     deadlines = {r["id"]: deadline(day, r["rectify_within_days"], settings.holidays).isoformat()
                  for r in new}
-    for item_id, due in deadlines.items():
-        conn.execute("UPDATE notice_items SET deadline = ? WHERE id = ?", (due, item_id))
+    set_deadlines(tx, deadlines)
     today = day.isoformat()
     where = {d.id: d.address for d in inventory.devices}
     items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone, where)
                   for n, r in enumerate(new, 1))
     old = tuple(_view(r, n, r["deadline"], r["state"] == "open" and r["deadline"] < today,
                       now, zone, where) for n, r in enumerate(carried, 1))
-    seq = allocate(conn, settings.prefix, day.year)
+    seq = allocate(tx, settings.prefix, day.year)
     place = inventory.counties[county]
     record = NoticeRecord(
         number=format_number(settings.prefix, day.year, seq), prefix=settings.prefix,
@@ -154,26 +148,20 @@ def _issue_one(conn: sqlite3.Connection, inventory: Inventory, county: str, day:
         summary=county_summary(inventory, county, cache[(start, end)]),
         items=items, carried=old, header=settings.header, cc=settings.cc,
     )
-    notice_id = conn.execute(
-        "INSERT INTO notices (county, issue_date, prefix, year, seq, number, issued_at, record) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (county, today, settings.prefix, day.year, seq, record.number, now,
-         record.to_json())).fetchone()[0]
-    conn.executemany(
-        "INSERT INTO notice_item_listings (notice_id, item_id, carried, overdue) "
-        "VALUES (?, ?, ?, ?)",
-        [(notice_id, i.item_id, 0, 0) for i in items]
-        + [(notice_id, i.item_id, 1, int(i.overdue)) for i in old])
-    return int(notice_id), record
+    notice_id = record_notice(tx, county, today, settings.prefix, day.year, seq, record.number,
+                              now, record.to_json())
+    list_items(tx, notice_id, [(i.item_id, False, False) for i in items]
+               + [(i.item_id, True, i.overdue) for i in old])
+    return notice_id, record
 
 
-def _ordered(rows: Any) -> list[sqlite3.Row]:
+def _ordered(rows: Any) -> list[Row]:
     """Most severe first, then oldest, then by subject: a stable table order."""
     return sorted(rows, key=lambda r: (SEVERITY_ORDER[r["severity"]], r["first_seen"],
                                        r["subject"], r["problem"]))
 
 
-def _view(r: sqlite3.Row, n: int, due: str, overdue: bool, now: float,
+def _view(r: Row, n: int, due: str, overdue: bool, now: float,
           zone: ZoneInfo, addresses: dict[str, str]) -> ItemView:
     evidence = json.loads(r["evidence"])
     if isinstance(evidence.get("last_good"), int | float):

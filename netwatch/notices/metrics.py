@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from netwatch.inventory import Inventory
 from netwatch.metrics.text import Family, FamilySpec, labels
 from netwatch.notices.calendar import local_date
+from netwatch.notices.items import open_per_county
+from netwatch.notices.register import issued_per_county
 from netwatch.store import Store
 
 ISSUED = FamilySpec("netwatch_notices_issued_total", "counter",
@@ -25,12 +27,8 @@ def notice_families(store: Store, inventory: Inventory,
     """Issued, open, overdue and last-issued per county; every inventory county appears."""
     today = local_date(time.time() if now is None else now,
                        ZoneInfo(inventory.notices.timezone)).isoformat()
-    conn = store.conn
-    issued = {r[0]: (r[1], r[2]) for r in conn.execute(
-        "SELECT county, count(*), max(issued_at) FROM notices GROUP BY county")}
-    items = {r[0]: (r[1], r[2]) for r in conn.execute(
-        "SELECT county, count(*), sum(deadline IS NOT NULL AND deadline < ?) FROM notice_items "
-        "WHERE state = 'open' GROUP BY county", (today,))}
+    issued = issued_per_county(store)
+    items = open_per_county(store, today)
     families = [Family(ISSUED), Family(OPEN), Family(OVERDUE), Family(LAST)]
     for county in sorted(inventory.counties):
         label = labels((("county", county),))

@@ -2,12 +2,13 @@
 
 ``allocate`` must run inside the issuing transaction (BEGIN IMMEDIATE), so the
 number and the notice commit together or not at all; the ``notices`` table's
-UNIQUE (prefix, year, seq) is the database's own guard.
+UNIQUE (prefix, year, seq) is the database's own guard. This module owns the
+``notice_sequences`` table.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from netwatch.store import Transaction
 
 
 def format_number(prefix: str, year: int, seq: int) -> str:
@@ -15,12 +16,12 @@ def format_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}〔{year}〕{seq}号"
 
 
-def allocate(conn: sqlite3.Connection, prefix: str, year: int) -> int:
+def allocate(tx: Transaction, prefix: str, year: int) -> int:
     """The next sequence number of (prefix, year), starting at 1 each year."""
-    if not conn.in_transaction:
+    if not tx.active:
         raise RuntimeError("notice numbers are allocated inside the issuing transaction")
-    row = conn.execute(
+    seq = tx.scalar(
         "INSERT INTO notice_sequences (prefix, year, last_seq) VALUES (?, ?, 1) "
-        "ON CONFLICT (prefix, year) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
-        (prefix, year)).fetchone()
-    return int(row[0])
+        "ON CONFLICT (prefix, year) DO UPDATE SET last_seq = notice_sequences.last_seq + 1 "
+        "RETURNING last_seq", (prefix, year))
+    return int(seq)

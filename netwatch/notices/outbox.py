@@ -21,6 +21,9 @@ never touches the notice: its record and files stay. Delivery is at least once
 dedupe on ``X-Netwatch-Delivery``. Secrets (SMTP password, webhook secret, URL
 credentials) are scrubbed from every error text before it is logged or stored.
 STARTTLS trusts the system CA store (``SSL_CERT_FILE`` points it at a private CA).
+
+This module owns the ``deliveries`` table; the command line lists a notice's
+deliveries and the retention duty prunes sent ones through it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sqlite3
 import time
 import traceback
 from collections.abc import Iterable, Sequence
@@ -42,9 +44,10 @@ from netwatch.metrics.text import Family, FamilySpec, labels
 from netwatch.notices.links import with_links
 from netwatch.notices.pdf import render_pdf
 from netwatch.notices.record import NoticeRecord
+from netwatch.notices.register import records
 from netwatch.notices.smtp_send import DeliveryError, build_message, send_mail
 from netwatch.notices.webhook_send import post_notice, url_label
-from netwatch.store import Store
+from netwatch.store import Handle, Row, Store, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,19 @@ PENDING = FamilySpec("netwatch_notice_deliveries_pending", "gauge",
                      "Notice deliveries queued or waiting to retry, per channel.")
 FAILURES = FamilySpec("netwatch_notice_delivery_failures_total", "counter",
                       "Notice delivery attempts that failed, per channel.")
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A delivery claimed for an attempt, with its notice's record (JSON)."""
+
+    id: int
+    channel: str
+    target: str
+    attempts: int  # before this one
+    created_at: float
+    notice_id: int
+    record: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +102,7 @@ def recipients(inventory: Inventory, county: str) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def enqueue(conn: sqlite3.Connection, notice_id: int, inventory: Inventory, county: str,
+def enqueue(tx: Transaction, notice_id: int, inventory: Inventory, county: str,
             now: float) -> None:
     """Queue the notice on every enabled channel (inside the caller's transaction)."""
     smtp, hook = inventory.notices.smtp, inventory.notices.webhook
@@ -100,7 +116,7 @@ def enqueue(conn: sqlite3.Connection, notice_id: int, inventory: Inventory, coun
                          f"county {county} has no contact e-mail and smtp.recipients is empty"))
     if hook is not None and hook.enabled:
         rows.append(("webhook", url_label(hook.url), "pending", None))
-    conn.executemany(
+    tx.executemany(
         "INSERT INTO deliveries (notice_id, channel, target, state, last_error, "
         "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (notice_id, channel, target) DO NOTHING",
@@ -145,15 +161,15 @@ async def deliver_due(store: Store, inventory: Inventory,
     secrets = secrets_of(inventory)
     counts = {"sent": 0, "pending": 0, "failed": 0}
 
-    async def attempt(row: sqlite3.Row) -> None:
-        async with limits[row["channel"]]:
+    async def attempt(row: Due) -> None:
+        async with limits[row.channel]:
             try:
                 note, error = await _send(row, inventory, session), None
             except DeliveryError as exc:
                 note, error = None, str(exc)
             except Exception as exc:  # a bug must not stop the other rows: record, retry
                 trace = "".join(traceback.format_exception(exc))
-                log.error("notice delivery %d: unexpected error: %s", row["id"],
+                log.error("notice delivery %d: unexpected error: %s", row.id,
                           scrub(trace, secrets, limit=None))
                 note, error = None, f"internal error ({type(exc).__name__})"
         # recorded as soon as this send is done, whatever the other rows are still doing
@@ -165,33 +181,35 @@ async def deliver_due(store: Store, inventory: Inventory,
     return DeliveryReport(counts["sent"], counts["pending"], counts["failed"])
 
 
-_DUE = ("SELECT d.id, d.channel, d.target, d.attempts, d.created_at, n.id AS notice_id, "
-        "n.record FROM deliveries d JOIN notices n ON n.id = d.notice_id "
-        "WHERE d.state = 'pending' AND d.next_attempt_at <= ?")
+_DUE = ("SELECT id, channel, target, attempts, created_at, notice_id FROM deliveries "
+        "WHERE state = 'pending' AND next_attempt_at <= ?")
 
 
-def _claim(store: Store, now: float) -> list[sqlite3.Row]:
+def _claim(store: Store, now: float) -> list[Due]:
     """Take the due rows: count the attempt and lease them, in one short transaction."""
-    if store.conn.execute(_DUE + " LIMIT 1", (now,)).fetchone() is None:
+    if store.one(_DUE + " LIMIT 1", (now,)) is None:
         return []  # the common case every 30 s: a read, no write lock
-    with store.transaction() as conn:
-        rows = conn.execute(_DUE + " ORDER BY d.next_attempt_at, d.id LIMIT ?",
-                            (now, BATCH)).fetchall()
-        conn.executemany(
+    with store.transaction() as tx:
+        rows = tx.query(_DUE + " ORDER BY next_attempt_at, id LIMIT ?", (now, BATCH))
+        texts = records(tx, {r["notice_id"] for r in rows})
+        due = [Due(r["id"], r["channel"], r["target"], r["attempts"], r["created_at"],
+                   r["notice_id"], texts[r["notice_id"]])
+               for r in rows if r["notice_id"] in texts]
+        tx.executemany(
             "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
-            [(now + LEASE_SECONDS, r["id"]) for r in rows])
-    return rows
+            [(now + LEASE_SECONDS, r.id) for r in due])
+    return due
 
 
-async def _send(row: sqlite3.Row, inventory: Inventory,
+async def _send(row: Due, inventory: Inventory,
                 session: aiohttp.ClientSession) -> str | None:
     """One attempt on the row's channel, with the configuration as it is now."""
-    if row["channel"] == "smtp":
+    if row.channel == "smtp":
         smtp = inventory.notices.smtp
         if smtp is None or not smtp.enabled:
             raise DeliveryError("smtp: no longer configured in the inventory")
-        to = row["target"].split(", ")
-        record = NoticeRecord.from_json(row["record"])
+        to = row.target.split(", ")
+        record = NoticeRecord.from_json(row.record)
         pdf = await asyncio.to_thread(render_pdf, record)
         msg = build_message(record, smtp.sender, to, pdf=pdf)
         refused = await send_mail(smtp, to, msg)
@@ -199,32 +217,32 @@ async def _send(row: sqlite3.Row, inventory: Inventory,
     hook = inventory.notices.webhook
     if hook is None or not hook.enabled:
         raise DeliveryError("webhook: no longer configured in the inventory")
-    body = with_links(row["record"], row["notice_id"], inventory.notices.public_url)
-    await post_notice(hook, row["id"], body.encode(), session=session,
+    body = with_links(row.record, row.notice_id, inventory.notices.public_url)
+    await post_notice(hook, row.id, body.encode(), session=session,
                       answer_within=hook.deadline)
     return None
 
 
-def _settle(store: Store, row: sqlite3.Row, note: str | None, error: str | None, now: float,
+def _settle(store: Store, row: Due, note: str | None, error: str | None, now: float,
             secrets: Sequence[str]) -> str:
     """Record one attempt's outcome; returns the row's new state."""
-    where = f"notice delivery {row['id']} ({row['channel']} to {row['target']})"
-    attempts = row["attempts"] + 1
+    where = f"notice delivery {row.id} ({row.channel} to {row.target})"
+    attempts = row.attempts + 1
     if error is None:
         note = scrub(note, secrets) if note else None
-        with store.transaction() as conn:
-            conn.execute("UPDATE deliveries SET state = 'sent', sent_at = ?, last_error = ? "
-                         "WHERE id = ?", (now, note, row["id"]))
+        with store.transaction() as tx:
+            tx.execute("UPDATE deliveries SET state = 'sent', sent_at = ?, last_error = ? "
+                       "WHERE id = ?", (now, note, row.id))
         log.info("%s: sent (attempt %d)%s", where, attempts, f"; {note}" if note else "")
         return "sent"
     error = scrub(error, secrets)
-    gave_up = now - row["created_at"] >= GIVE_UP_AFTER_SECONDS
+    gave_up = now - row.created_at >= GIVE_UP_AFTER_SECONDS
     state = "failed" if gave_up else "pending"
     delay = retry_delay(attempts)
-    with store.transaction() as conn:
-        conn.execute("UPDATE deliveries SET state = ?, failures = failures + 1, last_error = ?, "
-                     "next_attempt_at = ? WHERE id = ?",
-                     (state, error, now + delay, row["id"]))
+    with store.transaction() as tx:
+        tx.execute("UPDATE deliveries SET state = ?, failures = failures + 1, last_error = ?, "
+                   "next_attempt_at = ? WHERE id = ?",
+                   (state, error, now + delay, row.id))
     if gave_up:
         log.error("%s: gave up after %d attempts: %s", where, attempts, error)
     else:
@@ -237,9 +255,9 @@ def outbox_families(store: Store) -> list[Family]:
     """Pending deliveries and failed attempts per channel; both channels always appear."""
     pending = dict.fromkeys(CHANNELS, 0)
     failures = dict.fromkeys(CHANNELS, 0)
-    for channel, waiting, failed in store.conn.execute(
-            "SELECT channel, sum(state = 'pending'), sum(failures) FROM deliveries "
-            "GROUP BY channel"):
+    for channel, waiting, failed in store.execute(
+            "SELECT channel, sum(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), sum(failures) "
+            "FROM deliveries GROUP BY channel"):
         pending[channel], failures[channel] = waiting or 0, failed or 0
     families = [Family(PENDING), Family(FAILURES)]
     for channel in CHANNELS:
@@ -247,3 +265,19 @@ def outbox_families(store: Store) -> list[Family]:
         families[0].add(label, pending[channel])
         families[1].add(label, failures[channel])
     return families
+
+
+def deliveries_of(db: Handle, notice_id: int) -> list[Row]:
+    """A notice's deliveries in the order queued (``channel``, ``target``, ``state``,
+    ``attempts``, ``last_error``)."""
+    return db.query("SELECT channel, target, state, attempts, last_error FROM deliveries "
+                    "WHERE notice_id = ? ORDER BY id", (notice_id,))
+
+
+def prune_sent(store: Store, cutoff: float) -> int:
+    """Delete deliveries sent before ``cutoff`` at the first attempt (no failure to count);
+    pending and failed ones, and those that needed retries, stay."""
+    with store.transaction() as tx:
+        return tx.execute(
+            "DELETE FROM deliveries WHERE state = 'sent' AND failures = 0 AND sent_at < ?",
+            (cutoff,)).rowcount

@@ -12,8 +12,8 @@ Ranks compare every county over the same period (1 = best; ties share a rank).
 
 Only monitored time counts: a device netwatch first checked on Thursday adds
 Thursday to Sunday to the denominator, not the whole week, so a new installation
-or a newly added camera does not inflate the rate (``monitored_since``, kept by
-the daemon); a kind with no monitored time in the period has no rate (NaN) and
+or a newly added camera does not inflate the rate (``netwatch.monitor.watched``,
+recorded by the daemon); a kind with no monitored time in the period has no rate (NaN) and
 is left out of the summary. Without any such record (notices issued from a
 database no daemon ran on) the whole period counts.
 """
@@ -21,13 +21,15 @@ database no daemon ran on) the whole period counts.
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 
 from netwatch.inventory import KINDS, Device, Inventory
 from netwatch.monitor.faults import MAINTENANCE
+from netwatch.monitor.watched import since_all
 from netwatch.notices.record import KindSummary
+from netwatch.store import Handle
+from netwatch.store.faultlog import outages
 from netwatch.vocab import OFFLINE_FAULTS
 
 KEY_AREA = "camera_key_area"
@@ -47,15 +49,9 @@ def _groups(device: Device) -> tuple[str, ...]:
     return (device.kind,)
 
 
-def downtime(conn: sqlite3.Connection, start: float, end: float) -> tuple[dict[str, float],
-                                                                        set[str]]:
+def downtime(db: Handle, start: float, end: float) -> tuple[dict[str, float], set[str]]:
     """Outage seconds per device within [start, end], and the devices down at ``end``."""
-    rows = conn.execute(
-        f"SELECT device, first_seen, closed_at FROM fault_episodes "
-        f"WHERE fault IN ({', '.join('?' * len(OFFLINE_FAULTS))}) AND first_seen < ? "
-        "AND (closed_at IS NULL OR closed_at > ?) "
-        "AND (suppressed_by IS NULL OR suppressed_by != ?) ORDER BY device, first_seen",
-        (*sorted(OFFLINE_FAULTS), end, start, MAINTENANCE))
+    rows = outages(db, OFFLINE_FAULTS, start, end, planned=MAINTENANCE)
     spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
     down_at_end: set[str] = set()
     for device, first_seen, closed_at in rows:
@@ -74,11 +70,11 @@ def downtime(conn: sqlite3.Connection, start: float, end: float) -> tuple[dict[s
     return seconds, down_at_end
 
 
-def figures(conn: sqlite3.Connection, inventory: Inventory, start: float,
+def figures(db: Handle, inventory: Inventory, start: float,
             end: float) -> dict[str, dict[str, Figures]]:
     """Per county, per summary kind: expected, online at the end, time-weighted ratio."""
-    seconds, down = downtime(conn, start, end)
-    since: dict[str, float] = dict(conn.execute("SELECT device, since FROM monitored_since"))
+    seconds, down = downtime(db, start, end)
+    since = since_all(db)
     acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
     for device in inventory.devices:
         watched = max(end - max(start, since.get(device.id, end if since else start)), 0.0)

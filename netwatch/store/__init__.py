@@ -1,18 +1,29 @@
-"""The SQLite store and what netwatch keeps in it besides notices and readings.
+"""The SQLite store, the whole schema, and the tables the store itself owns.
 
-``store`` opens the database (pragmas, transactions) and runs ``migrations``;
-``faultlog`` records fault episodes so they outlive a restart; ``tokens``
-keeps API tokens as hashes; ``retention`` prunes old closed episodes and
-sent deliveries; ``backup`` copies and restores a running store. Notices and
-readings keep their own tables in their packages, as migrations listed here.
+``store`` opens the database (pragmas, transactions) and gives each table's owner
+the ``Handle`` it runs its SQL on (see its docstring for what owners may rely on);
+``schema`` is the ordered list of migrations, so opening a database needs no other
+package; ``faultlog`` owns the fault episodes (they outlive a restart);
+``tokens`` owns the API tokens (kept as hashes); ``backup`` copies and restores a
+running store. The other tables' owners live in the packages that use them
+(notices, survey readings, browser sessions, the monitor's and the daemon's
+bookkeeping); each prunes its own rows when the daemon's retention duty asks.
 """
 
 from __future__ import annotations
 
 from netwatch.store.faultlog import Episode, FaultLog, FaultLogError, NewEpisode
-from netwatch.store.retention import prune_deliveries, prune_fault_episodes
 from netwatch.store.schema import SCHEMA_VERSION
-from netwatch.store.store import Store, StoreError
+from netwatch.store.store import (
+    DatabaseError,
+    Handle,
+    IntegrityError,
+    OperationalError,
+    Row,
+    Store,
+    StoreError,
+    Transaction,
+)
 from netwatch.store.tokens import (
     ROLES,
     UNSCOPED,
@@ -24,7 +35,8 @@ from netwatch.store.tokens import (
 )
 
 __all__ = [
-    "ROLES", "SCHEMA_VERSION", "Episode", "FaultLog", "FaultLogError", "NewEpisode", "Store",
-    "StoreError", "TokenError", "UNSCOPED", "TokenInfo", "TokenRecord", "TokenStore", "check_scope",
-    "prune_deliveries", "prune_fault_episodes",
+    "ROLES", "SCHEMA_VERSION", "DatabaseError", "Episode", "FaultLog", "FaultLogError", "Handle",
+    "IntegrityError", "NewEpisode", "OperationalError", "Row", "Store", "StoreError",
+    "TokenError", "Transaction", "UNSCOPED", "TokenInfo", "TokenRecord", "TokenStore",
+    "check_scope",
 ]

@@ -4,17 +4,21 @@ The monitor decides; this module only records. At most one episode per device an
 fault is open at a time (a partial unique index): opening a second one, or
 updating or closing an episode that is not open, is the caller's bug and raises
 ``FaultLogError`` with the whole batch rolled back.
+
+This module owns the ``fault_episodes`` table (its ``evidence`` column too, though
+the notices' migration added it): the monitor writes through ``FaultLog``; the
+notices, the coverage analysis and the retention duty read and prune through the
+functions here, which take any ``Handle`` (the store, or the caller's transaction).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from netwatch.store.store import Store
+from netwatch.store.store import Handle, IntegrityError, Row, Store, Transaction
 
 CLOSE_REASONS: frozenset[str] = frozenset({"recovered", "removed"})
 COLUMNS = ("id, device, county, kind, fault, first_seen, opened_at, closed_at, close_reason, "
@@ -58,9 +62,66 @@ class Episode:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-def _episode(row: sqlite3.Row) -> Episode:
+def _episode(row: Row) -> Episode:
     # The row is COLUMNS, in the fields' order; mypy assumes *row may fill every field.
     return Episode(*row[:-1], json.loads(row[-1]))  # type: ignore[call-arg]
+
+
+def _marks(values: Collection[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def open_episodes(db: Handle) -> list[Episode]:
+    """Every open episode, oldest first: the monitor's state to restore after a restart."""
+    rows = db.execute(
+        f"SELECT {COLUMNS} FROM fault_episodes WHERE closed_at IS NULL ORDER BY opened_at, id")
+    return [_episode(r) for r in rows]
+
+
+def open_faults(db: Handle, faults: Collection[str]) -> dict[str, set[str]]:
+    """Per device, which of ``faults`` it has open (suppressed or not)."""
+    out: dict[str, set[str]] = {}
+    for device, fault in db.execute(
+            "SELECT device, fault FROM fault_episodes WHERE closed_at IS NULL "
+            f"AND fault IN ({_marks(faults)})", tuple(faults)):
+        out.setdefault(device, set()).add(fault)
+    return out
+
+
+def open_mark(db: Handle) -> tuple[int, int | None]:
+    """How many episodes are open and the newest one's id: changes whenever one opens or closes."""
+    row = db.one("SELECT count(*), max(id) FROM fault_episodes WHERE closed_at IS NULL")
+    assert row is not None  # an aggregate always has a row
+    return int(row[0]), row[1]
+
+
+def outages(db: Handle, faults: Collection[str], start: float, end: float,
+            planned: str) -> list[tuple[str, float, float | None]]:
+    """(device, first seen, closed) of the ``faults`` episodes overlapping [start, end], by
+    device and start; episodes suppressed by ``planned`` (maintenance) are left out."""
+    rows = db.execute(
+        f"SELECT device, first_seen, closed_at FROM fault_episodes "
+        f"WHERE fault IN ({_marks(faults)}) AND first_seen < ? "
+        "AND (closed_at IS NULL OR closed_at > ?) "
+        "AND (suppressed_by IS NULL OR suppressed_by != ?) ORDER BY device, first_seen",
+        (*faults, end, start, planned))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def last_recovery(db: Handle, device: str, fault: str) -> float | None:
+    """When the device's latest ``fault`` episode closed as recovered, None if none did."""
+    at = db.scalar("SELECT max(closed_at) FROM fault_episodes WHERE device = ? AND fault = ? "
+                   "AND close_reason = 'recovered'", (device, fault))
+    return None if at is None else float(at)
+
+
+def prune(tx: Transaction, cutoff: float, keep: Collection[int]) -> int:
+    """Delete episodes closed before ``cutoff`` except those in ``keep`` (cited by a notice
+    item: an issued notice's evidence); returns how many were deleted."""
+    gone = [(r[0],) for r in tx.execute(
+        "SELECT id FROM fault_episodes WHERE closed_at IS NOT NULL AND closed_at < ?", (cutoff,))
+        if r[0] not in keep]
+    return tx.executemany("DELETE FROM fault_episodes WHERE id = ?", gone) if gone else 0
 
 
 class FaultLog:
@@ -89,22 +150,22 @@ class FaultLog:
         if not (opened or updated or closed):
             return []
         result: list[Episode] = []
-        with self.store.transaction() as conn:
+        with self.store.transaction() as tx:
             for episode_id, closed_at, reason in closed:
-                cur = conn.execute(
+                cur = tx.execute(
                     "UPDATE fault_episodes SET closed_at = ?, close_reason = ? "
                     "WHERE id = ? AND closed_at IS NULL", (closed_at, reason, episode_id))
                 if cur.rowcount != 1:
                     raise FaultLogError(f"cannot close fault episode {episode_id}: not open")
             for episode_id, suppressed_by, detail in updated:
-                cur = conn.execute(
+                cur = tx.execute(
                     "UPDATE fault_episodes SET suppressed_by = ?, detail = ? "
                     "WHERE id = ? AND closed_at IS NULL", (suppressed_by, detail, episode_id))
                 if cur.rowcount != 1:
                     raise FaultLogError(f"cannot update fault episode {episode_id}: not open")
             for new in opened:
                 try:
-                    row = conn.execute(
+                    row = tx.execute(
                         "INSERT INTO fault_episodes (device, county, kind, fault, first_seen, "
                         "opened_at, suppressed_by, detail, evidence) "
                         f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}",
@@ -112,7 +173,7 @@ class FaultLog:
                          new.opened_at, new.suppressed_by, new.detail,
                          json.dumps(new.evidence, sort_keys=True)),
                     ).fetchone()
-                except sqlite3.IntegrityError:
+                except IntegrityError:
                     raise FaultLogError(
                         f"device {new.device!r} already has an open {str(new.fault)!r} episode"
                     ) from None
@@ -121,9 +182,7 @@ class FaultLog:
 
     def open_episodes(self) -> list[Episode]:
         """Every open episode, oldest first: the monitor's state to restore after a restart."""
-        rows = self.store.conn.execute(
-            f"SELECT {COLUMNS} FROM fault_episodes WHERE closed_at IS NULL ORDER BY opened_at, id")
-        return [_episode(r) for r in rows]
+        return open_episodes(self.store)
 
     def query(
         self,
@@ -160,5 +219,5 @@ class FaultLog:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY opened_at DESC, id DESC LIMIT ?"
-        rows = self.store.conn.execute(sql, (*args, limit))
+        rows = self.store.execute(sql, (*args, limit))
         return [_episode(r) for r in rows]

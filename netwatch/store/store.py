@@ -3,9 +3,34 @@
 One ``Store`` holds one connection, used from one thread (the daemon's event
 loop; sqlite3 refuses other threads). Calls are synchronous: every write is a
 few rows in one short transaction, well under a millisecond on a local disk, so
-they run inline rather than in a thread pool. Reads use ``store.conn`` directly
-(autocommit: each statement sees the latest commit, WAL lets readers run beside
-the writer); writes go through ``store.transaction()``.
+they run inline rather than in a thread pool. A statement run on the ``Store``
+itself commits on its own (autocommit: each read sees the latest commit, WAL lets
+readers run beside the writer); several writes that belong together go through
+``store.transaction()``.
+
+What a table's owner may rely on (and nothing more, so that another engine can
+take SQLite's place without rewriting the owners): each table has one owning
+module, and only owners write SQL; they run it on a ``Handle``, which is either
+the ``Store`` or the ``Transaction`` that ``store.transaction()`` yields, with
+
+- ``execute(sql, params)`` → a cursor: ``fetchone()``, ``fetchall()``, iteration,
+  ``rowcount`` (never ``lastrowid``: write ``INSERT … RETURNING id``);
+- ``executemany(sql, rows)`` → the rows changed; ``query`` → all rows; ``one`` →
+  the first row or None; ``scalar`` → the first column of the first row or None;
+  ``tuples`` → plain tuples, streamed, for scans too large for ``Row``;
+- rows that read by column name and by position (``row["id"]``, ``row[0]``);
+- ``?`` placeholders, and SQL both SQLite and PostgreSQL accept: ``RETURNING``,
+  ``ON CONFLICT … DO UPDATE`` (qualify the table's own columns there), aggregates
+  such as ``min()``/``sum()`` over rows but no scalar ``MIN(a, b)`` (use CASE), no
+  sums of comparisons (``sum(CASE WHEN … THEN 1 ELSE 0 END)``), no PRAGMA;
+- the store's own errors, never the engine's: ``IntegrityError`` (a constraint
+  refused the change) and ``OperationalError`` (busy, locked, read-only).
+
+An owner function that must join its caller's transaction takes the
+``Transaction`` (and reads through it, to see the transaction's own writes);
+one that is a unit of work by itself takes the ``Store`` and opens its own.
+The schema and its migrations (``netwatch.store.schema``), the pragmas here and the
+backups (``backup``) are the engine's own business and use ``store.conn``.
 
 Durability: ``synchronous=NORMAL`` in WAL mode keeps the file consistent on power
 loss but may lose the last commits; ``transaction(durable=True)`` switches that
@@ -25,10 +50,11 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any, Protocol
 
 from netwatch.store.schema import MIGRATIONS, Migration
 
@@ -38,8 +64,37 @@ BUSY_TIMEOUT_MS = 5000
 FILE_MODE = 0o600
 
 
+Row = sqlite3.Row  # by column name and by position; ``keys()`` names the columns
+Params = Sequence[Any]
+
+
 class StoreError(Exception):
     """The database cannot be opened, is not ours, or has an unknown schema version."""
+
+
+class DatabaseError(Exception):
+    """A statement failed in the database engine; the message is the engine's."""
+
+
+class IntegrityError(DatabaseError):
+    """A constraint refused the change (unique, foreign key, check)."""
+
+
+class OperationalError(DatabaseError):
+    """The database could not run the statement now (busy, locked, read-only, full)."""
+
+
+class Cursor(Protocol):
+    """What ``Handle.execute`` returns: the rows of a query, or the count of a change."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 def _secure_file(path: Path, create: bool) -> None:
@@ -131,13 +186,76 @@ def _migrate(conn: sqlite3.Connection, path: Path, migrations: Sequence[Migratio
         log.info("%s: migrated to schema version %d", path, n)
 
 
-class Store:
+class Handle:
+    """Where owners run their SQL: the ``Store`` (autocommit) or a ``Transaction``."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        """Run one statement; a query's rows are read from the cursor returned."""
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(str(exc)) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run one statement per row of parameters; returns the rows changed in all."""
+        try:
+            return self.conn.executemany(sql, rows).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(str(exc)) from exc
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of a query."""
+        rows: list[Row] = self.execute(sql, params).fetchall()
+        return rows
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, None when it has none."""
+        row: Row | None = self.execute(sql, params).fetchone()
+        return row
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, None when there is no row."""
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def tuples(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
+        """A query's rows as plain tuples, read as they are iterated: for large scans."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        try:
+            cursor.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(str(exc)) from exc
+        return iter(cursor)
+
+
+class Transaction(Handle):
+    """The handle ``Store.transaction()`` yields: its statements commit together or not at all."""
+
+    __slots__ = ()
+
+    @property
+    def active(self) -> bool:
+        """True until the transaction ends (owners that must join one check it)."""
+        return self.conn.in_transaction
+
+
+class Store(Handle):
     """An open netwatch database; use ``Store.open``."""
 
-    __slots__ = ("conn", "path")
+    __slots__ = ("path",)
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
+        super().__init__(conn)
         self.path = path
 
     @classmethod
@@ -173,17 +291,18 @@ class Store:
         return _user_version(self.conn)
 
     @contextmanager
-    def transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, durable: bool = False) -> Iterator[Transaction]:
         """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception; ``durable`` syncs the commit."""
         if self.conn.in_transaction:
             raise RuntimeError(f"{self.path}: transactions do not nest")
+        tx = Transaction(self.conn)
         if durable:
             self.conn.execute("PRAGMA synchronous = FULL")
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            tx.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
-                self.conn.execute("COMMIT")
+                yield tx
+                tx.execute("COMMIT")
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")

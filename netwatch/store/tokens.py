@@ -18,12 +18,11 @@ import json
 import logging
 import re
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
-from netwatch.store.store import Store
+from netwatch.store.store import IntegrityError, OperationalError, Row, Store
 from netwatch.vocab import Role
 
 log = logging.getLogger(__name__)
@@ -118,11 +117,11 @@ def _check_name(name: str | None) -> str | None:
     return name
 
 
-def _info(row: sqlite3.Row) -> TokenInfo:
+def _info(row: Row) -> TokenInfo:
     return TokenInfo(row["id"], row["role"], frozenset(json.loads(row["counties"])), row["name"])
 
 
-def _record(row: sqlite3.Row) -> TokenRecord:
+def _record(row: Row) -> TokenRecord:
     return TokenRecord(row["id"], row["role"], tuple(json.loads(row["counties"])), row["name"],
                        row["created_at"], row["last_used_at"], row["revoked_at"])
 
@@ -148,14 +147,14 @@ class TokenStore:
             token = new_token_text()
             token_id = secrets.token_hex(4)
             try:
-                with self.store.transaction(durable=True) as conn:
-                    conn.execute(
+                with self.store.transaction(durable=True) as tx:
+                    tx.execute(
                         "INSERT INTO tokens (id, hash, role, counties, name, created_at) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
                         (token_id, hash_token(token), role, json.dumps(scope), name,
                          self.clock()),
                     )
-            except sqlite3.IntegrityError:
+            except IntegrityError:
                 continue
             return NewToken(token, TokenInfo(token_id, role, frozenset(scope), name))
         raise TokenError("could not find a free token id; try again")
@@ -165,10 +164,9 @@ class TokenStore:
         if not isinstance(presented, str) or not TOKEN_RE.fullmatch(presented):
             return None
         digest = hash_token(presented)
-        row = self.store.conn.execute(
+        row = self.store.one(
             "SELECT id, hash, role, counties, name, revoked_at FROM tokens WHERE hash = ?",
-            (digest,),
-        ).fetchone()
+            (digest,))
         if row is None or not hmac.compare_digest(row["hash"], digest):
             return None
         if row["revoked_at"] is not None:
@@ -178,10 +176,9 @@ class TokenStore:
 
     def current(self, token_id: str) -> TokenInfo | None:
         """The holder of a token id still valid: browser sessions re-check their token with it."""
-        row = self.store.conn.execute(
+        row = self.store.one(
             "SELECT id, role, counties, name FROM tokens WHERE id = ? AND revoked_at IS NULL",
-            (token_id,),
-        ).fetchone()
+            (token_id,))
         if row is None:
             return None
         self._touch(row["id"])
@@ -195,26 +192,26 @@ class TokenStore:
             return
         self._touched[token_id] = now
         try:
-            with self.store.transaction() as conn:
-                conn.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, token_id))
-        except sqlite3.OperationalError as exc:  # busy or read-only: the use still counts
+            with self.store.transaction() as tx:
+                tx.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, token_id))
+        except OperationalError as exc:  # busy or read-only: the use still counts
             log.warning("token %s: last use not recorded: %s", token_id, exc)
 
     def records(self) -> list[TokenRecord]:
         """Every token, oldest first, revoked ones included."""
-        rows = self.store.conn.execute(
+        rows = self.store.query(
             "SELECT id, role, counties, name, created_at, last_used_at, revoked_at "
             "FROM tokens ORDER BY created_at, id")
         return [_record(r) for r in rows]
 
     def revoke(self, token_id: str) -> tuple[TokenRecord, bool]:
         """Revoke by public id; returns the record and False if it was already revoked."""
-        with self.store.transaction(durable=True) as conn:
-            cur = conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at "
-                               "IS NULL", (self.clock(), token_id))
-            row = conn.execute(
+        with self.store.transaction(durable=True) as tx:
+            cur = tx.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at "
+                             "IS NULL", (self.clock(), token_id))
+            row = tx.one(
                 "SELECT id, role, counties, name, created_at, last_used_at, revoked_at "
-                "FROM tokens WHERE id = ?", (token_id,)).fetchone()
+                "FROM tokens WHERE id = ?", (token_id,))
         if row is None:
             raise TokenError(f"no token with id {token_id!r}")
         return _record(row), cur.rowcount == 1

@@ -17,6 +17,7 @@ from typing import Any
 from netwatch.inventory import Inventory
 from netwatch.store import Store
 from netwatch.survey.ingest import ingest
+from netwatch.survey.readings import idem_keys
 
 TESTER = "demo-seed"
 READINGS_PER_POINT = 3
@@ -84,8 +85,7 @@ def _cell_rows(now: float) -> list[dict[str, Any]]:
 
 def seed_demo_readings(store: Store, inventory: Inventory, now: float) -> int:
     """Store the demo's readings not yet stored; returns how many were added."""
-    have = {r[0] for r in store.conn.execute(
-        "SELECT idem_key FROM readings WHERE tester = ?", (TESTER,))}
+    have = idem_keys(store, TESTER)
     rows = [r for r in _point_rows(inventory, now) + _cell_rows(now)
             if r["client_id"] not in have]
     if not rows:

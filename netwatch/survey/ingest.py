@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 from netwatch.inventory import Inventory
 from netwatch.store import Store
 from netwatch.survey.places import places_for
+from netwatch.survey.readings import add, count_received, find
 from netwatch.survey.validate import HASH_PREFIX, Known, Reading, validate_reading
 
 SOURCES = ("api", "form", "import")
@@ -108,24 +108,6 @@ def prepare(inventory: Inventory, rows: Sequence[object], now: float, *,
     return accepted
 
 
-def _existing(conn: sqlite3.Connection, tester: str, key: str) -> tuple[int, str] | None:
-    row = conn.execute("SELECT id, body_hash FROM readings WHERE tester = ? AND idem_key = ?",
-                       (tester, key)).fetchone()
-    return (int(row[0]), str(row[1])) if row is not None else None
-
-
-def _insert(conn: sqlite3.Connection, tester: str, a: Accepted, source: str, now: float) -> int:
-    r = a.reading
-    cur = conn.execute(
-        "INSERT INTO readings (tester, idem_key, body_hash, county, point, lat, lon, taken_at, "
-        "technology, rssi_dbm, ber, rsrp_dbm, sinr_db, no_service, serving_site, note, source, "
-        "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (tester, a.idem_key, a.body_hash, a.county, r.point, r.lat, r.lon, r.taken_at,
-         r.technology, r.rssi_dbm, r.ber, r.rsrp_dbm, r.sinr_db, int(r.no_service),
-         r.serving_site, r.note, source, now))
-    return int(cur.lastrowid or 0)
-
-
 def store_readings(store: Store, tester: str, accepted: Sequence[Accepted], source: str,
                    now: float) -> list[int]:
     """Store the batch durably; an exact resubmission gets its stored ids back."""
@@ -137,12 +119,13 @@ def store_readings(store: Store, tester: str, accepted: Sequence[Accepted], sour
     conflicts: list[RowError] = []
     seen: dict[str, tuple[int, str]] = {}
     added: Counter[str] = Counter()
-    with store.transaction(durable=True) as conn:
+    with store.transaction(durable=True) as tx:
         for a in accepted:
             key = a.idem_key
-            found = seen.get(key) or _existing(conn, tester, key)
+            found = seen.get(key) or find(tx, tester, key)
             if found is None:
-                found = (_insert(conn, tester, a, source, now), a.body_hash)
+                found = (add(tx, tester, key, a.body_hash, a.county, a.reading, source, now),
+                         a.body_hash)
                 added[a.county] += 1
             elif found[1] != a.body_hash:
                 conflicts.append(RowError(a.row, "client_id",
@@ -152,10 +135,7 @@ def store_readings(store: Store, tester: str, accepted: Sequence[Accepted], sour
         if conflicts:
             raise IngestError(Refusal.CONFLICT, "idempotency key reused with a different body",
                               conflicts)
-        conn.executemany(
-            "INSERT INTO readings_received (county, total) VALUES (?, ?) "
-            "ON CONFLICT (county) DO UPDATE SET total = total + excluded.total",
-            sorted(added.items()))
+        count_received(tx, added)
     return ids
 
 

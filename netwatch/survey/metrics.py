@@ -5,6 +5,7 @@ from __future__ import annotations
 from netwatch.inventory import Inventory
 from netwatch.metrics.text import Family, FamilySpec, labels
 from netwatch.store import Store
+from netwatch.survey.readings import received
 
 RECEIVED = FamilySpec("netwatch_survey_readings_received_total", "counter",
                       "Survey readings accepted (stored), per county.")
@@ -12,8 +13,7 @@ RECEIVED = FamilySpec("netwatch_survey_readings_received_total", "counter",
 
 def survey_families(store: Store, inventory: Inventory) -> list[Family]:
     """Readings received per county; every inventory county appears, with 0 when none."""
-    totals = {r[0]: r[1] for r in store.conn.execute(
-        "SELECT county, total FROM readings_received")}
+    totals = received(store)
     family = Family(RECEIVED)
     for county in sorted(inventory.counties):
         family.add(labels((("county", county),)), totals.get(county, 0))

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from netwatch.inventory import Inventory
 from netwatch.store import Store
+from netwatch.survey.readings import prune
 
 
 def prune_readings(store: Store, inventory: Inventory, now: float) -> int:
     """Delete readings taken longer ago than the retention setting; returns how many."""
-    cutoff = now - inventory.coverage.retention_seconds
-    with store.transaction() as conn:
-        return conn.execute("DELETE FROM readings WHERE taken_at < ?", (cutoff,)).rowcount
+    return prune(store, now - inventory.coverage.retention_seconds)

@@ -15,6 +15,7 @@ from aiohttp import web
 from netwatch.notices.items import NOTE_MAX, AckError, acknowledge, item_county
 from netwatch.notices.links import LANGS, MEDIA, with_links
 from netwatch.notices.record import NoticeRecord
+from netwatch.notices.register import every_notice, notice
 from netwatch.notices.render import title
 from netwatch.store import Store
 from netwatch.web.auth import ApiError, path_id, principal
@@ -35,11 +36,10 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     def found(request: web.Request) -> tuple[int, str]:
         """The notice named in the path (id, record JSON), 404 when missing or out of scope."""
         number = path_id(request, "notice")
-        row = store().conn.execute(
-            "SELECT county, record FROM notices WHERE id = ?", (number,)).fetchone()
-        if row is None or not principal(request).can_see(row["county"]):
+        found = notice(store(), number)
+        if found is None or not principal(request).can_see(found[0]):
             raise ApiError(404, "no such notice", {"id": number})
-        return number, str(row["record"])
+        return number, found[1]
 
     def load(request: web.Request) -> tuple[int, NoticeRecord]:
         notice_id, text = found(request)
@@ -56,9 +56,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
             raise ApiError(400, "query parameter 'county': empty", "name a county or leave it out")
         if county is not None and not info.can_see(county):
             raise ApiError(403, "county outside this token's scope", {"counties": [county]})
-        rows = store().conn.execute(
-            "SELECT id, county, issue_date, number, record FROM notices "
-            "ORDER BY issue_date DESC, id DESC").fetchall()
+        rows = every_notice(store())
         out = []
         for r in rows:
             if not info.can_see(r["county"]) or (county and r["county"] != county):
@@ -90,7 +88,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         """A county acknowledges an item: a note and a promised date; the state never changes."""
         info = principal(request)
         item = path_id(request, "notice item")
-        county = item_county(store().conn, item)
+        county = item_county(store(), item)
         if county is None or not info.can_see(county):
             raise ApiError(404, "no such notice item", {"id": item})
         body = parse_json(await request.read())

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from netwatch.survey.readings import page
 from netwatch.vocab import Role
 from netwatch.web.api import Clock, integer
 from netwatch.web.auth import ApiError, principal
@@ -32,13 +33,8 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         info = principal(request)
         limit = integer(request, "limit", LIMIT[0], 1, LIMIT[1])
         offset = integer(request, "offset", 0, 0, 10**9)
-        where, args = ("", ()) if info.role == Role.ADMIN else ("WHERE tester = ?",
-                                                             (info.name or info.id,))
-        conn = deps.store.conn
-        total = conn.execute(f"SELECT count(*) FROM readings {where}", args).fetchone()[0]
-        rows = conn.execute(
-            f"SELECT {', '.join(FIELDS)}, taken_at, received_at FROM readings {where} "
-            "ORDER BY taken_at DESC, id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
+        tester = None if info.role == Role.ADMIN else info.name or info.id
+        total, rows = page(deps.store, tester, limit, offset)
         clock = Clock(deps.monitor.inventory.timezone)
         out = []
         for row in rows:

@@ -7,10 +7,11 @@ the token ends its sessions at once. A session ends ``idle`` seconds after its l
 use or ``max_age`` seconds after login, whichever comes first; at most
 ``max_sessions`` are kept, the least recently used dropped first.
 
-Sessions live in memory and, given a ``Store``, also in its ``sessions`` table, so a
-daemon restart does not log a field tester out mid-survey. The table is written when
-a session opens or ends, and its last use at most every ``SAVE_USE_EVERY`` seconds
-(idle expiry is coarse by that much, never a write per request).
+Sessions live in memory and, given a ``Store``, also in its ``sessions`` table (this
+module is that table's owner), so a daemon restart does not log a field tester out
+mid-survey. The table is written when a session opens or ends, and its last use at
+most every ``SAVE_USE_EVERY`` seconds (idle expiry is coarse by that much, never a
+write per request).
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ class SessionStore:
         key = _digest(cookie)
         self._sessions[key] = session
         if self.store is not None:
-            with self.store.transaction() as conn:
-                conn.execute("INSERT INTO sessions (id_hash, token_id, csrf, created, used) "
+            with self.store.transaction() as tx:
+                tx.execute("INSERT INTO sessions (id_hash, token_id, csrf, created, used) "
                              "VALUES (?, ?, ?, ?, ?)", (key, token_id, session.csrf, now, now))
         return cookie, session
 
@@ -105,8 +106,8 @@ class SessionStore:
         session.used = now
         self._sessions.move_to_end(key)
         if self.store is not None and now - session.saved >= SAVE_USE_EVERY:
-            with self.store.transaction() as conn:
-                conn.execute("UPDATE sessions SET used = ? WHERE id_hash = ?", (now, key))
+            with self.store.transaction() as tx:
+                tx.execute("UPDATE sessions SET used = ? WHERE id_hash = ?", (now, key))
             session.saved = now
         return session
 
@@ -121,8 +122,8 @@ class SessionStore:
         """A session the table has and memory has not (opened before a restart)."""
         if self.store is None:
             return None
-        row = self.store.conn.execute("SELECT token_id, csrf, created, used FROM sessions "
-                                      "WHERE id_hash = ?", (key,)).fetchone()
+        row = self.store.one("SELECT token_id, csrf, created, used FROM sessions "
+                             "WHERE id_hash = ?", (key,))
         if row is None:
             return None
         session = Session(row["token_id"], row["csrf"], row["created"], row["used"],
@@ -132,8 +133,8 @@ class SessionStore:
 
     def _forget(self, key: str) -> None:
         if self.store is not None:
-            with self.store.transaction() as conn:
-                conn.execute("DELETE FROM sessions WHERE id_hash = ?", (key,))
+            with self.store.transaction() as tx:
+                tx.execute("DELETE FROM sessions WHERE id_hash = ?", (key,))
 
     def _forget_idle(self, now: float) -> None:
         """Drop sessions idle too long: they are the least recently used, so they come first."""
@@ -142,8 +143,8 @@ class SessionStore:
         for key in stale:
             del self._sessions[key]
         if self.store is not None:  # also those of earlier runs that were never used again
-            with self.store.transaction() as conn:
-                conn.execute("DELETE FROM sessions WHERE used <= ? OR created <= ?",
+            with self.store.transaction() as tx:
+                tx.execute("DELETE FROM sessions WHERE used <= ? OR created <= ?",
                              (now - self.idle - SAVE_USE_EVERY, now - self.max_age))
 
     def __len__(self) -> int:

@@ -182,5 +182,5 @@ async def test_a_notice_seconds_after_the_first_sweep_claims_no_rate(
     (outcome,) = [o for o in issue_notices(store, inventory, now=time.time(),
                                            counties=["east"]) if o.record is not None]
     assert [(s.kind, s.online_ratio) for s in outcome.record.summary] == [("camera", 0.0)]
-    later = figures(store.conn, inventory, first_sweep - HOUR, time.time() + 10)
+    later = figures(store, inventory, first_sweep - HOUR, time.time() + 10)
     assert later["east"]["camera"].ratio == 0.0

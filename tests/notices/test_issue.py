@@ -182,7 +182,7 @@ def test_summary_counts_monitored_time_only(store: Store) -> None:
     # 1 day down of the 3 days 9 hours watched (Thursday 00:00 to the issue time)
     assert rows["camera"].online_ratio == pytest.approx(1 - 24 / 81, abs=1e-6)
     assert rows["camera"].expected == 2  # both are expected; only cam-9's time counts
-    by_county = figures(store.conn, city(), at("2026-11-16", 0), at("2026-11-23", 0))
+    by_county = figures(store, city(), at("2026-11-16", 0), at("2026-11-23", 0))
     assert math.isnan(by_county["east"]["camera"].ratio)  # never checked: no rate, no rank
     assert county_summary(city(), "east", by_county) == ()
     assert rows["camera"].rank == 1 and rows["camera"].of == 1

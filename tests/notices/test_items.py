@@ -137,7 +137,7 @@ def test_acknowledgement_is_validated_and_never_closes(store: Store) -> None:
     sync_items(store, city(), T0 + DAY)
     [item] = items(store)
     now = at("2026-11-21", 10)
-    assert item_county(store.conn, item["id"]) == "west" and item_county(store.conn, 999) is None
+    assert item_county(store, item["id"]) == "west" and item_county(store, 999) is None
     with pytest.raises(AckError, match="note: must not be empty"):
         acknowledge(store, item["id"], "  ", "2026-11-25", "tok1", now)
     with pytest.raises(AckError, match="at most 500"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netwatch.store import Store, StoreError
+from netwatch.store import IntegrityError, OperationalError, Store, StoreError
 from netwatch.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -203,3 +203,34 @@ def test_close_while_another_connection_writes(tmp_path: Path) -> None:
         writer.close()
     with pytest.raises(sqlite3.ProgrammingError):
         reader.conn.execute("SELECT 1")  # closed all the same
+
+
+def test_owners_run_sql_on_a_handle_with_the_stores_own_errors(tmp_path: Path) -> None:
+    """The handle's calls (what a table's owner may rely on), on the store and in a
+    transaction; the engine's errors arrive as the store's own."""
+    with Store.open(tmp_path / "netwatch.db") as store:
+        insert = "INSERT INTO schedule_runs (job, ran_at) VALUES (?, ?)"
+        with store.transaction() as tx:
+            assert tx.active
+            assert tx.scalar(insert + " RETURNING ran_at", ("a", 1.5)) == 1.5
+            assert tx.executemany(insert, [("b", 2.0), ("c", 3.0)]) == 2
+        assert not tx.active
+        rows = store.query("SELECT job, ran_at FROM schedule_runs ORDER BY job")
+        assert [r["job"] for r in rows] == ["a", "b", "c"] and rows[0][1] == 1.5
+        assert store.one("SELECT job FROM schedule_runs WHERE job = ?", ("z",)) is None
+        assert store.scalar("SELECT job FROM schedule_runs WHERE job = ?", ("z",)) is None
+        assert store.scalar("SELECT max(ran_at) FROM schedule_runs") == 3.0
+        assert list(store.tuples("SELECT job FROM schedule_runs ORDER BY job")) == [
+            ("a",), ("b",), ("c",)]
+        assert store.execute("UPDATE schedule_runs SET ran_at = 0 WHERE job != 'a'").rowcount == 2
+        with pytest.raises(IntegrityError, match="UNIQUE"):
+            store.execute(insert, ("a", 0.0))
+        with pytest.raises(IntegrityError), store.transaction() as tx:
+            tx.executemany(insert, [("d", 0.0), ("a", 0.0)])
+        assert store.one("SELECT 1 FROM schedule_runs WHERE job = 'd'") is None  # rolled back
+        with pytest.raises(OperationalError, match="no such table"):
+            store.one("SELECT * FROM nowhere")
+        with pytest.raises(OperationalError, match="no such table"):
+            store.tuples("SELECT * FROM nowhere")
+    assert not issubclass(IntegrityError, sqlite3.Error)
+    assert not issubclass(OperationalError, sqlite3.Error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,16 @@ def test_tokens_of_an_older_database_survive_the_metrics_role_migration(tmp_path
         ts = TokenStore(store)
         assert ts.verify(made.token) == made.info
         assert ts.create("metrics", []).info.role == "metrics"
+
+
+def test_a_read_only_database_still_verifies(store: Store,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    """Recording a token's use is best effort: when the database refuses the write (here
+    read-only), the engine's error arrives as the store's and the token still verifies."""
+    tokens = TokenStore(store)
+    new = tokens.create("admin", [])
+    store.conn.execute("PRAGMA query_only = ON")
+    with caplog.at_level(logging.WARNING, logger="netwatch.store.tokens"):
+        assert tokens.verify(new.token) == new.info
+    assert "last use not recorded" in caplog.text and new.token not in caplog.text
+    assert tokens.records()[0].last_used_at is None

@@ -13,8 +13,18 @@ a backup check) needs no other package. Each module here is one shipped migratio
 Adding a table is a new module and one line in ``MIGRATIONS``. Never edit a
 migration that has shipped; write a new one. Each step is one SQL statement or a
 function of the connection (``steps``); all steps of one migration run in one
-transaction with the version bump. The queries on each table belong to the
-package that owns it (see each package's face), not to the store.
+transaction with the version bump.
+
+The queries on each table belong to its one owner, which every other module calls
+(``tests/store/test_owners.py`` keeps SQL text anywhere else out):
+
+- ``fault_episodes``: ``netwatch.store.faultlog``; ``tokens``: ``netwatch.store.tokens``;
+- ``monitored_since``: ``netwatch.monitor.watched``;
+- ``readings``, ``readings_received``: ``netwatch.survey.readings``;
+- ``notices``, ``notice_item_listings``: ``netwatch.notices.register``;
+  ``notice_items``: ``netwatch.notices.items``; ``notice_sequences``:
+  ``netwatch.notices.numbering``; ``deliveries``: ``netwatch.notices.outbox``;
+- ``sessions``: ``netwatch.web.session_store``; ``schedule_runs``: ``netwatch.daemon.runs``.
 """
 
 from __future__ import annotations
