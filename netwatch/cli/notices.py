@@ -21,7 +21,7 @@ from netwatch.coverage.notice_items import blind_spot_candidates
 from netwatch.inventory import Inventory
 from netwatch.notices.files import NoticeFileConflict
 from netwatch.notices.issue import IssueError, issue_notices
-from netwatch.notices.items import current
+from netwatch.notices.items import current_items
 from netwatch.notices.outbox import deliveries_of
 from netwatch.notices.register import county_notices, listings
 from netwatch.store import Store, StoreError
@@ -104,7 +104,7 @@ def list_(inventory: str | None, counties: tuple[str, ...], db_arg: str | None) 
                 continue
             for n in rows:
                 listed = listings(store, n["id"])
-                live = current(store, [entry["item_id"] for entry in listed])
+                live = current_items(store, [entry["item_id"] for entry in listed])
                 items = [(live[entry["item_id"]], entry) for entry in listed
                          if entry["item_id"] in live]
                 click.echo(f"{county}: {n['number']} {n['issue_date']} ({len(items)} items)")

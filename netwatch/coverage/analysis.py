@@ -19,7 +19,7 @@ from netwatch.coverage.classify import Judgement, judge, level, trend
 from netwatch.coverage.sites import wgs84_places
 from netwatch.inventory import CoverageThresholds, Inventory
 from netwatch.store import Store
-from netwatch.survey.readings import window as readings_in
+from netwatch.survey.readings import readings_within
 
 CELL_PRIORITY = 3  # a surveyed area ranks like a point of the inventory's default priority
 
@@ -90,7 +90,7 @@ def _collect(store: Store, inventory: Inventory, now: float
     start = now - window
     # plain tuples (readings.WINDOW_COLUMNS): a third faster than rows by name here
     for (point, county, lat, lon, taken, tech, rssi, ber, rsrp, sinr, no_service,
-         site) in readings_in(store, now - 2 * window, now):
+         site) in readings_within(store, now - 2 * window, now):
         if point is not None:
             if technology_of.get(point) != tech:
                 continue

@@ -37,7 +37,7 @@ from netwatch.inventory import Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Exposition
 from netwatch.monitor import DeviceState
-from netwatch.monitor.watched import record
+from netwatch.monitor.watched import record_first_checks
 from netwatch.notices.issue import IssueError, issue_notices, write_files
 from netwatch.notices.items import cited_episodes, sync_items
 from netwatch.notices.metrics import notice_families
@@ -167,7 +167,7 @@ class Duties:
                 self._first_check[device] = state.checked_at
                 pending.append((device, math.inf))
         if pending or settled:
-            record(self.store, pending + settled)
+            record_first_checks(self.store, pending + settled)
             self._monitored.update(device for device, _ in settled)
 
     async def sync(self) -> None:

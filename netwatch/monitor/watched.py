@@ -3,7 +3,7 @@
 This module owns the ``monitored_since`` table. The daemon records each device's
 first settled check (``record``); the earliest time wins, so a restart never moves
 a device's start later, and an infinite time stands for "checked, not yet settled"
-(no time counts yet). The notices' summary reads them all (``since_all``).
+(no time counts yet). The notices' summary reads them all (``monitored_since``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from netwatch.store import Handle, Store
 
 
-def record(store: Store, firsts: Sequence[tuple[str, float]]) -> None:
+def record_first_checks(store: Store, firsts: Sequence[tuple[str, float]]) -> None:
     """Keep each (device, first check) unless the device has an earlier one; one transaction."""
     with store.transaction() as tx:
         tx.executemany(
@@ -23,6 +23,6 @@ def record(store: Store, firsts: Sequence[tuple[str, float]]) -> None:
             "ELSE monitored_since.since END", firsts)
 
 
-def since_all(db: Handle) -> dict[str, float]:
+def monitored_since(db: Handle) -> dict[str, float]:
     """Every device's recorded start of monitoring (Unix seconds; inf: not settled yet)."""
     return {r[0]: r[1] for r in db.execute("SELECT device, since FROM monitored_since")}

@@ -174,7 +174,7 @@ def set_deadlines(tx: Transaction, deadlines: Mapping[int, str]) -> None:
         tx.execute("UPDATE notice_items SET deadline = ? WHERE id = ?", (due, item_id))
 
 
-def current(db: Handle, ids: Collection[int]) -> dict[int, Row]:
+def current_items(db: Handle, ids: Collection[int]) -> dict[int, Row]:
     """The named items as they stand now, by id (``id``, ``subject``, ``problem``, ``state``,
     ``close_reason``, ``recurrence``, ``deadline``, ``ack_note``, ``ack_promised``)."""
     if not ids:

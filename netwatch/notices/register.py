@@ -51,7 +51,7 @@ def list_items(tx: Transaction, notice_id: int,
         [(notice_id, item, int(carried), int(overdue)) for item, carried, overdue in listed])
 
 
-def notice(db: Handle, notice_id: int) -> tuple[str, str] | None:
+def notice_by_id(db: Handle, notice_id: int) -> tuple[str, str] | None:
     """One notice's county and record JSON, None when there is no such notice."""
     row = db.one("SELECT county, record FROM notices WHERE id = ?", (notice_id,))
     return None if row is None else (str(row["county"]), str(row["record"]))

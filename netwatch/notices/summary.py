@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from netwatch.inventory import KINDS, Device, Inventory
 from netwatch.monitor.faults import MAINTENANCE
-from netwatch.monitor.watched import since_all
+from netwatch.monitor.watched import monitored_since
 from netwatch.notices.record import KindSummary
 from netwatch.store import Handle
 from netwatch.store.faultlog import outages
@@ -74,7 +74,7 @@ def figures(db: Handle, inventory: Inventory, start: float,
             end: float) -> dict[str, dict[str, Figures]]:
     """Per county, per summary kind: expected, online at the end, time-weighted ratio."""
     seconds, down = downtime(db, start, end)
-    since = since_all(db)
+    since = monitored_since(db)
     acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
     for device in inventory.devices:
         watched = max(end - max(start, since.get(device.id, end if since else start)), 0.0)

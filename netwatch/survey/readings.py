@@ -53,7 +53,7 @@ def count_received(tx: Transaction, added: Mapping[str, int]) -> None:
         sorted(added.items()))
 
 
-def window(db: Handle, after: float, until: float) -> Iterator[tuple[Any, ...]]:
+def readings_within(db: Handle, after: float, until: float) -> Iterator[tuple[Any, ...]]:
     """Readings taken in (after, until], as plain tuples of ``WINDOW_COLUMNS``, streamed."""
     return db.tuples(f"SELECT {', '.join(WINDOW_COLUMNS)} FROM readings "
                      "WHERE taken_at > ? AND taken_at <= ?", (after, until))
@@ -65,7 +65,7 @@ def newest_id(db: Handle) -> int | None:
     return None if newest is None else int(newest)
 
 
-def page(db: Handle, tester: str | None, limit: int, offset: int) -> tuple[int, list[Row]]:
+def readings_page(db: Handle, tester: str | None, limit: int, offset: int) -> tuple[int, list[Row]]:
     """How many readings there are and one page of them (``PAGE_COLUMNS``), newest first;
     ``tester`` None means everyone's."""
     where, args = ("", ()) if tester is None else ("WHERE tester = ?", (tester,))

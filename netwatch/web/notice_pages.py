@@ -28,7 +28,7 @@ from aiohttp import web
 from netwatch.notices import words
 from netwatch.notices.evidence import basis
 from netwatch.notices.files import RENDERERS, stem
-from netwatch.notices.items import AckError, acknowledge, current
+from netwatch.notices.items import AckError, acknowledge, current_items
 from netwatch.notices.links import LANGS, MEDIA, links
 from netwatch.notices.record import ItemView, NoticeRecord
 from netwatch.notices.render import title
@@ -91,7 +91,7 @@ def rendering(record: NoticeRecord, fmt: str, lang: str, data: bytes) -> web.Res
 def item_rows(store: Store, record: NoticeRecord, may_ack: bool, today: str) -> list[ItemRow]:
     """The notice's items, each with its live state and acknowledgement."""
     listed = [(i, "本期") for i in record.items] + [(i, "前期") for i in record.carried]
-    live = current(store, [i.item_id for i, _ in listed])
+    live = current_items(store, [i.item_id for i, _ in listed])
     rows = []
     for it, when in listed:
         r = live.get(it.item_id)

@@ -15,7 +15,7 @@ from aiohttp import web
 from netwatch.notices.items import NOTE_MAX, AckError, acknowledge, item_county
 from netwatch.notices.links import LANGS, MEDIA, with_links
 from netwatch.notices.record import NoticeRecord
-from netwatch.notices.register import every_notice, notice
+from netwatch.notices.register import every_notice, notice_by_id
 from netwatch.notices.render import title
 from netwatch.store import Store
 from netwatch.web.auth import ApiError, path_id, principal
@@ -36,7 +36,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     def found(request: web.Request) -> tuple[int, str]:
         """The notice named in the path (id, record JSON), 404 when missing or out of scope."""
         number = path_id(request, "notice")
-        found = notice(store(), number)
+        found = notice_by_id(store(), number)
         if found is None or not principal(request).can_see(found[0]):
             raise ApiError(404, "no such notice", {"id": number})
         return number, found[1]

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from netwatch.survey.readings import page
+from netwatch.survey.readings import readings_page
 from netwatch.vocab import Role
 from netwatch.web.api import Clock, integer
 from netwatch.web.auth import ApiError, principal
@@ -34,7 +34,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         limit = integer(request, "limit", LIMIT[0], 1, LIMIT[1])
         offset = integer(request, "offset", 0, 0, 10**9)
         tester = None if info.role == Role.ADMIN else info.name or info.id
-        total, rows = page(deps.store, tester, limit, offset)
+        total, rows = readings_page(deps.store, tester, limit, offset)
         clock = Clock(deps.monitor.inventory.timezone)
         out = []
         for row in rows:

@@ -19,12 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from netwatch.daemon.runs import last_run
-from netwatch.monitor.watched import since_all
+from netwatch.monitor.watched import monitored_since
 from netwatch.notices.calendar import day_start
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.items import (
     cited_episodes,
-    current,
+    current_items,
     item_county,
     open_per_county,
     to_report,
@@ -40,7 +40,7 @@ from netwatch.notices.register import (
     last_issue_date,
     latest,
     listings,
-    notice,
+    notice_by_id,
     records,
 )
 from netwatch.notices.summary import county_summary, figures
@@ -54,9 +54,9 @@ from netwatch.survey.readings import (
     find,
     idem_keys,
     newest_id,
-    page,
+    readings_page,
+    readings_within,
     received,
-    window,
 )
 from tests.notices.city import at
 from tests.store.fixtures.make_dump import READINGS, TESTER, notices_city
@@ -155,7 +155,7 @@ def read_everything(store: Store, rows: Tables, db: Path) -> None:
     assert last is not None and last["number"] == notices[-1]["number"]
     assert last_issue_date(store, "west") == "2026-11-23"
     assert issued_on(store, "east", "2026-11-21") == (1, notices[0]["record"])
-    assert notice(store, 2) == ("west", notices[1]["record"])
+    assert notice_by_id(store, 2) == ("west", notices[1]["record"])
     assert records(store, {1, 3}) == {1: notices[0]["record"], 3: notices[2]["record"]}
     assert issued_per_county(store) == {"east": (2, notices[2]["issued_at"]),
                                         "west": (2, notices[3]["issued_at"])}
@@ -166,7 +166,7 @@ def read_everything(store: Store, rows: Tables, db: Path) -> None:
                       if r["notice_id"] == n["id"])
 
     items = by_name("notice_items")
-    live = current(store, [i["id"] for i in items])
+    live = current_items(store, [i["id"] for i in items])
     assert {i: dict(r) for i, r in live.items()} == {
         i["id"]: {k: i[k] for k in live[i["id"]].keys()} for i in items}
     assert {r["id"] for r in to_report(store, "west")} == {
@@ -184,19 +184,19 @@ def read_everything(store: Store, rows: Tables, db: Path) -> None:
     assert failures.samples == [('{channel="smtp"}', 0), ('{channel="webhook"}', 0)]
 
     readings = by_name("readings")
-    total, got = page(store, None, 10, 0)
+    total, got = readings_page(store, None, 10, 0)
     assert total == 3 and [dict(r) for r in got] == [
         {k: r[k] for k in PAGE_COLUMNS} for r in sorted(
             readings, key=lambda r: (r["taken_at"], r["id"]), reverse=True)]
-    assert page(store, "someone else", 10, 0) == (0, [])
-    assert list(window(store, 0, SURVEY_NOW)) == [
+    assert readings_page(store, "someone else", 10, 0) == (0, [])
+    assert list(readings_within(store, 0, SURVEY_NOW)) == [
         tuple(r[k] for k in WINDOW_COLUMNS) for r in readings]
     assert newest_id(store) == 3
     assert find(store, TESTER, "fixture-1") == (1, readings[0]["body_hash"])
     assert idem_keys(store, TESTER) == {r["idem_key"] for r in readings}
     assert received(store) == {r["county"]: r["total"] for r in by_name("readings_received")}
-    assert since_all(store) == {r["device"]: r["since"] for r in by_name("monitored_since")}
-    assert math.isinf(since_all(store)["cam-8"])
+    assert monitored_since(store) == {r["device"]: r["since"] for r in by_name("monitored_since")}
+    assert math.isinf(monitored_since(store)["cam-8"])
     assert last_run(store, "duty:notices") == at("2026-11-23", 8)
 
 
