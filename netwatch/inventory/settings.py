@@ -59,7 +59,7 @@ def read_city(r: Reader, raw: Any, line: int) -> tuple[str, str]:
         r.add(line, 'missing section "city" (name, timezone)')
         return "", "Asia/Shanghai"
     r.keys(m, "city", ("name", "timezone"), required=("name",))
-    name = r.get(m, "name", "city", u.text, "")
+    name = r.get(m, "name", "city", u.name_text, "")
     return name, r.get(m, "timezone", "city", u.time_zone, "Asia/Shanghai")
 
 
@@ -94,8 +94,8 @@ def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
             r.add(m.line, f'duplicate county id "{cid}" (first at line {first_line[cid]})')
             continue
         first_line[cid] = m.line
-        counties[cid] = County(cid, r.get(m, "name", where, u.text, cid),
-                               r.get(m, "receiving_unit", where, u.text, ""),
+        counties[cid] = County(cid, r.get(m, "name", where, u.name_text, cid),
+                               r.get(m, "receiving_unit", where, u.name_text, ""),
                                tuple(contacts), boundary)
     return counties
 
@@ -152,8 +152,8 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
             "must be at least the recurrence_window and 31d (recurrences and a month's "
             "online rates read closed faults)")))
     return NoticeSettings(
-        issuing_unit=r.get(m, "issuing_unit", w, u.text, ""),
-        prefix=r.get(m, "prefix", w, u.text, ""),
+        issuing_unit=r.get(m, "issuing_unit", w, u.name_text, ""),
+        prefix=r.get(m, "prefix", w, u.name_text, ""),
         schedule=r.get(m, "schedule", w, u.cron(tz), "0 8 * * 1"),
         timezone=tz,
         contact=r.get(m, "contact", w, u.text_or_empty, ""),
