@@ -35,6 +35,7 @@ from netwatch.store import FaultLog, Store, TokenStore
 from netwatch.web.app import WebDeps, create_app
 from netwatch.web.guard import GuardedSite, GuardStats, WebLimits, guard_families
 from netwatch.web.ratelimit import DEFAULT_LIMIT, DEFAULT_OVERALL, RateLimiter
+from netwatch.web.requestlog import RequestLog
 from netwatch.web.session_store import SessionStore
 from netwatch.web.workers import DEFAULT_WORKERS
 from probes.base import ProbeContext
@@ -199,7 +200,8 @@ class Daemon:
                 )
             )
             web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0,
-                                       keepalive_timeout=self.opts.web_limits.keepalive_timeout)
+                                       keepalive_timeout=self.opts.web_limits.keepalive_timeout,
+                                       logger=RequestLog())
             await web_runner.setup()
             try:
                 await self._serve(web_runner, stop)
