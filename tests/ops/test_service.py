@@ -135,7 +135,12 @@ def sandbox_missing() -> str:
     for tool in ("systemd-analyze", "unshare", "setpriv", "mount"):
         if shutil.which(tool) is None:
             return f"needs {tool}"
-    return "" if ctypes.util.find_library("seccomp") else "needs libseccomp"
+    if not ctypes.util.find_library("seccomp"):
+        return "needs libseccomp"
+    probe = subprocess.run(["unshare", "--mount", "sh", "-c", "mount -t proc -o "
+                            "hidepid=invisible,subset=pid proc /proc"], capture_output=True,
+                           timeout=30)
+    return "" if probe.returncode == 0 else "cannot mount a /proc subset in a mount namespace"
 
 
 def get(url: str, token_: str = "") -> tuple[int, bytes]:
