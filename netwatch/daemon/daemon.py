@@ -39,6 +39,7 @@ from netwatch.web import (
     GuardedSite,
     GuardStats,
     RateLimiter,
+    RequestLog,
     SessionStore,
     WebDeps,
     WebLimits,
@@ -207,7 +208,8 @@ class Daemon:
                 )
             )
             web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0,
-                                       keepalive_timeout=self.opts.web_limits.keepalive_timeout)
+                                       keepalive_timeout=self.opts.web_limits.keepalive_timeout,
+                                       logger=RequestLog())
             await web_runner.setup()
             try:
                 await self._serve(web_runner, stop)

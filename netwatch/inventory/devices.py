@@ -108,6 +108,10 @@ class DeviceBuilder:
         elif canonical is None:
             r.add(line, say(where, f"address {u.shown(address)} is not an IP address"), file)
         self._position(file, line, where, lat, lon)
+        for key, value in (("name", name), ("site", site)):
+            problem = u.control_problem(value) if isinstance(value, str) else None
+            if problem is not None:
+                r.add(line, say(where, f"{key}: {problem}"), file)
         if snmp_profile is not None and snmp_profile not in self.profiles:
             r.add(line, say(where, f"unknown snmp_profile {u.shown(snmp_profile)}"
                                    f"{suggestion(snmp_profile, self.profiles)}"), file)

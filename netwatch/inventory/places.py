@@ -73,7 +73,7 @@ def read_points(r: Reader, raw: Any, line: int, counties: dict[str, County],
                   f'"{site}" is a {devices[site].kind}, not a trunking_site'))
         priority = r.get(m, "priority", where, u.integer(1, 5), POINT_PRIORITY)
         if len(r.problems) == before and pid and lat is not None and lon is not None:
-            points.append(CoveragePoint(pid, r.get(m, "name", where, u.text, pid), county, lat,
+            points.append(CoveragePoint(pid, r.get(m, "name", where, u.name_text, pid), county, lat,
                                         lon, technology, site, priority, f"{r.file}:{m.line}"))
     return tuple(points)
 

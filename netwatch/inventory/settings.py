@@ -63,7 +63,7 @@ def read_city(r: Reader, raw: Any, line: int) -> tuple[str, str]:
         r.add(line, 'missing section "city" (name, timezone)')
         return "", DEFAULT_TIMEZONE
     r.keys(m, "city", ("name", "timezone"), required=("name",))
-    name = r.get(m, "name", "city", u.text, "")
+    name = r.get(m, "name", "city", u.name_text, "")
     return name, r.get(m, "timezone", "city", u.time_zone, DEFAULT_TIMEZONE)
 
 
@@ -98,8 +98,8 @@ def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
             r.add(m.line, f'duplicate county id "{cid}" (first at line {first_line[cid]})')
             continue
         first_line[cid] = m.line
-        counties[cid] = County(cid, r.get(m, "name", where, u.text, cid),
-                               r.get(m, "receiving_unit", where, u.text, ""),
+        counties[cid] = County(cid, r.get(m, "name", where, u.name_text, cid),
+                               r.get(m, "receiving_unit", where, u.name_text, ""),
                                tuple(contacts), boundary)
     return counties
 
@@ -158,8 +158,8 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
             "must be at least the recurrence_window and 31d (recurrences and a month's "
             "online rates read closed faults)")))
     return NoticeSettings(
-        issuing_unit=r.get(m, "issuing_unit", w, u.text, NOTICE.issuing_unit),
-        prefix=r.get(m, "prefix", w, u.text, NOTICE.prefix),
+        issuing_unit=r.get(m, "issuing_unit", w, u.name_text, NOTICE.issuing_unit),
+        prefix=r.get(m, "prefix", w, u.name_text, NOTICE.prefix),
         schedule=r.get(m, "schedule", w, u.cron(tz), NOTICE.schedule),
         timezone=tz,
         contact=r.get(m, "contact", w, u.text_or_empty, NOTICE.contact),

@@ -134,6 +134,30 @@ def text(value: Any) -> str:
     return value
 
 
+# C0 and C1 controls (with DEL), the line and paragraph separators and the bidirectional
+# overrides: none belongs in a name, which becomes a metric label value, page text and a
+# notice's wording, where they would break a scrape's lines or disguise the text.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def control_problem(value: str) -> str | None:
+    """What is wrong with a name holding a control character (by code point), or None."""
+    found = _CONTROL.search(value)
+    if found is None:
+        return None
+    return (f"control character U+{ord(found.group()):04X} at position {found.start() + 1}"
+            " is not allowed in a name (names become metric labels and page text)")
+
+
+def name_text(value: Any) -> str:
+    """A non-empty name without control characters (``control_problem``)."""
+    value = text(value)
+    problem = control_problem(value)
+    if problem is not None:
+        raise BadValue(problem)
+    return value
+
+
 def text_or_empty(value: Any) -> str:
     if not isinstance(value, str):
         raise BadValue(f"expected a string, got {shown(value)}")

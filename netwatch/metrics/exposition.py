@@ -21,7 +21,6 @@ from prometheus_client import (
     CollectorRegistry,
     GCCollector,
     PlatformCollector,
-    ProcessCollector,
     generate_latest,
 )
 
@@ -35,6 +34,7 @@ from netwatch.metrics.devices import (
     info_text,
     render_group,
 )
+from netwatch.metrics.process import SandboxedProcessCollector
 from netwatch.metrics.summary import (
     MonitorView,
     county_families,
@@ -78,7 +78,7 @@ class Exposition:
         self._registry: CollectorRegistry | None = None
         if process_metrics:
             self._registry = CollectorRegistry(auto_describe=False)
-            ProcessCollector(registry=self._registry)
+            SandboxedProcessCollector(registry=self._registry)
             PlatformCollector(registry=self._registry)
             GCCollector(registry=self._registry)
         self.on_inventory(monitor.inventory)

@@ -116,6 +116,9 @@ class Monitor:
         self.stats: dict[str, GroupStats] = {key: GroupStats() for key in self.groups}
         self.listeners: list[GroupListener] = []
         self.started_at = clock()
+        # every group of the first inventory swept: ready to serve from then on (a group a
+        # reload adds is swept soon enough and takes none of that back)
+        self.ready_once = False
         # Checks the monitor's own limits kept from a verdict, by (device kind, reason).
         self.skipped: dict[tuple[str, str], int] = {}
         self.capacity: list[Load] = []  # the inventory's load against the settings
@@ -219,6 +222,8 @@ class Monitor:
         finally:
             stats.running = False
         stats.runs += 1
+        if not self.ready_once:
+            self.ready_once = self.ready
         stats.last_duration = time.perf_counter() - started
         stats.last_run_at = self.clock()
         if stats.last_skipped:

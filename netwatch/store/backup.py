@@ -6,8 +6,10 @@ writes: WAL lets the copy read one snapshot beside the writer), ``notices.tar`` 
 ``manifest.json`` (schema version, time, SHA-256 of both files). ``restore`` checks
 the digests, ``PRAGMA integrity_check``, that the schema version is one this
 netwatch can open (an older one is migrated at the next start, with its own backup),
-and every tar member (no absolute paths, ``..`` or links) — all before touching the
-target. What it replaces is moved aside as ``NAME.pre-restore-{UTC stamp}``, never
+that the schema is exactly what this netwatch's migrations make at that version (the
+same tables, columns and indexes; no other view or trigger: ``shape``), and every tar
+member (no absolute paths, ``..`` or links; each file's data whole) — all before
+touching the target. What it replaces is moved aside as ``NAME.pre-restore-{UTC stamp}``, never
 deleted. Restore with the daemon stopped.
 """
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netwatch.store.schema import SCHEMA_VERSION
+from netwatch.store.shape import SHOWN, differences, expected, shape_of
 from netwatch.store.store import BUSY_TIMEOUT_MS, FILE_MODE
 
 DB_NAME, TAR_NAME, MANIFEST_NAME = "netwatch.db", "notices.tar", "manifest.json"
@@ -114,6 +117,7 @@ def verify(src: Path) -> BackupInfo:
         try:
             check = [r[0] for r in conn.execute("PRAGMA integrity_check")]
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            found = shape_of(conn)
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -123,15 +127,52 @@ def verify(src: Path) -> BackupInfo:
     if not 1 <= version <= SCHEMA_VERSION:
         raise BackupError(f"{src / DB_NAME}: schema version {version}; this netwatch opens "
                           f"1..{SCHEMA_VERSION} (run the netwatch that took the backup)")
+    problems = differences(found, expected(version))
+    if problems:
+        more = f" and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+        raise BackupError(f"{src / DB_NAME}: not a netwatch database of schema version "
+                          f"{version}: {'; '.join(problems[:SHOWN])}{more}")
+    return BackupInfo(src, version, _check_tar(src / TAR_NAME), str(manifest.get("taken_at", "")))
+
+
+def _unreadable_tar(path: Path, exc: BaseException) -> BackupError:
+    return BackupError(f"{path}: not a readable tar archive (damaged or truncated): "
+                       f"{exc or type(exc).__name__}")
+
+
+def _check_tar(path: Path) -> int:
+    """Every member safe and every file's data present; the number of files."""
     count = 0
-    with tarfile.open(src / TAR_NAME) as tar:
-        for member in tar.getmembers():
-            member_path = Path(member.name)
-            if member_path.is_absolute() or ".." in member_path.parts or not (
-                    member.isfile() or member.isdir()):
-                raise BackupError(f"{src / TAR_NAME}: unsafe member {member.name!r}")
-            count += member.isfile()
-    return BackupInfo(src, version, count, str(manifest.get("taken_at", "")))
+    try:
+        with tarfile.open(path) as tar:
+            for member in tar:  # a damaged header after the first ends this loop quietly
+                name = Path(member.name)
+                if name.is_absolute() or ".." in name.parts or not (member.isfile()
+                                                                    or member.isdir()):
+                    raise BackupError(f"{path}: unsafe member {member.name!r}")
+                data = tar.extractfile(member) if member.isfile() else None
+                while data is not None and data.read(1 << 20):  # a truncated file fails here
+                    pass
+                count += member.isfile()
+            end = tar.offset
+        if not _zeros_to_the_end(path, end):
+            raise tarfile.ReadError("it stops before its end-of-archive marker")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise _unreadable_tar(path, exc) from None
+    return count
+
+
+def _zeros_to_the_end(path: Path, offset: int) -> bool:
+    """Whether ``path`` holds only zero bytes from ``offset``, at least the two blocks of
+    a tar's end-of-archive marker (what ``tarfile`` writes after the last member)."""
+    seen = 0
+    with path.open("rb") as f:
+        f.seek(offset)
+        for block in iter(lambda: f.read(1 << 20), b""):
+            if block.strip(b"\0"):
+                return False
+            seen += len(block)
+    return seen >= 2 * tarfile.BLOCKSIZE
 
 
 def _aside(path: Path, stamp: str) -> Path | None:
@@ -154,11 +195,16 @@ def restore(src: Path, db: Path, notices: Path) -> tuple[BackupInfo, list[Path]]
     notices.parent.mkdir(parents=True, exist_ok=True)
     staged_db = db.with_name(f".{db.name}.restoring")
     staged_db.unlink(missing_ok=True)
-    _private(staged_db)
-    shutil.copyfile(src / DB_NAME, staged_db)
     staged_notices = Path(tempfile.mkdtemp(prefix=f".{notices.name}.", dir=notices.parent))
-    with tarfile.open(src / TAR_NAME) as tar:
-        tar.extractall(staged_notices, filter="data")
+    try:
+        _private(staged_db)
+        shutil.copyfile(src / DB_NAME, staged_db)
+        with tarfile.open(src / TAR_NAME) as tar:
+            tar.extractall(staged_notices, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as exc:  # e.g. changed since the check
+        staged_db.unlink(missing_ok=True)
+        shutil.rmtree(staged_notices, ignore_errors=True)
+        raise BackupError(f"{src}: cannot stage the restore: {exc}") from None
     moved = [m for m in (_aside(db, stamp), _aside(Path(f"{db}-wal"), stamp),
                          _aside(Path(f"{db}-shm"), stamp), _aside(notices, stamp)) if m]
     os.replace(staged_db, db)

@@ -2,7 +2,8 @@
 
 - ``app``: ``create_app`` builds the aiohttp application from ``deps`` (``WebDeps``,
   what the daemon hands the app) and registers every route table;
-- ``guard`` (connection caps and request-head deadline), ``limits`` (the listener's
+- ``guard`` (connection caps and request-head deadline), ``requestlog`` (malformed requests
+  logged as one rate-limited line), ``limits`` (the listener's
   limits and their defaults), ``ratelimit`` (wrong-token throttling), ``workers``
   (the bounded thread pool handlers use), ``bodies`` (request body limits);
 - ``auth`` (tokens, sessions, ``ApiError``), ``access`` (the role a route needs),
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from netwatch.web.guard import GuardedSite, GuardStats, guard_families
     from netwatch.web.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_WORKERS, WebLimits
     from netwatch.web.ratelimit import DEFAULT_LIMIT, DEFAULT_OVERALL, RateLimiter
+    from netwatch.web.requestlog import RequestLog
     from netwatch.web.session_store import SessionStore
 
 _EXPORTS = {
@@ -34,11 +36,12 @@ _EXPORTS = {
     "GuardedSite": "guard", "GuardStats": "guard", "guard_families": "guard",
     "DEFAULT_BODY_TIMEOUT": "limits", "DEFAULT_WORKERS": "limits", "WebLimits": "limits",
     "DEFAULT_LIMIT": "ratelimit", "DEFAULT_OVERALL": "ratelimit", "RateLimiter": "ratelimit",
+    "RequestLog": "requestlog",
     "SessionStore": "session_store",
 }
 __all__ = [
     "DEFAULT_BODY_TIMEOUT", "DEFAULT_LIMIT", "DEFAULT_OVERALL", "DEFAULT_WORKERS", "GuardStats",
-    "GuardedSite", "RateLimiter", "SessionStore", "WebDeps", "WebLimits", "create_app",
-    "guard_families",
+    "GuardedSite", "RateLimiter", "RequestLog", "SessionStore", "WebDeps", "WebLimits",
+    "create_app", "guard_families",
 ]
 __getattr__ = lazy_face(__name__, _EXPORTS)

@@ -13,10 +13,12 @@ import asyncio
 import logging
 import zlib
 from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
+from netwatch.monitor import Monitor
 from netwatch.web import coverage, notices, readings, sessions, survey, survey_form
 from netwatch.web.api import Api
 from netwatch.web.auth import ApiError, make_auth_middleware
@@ -165,28 +167,31 @@ class Ops:
         return web.Response(text="ok\n")
 
     async def readyz(self, request: web.Request) -> web.Response:
-        """GET /readyz: 200 once every group has been swept and the monitor is healthy.
-
-        503 says which groups have not been swept yet (``pending``) or, ``degraded``,
-        why the monitor itself is unhealthy (``problems``: checks skipped by its own
-        limits in a latest sweep, an inventory over the capacity settings).
-        """
-        monitor = self.deps.monitor
-        pending = sorted(key for key, stats in monitor.stats.items() if stats.runs == 0)
-        problems = monitor.health_problems()
-        if not pending and not problems:
-            return web.json_response({"ready": True})
-        body: dict[str, object] = {"ready": not pending}
-        if pending:
-            body["pending"] = pending
-        if problems:
-            body["degraded"] = True
-            body["problems"] = problems
-        return web.json_response(body, status=503)
+        """GET /readyz: ready to serve (the status code a load balancer reads) and, apart
+        from it, whether the monitor is degraded (the body; see ``readiness``)."""
+        body = readiness(self.deps.monitor)
+        return web.json_response(body, status=200 if body["ready"] else 503)
 
     async def openapi(self, request: web.Request) -> web.Response:
         """GET /api/v1/openapi.json: the API as OpenAPI 3."""
         return web.json_response(document(self.deps.version))
+
+
+def readiness(monitor: Monitor) -> dict[str, Any]:
+    """The /readyz body, always with these keys (docs/api.md describes the contract).
+
+    ``ready`` (200, else 503): the inventory is loaded and the store open (both before the
+    listener opens) and every group of devices has completed its first sweep, so the
+    states served are real; it stays true afterwards, when a reload adds groups (listed
+    in ``pending`` until swept). ``degraded`` with its ``problems`` (checks skipped by the
+    monitor's own limits in a latest sweep, an inventory over the capacity settings) is
+    reported, never a 503: an instance that answers stays in a load balancer's rotation
+    while ``netwatch_monitor_degraded`` and its alert call for attention.
+    """
+    pending = sorted(key for key, stats in monitor.stats.items() if stats.runs == 0)
+    problems = monitor.health_problems()
+    return {"ready": monitor.ready_once or not pending, "degraded": bool(problems),
+            "pending": pending, "problems": problems}
 
 
 def create_app(deps: WebDeps) -> web.Application:

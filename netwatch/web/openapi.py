@@ -59,6 +59,21 @@ SCHEMAS: dict[str, Any] = {
     "FaultList": {"type": "object", "properties": {
         "count": {"type": "integer"}, "truncated": {"type": "boolean"},
         "faults": {"type": "array", "items": {"$ref": "#/components/schemas/Fault"}}}},
+    "Readiness": {
+        "type": "object", "required": ["ready", "degraded", "pending", "problems"],
+        "description": "ready is the status (200 or 503); degraded never changes it. Fields "
+                       "may be added; these keep their meaning.",
+        "properties": {
+            "ready": {"type": "boolean", "description": "every group of devices swept once "
+                      "since start (the inventory and store are in place before the listener "
+                      "opens)"},
+            "degraded": {"type": "boolean", "description": "the monitor itself needs "
+                         "attention (problems says why), as netwatch_monitor_degraded"},
+            "pending": {"type": "array", "items": {"type": "string"},
+                        "description": "groups not yet swept (after a start or a reload)"},
+            "problems": {"type": "array", "items": {"type": "string"},
+                         "description": "why degraded: checks skipped by the monitor's own "
+                                        "limits, an inventory over the capacity settings"}}},
     "ReloadOutcome": {"type": "object", "properties": {
         "ok": {"type": "boolean"}, "added": {"type": "integer"}, "removed": {"type": "integer"},
         "changed": {"type": "integer"}, "kept": {"type": "integer"}}},
@@ -77,14 +92,14 @@ def document(version: str) -> dict[str, Any]:
             "responses": {"200": TEXT, **errors(401, 429)}}},
         "/healthz": {"get": {"summary": "Liveness", "security": [],
                              "responses": {"200": TEXT}}},
-        "/readyz": {"get": {"summary": "Readiness: every group of devices swept once and the "
-                                       "monitor itself healthy",
+        "/readyz": {"get": {"summary": "Ready to serve (the status), and whether the monitor "
+                                       "is degraded (the body)",
                             "security": [],
-                            "responses": {"200": {"description": "ready"},
-                                          "503": {"description": "groups not yet swept "
-                                                  "(pending), or degraded: checks skipped by "
-                                                  "the monitor's own limits, or an inventory "
-                                                  "over the capacity settings (problems)"}}}},
+                            "responses": {"200": {"description": "ready (degraded or not)",
+                                                  **json_body("Readiness")},
+                                          "503": {"description": "not ready: groups not yet "
+                                                  "swept since start (pending)",
+                                                  **json_body("Readiness")}}}},
         "/api/v1/devices": {"get": {
             "summary": "Devices with their latest results and open faults",
             "security": BEARER,

@@ -13,6 +13,7 @@ from tests.inventory.test_fakes import install_fake_probes
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "inventory"
 ENV = {"NW_TEST_KEY": "test-key-123456"}
+NOT_IN_A_NAME = "is not allowed in a name (names become metric labels and page text)"
 
 
 @pytest.fixture(autouse=True)
@@ -118,6 +119,20 @@ TABLE = [
     ("csv_outside_dir.yaml",
      'csv_outside_dir.yaml:5: device_files[0].path: "../../inventory/cameras.csv" is outside the'
      " inventory's directory (allow_outside: true on this entry permits it)"),
+    ("control_name.yaml",
+     "control_name.yaml:5: device cam-1: name: control character U+000D at position 3"
+     f" {NOT_IN_A_NAME}"),
+    ("control_site.yaml",
+     "control_site.yaml:5: device cam-1: site: control character U+001B at position 5"
+     f" {NOT_IN_A_NAME}"),
+    ("control_county.yaml",
+     "control_county.yaml:3: county xingan: name: control character U+2028 at position 4"
+     f" {NOT_IN_A_NAME}"),
+    ("csv_control_name.yaml",
+     "csv_control_name.csv:3: device cam-2: name: control character U+0085 at position 3"
+     f" {NOT_IN_A_NAME}"),
+    ("control_city.yaml",
+     f"control_city.yaml:1: city.name: control character U+0000 at position 4 {NOT_IN_A_NAME}"),
     ("csv_not_a_list.yaml",
      "csv_not_a_list.csv:1: not a device list: the header row names none of the columns"
      " (id, address, kind, county, …; see docs/inventory.md)"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,3 +118,17 @@ def test_secrets_only_as_env_references() -> None:
 def test_ip_literals(text: str, canonical: str | None) -> None:
     """Addresses are IP literals (dotted quads without leading zeros, or IPv6), canonicalised."""
     assert ip_literal(text) == canonical
+
+
+def test_names_refuse_every_control_character() -> None:
+    """Every code point of categories Cc, Zl and Zp (and the bidirectional overrides) is
+    refused in a name, naming its code point; ordinary Chinese and Latin names pass."""
+    refused = [chr(c) for c in range(0x110000)
+               if unicodedata.category(chr(c)) in ("Cc", "Zl", "Zp")]
+    refused += ["\u202e", "\u2066", "\u200f"]
+    assert {"\r", "\n", "\t", "\x00", "\x1b", "\x85", "\u2028", "\u2029"} <= set(refused)
+    for char in refused:
+        with pytest.raises(u.BadValue, match=f"U\\+{ord(char):04X} at position 3 "):
+            u.name_text(f"东门{char}摄像机")
+    for good in ("东门摄像机 1号", "Gate cam (north) — 北", "路口#3/东"):
+        assert u.name_text(good) == good

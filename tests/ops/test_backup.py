@@ -1,6 +1,7 @@
 """``netwatch backup`` while the daemon writes, ``netwatch restore`` into a fresh directory:
 the restored daemon serves the same faults, readings, notices and tokens; a damaged or
-too new backup is refused before anything is replaced."""
+too new backup, a database of another shape and a truncated notices tar are refused
+before anything is replaced."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from netwatch.store import Store
+from netwatch.store import SCHEMA_VERSION, Store
 from netwatch.store.backup import BackupError, _sha256, backup, restore, verify
+from netwatch.store.schema import MIGRATIONS
 from tests.notices.city import DAY, fault
 from tests.ops.daemon import INVENTORY, Daemon, netwatch, token
 
@@ -124,3 +126,101 @@ def test_restore_refuses_a_damaged_or_too_new_backup(tmp_path: Path) -> None:
     assert sorted(p.name for p in target.parent.iterdir()) == ["netwatch.db", "notices"]
     with pytest.raises(BackupError, match="already exists"):
         backup(db, notices, tmp_path / "b2")
+
+
+def rehash(backup_dir: Path) -> None:
+    """Make the manifest agree with the files as they are now (a consistent bad backup)."""
+    manifest = backup_dir / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    for name in ("netwatch.db", "notices.tar"):
+        doc["sha256"][name] = _sha256(backup_dir / name)
+    manifest.write_text(json.dumps(doc))
+
+
+@pytest.fixture
+def taken(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A good backup of a store with a fault and two notice files; a target to restore to."""
+    db, notices = tmp_path / "netwatch.db", tmp_path / "notices"
+    with Store.open(db) as store:
+        fault(store, "cam-1", time.time() - DAY)
+    (notices / "east").mkdir(parents=True)
+    (notices / "east" / "a.md").write_text("通知")
+    (notices / "east" / "b.pdf").write_bytes(bytes(range(256)) * 80)
+    target, target_notices = tmp_path / "t" / "netwatch.db", tmp_path / "t" / "notices"
+    target_notices.mkdir(parents=True)
+    target.write_bytes(b"the current database")
+    return backup(db, notices, tmp_path / "b").path, target, target_notices
+
+
+def refused(src: Path, target: Path, target_notices: Path) -> str:
+    """``netwatch restore``'s message: exit 2, no traceback, the target as it was."""
+    done = netwatch("restore", src, "--db", target, "--notices-dir", target_notices)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.endswith("; nothing replaced\n")
+    assert target.read_bytes() == b"the current database"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["netwatch.db", "notices"]
+    return done.stderr
+
+
+def test_restore_refuses_a_database_without_netwatch_s_tables(
+        taken: tuple[Path, Path, Path]) -> None:
+    """The right user_version and no tables at all: refused, naming what is missing."""
+    src, target, target_notices = taken
+    (src / "netwatch.db").unlink()
+    conn = sqlite3.connect(src / "netwatch.db")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.close()
+    rehash(src)
+    message = refused(src, target, target_notices)
+    assert (f"not a netwatch database of schema version {SCHEMA_VERSION}: "
+            "no table deliveries; no table fault_episodes; no table ") in message
+    assert " more; nothing replaced" in message
+
+
+@pytest.mark.parametrize("change", [
+    "CREATE TRIGGER wipe AFTER INSERT ON fault_episodes BEGIN DELETE FROM tokens; END",
+    "CREATE VIEW everything AS SELECT * FROM tokens",
+    "ALTER TABLE tokens ADD COLUMN note TEXT",
+    "DROP INDEX ux_fault_episodes_open",
+])
+def test_restore_refuses_a_schema_that_differs(taken: tuple[Path, Path, Path],
+                                               change: str) -> None:
+    """A netwatch database with one more trigger or view, a column added or an index gone:
+    refused before anything is replaced, saying which object differs."""
+    src, target, target_notices = taken
+    conn = sqlite3.connect(src / "netwatch.db")
+    conn.execute(change)
+    conn.commit()
+    conn.close()
+    rehash(src)
+    words = {"CREATE TRIGGER": "an extra trigger wipe", "CREATE VIEW": "an extra view everything",
+             "ALTER TABLE": "table tokens is defined differently",
+             "DROP INDEX": "no index ux_fault_episodes_open"}
+    [expected] = [w for prefix, w in words.items() if change.startswith(prefix)]
+    assert refused(src, target, target_notices).endswith(f": {expected}; nothing replaced\n")
+
+
+def test_an_older_schema_is_still_accepted(tmp_path: Path) -> None:
+    """A backup taken by an older netwatch (schema version 3) passes the check: it is
+    compared with what the migrations make at version 3, and migrated at the next start."""
+    db = tmp_path / "old.db"
+    with Store.open(db, migrations=MIGRATIONS[:3]) as store:
+        assert store.version == 3
+    info = backup(db, tmp_path / "no-notices", tmp_path / "b")
+    assert verify(info.path).schema_version == 3
+
+
+# inside the first member's header, inside b.pdf's header, inside b.pdf's data
+@pytest.mark.parametrize("keep", [100, 4000, 8000])
+def test_restore_refuses_a_truncated_notices_tar(taken: tuple[Path, Path, Path],
+                                                 keep: int) -> None:
+    """A notices.tar cut short (its digest in the manifest matching): a message and exit 2,
+    not a tarfile traceback, and nothing replaced."""
+    src, target, target_notices = taken
+    tar = src / "notices.tar"
+    tar.write_bytes(tar.read_bytes()[:keep])
+    rehash(src)
+    message = refused(src, target, target_notices)
+    assert f"{tar}: not a readable tar archive (damaged or truncated): " in message
+    with pytest.raises(BackupError, match="not a readable tar archive"):
+        restore(src, target, target_notices)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import time
 from pathlib import Path
 
@@ -65,3 +66,24 @@ def test_secret_named_extras_are_left_out_and_text_is_the_default() -> None:
 
     help_text = CliRunner().invoke(main, ["run", "--help"]).output
     assert re.search(r"--log-format \[text\|json\].*\n?.*default: text", help_text)
+
+
+def test_malformed_requests_leave_one_warning_line(tmp_path: Path) -> None:
+    """``netwatch run`` answers thirty malformed requests with 400s and logs one warning
+    line for them, without a traceback (aiohttp alone logs each at error level with one)."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY, encoding="utf-8")
+    log = tmp_path / "daemon.log"
+    with Daemon(inventory, tmp_path / "n.db", tmp_path / "notices", log,
+                "--listen", "127.61.0.5:0") as daemon:
+        host, port = daemon.url.split("//", 1)[1].rstrip("/").rsplit(":", 1)
+        for i in range(30):
+            with socket.create_connection((host, int(port)), timeout=30) as conn:
+                conn.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nBroken Header " + str(i).encode()
+                             + b"\r\n\r\n")
+                assert conn.recv(12) == b"HTTP/1.0 400"
+    text = log.read_text(encoding="utf-8")
+    malformed = [line for line in text.splitlines() if "malformed request" in line]
+    assert len(malformed) == 1 and "WARNING" in malformed[0]
+    assert "malformed request from 127.0.0.1 refused (BadHttpMessage)" in malformed[0]
+    assert "Traceback" not in text and "Error handling request" not in text

@@ -34,13 +34,14 @@ def free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def site_config(upstream: str, tls_port: int, http_port: int, tmp: Path) -> str:
+def site_config(upstream: str, tls_port: int, http_port: int, tmp: Path,
+                proxy: str = PROXY) -> str:
     """The shipped file with this test's addresses, ports and certificate."""
     text = (DEPLOY / "nginx.conf").read_text()
     replaced = [
         ("server 127.0.0.1:9810;", f"server {upstream};"),
-        ("listen 80;", f"listen {PROXY}:{http_port};"),
-        ("listen 443 ssl http2;", f"listen {PROXY}:{tls_port} ssl http2;"),
+        ("listen 80;", f"listen {proxy}:{http_port};"),
+        ("listen 443 ssl http2;", f"listen {proxy}:{tls_port} ssl http2;"),
         ("/etc/netwatch/tls/fullchain.pem", str(tmp / "cert.pem")),
         ("/etc/netwatch/tls/privkey.pem", str(tmp / "key.pem")),
     ]
@@ -50,7 +51,7 @@ def site_config(upstream: str, tls_port: int, http_port: int, tmp: Path) -> str:
     return re.sub(r"^\s*listen \[::\]:\d+.*\n", "", text, flags=re.M)  # loopback v4 only
 
 
-def start_nginx(tmp: Path, site: str, port: int) -> subprocess.Popen[bytes]:
+def start_nginx(tmp: Path, site: str, port: int, proxy: str = PROXY) -> subprocess.Popen[bytes]:
     (tmp / "site.conf").write_text(site)
     (tmp / "nginx.conf").write_text(f"""\
 user root;
@@ -75,7 +76,7 @@ http {{
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            socket.create_connection((PROXY, port), timeout=1).close()
+            socket.create_connection((proxy, port), timeout=1).close()
             return proc
         except OSError:
             if proc.poll() is not None:
@@ -101,11 +102,16 @@ def call(url: str, ctx: ssl.SSLContext | None, method: str = "GET", body: bytes 
         return exc.code, dict(exc.headers), exc.read()
 
 
-def test_login_readings_and_metrics_through_nginx(tmp_path: Path) -> None:
+def self_signed(tmp: Path, host: str) -> None:
+    """An RSA certificate for ``host`` in tmp/cert.pem and its key in tmp/key.pem."""
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem"),
-                    "-subj", f"/CN={PROXY}", "-addext", f"subjectAltName=IP:{PROXY}"],
+                    "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem"),
+                    "-subj", f"/CN={host}", "-addext", f"subjectAltName=IP:{host}"],
                    check=True, capture_output=True, timeout=60)
+
+
+def test_login_readings_and_metrics_through_nginx(tmp_path: Path) -> None:
+    self_signed(tmp_path, PROXY)
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(INVENTORY, encoding="utf-8")
     db = tmp_path / "netwatch.db"
@@ -153,3 +159,45 @@ def test_login_readings_and_metrics_through_nginx(tmp_path: Path) -> None:
     for seen in ('"POST /login HTTP/1.1" 303', '"POST /api/v1/readings HTTP/1.1" 201',
                  '"POST /api/v1/readings HTTP/1.1" 413', '"GET /metrics HTTP/1.1" 200'):
         assert seen in access
+
+
+AUDIT_PROXY = "127.61.0.7"
+FORWARD_SECRET_RSA = {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+                      "ECDHE-RSA-CHACHA20-POLY1305"}
+
+
+def handshake(port: int, *args: str) -> bool:
+    """Whether ``openssl s_client`` with ``args`` completes a handshake with the proxy."""
+    done = subprocess.run(["openssl", "s_client", "-connect", f"{AUDIT_PROXY}:{port}",
+                           "-servername", AUDIT_PROXY, *args], input=b"",
+                          capture_output=True, timeout=30)
+    return done.returncode == 0
+
+
+def suites(selection: str) -> list[str]:
+    """The TLS 1.2 suites this openssl knows in ``selection`` (security level 0: all)."""
+    listed = subprocess.run(["openssl", "ciphers", "-s", "-tls1_2", f"{selection}:@SECLEVEL=0"],
+                            capture_output=True, text=True, check=True, timeout=30)
+    return listed.stdout.strip().split(":")
+
+
+def test_tls_1_2_offers_forward_secret_suites_only(tmp_path: Path) -> None:
+    """As an auditor checks it: every TLS 1.2 suite openssl knows is tried one at a time
+    against the shipped nginx site; only the ECDHE ones with the RSA certificate's key
+    succeed (no static-RSA suite), TLS 1.3 works and TLS 1.1 is refused."""
+    self_signed(tmp_path, AUDIT_PROXY)
+    tls_port, http_port = free_port(AUDIT_PROXY), free_port(AUDIT_PROXY)
+    site = site_config("127.61.0.8:9", tls_port, http_port, tmp_path, AUDIT_PROXY)
+    nginx = start_nginx(tmp_path, site, tls_port, AUDIT_PROXY)
+    try:
+        static_rsa = suites("kRSA")
+        assert len(static_rsa) >= 10 and "AES128-GCM-SHA256" in static_rsa
+        every = suites("ALL:COMPLEMENTOFALL")
+        assert set(static_rsa) <= set(every)
+        accepted = {s for s in every if handshake(tls_port, "-tls1_2", "-cipher",
+                                                  f"{s}:@SECLEVEL=0")}
+        assert accepted == FORWARD_SECRET_RSA
+        assert handshake(tls_port, "-tls1_3")
+        assert not handshake(tls_port, "-tls1_1", "-cipher", "ALL:@SECLEVEL=0")
+    finally:
+        terminate(nginx, 10)

@@ -13,8 +13,9 @@ from aiohttp.test_utils import TestClient
 from netwatch.store import Store
 from netwatch.web.app import create_app
 from netwatch.web.auth import needs_token
-from tests.notices.factory import record
+from tests.notices.factory import item, record
 from tests.web.conftest import City, bearer
+from tests.web.test_pages import Page
 
 
 @pytest.fixture
@@ -176,3 +177,30 @@ async def test_a_county_session_sees_states_and_acknowledges_from_the_page(
                              data={"note": "", "promised_date": promised,
                                    "csrf_token": found.group(1)})
     assert resp.status == 400 and "note: must not be empty" in await resp.text()
+
+
+async def test_the_list_page_shows_each_notice_s_counts(
+        aiohttp_client: Any, city: City, store: Store) -> None:
+    """Logged in as admin, each row of /notices shows its numbers of new, carried and
+    overdue items in their own cells (never a Python repr)."""
+    new = tuple(item(r) for r in (1, 2, 3))
+    carried = tuple(item(r, item_id=10 + r, overdue=r == 5) for r in (4, 5))
+    counted = replace(record(), items=new, carried=carried)
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO notices (id, county, issue_date, prefix, year, seq, number, "
+                     "issued_at, record) VALUES (1, 'east', '2026-11-28', '示公科信', 2026, 12, "
+                     "'示公科信〔2026〕12号', 0, ?)", (counted.to_json(),))
+    client = await aiohttp_client(create_app(city.deps(store=store)),
+                                  server_kwargs={"host": "127.61.0.2"})
+    resp = await client.post("/login", data={"token": city.admin, "next": "/notices"},
+                             allow_redirects=False)
+    assert resp.status == 303
+    resp = await client.get("/notices")
+    text = await resp.text()
+    assert resp.status == 200 and "built-in method" not in text
+    page = Page()
+    page.feed(text)
+    header, row = page.rows
+    cells = dict(zip(header, row, strict=True))
+    assert cells["文号 Number"] == "示公科信〔2026〕12号"
+    assert (cells["新问题 New"], cells["前期 Carried"], cells["逾期 Overdue"]) == ("3", "2", "1")
