@@ -33,7 +33,9 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "netwatch/notices/outbox.py": ("deliveries",),
     "netwatch/survey/readings.py": ("readings", "readings_received"),
 }
-ENGINE = ("netwatch/store/store.py", "netwatch/store/backup.py", "netwatch/store/schema/")
+# the engine's own modules: the connection, backups, the schema and its exact shape (catalogue reads)
+ENGINE = ("netwatch/store/store.py", "netwatch/store/backup.py", "netwatch/store/shape.py",
+          "netwatch/store/schema/")
 
 STATEMENT = re.compile(
     r"\b(SELECT\b.+?\bFROM\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b"
