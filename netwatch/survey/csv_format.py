@@ -7,21 +7,26 @@ serving_site, note, client_id`` (UTF-8, a BOM is tolerated).
 ``parse_csv`` turns the text into the same dicts a JSON client sends (numbers as
 numbers, ``no_service`` as a boolean, empty cells left out), so one validator
 serves both, and reports per row what cannot be converted. Text cells that a
-spreadsheet would run as a formula (starting with ``= + - @``, or a tab or CR)
-are stored neutralised, prefixed with ``'``, so they never reach a notice, a
-plan or an export as live formulas (SPEC §11).
+spreadsheet would run as a formula (``= + - @`` first, also in their full-width
+forms ＝ ＋ － ＠ and after spaces, line breaks or invisible characters such as
+U+200B, or a leading tab, CR or LF) are stored neutralised, prefixed with ``'``,
+so they never reach a notice, a plan or an export as live formulas. The device
+ledger importer uses the same ``neutralise``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from netwatch.survey.validate import ALL_FIGURES, FIELDS
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_CHARS = frozenset("=+-@\u2212")  # U+2212 MINUS SIGN is read as a minus too
+_SKIPPED = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})  # what comes before a formula unseen
 NUMERIC = frozenset({"lat", "lon", *ALL_FIGURES})
 TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no", ""})
 HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them; data starts at row 2
@@ -35,8 +40,22 @@ class CsvProblem:
 
 
 def neutralise(cell: str) -> str:
-    """A text cell made safe for spreadsheets: a leading formula character is quoted."""
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
+    """A text cell made safe for spreadsheets: one that could start a formula is quoted.
+
+    A spreadsheet (or the person who pastes the cell into one) looks past spaces,
+    line breaks and zero-width or other format characters, and an input method
+    types ＝ for =: so the first visible character decides, compared in its
+    NFKC form (＝ ＋ － ＠ and the small forms fold to = + - @).
+    """
+    if cell.startswith(FORMULA_START):
+        return "'" + cell
+    for char in cell:
+        if unicodedata.category(char) in _SKIPPED:
+            continue
+        if char in _FORMULA_CHARS or unicodedata.normalize("NFKC", char)[:1] in _FORMULA_CHARS:
+            return "'" + cell
+        break
+    return cell
 
 
 def _convert(name: str, cell: str) -> Any:
