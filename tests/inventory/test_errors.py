@@ -88,6 +88,9 @@ TABLE = [
     ("param_error.yaml", "param_error.yaml:9: device cam-1: check rtsp: path: must start with /"),
     ("duplicate_key.yaml", 'duplicate_key.yaml:10: duplicate key "name" (first at line 7)'),
     ("missing_key.yaml", 'missing_key.yaml:4: county linhe: missing key "receiving_unit"'),
+    ("county_code.yaml",
+     'county_code.yaml:7: county linhe: code: expected a 6-digit administrative division code'
+     ' (行政区划代码) such as 640104, got "64012"'),
     ("serving_site.yaml",
      'serving_site.yaml:7: point cp-1: serving_site: "sw-1" is a switch, not a trunking_site'),
     ("maintenance_timing.yaml",
