@@ -16,6 +16,7 @@ from netwatch.inventory.load import (
     InventoryError,
     Problem,
     demo_inventory_path,
+    load_counties,
     load_inventory,
     resolve_inventory_path,
 )
@@ -43,6 +44,6 @@ __all__ = [
     "DATUMS", "DEMO_SECRETS", "KINDS", "TECHNOLOGIES", "BroadbandThresholds", "CheckSpec",
     "Contact", "County", "CoveragePoint", "CoverageThresholds", "Device", "Inventory",
     "InventoryError", "MaintenanceWindow", "NoticeSettings", "PdtThresholds", "Problem",
-    "SmtpDelivery", "Thresholds", "WebhookDelivery", "demo_inventory_path", "load_inventory",
-    "resolve_inventory_path",
+    "SmtpDelivery", "Thresholds", "WebhookDelivery", "demo_inventory_path", "load_counties",
+    "load_inventory", "resolve_inventory_path",
 ]
