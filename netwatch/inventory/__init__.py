@@ -11,6 +11,7 @@ windows). The schema is in docs/inventory.md.
 
 from __future__ import annotations
 
+from netwatch.inventory.formulas import neutralise
 from netwatch.inventory.load import (
     DEMO_SECRETS,
     InventoryError,
@@ -18,6 +19,7 @@ from netwatch.inventory.load import (
     demo_inventory_path,
     is_demo_inventory,
     load_command_inventory,
+    load_counties,
     load_inventory,
     resolve_inventory_path,
     use_demo_secrets,
@@ -47,5 +49,6 @@ __all__ = [
     "Contact", "County", "CoveragePoint", "CoverageThresholds", "Device", "Inventory",
     "InventoryError", "MaintenanceWindow", "NoticeSettings", "PdtThresholds", "Problem",
     "SmtpDelivery", "Thresholds", "WebhookDelivery", "demo_inventory_path", "is_demo_inventory",
-    "load_command_inventory", "load_inventory", "resolve_inventory_path", "use_demo_secrets",
+    "load_command_inventory", "load_counties", "load_inventory", "resolve_inventory_path",
+    "neutralise", "use_demo_secrets",
 ]

@@ -17,7 +17,7 @@ import probes
 from netwatch.inventory.defaults import Layers
 from netwatch.inventory.devices import DeviceBuilder
 from netwatch.inventory.files import MAX_YAML_BYTES, FileRefused, read_capped
-from netwatch.inventory.model import Inventory
+from netwatch.inventory.model import County, Inventory
 from netwatch.inventory.places import read_maintenance, read_points
 from netwatch.inventory.reader import InventoryError, Problem, Reader
 from netwatch.inventory.settings import (
@@ -32,8 +32,8 @@ from netwatch.inventory.yaml_lines import LineMap, YamlSyntaxError, load_yaml
 
 __all__ = [
     "DEMO_SECRETS", "ENV_VAR", "InventoryError", "Problem", "demo_inventory_path",
-    "is_demo_inventory", "load_command_inventory", "load_inventory", "resolve_inventory_path",
-    "use_demo_secrets",
+    "is_demo_inventory", "load_command_inventory", "load_counties", "load_inventory",
+    "resolve_inventory_path", "use_demo_secrets",
 ]
 
 ENV_VAR = "NETWATCH_INVENTORY"
@@ -93,6 +93,36 @@ def load_inventory(path: str | Path, env: Mapping[str, str] | None = None) -> In
     unreadable inventory file raises OSError; an unreadable CSV list is a problem.
     """
     path = Path(path)
+    problems: list[Problem] = []
+    r = Reader(str(path), os.environ if env is None else env, problems)
+    doc = _document(r, path)
+    r.keys(doc, "", TOP_KEYS)
+    inventory = _read(r, doc, path)
+    if problems:
+        problems.sort(key=lambda p: (p.file != str(path), p.file, p.line))
+        raise InventoryError(problems)
+    return inventory
+
+
+def load_counties(path: str | Path) -> dict[str, County]:
+    """Only the ``counties`` section, validated; raises InventoryError or OSError like the rest.
+
+    For tools that need the county list (the ledger importer) before the rest of the
+    inventory is complete: its device files may be the very files being made.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    r = Reader(str(path), {}, problems)
+    doc = _document(r, path)
+    counties = read_counties(r, doc.get("counties"), doc.line_of("counties"))
+    if problems:
+        problems.sort(key=lambda p: p.line)
+        raise InventoryError(problems)
+    return counties
+
+
+def _document(r: Reader, path: Path) -> LineMap:
+    """The file's YAML mapping, duplicate keys reported; unreadable text raises."""
     try:
         data = read_capped(path, MAX_YAML_BYTES, YAML_TOO_BIG)
     except FileRefused as exc:
@@ -102,8 +132,6 @@ def load_inventory(path: str | Path, env: Mapping[str, str] | None = None) -> In
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InventoryError([Problem(str(path), line, "not valid UTF-8 text")]) from None
-    problems: list[Problem] = []
-    r = Reader(str(path), os.environ if env is None else env, problems)
     try:
         doc, duplicates = load_yaml(text)
     except YamlSyntaxError as exc:
@@ -112,13 +140,8 @@ def load_inventory(path: str | Path, env: Mapping[str, str] | None = None) -> In
         r.add(line, f'duplicate key "{key}" (first at line {first})')
     if not isinstance(doc, LineMap):
         r.add(1, "expected a mapping of sections (city, counties, devices, …)")
-        raise InventoryError(problems)
-    r.keys(doc, "", TOP_KEYS)
-    inventory = _read(r, doc, path)
-    if problems:
-        problems.sort(key=lambda p: (p.file != str(path), p.file, p.line))
-        raise InventoryError(problems)
-    return inventory
+        raise InventoryError(r.problems)
+    return doc
 
 
 def _read(r: Reader, doc: LineMap, path: Path) -> Inventory:

@@ -89,6 +89,7 @@ class County:
     receiving_unit: str
     contacts: tuple[Contact, ...] = ()
     boundary: tuple[tuple[float, float], ...] = ()  # (lon, lat) ring, optional
+    code: str = ""  # 6-digit administrative division code (行政区划代码), optional
 
 
 @dataclass(frozen=True, slots=True)

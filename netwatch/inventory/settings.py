@@ -7,6 +7,7 @@ Each reader takes the section's raw ``LineMap`` and returns the typed settings o
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -80,7 +81,7 @@ def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
             continue
         cid = r.need(m, "id", where, u.identifier)
         where = f"county {cid}:" if cid else where
-        r.keys(m, where, ("id", "name", "receiving_unit", "contacts", "boundary"),
+        r.keys(m, where, ("id", "name", "receiving_unit", "contacts", "boundary", "code"),
                required=("name", "receiving_unit"))
         contacts = []
         for j, c in enumerate(r.items(m.get("contacts"), m.line_of("contacts"), where)):
@@ -92,6 +93,7 @@ def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
                                         r.get(cm, "email", cw, u.text_or_empty, ""),
                                         r.get(cm, "phone", cw, u.text_or_empty, "")))
         boundary = read_boundary(r, m, where)
+        code = r.get(m, "code", where, division_code, "")
         if cid is None:
             continue
         if cid in counties:
@@ -100,8 +102,24 @@ def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
         first_line[cid] = m.line
         counties[cid] = County(cid, r.get(m, "name", where, u.name_text, cid),
                                r.get(m, "receiving_unit", where, u.name_text, ""),
-                               tuple(contacts), boundary)
+                               tuple(contacts), boundary, code)
     return counties
+
+
+_DIVISION = re.compile(r"[1-9]\d{5}")
+
+
+def division_code(value: Any) -> str:
+    """A county's 6-digit administrative division code (行政区划代码), e.g. 640104.
+
+    It is the first six digits of the GB/T 28181 codes of the county's devices, which
+    the ledger importer compares; written plain (a YAML integer) or quoted.
+    """
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _DIVISION.fullmatch(text):
+        raise u.BadValue("expected a 6-digit administrative division code (行政区划代码) "
+                         f"such as 640104, got {u.shown(value)}")
+    return text
 
 
 def read_boundary(r: Reader, m: LineMap, where: str) -> tuple[tuple[float, float], ...]:

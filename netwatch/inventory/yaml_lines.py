@@ -8,8 +8,11 @@ the line of each mapping, key and list item, and reports duplicate keys instead 
 silently keeping the last one.
 
 Aliases are shared, not copied, and every alias is charged the number of nodes it
-stands for: past ``alias_budget`` nodes in all the document is refused (a "billion
-laughs" is a few hundred bytes that stand for 10^9 nodes).
+stands for and the characters of text in them: past ``alias_budget`` nodes or
+``alias_chars`` characters in all the document is refused (a "billion laughs" is
+a few hundred bytes that stand for 10^9 nodes; a few aliases of one 1 MB string in
+a list used as a key would be written out, text and all, when the key is made a
+string).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from yaml.events import (
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ALIAS_BUDGET = 100_000  # nodes that aliases may stand for in one document
+ALIAS_CHARS = 10_000_000  # characters of text that aliases may stand for in one document
 MAX_DEPTH = 64  # mappings and lists inside each other; an inventory needs some six
 
 
@@ -87,11 +91,12 @@ _COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", None, "!"}
 class _Builder:
     """Turns one document's events into LineMap/LineList/scalars, charging aliases."""
 
-    def __init__(self, parser: Any, alias_budget: int) -> None:
+    def __init__(self, parser: Any, alias_budget: int, alias_chars: int) -> None:
         self.parser = parser
         self.budget = alias_budget
-        self.spent = 0
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.char_budget = alias_chars
+        self.spent = self.spent_chars = 0
+        self.anchors: dict[str, tuple[Any, int, int]] = {}
         self.open_anchors: set[str] = set()
         self.duplicates: list[tuple[int, str, int]] = []
         self.implicit = yaml.resolver.Resolver.yaml_implicit_resolvers
@@ -104,7 +109,8 @@ class _Builder:
         Written for speed: a 100,000-device list is some two million events, so the
         container being filled lives in local variables (saved on ``stack`` while a
         child is built) and the common cases are handled inline. ``produced`` counts
-        nodes, aliases at their full size, so an anchor's size is a difference.
+        nodes and ``chars`` their scalars' characters, aliases at their full size, so
+        an anchor's size is a difference.
         """
         stack: list[tuple[Any, ...]] = []
         get = self.parser.get_event
@@ -113,7 +119,7 @@ class _Builder:
         obj: Any = None  # the LineMap or LineList being filled
         is_map = has_key = False
         key: Any = None
-        key_line = start = produced = 0
+        key_line = start = produced = chars = start_chars = 0
         anchor: str | None = None
         merges: list[tuple[int, Any]] | None = None
         while True:
@@ -121,11 +127,12 @@ class _Builder:
             kind = type(event)
             if kind is ScalarEvent:
                 value: Any = event.value
+                chars += len(value)
                 if value[:1] in special or event.tag is not None:  # else plainly a string
                     value = scalar(event, event.start_mark.line + 1)
                 produced += 1
                 if event.anchor is not None:
-                    anchors[event.anchor] = (value, 1)
+                    anchors[event.anchor] = (value, 1, len(event.value))
                 if has_key:
                     if key is not _MERGE_KEY and key not in obj:
                         # a mapping's value, the most common event of all: no line needed
@@ -145,12 +152,13 @@ class _Builder:
                 if len(stack) >= MAX_DEPTH:  # libyaml's cost grows with the square of the depth
                     raise YamlSyntaxError(line, f"YAML nested deeper than {MAX_DEPTH} levels:"
                                                 " refused")
-                stack.append((obj, is_map, has_key, key, key_line, anchor, start, merges))
+                stack.append((obj, is_map, has_key, key, key_line, anchor, start, start_chars,
+                              merges))
                 is_map = kind is MappingStartEvent
                 obj = LineMap(line) if is_map else LineList(line)
                 has_key, anchor, merges = False, event.anchor, None
                 produced += 1
-                start = produced
+                start, start_chars = produced, chars
                 if anchor is not None:
                     self.open_anchors.add(anchor)
                 continue
@@ -160,12 +168,14 @@ class _Builder:
                     self.merge(obj, merges)
                 if anchor is not None:
                     self.open_anchors.discard(anchor)
-                    anchors[anchor] = (value, produced - start + 1)
-                obj, is_map, has_key, key, key_line, anchor, start, merges = stack.pop()
+                    anchors[anchor] = (value, produced - start + 1, chars - start_chars)
+                (obj, is_map, has_key, key, key_line, anchor, start, start_chars,
+                 merges) = stack.pop()
             elif kind is AliasEvent:
                 line = event.start_mark.line + 1
-                value, size = self.alias(event.anchor, line)
+                value, size, text = self.alias(event.anchor, line)
                 produced += size
+                chars += text
             else:  # DocumentEnd and the like cannot come before the root is complete
                 line = event.start_mark.line + 1
                 raise YamlSyntaxError(line, f"YAML error: unexpected {kind.__name__}")
@@ -204,19 +214,25 @@ class _Builder:
                         obj[key] = item
                         obj.key_lines[key] = line
 
-    def alias(self, anchor: str, line: int) -> tuple[Any, int]:
+    def alias(self, anchor: str, line: int) -> tuple[Any, int, int]:
+        """The anchored value, its nodes and characters, charged to the document's budgets."""
         if anchor in self.open_anchors:
             raise YamlSyntaxError(line, f'YAML error: alias "*{anchor}" is inside its own'
                                         " anchor")
         found = self.anchors.get(anchor)
         if found is None:
             raise YamlSyntaxError(line, f'YAML error: found undefined alias "*{anchor}"')
-        value, size = found
+        value, size, chars = found
         self.spent += size
+        self.spent_chars += chars
         if self.spent > self.budget:
             raise YamlSyntaxError(line, f"YAML aliases expand to more than {self.budget:,}"
                                         " nodes (an alias bomb?): refused")
-        return value, size
+        if self.spent_chars > self.char_budget:
+            raise YamlSyntaxError(line, f"YAML aliases expand to more than"
+                                        f" {self.char_budget:,} characters of text (an alias"
+                                        " bomb?): refused")
+        return value, size, chars
 
     def scalar(self, event: ev.ScalarEvent, line: int) -> Any:
         value: str = event.value
@@ -261,7 +277,7 @@ _MERGE_KEY: Any = _MergeKey()
 
 
 def load_yaml(
-    text: str, alias_budget: int = ALIAS_BUDGET
+    text: str, alias_budget: int = ALIAS_BUDGET, alias_chars: int = ALIAS_CHARS
 ) -> tuple[Any, list[tuple[int, str, int]]]:
     """Parse one YAML document; returns it and the duplicate keys found as (line, key, first)."""
     parser = _Parser(text)
@@ -272,7 +288,7 @@ def load_yaml(
         if parser.check_event(ev.StreamEndEvent):
             return None, []
         parser.get_event()  # DocumentStart
-        builder = _Builder(parser, alias_budget)
+        builder = _Builder(parser, alias_budget, alias_chars)
         doc = builder.document()
         parser.get_event()  # DocumentEnd
         if not parser.check_event(ev.StreamEndEvent):

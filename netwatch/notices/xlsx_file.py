@@ -16,10 +16,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from netwatch.inventory import neutralise
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import document, item_cells
 from netwatch.notices.stablezip import stable
-from netwatch.survey.csv_format import neutralise
 
 EXTRA = {"zh": ("设备地址", "条目编号", "本期/前期"), "en": ("Address", "Item id", "Listed as")}
 WIDTHS = (6, 22, 16, 12, 18, 24, 18, 10, 40, 14, 24, 16, 10, 10)

@@ -7,9 +7,11 @@ serving_site, note, client_id`` (UTF-8, a BOM is tolerated).
 ``parse_csv`` turns the text into the same dicts a JSON client sends (numbers as
 numbers, ``no_service`` as a boolean, empty cells left out), so one validator
 serves both, and reports per row what cannot be converted. Text cells that a
-spreadsheet would run as a formula (starting with ``= + - @``, or a tab or CR)
-are stored neutralised, prefixed with ``'``, so they never reach a notice, a
-plan or an export as live formulas (docs/security.md, 'Untrusted text').
+spreadsheet would run as a formula (``= + - @`` first, also in their full-width
+forms ＝ ＋ － ＠ and after spaces, line breaks or invisible characters such as
+U+200B, or a leading tab, CR or LF) are stored neutralised, prefixed with ``'``,
+so they never reach a notice, a plan or an export as live formulas (docs/security.md,
+'Untrusted text'); ``neutralise`` is the inventory's, which the ledger importer uses too.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from netwatch.inventory import neutralise
 from netwatch.survey.validate import ALL_FIGURES, FIELDS
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC = frozenset({"lat", "lon", *ALL_FIGURES})
 TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no", ""})
 HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them; data starts at row 2
@@ -32,11 +34,6 @@ class CsvProblem:
     row: int  # spreadsheet row number (the header is row 1)
     field: str
     reason: str
-
-
-def neutralise(cell: str) -> str:
-    """A text cell made safe for spreadsheets: a leading formula character is quoted."""
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 def _convert(name: str, cell: str) -> Any:

@@ -89,6 +89,9 @@ TABLE = [
     ("param_error.yaml", "param_error.yaml:9: device cam-1: check rtsp: path: must start with /"),
     ("duplicate_key.yaml", 'duplicate_key.yaml:10: duplicate key "name" (first at line 7)'),
     ("missing_key.yaml", 'missing_key.yaml:4: county linhe: missing key "receiving_unit"'),
+    ("county_code.yaml",
+     'county_code.yaml:7: county linhe: code: expected a 6-digit administrative division code'
+     ' (行政区划代码) such as 640104, got "64012"'),
     ("serving_site.yaml",
      'serving_site.yaml:7: point cp-1: serving_site: "sw-1" is a switch, not a trunking_site'),
     ("maintenance_timing.yaml",
@@ -229,3 +232,30 @@ def test_check_refuses_an_alias_bomb_with_exit_2() -> None:
     assert done.stderr.splitlines()[0] == (
         f"{path}:9: YAML aliases expand to more than 100,000 nodes (an alias bomb?): refused")
     assert "Traceback" not in done.stderr
+
+
+def test_aliases_of_a_large_string_are_charged_by_their_text(tmp_path: Path) -> None:
+    """Twenty aliases of a 1 MB string in a list used as a key: few nodes, 20 MB of text.
+
+    The key would be written out whole (lists as keys become strings); the alias
+    budget counts characters as well as nodes, so the file is refused at the alias
+    that passes 10,000,000 characters, as ``FILE:LINE``, exit 2, no traceback.
+    """
+    path = tmp_path / "bomb.yaml"
+    path.write_text(
+        "city: {name: 测试市, timezone: Asia/Shanghai}\n"
+        "counties:\n  - {id: xingan, name: 兴安区, receiving_unit: 兴安区公安分局}\n"
+        f"big: &a {'x' * 1_000_000}\n"
+        "devices:\n"
+        "  ? [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a,\n"
+        "     *a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "  : 1\n", encoding="utf-8")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path, env=ENV)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:7: YAML aliases expand to more than 10,000,000 characters of text"
+        " (an alias bomb?): refused"]
+    done = subprocess.run([sys.executable, "-m", "netwatch", "check", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[0].startswith(f"{path}:7: YAML aliases expand")

@@ -223,6 +223,17 @@ def test_layers_apply_in_order(tmp_path: Path, fake_calls: list[str]) -> None:
     assert (d.interval, d.grace_seconds, d.thresholds.rtt_seconds) == (30.0, 1800.0, 0.3)
 
 
+def test_a_county_may_give_its_division_code(tmp_path: Path, fake_calls: list[str]) -> None:
+    """``code``: 6 digits, plain or quoted; a county without one has an empty code."""
+    path = tmp_path / "inventory.yaml"
+    path.write_text(HEAD.replace("兴安区公安分局}", "兴安区公安分局, code: 640104}")
+                    .replace("临河县公安局}", "临河县公安局, code: '640121'}")
+                    + "  - {id: shiqiao, name: 石桥县, receiving_unit: 石桥县公安局}\n",
+                    encoding="utf-8")
+    counties = load_inventory(path, env={}).counties
+    assert [c.code for c in counties.values()] == ["640104", "640121", ""]
+
+
 def test_checks_mappings_and_port_overrides(tmp_path: Path, fake_calls: list[str]) -> None:
     """A check mapping names its probe, extra keys reach parse_params, ports override."""
     path = write(tmp_path, """\

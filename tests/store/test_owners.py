@@ -33,7 +33,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "netwatch/notices/outbox.py": ("deliveries",),
     "netwatch/survey/readings.py": ("readings", "readings_received"),
 }
-# the engine's own modules: the connection, backups, the schema and its exact shape (catalogue reads)
+# the engine's own modules: connection, backups, schema and its exact shape (catalogue reads)
 ENGINE = ("netwatch/store/store.py", "netwatch/store/backup.py", "netwatch/store/shape.py",
           "netwatch/store/schema/")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from netwatch.survey.csv_format import CsvProblem, neutralise, parse_csv
+import pytest
+
+from netwatch.inventory import neutralise
+from netwatch.survey.csv_format import CsvProblem, parse_csv
 
 
 def test_rows_become_typed_dicts() -> None:
@@ -33,6 +36,23 @@ def test_formula_cells_are_neutralised() -> None:
                      ("'@SUM(A1)", "'-1", -91.0), ("'\tx", "ok", -92.0)]
     assert neutralise("plain") == "plain"
     assert all(not r["note"].startswith(("=", "+", "-", "@")) for _, r in rows)
+
+
+@pytest.mark.parametrize("cell", [
+    "＝1+1", "＋cmd", "－1", "＠SUM(1)", "﹦1", " =1", "  +1", "\u3000=1", "\t=1", "\n=1",
+    "\r\n@x", "\u200b=HYPERLINK(1)", "\u2060@SUM(1)", "\ufeff+1", "\u200e-1", " \u200b ＝1",
+    "\u00a0=1", "\u2212 1",
+])
+def test_formula_look_alikes_and_hidden_starts_are_neutralised(cell: str) -> None:
+    """Full-width ＝＋－＠, a leading space, line feed or zero-width character before = + - @."""
+    assert neutralise(cell) == "'" + cell
+    rows, problems = parse_csv('point,note\nn-cp-1,"' + cell + '"\n')
+    assert problems == [] and rows[0][1]["note"] == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["plain", "a=b", " text", "\u200bx", "巡检 @ 08:00", "１２３", ""])
+def test_text_that_cannot_start_a_formula_is_kept(cell: str) -> None:
+    assert neutralise(cell) == cell
 
 
 def test_formula_in_a_number_column_is_a_problem() -> None:
