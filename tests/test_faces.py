@@ -62,7 +62,8 @@ def test_imports_from_outside_a_package_go_through_its_face() -> None:
                     problems.append(f"{where}: imports {module}, past the face of {target}")
                 continue
             face = importlib.import_module(target)
-            missing = [n for n in names if n not in getattr(face, "__all__", ())]
+            missing = [n for n in names if n not in getattr(face, "__all__", ())
+                       and (here, f"{module}.{n}") not in EXCEPTIONS]
             if missing:
                 problems.append(f"{where}: {', '.join(missing)} not in {target}.__all__")
     assert problems == []

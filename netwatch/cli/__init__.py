@@ -1,13 +1,17 @@
 """The ``netwatch`` command: ``main`` and one module per sub-command family.
 
-``main`` holds check, probe, simulate, run and demo; ``token``, ``notices``,
-``survey`` and ``coverage`` their groups; ``support`` what they share (loading
-the inventory or exiting 2, the event loop); ``demo`` the demo runner and
-``report`` the sweep table and ``--json`` shape.
+``main`` holds check, probe, simulate, run and demo, and loads the groups through
+``lazy`` only when they run: ``token``, ``notices``, ``survey``, ``coverage``,
+``inventory`` and ``backup`` (backup and restore); ``support`` is what they share
+(loading the inventory or exiting 2, ``--db``, the settings from the environment),
+``web_limits`` the listener's flags; ``demo`` the demo runner, ``report`` the sweep
+table and ``--json`` shape, ``progress`` the terminal's progress bar.
 """
 
 from __future__ import annotations
 
 from netwatch.cli.main import main
 
-__all__ = ["main"]
+__all__ = [
+    "main",
+]

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from netwatch.cli.support import EXIT_INVALID, db_option, resolve_db_path
-from netwatch.store.backup import BackupError, backup, restore
+from netwatch.store import BackupError, backup, restore
 
 notices_option = click.option("--notices-dir", default="notices", show_default=True,
                               type=click.Path(file_okay=False, path_type=Path),

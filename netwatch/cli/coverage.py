@@ -15,8 +15,7 @@ from pathlib import Path
 import click
 
 from netwatch.cli.support import db_option, load_or_exit, resolve_db_path
-from netwatch.coverage.analysis import analyse
-from netwatch.coverage.plan import cause_counts, plan_rows, write_plan
+from netwatch.coverage import analyse, cause_counts, plan_rows, write_plan
 from netwatch.store import Store, StoreError
 
 EXIT_FAILED = 1

@@ -22,11 +22,11 @@ from netwatch.cli.progress import sweep_progress
 from netwatch.cli.support import capacity_or_exit, load_or_exit
 from netwatch.daemon import DaemonOptions, Listen, run_daemon
 from netwatch.inventory import Inventory, demo_inventory_path
-from netwatch.lab.process import LabError, LabProcess
+from netwatch.lab import LabError, LabProcess
 from netwatch.monitor import AllowList, sweep_once
 from netwatch.runtime import run_async
 from netwatch.store import Store, TokenStore
-from netwatch.survey.demo_seed import seed_demo_readings
+from netwatch.survey import seed_demo_readings
 from netwatch.vocab import Role
 
 LAB_TABLE = "netwatch_lab"  # the lab's nftables table unless --lab-table says otherwise

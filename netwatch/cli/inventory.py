@@ -21,18 +21,16 @@ from netwatch.cli.support import EXIT_INVALID
 from netwatch.inventory import (
     County,
     InventoryError,
-    load_counties,
-    resolve_inventory_path,
-)
-from netwatch.inventory.ledger import (
     LedgerError,
     LedgerMap,
     LedgerProblem,
+    load_counties,
     load_map,
     read_ledger,
+    resolve_inventory_path,
+    suggestion,
     write_devices,
 )
-from netwatch.inventory.reader import suggestion
 
 
 @click.group("inventory")

@@ -126,7 +126,7 @@ def probe(inventory: str | None, counties: tuple[str, ...], kinds: tuple[str, ..
               help="NFQUEUE number of the lab's latency faults.")
 def simulate(inventory: str | None, scenario: str | None, table: str, queue: int) -> None:
     """Play the inventory's devices on loopback (the device lab) until Ctrl-C."""
-    from netwatch.lab.__main__ import serve
+    from netwatch.lab import serve
 
     inv = load_or_exit(inventory)
     sys.exit(serve(inv, scenario, table=table, queue=queue))

@@ -17,13 +17,17 @@ from pathlib import Path
 import click
 
 from netwatch.cli.support import db_option, load_or_exit, resolve_db_path
-from netwatch.coverage.notice_items import blind_spot_candidates
+from netwatch.coverage import blind_spot_candidates
 from netwatch.inventory import Inventory
-from netwatch.notices.files import NoticeFileConflict
-from netwatch.notices.issue import IssueError, issue_notices
-from netwatch.notices.items import current_items
-from netwatch.notices.outbox import deliveries_of
-from netwatch.notices.register import county_notices, listings
+from netwatch.notices import (
+    IssueError,
+    NoticeFileConflict,
+    county_notices,
+    current_items,
+    deliveries_of,
+    issue_notices,
+    listings,
+)
 from netwatch.store import Store, StoreError
 
 EXIT_FAILED = 1

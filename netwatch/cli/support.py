@@ -14,8 +14,7 @@ from netwatch.inventory import (
     load_command_inventory,
     resolve_inventory_path,
 )
-from netwatch.monitor import AllowList
-from netwatch.monitor.capacity import Capacity, CapacityError
+from netwatch.monitor import AllowList, Capacity, CapacityError
 
 EXIT_INVALID = 2
 

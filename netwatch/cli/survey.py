@@ -19,8 +19,7 @@ import click
 from netwatch.cli.support import EXIT_INVALID, db_option, load_or_exit, resolve_db_path
 from netwatch.inventory import DATUMS
 from netwatch.store import Store, StoreError
-from netwatch.survey.csv_format import parse_csv
-from netwatch.survey.ingest import IngestError, RowError, ingest
+from netwatch.survey import IngestError, RowError, ingest, parse_csv
 
 EXIT_FAILED = 1
 

@@ -19,7 +19,7 @@ from netwatch.coverage.classify import Judgement, judge, level, trend
 from netwatch.coverage.sites import wgs84_places
 from netwatch.inventory import CoverageThresholds, Inventory
 from netwatch.store import Store
-from netwatch.survey.readings import readings_within
+from netwatch.survey import readings_within
 
 CELL_PRIORITY = 3  # a surveyed area ranks like a point of the inventory's default priority
 

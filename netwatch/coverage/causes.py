@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netwatch.coverage.sites import Site, nearest
-from netwatch.store import Handle
-from netwatch.store.faultlog import open_faults
+from netwatch.store import Handle, open_faults
 from netwatch.vocab import BlindCause, Fault
 
 CAUSES: tuple[BlindCause, ...] = tuple(BlindCause)

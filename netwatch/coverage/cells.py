@@ -60,7 +60,7 @@ def cell_county(inventory: Inventory, seen: Mapping[str, int], lat: float, lon: 
     if len(seen) == 1:
         return next(iter(seen))
     try:
-        from netwatch.survey.places import county_at
+        from netwatch.survey import county_at
     except ModuleNotFoundError as exc:
         if exc.name != "netwatch.survey.places":
             raise

@@ -10,7 +10,7 @@ from __future__ import annotations
 from netwatch.coverage.analysis import CoverageReport
 from netwatch.coverage.classify import CLASSES, TECHNOLOGIES
 from netwatch.inventory import Inventory
-from netwatch.metrics.text import Family, FamilySpec, labels
+from netwatch.metrics import Family, FamilySpec, labels
 
 BLIND = FamilySpec("netwatch_blind_spots", "gauge",
                    "Coverage points and surveyed cells whose median reading in the window is "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from netwatch.coverage.analysis import BlindSpot, CoverageReport, analyse
 from netwatch.inventory import Inventory
-from netwatch.notices.record import Candidate
+from netwatch.notices import Candidate
 from netwatch.store import Store
 from netwatch.vocab import BlindCause, Problem
 

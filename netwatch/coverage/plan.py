@@ -28,7 +28,7 @@ from netwatch.coverage.analysis import BlindSpot, CoverageReport
 from netwatch.coverage.sites import Nearby, nearest, wgs84_places
 from netwatch.inventory import Inventory
 from netwatch.inventory import neutralise as text_cell
-from netwatch.notices.words import CAUSES
+from netwatch.notices import CAUSES
 
 NEAREST_SITES = 3
 CAUSE_WORDS = {kind: zh for kind, (zh, _) in CAUSES.items()}  # the notices' words

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netwatch.inventory import Inventory
-from netwatch.survey.geo import haversine_m, to_wgs84
+from netwatch.survey import haversine_m, to_wgs84
 
 _CACHED = 4
 

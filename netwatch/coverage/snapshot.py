@@ -15,9 +15,8 @@ from pathlib import Path
 
 from netwatch.coverage.analysis import CoverageReport, analyse
 from netwatch.inventory import Inventory
-from netwatch.store import Store
-from netwatch.store.faultlog import open_mark
-from netwatch.survey.readings import newest_id
+from netwatch.store import Store, open_mark
+from netwatch.survey import newest_id
 
 TTL_SECONDS = 60.0  # after this, readings may have aged out of the window
 

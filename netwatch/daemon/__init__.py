@@ -2,10 +2,10 @@
 
 ``daemon`` starts and stops the parts and reloads the inventory; ``scheduler``
 runs each device group's sweep at its interval; ``duties`` does the periodic
-work besides sweeps (notice items, scheduled notices, delivery, retention);
-``descriptors`` keeps file descriptors for the probes; ``heap`` settles the
-garbage collector after start and reloads; ``defaults`` holds what the command
-line shows.
+work besides sweeps (notice items, scheduled notices, delivery, retention) and
+``runs`` owns when each scheduled duty last ran; ``descriptors`` keeps file
+descriptors for the probes; ``heap`` settles the garbage collector after start and
+reloads; ``defaults`` holds what the command line shows.
 
 The face is lazy: importing a default (``DEFAULT_LISTEN``) does not load the web app,
 the scheduler and every package the daemon runs.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netwatch.runtime.faces import lazy_face
+from netwatch.runtime import lazy_face
 
 if TYPE_CHECKING:
     from netwatch.daemon.daemon import (
@@ -32,14 +32,18 @@ if TYPE_CHECKING:
     from netwatch.daemon.duties import Duties
     from netwatch.daemon.scheduler import SweepScheduler
 
-_EXPORTS = {
-    "DEFAULT_LISTEN": "defaults", "DEFAULT_RESERVE": "descriptors",
-    "Daemon": "daemon", "DaemonOptions": "daemon", "Listen": "daemon", "ListenError": "daemon",
-    "check_exposure": "daemon", "parse_listen": "daemon", "run_daemon": "daemon",
-    "Duties": "duties", "SweepScheduler": "scheduler",
+_MODULES = {
+    "daemon": (
+        "Daemon", "DaemonOptions", "Listen", "ListenError", "check_exposure", "parse_listen",
+        "run_daemon",
+    ),
+    "defaults": ("DEFAULT_LISTEN",),
+    "descriptors": ("DEFAULT_RESERVE",),
+    "duties": ("Duties",),
+    "scheduler": ("SweepScheduler",),
 }
 __all__ = [
     "DEFAULT_LISTEN", "DEFAULT_RESERVE", "Daemon", "DaemonOptions", "Duties", "Listen",
     "ListenError", "SweepScheduler", "check_exposure", "parse_listen", "run_daemon",
 ]
-__getattr__ = lazy_face(__name__, _EXPORTS)
+__getattr__ = lazy_face(__name__, _MODULES)

@@ -29,8 +29,7 @@ from netwatch.daemon.heap import settle
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.inventory import Inventory, InventoryError, load_inventory
 from netwatch.metrics import Exposition
-from netwatch.monitor import AllowList, Monitor, Runner
-from netwatch.monitor.capacity import Capacity, assess, problems
+from netwatch.monitor import AllowList, Capacity, Monitor, Runner, assess, problems
 from netwatch.store import FaultLog, Store, TokenStore
 from netwatch.web import (
     DEFAULT_LIMIT,

@@ -28,23 +28,25 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from netwatch.coverage.metrics import coverage_families
-from netwatch.coverage.notice_items import candidates_of
-from netwatch.coverage.snapshot import Snapshot
+from netwatch.coverage import Snapshot, candidates_of, coverage_families
 from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
-from netwatch.inventory import Inventory
-from netwatch.inventory.units import cron_trigger
+from netwatch.inventory import Inventory, cron_trigger
 from netwatch.metrics import Exposition
-from netwatch.monitor import DeviceState
-from netwatch.monitor.watched import record_first_checks
-from netwatch.notices.issue import IssueError, issue_notices, write_files
-from netwatch.notices.items import cited_episodes, sync_items
-from netwatch.notices.metrics import notice_families
-from netwatch.notices.outbox import deliver_due, outbox_families, prune_sent
-from netwatch.store import Store, faultlog
-from netwatch.survey.metrics import survey_families
-from netwatch.survey.prune import prune_readings
+from netwatch.monitor import DeviceState, record_first_checks
+from netwatch.notices import (
+    IssueError,
+    cited_episodes,
+    deliver_due,
+    issue_notices,
+    notice_families,
+    outbox_families,
+    prune_sent,
+    sync_items,
+    write_files,
+)
+from netwatch.store import Store, prune_episodes
+from netwatch.survey import prune_readings, survey_families
 from netwatch.vocab import OFFLINE_FAULTS  # what a notice counts as down
 
 log = logging.getLogger(__name__)
@@ -221,7 +223,7 @@ class Duties:
             log.info("pruned %d survey reading(s) past retention", removed)
         settings = inventory.notices
         with self.store.transaction() as tx:
-            faults = faultlog.prune(tx, now - settings.fault_retention_seconds,
+            faults = prune_episodes(tx, now - settings.fault_retention_seconds,
                                     keep=cited_episodes(tx))
         sent = prune_sent(self.store, now - settings.delivery_retention_seconds)
         if faults or sent:

@@ -2,16 +2,28 @@
 
 ``load`` reads and validates (every problem at once, ``FILE:LINE: message``);
 ``model`` is the frozen result every other part reads. The pieces behind the
-loader: ``yaml_lines`` (YAML that keeps line numbers), ``units`` (value
-parsers), ``reader`` (problems), ``settings`` (city, counties, notices,
-coverage, SNMP profiles), ``defaults`` (layering), ``devices`` and ``sources``
-(devices from YAML and CSV) and ``places`` (coverage points, maintenance
-windows). The schema is in docs/inventory.md.
+loader: ``files`` (regular files only, capped), ``yaml_lines`` (YAML that keeps line
+numbers, with alias and size budgets), ``units`` (value parsers; on the face, for
+other programs' settings such as the lab's scenarios), ``reader`` (problems),
+``settings`` (city, counties, notices, coverage, SNMP profiles), ``defaults`` (layering), ``devices`` and ``sources`` (devices from YAML and CSV) and
+``places`` (coverage points, maintenance windows). ``ledger`` turns a county's device
+ledger into a device CSV, reading workbooks with ``xlsx_stream`` within the limits of
+``ledger_files`` and device codes with ``gb28181``; ``formulas`` keeps spreadsheet
+formulas out of text from outside. The schema is in docs/inventory.md.
 """
 
 from __future__ import annotations
 
+from netwatch.inventory import units
 from netwatch.inventory.formulas import neutralise
+from netwatch.inventory.ledger import (
+    LedgerError,
+    LedgerMap,
+    LedgerProblem,
+    load_map,
+    read_ledger,
+    write_devices,
+)
 from netwatch.inventory.load import (
     DEMO_SECRETS,
     InventoryError,
@@ -43,12 +55,18 @@ from netwatch.inventory.model import (
     Thresholds,
     WebhookDelivery,
 )
+from netwatch.inventory.reader import suggestion
+from netwatch.inventory.settings import plain_auth_refusal
+from netwatch.inventory.units import cron_trigger
+from netwatch.inventory.yaml_lines import LineList, LineMap, YamlSyntaxError, load_yaml
 
 __all__ = [
     "DATUMS", "DEMO_SECRETS", "KINDS", "TECHNOLOGIES", "BroadbandThresholds", "CheckSpec",
     "Contact", "County", "CoveragePoint", "CoverageThresholds", "Device", "Inventory",
-    "InventoryError", "MaintenanceWindow", "NoticeSettings", "PdtThresholds", "Problem",
-    "SmtpDelivery", "Thresholds", "WebhookDelivery", "demo_inventory_path", "is_demo_inventory",
-    "load_command_inventory", "load_counties", "load_inventory", "resolve_inventory_path",
-    "neutralise", "use_demo_secrets",
+    "InventoryError", "LedgerError", "LedgerMap", "LedgerProblem", "LineList", "LineMap",
+    "MaintenanceWindow", "NoticeSettings", "PdtThresholds", "Problem", "SmtpDelivery",
+    "Thresholds", "WebhookDelivery", "YamlSyntaxError", "cron_trigger", "demo_inventory_path",
+    "is_demo_inventory", "load_command_inventory", "load_counties", "load_inventory",
+    "load_map", "load_yaml", "neutralise", "plain_auth_refusal", "read_ledger",
+    "resolve_inventory_path", "suggestion", "units", "use_demo_secrets", "write_devices",
 ]

@@ -13,9 +13,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from netwatch.inventory import KINDS, Device, Inventory
+from netwatch.inventory import (
+    KINDS,
+    Device,
+    Inventory,
+    LineList,
+    LineMap,
+    YamlSyntaxError,
+    load_yaml,
+)
 from netwatch.inventory import units as units
-from netwatch.inventory.yaml_lines import LineList, LineMap, YamlSyntaxError, load_yaml
 from netwatch.lab.faults import (
     FAULTS,
     FLAPPING,

@@ -2,12 +2,15 @@
 
 ``exposition`` keeps the text ready between scrapes; ``devices`` renders the
 per-device families from pre-built label sets; ``summary`` the small families
-computed at scrape time; ``text`` the format itself (escaping, numbers, families).
+computed at scrape time; ``process`` the process's own figures; ``text`` the format
+itself (escaping, numbers, families), which every package's metrics provider uses.
 """
 
 from __future__ import annotations
 
 from netwatch.metrics.exposition import Exposition, Provider
-from netwatch.metrics.text import Family, FamilySpec
+from netwatch.metrics.text import Family, FamilySpec, labels
 
-__all__ = ["Exposition", "Family", "FamilySpec", "Provider"]
+__all__ = [
+    "Exposition", "Family", "FamilySpec", "Provider", "labels",
+]

@@ -13,9 +13,15 @@ from typing import Protocol
 from netwatch.inventory import KINDS, Inventory, MaintenanceWindow
 from netwatch.metrics.devices import CYCLE, DeviceLabels, device_body
 from netwatch.metrics.text import Family, FamilySpec, label_body, labels
-from netwatch.monitor import DeviceState, Group, GroupListener, GroupStats
-from netwatch.monitor.capacity import Load
-from netwatch.monitor.faults import MAINTENANCE, OpenFault
+from netwatch.monitor import (
+    MAINTENANCE,
+    DeviceState,
+    Group,
+    GroupListener,
+    GroupStats,
+    Load,
+    OpenFault,
+)
 from probes.base import SKIP_REASONS
 
 SKIP_LABELS = tuple(sorted(r.value for r in SKIP_REASONS))

@@ -1,25 +1,30 @@
 """The monitor: checks run, results judged, per-device state kept, faults opened and closed.
 
 ``runner`` is the only caller of probes (deadlines, caps, the ``allowlist``);
-``sweep`` runs one on demand; ``verdict`` turns one sweep's results into up or
-a fault kind; ``state`` keeps what a device's recent results say; ``faults``
-decides (pure) when a fault opens, closes or is suppressed; ``monitor`` owns
-all of it between cycles and records fault episodes in the store.
+``sweep`` runs one on demand; ``capacity`` weighs the load an inventory asks for
+against the rate settings; ``slices`` gives the loop a turn while walking the fleet;
+``verdict`` turns one sweep's results into up or a fault kind; ``state`` keeps what a
+device's recent results say; ``faults`` decides (pure) when a fault opens, closes or is
+suppressed; ``monitor`` owns all of it between cycles and records fault episodes in the
+store; ``watched`` owns when monitoring of each device began.
 """
 
 from __future__ import annotations
 
 from netwatch.monitor.allowlist import AllowList
-from netwatch.monitor.faults import OpenFault
+from netwatch.monitor.capacity import Capacity, CapacityError, Load, assess, problems
+from netwatch.monitor.faults import MAINTENANCE, OpenFault
 from netwatch.monitor.monitor import Group, GroupListener, GroupStats, Monitor
 from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import FAULT_KINDS, DeviceState
 from netwatch.monitor.sweep import sweep_once
 from netwatch.monitor.verdict import Verdict, judge
+from netwatch.monitor.watched import monitored_since, record_first_checks
 
 __all__ = [
-    "FAULT_KINDS", "AllowList", "DeviceResult", "DeviceState", "Group", "GroupListener",
-    "GroupStats", "Monitor", "OpenFault", "Runner", "Verdict", "in_slices", "judge",
-    "sweep_once",
+    "FAULT_KINDS", "MAINTENANCE", "AllowList", "Capacity", "CapacityError", "DeviceResult",
+    "DeviceState", "Group", "GroupListener", "GroupStats", "Load", "Monitor", "OpenFault",
+    "Runner", "Verdict", "assess", "in_slices", "judge", "monitored_since", "problems",
+    "record_first_checks", "sweep_once",
 ]

@@ -1,5 +1,71 @@
 """Rectification notices (整改通知, docs/notices.md): items, numbering, issue, rendering, delivery.
 
-Import the submodules directly; this package module stays empty so that
-``netwatch.store.migrations`` can import the schema without the rest.
+From problems to a notice: ``candidates`` (which open faults become items, how severe)
+and ``evidence`` (监测依据 in plain words) feed ``items`` (the items' lifecycle; owns
+the notice_items table); ``issue`` numbers and records one notice per county and date
+through ``numbering`` (owns notice_sequences) and ``register`` (owns notices and their
+listings), with the figures of ``summary``; ``record`` is the frozen notice as stored.
+
+Out to people: ``render`` (HTML and Markdown), ``pdf`` (WeasyPrint), ``docx_file`` and
+``xlsx_file`` (office files, made repeatable by ``stablezip``), ``files`` (each
+notice's files written once), ``links`` (where the web app serves each format),
+``outbox`` (deliveries queued and retried; owns deliveries) with ``smtp_send`` and
+``webhook_send``; ``metrics`` (the notices' families), ``calendar`` (dates, deadlines,
+holidays) and ``words`` (plain words for the codes) serve them all.
+
+The face is lazy: the office and PDF renderers load when a name that needs them is used.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netwatch.runtime import lazy_face
+
+if TYPE_CHECKING:
+    from netwatch.notices import words
+    from netwatch.notices.evidence import basis
+    from netwatch.notices.files import RENDERERS, NoticeFileConflict, stem
+    from netwatch.notices.issue import IssueError, issue_notices, write_files
+    from netwatch.notices.items import (
+        NOTE_MAX,
+        AckError,
+        acknowledge,
+        cited_episodes,
+        current_items,
+        item_county,
+        sync_items,
+    )
+    from netwatch.notices.links import LANGS, MEDIA, notice_links, with_links
+    from netwatch.notices.metrics import notice_families
+    from netwatch.notices.outbox import deliver_due, deliveries_of, outbox_families, prune_sent
+    from netwatch.notices.record import Candidate, ItemView, NoticeRecord
+    from netwatch.notices.register import county_notices, every_notice, listings, notice_by_id
+    from netwatch.notices.render import title
+    from netwatch.notices.words import CAUSES
+
+_MODULES = {
+    "evidence": ("basis",),
+    "files": ("NoticeFileConflict", "RENDERERS", "stem"),
+    "issue": ("IssueError", "issue_notices", "write_files"),
+    "items": (
+        "AckError", "NOTE_MAX", "acknowledge", "cited_episodes", "current_items", "item_county",
+        "sync_items",
+    ),
+    "links": ("LANGS", "MEDIA", "notice_links", "with_links"),
+    "metrics": ("notice_families",),
+    "outbox": ("deliver_due", "deliveries_of", "outbox_families", "prune_sent"),
+    "record": ("Candidate", "ItemView", "NoticeRecord"),
+    "register": ("county_notices", "every_notice", "listings", "notice_by_id"),
+    "render": ("title",),
+    "words": ("CAUSES", "words"),
+}
+__all__ = [
+    "CAUSES", "LANGS", "MEDIA", "NOTE_MAX", "RENDERERS", "AckError", "Candidate", "IssueError",
+    "ItemView", "NoticeFileConflict", "NoticeRecord", "acknowledge", "basis", "cited_episodes",
+    "county_notices", "current_items", "deliver_due", "deliveries_of", "every_notice",
+    "issue_notices", "item_county", "listings", "notice_by_id", "notice_families",
+    "notice_links", "outbox_families", "prune_sent", "stem", "sync_items", "title",
+    "with_links", "words", "write_files",
+]
+__getattr__ = lazy_face(__name__, _MODULES)

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from netwatch.inventory import Device, Inventory
-from netwatch.monitor.faults import MAINTENANCE
+from netwatch.monitor import MAINTENANCE
 from netwatch.notices.evidence import facts
 from netwatch.notices.record import Candidate
 from netwatch.store import Episode

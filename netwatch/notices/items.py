@@ -30,8 +30,7 @@ from netwatch.inventory import Inventory
 from netwatch.notices.calendar import iso, local_date
 from netwatch.notices.candidates import episode_candidates
 from netwatch.notices.record import Acknowledgement, Candidate
-from netwatch.store import Handle, Row, Store, Transaction
-from netwatch.store.faultlog import last_recovery, open_episodes
+from netwatch.store import Handle, Row, Store, Transaction, last_recovery, open_episodes
 
 NOTE_MAX = 500
 PROMISE_MAX_DAYS = 365

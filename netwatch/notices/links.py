@@ -15,7 +15,7 @@ MEDIA = {
 LANGS = ("zh", "en")
 
 
-def links(notice_id: int, base: str = "") -> dict[str, dict[str, str]]:
+def notice_links(notice_id: int, base: str = "") -> dict[str, dict[str, str]]:
     """Per language, per format, the URL (``base`` + path; a path alone without one)."""
     out: dict[str, dict[str, str]] = {}
     for lang in LANGS:
@@ -27,5 +27,5 @@ def links(notice_id: int, base: str = "") -> dict[str, dict[str, str]]:
 def with_links(record_json: str, notice_id: int, base: str = "") -> str:
     """The record's JSON with a ``formats`` key naming its renderings (same key order rules)."""
     data = json.loads(record_json)
-    data["formats"] = links(notice_id, base)
+    data["formats"] = notice_links(notice_id, base)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)

@@ -6,7 +6,7 @@ import time
 from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Inventory
-from netwatch.metrics.text import Family, FamilySpec, labels
+from netwatch.metrics import Family, FamilySpec, labels
 from netwatch.notices.calendar import local_date
 from netwatch.notices.items import open_per_county
 from netwatch.notices.register import issued_per_county

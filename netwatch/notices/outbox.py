@@ -40,7 +40,7 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 
 from netwatch.inventory import Inventory
-from netwatch.metrics.text import Family, FamilySpec, labels
+from netwatch.metrics import Family, FamilySpec, labels
 from netwatch.notices.links import with_links
 from netwatch.notices.pdf import render_pdf
 from netwatch.notices.record import NoticeRecord

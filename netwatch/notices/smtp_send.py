@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from netwatch.inventory import SmtpDelivery
-from netwatch.inventory.settings import plain_auth_refusal
+from netwatch.inventory import SmtpDelivery, plain_auth_refusal
 from netwatch.notices.files import stem
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import render_html, render_markdown, title

@@ -25,11 +25,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from netwatch.inventory import KINDS, Device, Inventory
-from netwatch.monitor.faults import MAINTENANCE
-from netwatch.monitor.watched import monitored_since
+from netwatch.monitor import MAINTENANCE, monitored_since
 from netwatch.notices.record import KindSummary
-from netwatch.store import Handle
-from netwatch.store.faultlog import outages
+from netwatch.store import Handle, outages
 from netwatch.vocab import OFFLINE_FAULTS
 
 KEY_AREA = "camera_key_area"

@@ -1,18 +1,28 @@
 """The SQLite store, the whole schema, and the tables the store itself owns.
 
-``store`` opens the database (pragmas, transactions) and gives each table's owner
-the ``Handle`` it runs its SQL on (see its docstring for what owners may rely on);
-``schema`` is the ordered list of migrations, so opening a database needs no other
-package; ``faultlog`` owns the fault episodes (they outlive a restart);
-``tokens`` owns the API tokens (kept as hashes); ``backup`` copies and restores a
-running store. The other tables' owners live in the packages that use them
-(notices, survey readings, browser sessions, the monitor's and the daemon's
-bookkeeping); each prunes its own rows when the daemon's retention duty asks.
+``store`` opens the database (pragmas, transactions, the engine-neutral ``Handle``
+owners run their SQL on) and runs the migrations of ``schema``; ``faultlog`` owns
+fault episodes so they outlive a restart; ``tokens`` owns API tokens (kept as hashes);
+``backup`` copies and restores a running store, checking a backup's exact ``shape``
+(tables, columns, indexes, no stray triggers) first. Every other table is owned by a
+module of the package that uses it (see ``schema``).
 """
 
 from __future__ import annotations
 
-from netwatch.store.faultlog import Episode, FaultLog, FaultLogError, NewEpisode
+from netwatch.store.backup import BackupError, backup, restore
+from netwatch.store.faultlog import (
+    Episode,
+    FaultLog,
+    FaultLogError,
+    NewEpisode,
+    last_recovery,
+    open_episodes,
+    open_faults,
+    open_mark,
+    outages,
+    prune_episodes,
+)
 from netwatch.store.schema import SCHEMA_VERSION
 from netwatch.store.store import (
     DatabaseError,
@@ -35,8 +45,9 @@ from netwatch.store.tokens import (
 )
 
 __all__ = [
-    "ROLES", "SCHEMA_VERSION", "DatabaseError", "Episode", "FaultLog", "FaultLogError", "Handle",
-    "IntegrityError", "NewEpisode", "OperationalError", "Row", "Store", "StoreError",
-    "TokenError", "Transaction", "UNSCOPED", "TokenInfo", "TokenRecord", "TokenStore",
-    "check_scope",
+    "ROLES", "SCHEMA_VERSION", "UNSCOPED", "BackupError", "DatabaseError", "Episode",
+    "FaultLog", "FaultLogError", "Handle", "IntegrityError", "NewEpisode", "OperationalError",
+    "Row", "Store", "StoreError", "TokenError", "TokenInfo", "TokenRecord", "TokenStore",
+    "Transaction", "backup", "check_scope", "last_recovery", "open_episodes", "open_faults",
+    "open_mark", "outages", "prune_episodes", "restore",
 ]

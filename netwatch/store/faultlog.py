@@ -115,7 +115,7 @@ def last_recovery(db: Handle, device: str, fault: str) -> float | None:
     return None if at is None else float(at)
 
 
-def prune(tx: Transaction, cutoff: float, keep: Collection[int]) -> int:
+def prune_episodes(tx: Transaction, cutoff: float, keep: Collection[int]) -> int:
     """Delete episodes closed before ``cutoff`` except those in ``keep`` (cited by a notice
     item: an issued notice's evidence); returns how many were deleted."""
     gone = [(r[0],) for r in tx.execute(

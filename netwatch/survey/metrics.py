@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netwatch.inventory import Inventory
-from netwatch.metrics.text import Family, FamilySpec, labels
+from netwatch.metrics import Family, FamilySpec, labels
 from netwatch.store import Store
 from netwatch.survey.readings import received
 

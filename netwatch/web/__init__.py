@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netwatch.runtime.faces import lazy_face
+from netwatch.runtime import lazy_face
 
 if TYPE_CHECKING:
     from netwatch.web.app import WebDeps, create_app
@@ -31,17 +31,17 @@ if TYPE_CHECKING:
     from netwatch.web.requestlog import RequestLog
     from netwatch.web.session_store import SessionStore
 
-_EXPORTS = {
-    "WebDeps": "app", "create_app": "app",
-    "GuardedSite": "guard", "GuardStats": "guard", "guard_families": "guard",
-    "DEFAULT_BODY_TIMEOUT": "limits", "DEFAULT_WORKERS": "limits", "WebLimits": "limits",
-    "DEFAULT_LIMIT": "ratelimit", "DEFAULT_OVERALL": "ratelimit", "RateLimiter": "ratelimit",
-    "RequestLog": "requestlog",
-    "SessionStore": "session_store",
+_MODULES = {
+    "app": ("WebDeps", "create_app"),
+    "guard": ("GuardStats", "GuardedSite", "guard_families"),
+    "limits": ("DEFAULT_BODY_TIMEOUT", "DEFAULT_WORKERS", "WebLimits"),
+    "ratelimit": ("DEFAULT_LIMIT", "DEFAULT_OVERALL", "RateLimiter"),
+    "requestlog": ("RequestLog",),
+    "session_store": ("SessionStore",),
 }
 __all__ = [
     "DEFAULT_BODY_TIMEOUT", "DEFAULT_LIMIT", "DEFAULT_OVERALL", "DEFAULT_WORKERS", "GuardStats",
     "GuardedSite", "RateLimiter", "RequestLog", "SessionStore", "WebDeps", "WebLimits",
     "create_app", "guard_families",
 ]
-__getattr__ = lazy_face(__name__, _EXPORTS)
+__getattr__ = lazy_face(__name__, _MODULES)

@@ -16,9 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from netwatch.coverage.analysis import Verdict
-from netwatch.coverage.causes import Cause
-from netwatch.coverage.classify import CLASSES, TECHNOLOGIES, TRENDS
+from netwatch.coverage import CLASSES, TECHNOLOGIES, TRENDS, Cause, Verdict
 from netwatch.vocab import BlindCause
 from netwatch.web.api import Clock, one
 from netwatch.web.auth import ApiError, visible_counties

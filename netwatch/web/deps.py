@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from typing import Any, Protocol
 
-from netwatch.coverage.analysis import CoverageReport
+from netwatch.coverage import CoverageReport
 from netwatch.monitor import Monitor
 from netwatch.store import Store
 from netwatch.web.auth import Limiter, TokenVerifier

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from netwatch.metrics.text import Family, FamilySpec, labels
+from netwatch.metrics import Family, FamilySpec, labels
 from netwatch.web.limits import WebLimits
 
 log = logging.getLogger(__name__)

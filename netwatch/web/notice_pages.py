@@ -25,13 +25,21 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from netwatch.notices import words
-from netwatch.notices.evidence import basis
-from netwatch.notices.files import RENDERERS, stem
-from netwatch.notices.items import AckError, acknowledge, current_items
-from netwatch.notices.links import LANGS, MEDIA, links
-from netwatch.notices.record import ItemView, NoticeRecord
-from netwatch.notices.render import title
+from netwatch.notices import (
+    LANGS,
+    MEDIA,
+    RENDERERS,
+    AckError,
+    ItemView,
+    NoticeRecord,
+    acknowledge,
+    basis,
+    current_items,
+    notice_links,
+    stem,
+    title,
+    words,
+)
 from netwatch.store import Store
 from netwatch.web.auth import SESSION, ApiError, principal
 from netwatch.web.pages import environment
@@ -134,7 +142,7 @@ class NoticePages:
         today = datetime.now(ZoneInfo(self.timezone())).date().isoformat()
         return self.page(
             "notice.html", status, r=record, notice_id=notice_id, title=title(record, "zh"),
-            formats=FORMATS, links=links(notice_id), message=message,
+            formats=FORMATS, links=notice_links(notice_id), message=message,
             rows=item_rows(self.store(), record, may_ack, today),
             csrf=session.csrf if session is not None else "")
 

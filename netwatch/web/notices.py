@@ -12,11 +12,19 @@ from typing import Any
 
 from aiohttp import web
 
-from netwatch.notices.items import NOTE_MAX, AckError, acknowledge, item_county
-from netwatch.notices.links import LANGS, MEDIA, with_links
-from netwatch.notices.record import NoticeRecord
-from netwatch.notices.register import every_notice, notice_by_id
-from netwatch.notices.render import title
+from netwatch.notices import (
+    LANGS,
+    MEDIA,
+    NOTE_MAX,
+    AckError,
+    NoticeRecord,
+    acknowledge,
+    every_notice,
+    item_county,
+    notice_by_id,
+    title,
+    with_links,
+)
 from netwatch.store import Store
 from netwatch.web.auth import ApiError, path_id, principal
 from netwatch.web.bodies import parse_json

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from netwatch.survey.readings import readings_page
+from netwatch.survey import readings_page
 from netwatch.vocab import Role
 from netwatch.web.api import Clock, integer
 from netwatch.web.auth import ApiError, principal

@@ -17,9 +17,16 @@ from aiohttp import web
 
 from netwatch.inventory import TECHNOLOGIES, CoveragePoint
 from netwatch.store import Store
-from netwatch.survey.csv_format import parse_csv
-from netwatch.survey.geo import haversine_m, to_wgs84
-from netwatch.survey.ingest import IngestError, Refusal, RowError, prepare, store_readings
+from netwatch.survey import (
+    IngestError,
+    Refusal,
+    RowError,
+    haversine_m,
+    parse_csv,
+    prepare,
+    store_readings,
+    to_wgs84,
+)
 from netwatch.vocab import Role
 from netwatch.web.api import integer, one
 from netwatch.web.auth import VIA_SESSION, ApiError, principal, visible_counties
