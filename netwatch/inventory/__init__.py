@@ -5,8 +5,9 @@
 loader: ``files`` (regular files only, capped), ``yaml_lines`` (YAML that keeps line
 numbers, with alias and size budgets), ``units`` (value parsers; on the face, for
 other programs' settings such as the lab's scenarios), ``reader`` (problems),
-``settings`` (city, counties, notices, coverage, SNMP profiles), ``defaults`` (layering), ``devices`` and ``sources`` (devices from YAML and CSV) and
-``places`` (coverage points, maintenance windows). ``ledger`` turns a county's device
+``settings`` (city, counties, notices, coverage, SNMP profiles), ``defaults``
+(layering), ``devices`` and ``sources`` (devices from YAML and CSV) and ``places``
+(coverage points, maintenance windows). ``ledger`` turns a county's device
 ledger into a device CSV, reading workbooks with ``xlsx_stream`` within the limits of
 ``ledger_files`` and device codes with ``gb28181``; ``formulas`` keeps spreadsheet
 formulas out of text from outside. The schema is in docs/inventory.md.
