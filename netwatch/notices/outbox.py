@@ -32,6 +32,7 @@ import sqlite3
 import time
 import traceback
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -131,10 +132,12 @@ def scrub(text: str, secrets: Iterable[str], limit: int | None = ERROR_CHARS) ->
     return text[:limit]
 
 
-async def deliver_due(store: Store, inventory: Inventory,
-                      now: float | None = None) -> DeliveryReport:
+async def deliver_due(store: Store, inventory: Inventory, now: float | None = None,
+                      executor: Executor | None = None) -> DeliveryReport:
     """Send every delivery that is due, recording each outcome as it comes; see the module
-    docstring. ``now`` (tests) fixes the clock; by default each outcome has its own time."""
+    docstring. ``now`` (tests) fixes the clock; by default each outcome has its own time.
+    PDFs are laid out and mail sent in ``executor`` (the daemon's own pool; None: the
+    loop's default)."""
     fixed = now
     now = time.time() if now is None else now
     rows = _claim(store, now)
@@ -148,7 +151,7 @@ async def deliver_due(store: Store, inventory: Inventory,
     async def attempt(row: sqlite3.Row) -> None:
         async with limits[row["channel"]]:
             try:
-                note, error = await _send(row, inventory, session), None
+                note, error = await _send(row, inventory, session, executor), None
             except DeliveryError as exc:
                 note, error = None, str(exc)
             except Exception as exc:  # a bug must not stop the other rows: record, retry
@@ -183,8 +186,8 @@ def _claim(store: Store, now: float) -> list[sqlite3.Row]:
     return rows
 
 
-async def _send(row: sqlite3.Row, inventory: Inventory,
-                session: aiohttp.ClientSession) -> str | None:
+async def _send(row: sqlite3.Row, inventory: Inventory, session: aiohttp.ClientSession,
+                executor: Executor | None) -> str | None:
     """One attempt on the row's channel, with the configuration as it is now."""
     if row["channel"] == "smtp":
         smtp = inventory.notices.smtp
@@ -192,9 +195,9 @@ async def _send(row: sqlite3.Row, inventory: Inventory,
             raise DeliveryError("smtp: no longer configured in the inventory")
         to = row["target"].split(", ")
         record = NoticeRecord.from_json(row["record"])
-        pdf = await asyncio.to_thread(render_pdf, record)
+        pdf = await asyncio.get_running_loop().run_in_executor(executor, render_pdf, record)
         msg = build_message(record, smtp.sender, to, pdf=pdf)
-        refused = await send_mail(smtp, to, msg)
+        refused = await send_mail(smtp, to, msg, executor=executor)
         return f"refused by the server: {', '.join(refused)}" if refused else None
     hook = inventory.notices.webhook
     if hook is None or not hook.enabled:

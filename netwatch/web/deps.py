@@ -17,6 +17,7 @@ from netwatch.monitor import Monitor
 from netwatch.store import Store
 from netwatch.web.auth import Limiter, TokenVerifier
 from netwatch.web.guard import DEFAULT_BODY_TIMEOUT
+from netwatch.web.renders import RenderLimits, RenderStats
 from netwatch.web.session_store import SessionStore
 from netwatch.web.workers import DEFAULT_WORKERS
 
@@ -44,4 +45,6 @@ class WebDeps:
     behind_proxy: bool = False  # a proxy fronts netwatch: trust its X-Forwarded-For
     web_workers: int = DEFAULT_WORKERS  # threads request handlers may use at once
     body_timeout: float = DEFAULT_BODY_TIMEOUT  # seconds to send a whole request body
+    render_limits: RenderLimits = RenderLimits()  # the notice render pool's own bounds
+    render_stats: RenderStats = field(default_factory=RenderStats)  # for the daemon's metrics
     version: str = field(default_factory=lambda: package_version("netwatch"))
