@@ -9,6 +9,7 @@ written once and a later run that writes it again finds the same bytes.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections import deque
@@ -37,6 +38,12 @@ class Turns:
         self._changed = threading.Condition()
         self._queue: deque[object] = deque()
         self._busy = False
+
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for their turn now."""
+        with self._changed:
+            return len(self._queue)
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -70,4 +77,9 @@ def render_pdf(record: NoticeRecord, lang: str = "zh") -> bytes:
 
     with LAYOUT.turn():
         data: bytes = HTML(string=render_html(record, lang)).write_pdf()
+    # the layout leaves cycles holding the fonts' tables (tens of MB a PDF); the daemon
+    # collects its young objects only every 20,000 allocations (``netwatch.daemon.heap``),
+    # so a flood of PDFs would pile them up: collect the young generations now (they are
+    # small, the old generation with the city's state is not walked)
+    gc.collect(1)
     return data

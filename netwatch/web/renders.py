@@ -11,13 +11,19 @@ but libraries and aiohttp itself use the default one), and not on the web-worker
   being laid out wait for that one layout and all get its bytes.
 - **Bounded wait.** At most ``queue`` renders wait for a thread, and none is queued when
   the renders ahead of it are expected to take more than ``wait`` seconds (from how
-  long recent renders of each format held their thread). Such a request is refused at once: 503 with a
-  ``Retry-After`` of the expected wait, rather than queued without end.
+  long recent renders of each format held their thread). Such a request is refused at
+  once: 503 with a ``Retry-After`` of the expected wait, rather than queued without end.
 - **Abandoned renders are dropped.** A render that has not started yet and whose every
   waiting client has disconnected is taken off the queue; one already started
   finishes into the cache (the client may ask again).
 - **Bounded memory.** Finished files are kept (notices never change) up to
   ``cache_entries`` files and ``cache_bytes`` bytes, least recently used out first.
+
+One thread by default: laying out is Python work that holds the interpreter lock, and
+PDFs are laid out one at a time anyway (``netwatch.notices.pdf``), so a second thread
+adds no throughput, only contention with the event loop and a second layout's memory.
+``bench/bench_renders.py`` measured it: under the same flood one thread answered four
+times the requests of two, with a third less memory at the peak.
 
 ``RenderStats`` counts what happened, for ``/metrics`` (``render_families``).
 """
@@ -37,7 +43,7 @@ from aiohttp import web
 
 from netwatch.metrics.text import Family, FamilySpec, labels
 
-DEFAULT_WORKERS = 2  # threads laying out notice files for the web
+DEFAULT_WORKERS = 1  # threads laying out notice files for the web (see below)
 DEFAULT_QUEUE = 8  # renders waiting for a thread; more are refused
 DEFAULT_WAIT = 30.0  # seconds a render may be expected to wait before it starts
 CACHE_ENTRIES = 16
