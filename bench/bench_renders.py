@@ -3,8 +3,9 @@
 The demo city (moved to 127.NET.x.y) is played by the device lab, all healthy, and
 watched by a real ``netwatch run`` (a child process, 5 s sweeps) whose database holds
 eight notices of 30 items each. Then ``--clients`` clients ask for notice files for
-``--seconds`` seconds, each going round every (notice, language, format) from its own
-starting point, so the 80 files defeat any small cache; none of them waits after a 503.
+``--seconds`` seconds, each asking for one of the 80 files (notice, language, format)
+after another in its own random order, which defeats any small cache; none of them waits
+after a 503.
 Meanwhile ``POST /-/reload`` is sent every ``--reload-every`` seconds.
 
 Prints the reload latencies, the daemon's RSS (before, peak while flooded, after), the
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -129,7 +131,8 @@ class Tally:
 
 def health(text: str) -> tuple[list[str], float]:
     """False results in one scrape (the lab is healthy), and the renders pending."""
-    found, pending = [], 0.0
+    found: list[str] = []
+    pending = 0.0
     for family in text_string_to_metric_families(text):
         for s in family.samples:
             if s.name == "netwatch_fault_open":
@@ -149,14 +152,14 @@ async def scrape(session: aiohttp.ClientSession, base: str) -> str:
         return await r.text()
 
 
-async def client(session: aiohttp.ClientSession, base: str, token: str, start: int,
+async def client(session: aiohttp.ClientSession, base: str, token: str, seed: int,
                  keys: list[tuple[int, str, str]], until: float, tally: Tally,
                  max_requests: int) -> None:
-    """Go round the files from ``start``, asking again at once after any answer."""
-    i = start
+    """Ask for the files in a random order of this client's own, again at once after any
+    answer."""
+    rng = random.Random(seed)
     while time.monotonic() < until and tally.requests < max_requests:
-        notice, lang, fmt = keys[i % len(keys)]
-        i += 1
+        notice, lang, fmt = rng.choice(keys)
         tally.requests += 1
         t0 = time.perf_counter()
         try:
@@ -219,8 +222,8 @@ async def flood(base: str, pid: int, token: str, args: argparse.Namespace) -> in
         until = time.monotonic() + args.seconds
         await asyncio.gather(
             reloader(session, base, token, args.reload_every, until, tally),
-            *(client(session, base, token, c * len(keys) // args.clients, keys, until, tally,
-                     args.max_requests) for c in range(args.clients)))
+            *(client(session, base, token, c, keys, until, tally, args.max_requests)
+              for c in range(args.clients)))
         stopped = time.monotonic()
         pending = 1.0
         while pending:
@@ -233,10 +236,13 @@ async def flood(base: str, pid: int, token: str, args: argparse.Namespace) -> in
         after = rss_mib(pid)
         stop.set()
         await watch
-        tally.false += health(await scrape(session, base))[0]
+        text = await scrape(session, base)
+        tally.false += health(text)[0]
+        layouts = sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                      if s.name == "netwatch_notice_renders_total")
 
     print(f"flood: {args.clients} clients × {args.seconds:g} s over {len(keys)} files; "
-          f"{tally.requests:,} requests")
+          f"{tally.requests:,} requests, {layouts:,.0f} files laid out")
     print("answers: " + ", ".join(f"{status or 'error'} × {n:,}"
                                   for status, n in sorted(tally.answers.items())))
     print("503 Retry-After (s): " + (", ".join(
@@ -261,7 +267,7 @@ async def flood(base: str, pid: int, token: str, args: argparse.Namespace) -> in
     result("renders", f"c{args.clients}s{args.seconds:g}", "PASS" if ok else "FAIL",
            reload_max_s=worst, rss_before_mib=before, rss_peak_mib=peak, rss_after_mib=after,
            refused=tally.answers[503], ok=tally.answers[200], errors=errors,
-           drained_s=drained, false_faults=len(false))
+           layouts=int(layouts), drained_s=drained, false_faults=len(false))
     return 0 if ok else 1
 
 
