@@ -135,6 +135,8 @@ async def test_flood_is_refused_with_retry_after_and_reload_goes_first(running: 
     assert [status for status, _, _ in results] == [200] * ADMITTED
     assert all(body.startswith(b"%PDF-") for _, _, body in results)
     assert sum(stats.rendered.values()) == ADMITTED and stats.pending == 0
+    daemon = running.daemon  # the duties' threads are the daemon's own, not the renders'
+    assert daemon.duties.executor is daemon.threads is daemon.duties.coverage.executor
 
 
 def rendered(metrics: str, fmt: str) -> float:
@@ -160,3 +162,26 @@ async def test_identical_requests_share_one_render(running: Running) -> None:
     assert {(status, body) for status, _, body in answers} == {(200, answers[0][2])}
     assert answers[0][2].startswith(b"%PDF-")
     assert stats.rendered["pdf"] == 1 and rendered(metrics.decode(), "pdf") == 1
+
+
+async def test_a_client_that_leaves_through_the_guard_drops_its_render(
+        running: Running) -> None:
+    """Through the daemon's guarded listener too, a queued PDF whose client has gone is
+    never laid out."""
+    stats = running.daemon.render_stats
+    host, port = running.url.removeprefix("http://").rsplit(":", 1)
+    async with aiohttp.ClientSession() as session:
+        with LAYOUT.turn():
+            first = asyncio.create_task(fetch(
+                session, "GET", f"{running.url}/notices/1.pdf", running.admin))
+            await until(lambda: stats.pending == 1, {first})
+            _, writer = await asyncio.open_connection(host, int(port))
+            writer.write(f"GET /notices/2.pdf HTTP/1.1\r\nHost: {host}\r\n"
+                         f"Authorization: Bearer {running.admin}\r\n\r\n".encode())
+            await writer.drain()
+            await until(lambda: stats.pending == 2, {first})
+            writer.close()
+            await writer.wait_closed()
+            await until(lambda: stats.abandoned == 1, {first})
+        status, _, _ = await asyncio.wait_for(first, BOUND)
+    assert status == 200 and stats.rendered["pdf"] == 1 and stats.pending == 0
