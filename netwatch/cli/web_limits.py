@@ -12,9 +12,10 @@ from typing import Any
 import click
 
 from netwatch.daemon import DEFAULT_RESERVE
-from netwatch.web import DEFAULT_LIMIT, DEFAULT_OVERALL, DEFAULT_WORKERS, WebLimits
+from netwatch.web import DEFAULT_LIMIT, DEFAULT_OVERALL, DEFAULT_WORKERS, RenderLimits, WebLimits
 
 _DEFAULTS = WebLimits()
+_RENDERS = RenderLimits()
 _COUNT = click.IntRange(min=1)
 _SECONDS = click.FloatRange(min=0.1)
 
@@ -32,6 +33,12 @@ FLAGS: tuple[tuple[str, str, Any, click.ParamType, str], ...] = (
      "Seconds a request has to send its whole body."),
     ("--web-workers", "web_workers", DEFAULT_WORKERS, _COUNT,
      "Threads request handlers may use at once."),
+    ("--render-workers", "render_workers", _RENDERS.workers, _COUNT,
+     "Threads laying out notice files (PDF, Word, Excel) for web requests at once."),
+    ("--render-queue", "render_queue", _RENDERS.queue, click.IntRange(min=0),
+     "Notice renders that may wait for a thread; more are refused with 503."),
+    ("--render-wait", "render_wait", _RENDERS.wait, _SECONDS,
+     "Seconds a notice render may be expected to wait; longer is refused with 503."),
     ("--fd-reserve", "fd_reserve", DEFAULT_RESERVE, click.IntRange(min=0),
      "Open files kept from the web listener for probes and the store."),
     ("--auth-failures", "auth_failures", DEFAULT_LIMIT, _COUNT,
@@ -59,6 +66,8 @@ def daemon_limits(values: dict[str, Any]) -> dict[str, Any]:
             keepalive_timeout=values["web_keepalive_timeout"],
             body_timeout=values["web_body_timeout"]),
         "web_workers": values["web_workers"], "fd_reserve": values["fd_reserve"],
+        "render_limits": RenderLimits(workers=values["render_workers"],
+                                      queue=values["render_queue"], wait=values["render_wait"]),
         "auth_failures": values["auth_failures"],
         "auth_failures_total": values["auth_failures_total"],
     }

@@ -2,15 +2,17 @@
 
 An analysis of a large survey takes a second or more (``bench/bench_coverage.py``),
 too long for the event loop that times the probes. The daemon refreshes it in a
-worker thread on a connection of its own (SQLite connections stay in their thread)
-whenever what it reads has changed (a new reading, a site fault opened or closed)
-or the window has moved on (``TTL_SECONDS``); scrapes read the latest one.
+worker thread (of its own pool, given as ``executor``) on a connection of its own
+(SQLite connections stay in their thread) whenever what it reads has changed (a new
+reading, a site fault opened or closed) or the window has moved on (``TTL_SECONDS``);
+scrapes read the latest one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import Executor
 from pathlib import Path
 
 from netwatch.coverage.analysis import CoverageReport, analyse
@@ -35,8 +37,9 @@ def analyse_apart(path: Path, inventory: Inventory, now: float) -> CoverageRepor
 class Snapshot:
     """The latest report with what it was computed from; refreshed only when stale."""
 
-    def __init__(self, ttl: float = TTL_SECONDS) -> None:
+    def __init__(self, ttl: float = TTL_SECONDS, executor: Executor | None = None) -> None:
         self.ttl = ttl
+        self.executor = executor  # None: the loop's default (tests, commands)
         self.report: CoverageReport | None = None
         self.runs = 0  # analyses made: the daemon logs the new ones
         self._key: tuple[object, ...] = ()
@@ -54,7 +57,8 @@ class Snapshot:
             now = time.time() if now is None else now
             if self.report is None or self.stale(store, inventory, now):
                 key = (inventory, *inputs(store))  # taken first: a reading landing meanwhile
-                report = await asyncio.to_thread(analyse_apart, store.path, inventory, now)
+                report = await asyncio.get_running_loop().run_in_executor(
+                    self.executor, analyse_apart, store.path, inventory, now)
                 self._keep(report, key, now)  # makes the next refresh analyse again
             assert self.report is not None
             return self.report

@@ -27,6 +27,7 @@ from netwatch.daemon.descriptors import DEFAULT_RESERVE, raise_nofile, web_conne
 from netwatch.daemon.duties import Duties
 from netwatch.daemon.heap import settle
 from netwatch.daemon.scheduler import SweepScheduler
+from netwatch.daemon.threads import duty_pool, in_thread
 from netwatch.inventory import Inventory, InventoryError, load_inventory
 from netwatch.metrics import Exposition
 from netwatch.monitor import AllowList, Capacity, Monitor, Runner, assess, problems
@@ -38,12 +39,15 @@ from netwatch.web import (
     GuardedSite,
     GuardStats,
     RateLimiter,
+    RenderLimits,
+    RenderStats,
     RequestLog,
     SessionStore,
     WebDeps,
     WebLimits,
     create_app,
     guard_families,
+    render_families,
 )
 from probes.base import ProbeContext
 
@@ -97,6 +101,7 @@ class DaemonOptions:
     web_limits: WebLimits = field(default_factory=WebLimits)
     fd_reserve: int = DEFAULT_RESERVE  # descriptors the web listener leaves to probes
     web_workers: int = DEFAULT_WORKERS  # threads request handlers may use
+    render_limits: RenderLimits = field(default_factory=RenderLimits)  # notice files for the web
     auth_failures: int = DEFAULT_LIMIT  # wrong tokens per client address per minute
     auth_failures_total: int = DEFAULT_OVERALL  # wrong tokens per minute, all addresses
     inventory_transform: Callable[[Inventory], Inventory] | None = None  # demo: short intervals
@@ -137,6 +142,8 @@ class Daemon:
         self.web_limits = replace(limits, max_connections=cap,
                                   per_address=0 if opts.behind_proxy else limits.per_address)
         self.web_stats = GuardStats()
+        self.render_stats = RenderStats()
+        self.threads = duty_pool()  # the duties' own: no web request can fill it
         self.store = Store.open(opts.db_path)
         self.faultlog = FaultLog(self.store)
         self.tokens = TokenStore(self.store)
@@ -151,7 +158,7 @@ class Daemon:
         """Re-read the inventory; on problems keep the old one and report them."""
         async with self._reload_lock:
             try:
-                inventory = await asyncio.to_thread(self._load)
+                inventory = await in_thread(self.threads, self._load)
             except InventoryError as exc:
                 self.exposition.reload_result(False, time.time())
                 log.error("reload refused: %d problem(s) in %s", len(exc.problems),
@@ -184,9 +191,10 @@ class Daemon:
             self.exposition = Exposition(self.monitor)
             self.exposition.attach()
             self.exposition.add_provider(lambda: guard_families(self.web_stats, self.web_limits))
+            self.exposition.add_provider(lambda: render_families(self.render_stats))
             self.scheduler = SweepScheduler(self.monitor, self.inventory.timezone)
             self.duties = Duties(self.store, lambda: self.inventory, self.opts.notice_dir,
-                                 self.scheduler)
+                                 self.scheduler, self.threads)
             self.duties.attach(self.exposition)
             settle()  # after the exposition's 100,000s of label sets, too
             app = create_app(
@@ -204,6 +212,8 @@ class Daemon:
                     coverage=lambda: self.duties.coverage.report,
                     web_workers=self.opts.web_workers,
                     body_timeout=self.web_limits.body_timeout,
+                    render_limits=self.opts.render_limits,
+                    render_stats=self.render_stats,
                 )
             )
             web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0,
@@ -215,6 +225,7 @@ class Daemon:
             finally:
                 await self.scheduler.shutdown()
                 await web_runner.cleanup()
+                self.threads.shutdown(wait=False, cancel_futures=True)
                 self.store.close()
 
     def _assess_capacity(self) -> None:

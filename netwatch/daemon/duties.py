@@ -15,11 +15,11 @@ catch-up never doubles a notice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from netwatch.coverage import Snapshot, candidates_of, coverage_families
 from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
+from netwatch.daemon.threads import in_thread
 from netwatch.inventory import Inventory, cron_trigger
 from netwatch.metrics import Exposition
 from netwatch.monitor import DeviceState, record_first_checks
@@ -73,15 +74,20 @@ def last_fire(trigger: Any, now: datetime) -> datetime | None:
 
 
 class Duties:
-    """Registers the duties' jobs and metrics; reads the current inventory at each run."""
+    """Registers the duties' jobs and metrics; reads the current inventory at each run.
+
+    Work that leaves the event loop (coverage analyses, notice files, delivery PDFs and
+    mail) runs in ``executor``, the daemon's own pool (``netwatch.daemon.threads``).
+    """
 
     def __init__(self, store: Store, inventory: Callable[[], Inventory], notice_dir: Path,
-                 scheduler: SweepScheduler) -> None:
+                 scheduler: SweepScheduler, executor: Executor | None = None) -> None:
         self.store = store
         self.inventory = inventory
         self.notice_dir = notice_dir
         self.scheduler = scheduler
-        self.coverage = Snapshot()
+        self.executor = executor
+        self.coverage = Snapshot(executor=executor)
         self._schedule: tuple[str, str] | None = None
         self._monitored: set[str] = set()  # devices whose first settled check is recorded
         self._first_check: dict[str, float] = {}  # checked, not yet settled: first check
@@ -193,7 +199,8 @@ class Duties:
             log.error("scheduled notices not issued: %s", exc)
             return
         # laying out PDFs takes seconds: never on the event loop the probes run on
-        outcomes = await asyncio.to_thread(write_files, outcomes, self.notice_dir, ("zh", "en"))
+        outcomes = await in_thread(self.executor, write_files, outcomes, self.notice_dir,
+                                   ("zh", "en"))
         for o in outcomes:
             if o.created and o.record is not None:
                 log.info("issued %s to %s (%d items)", o.record.number, o.county,
@@ -202,7 +209,7 @@ class Duties:
 
     async def deliver(self) -> None:
         """Send the outbox's due deliveries; failures are retried later with backoff."""
-        report = await deliver_due(self.store, self.inventory())
+        report = await deliver_due(self.store, self.inventory(), executor=self.executor)
         log.debug("deliveries: %s", report)
 
     async def prune(self) -> None:

@@ -38,7 +38,13 @@ if TYPE_CHECKING:
     )
     from netwatch.notices.links import LANGS, MEDIA, notice_links, with_links
     from netwatch.notices.metrics import notice_families
-    from netwatch.notices.outbox import deliver_due, deliveries_of, outbox_families, prune_sent
+    from netwatch.notices.outbox import (
+        CONCURRENCY,
+        deliver_due,
+        deliveries_of,
+        outbox_families,
+        prune_sent,
+    )
     from netwatch.notices.record import Candidate, ItemView, NoticeRecord
     from netwatch.notices.register import county_notices, every_notice, listings, notice_by_id
     from netwatch.notices.render import title
@@ -54,18 +60,18 @@ _MODULES = {
     ),
     "links": ("LANGS", "MEDIA", "notice_links", "with_links"),
     "metrics": ("notice_families",),
-    "outbox": ("deliver_due", "deliveries_of", "outbox_families", "prune_sent"),
+    "outbox": ("CONCURRENCY", "deliver_due", "deliveries_of", "outbox_families", "prune_sent"),
     "record": ("Candidate", "ItemView", "NoticeRecord"),
     "register": ("county_notices", "every_notice", "listings", "notice_by_id"),
     "render": ("title",),
     "words": ("CAUSES", "words"),
 }
 __all__ = [
-    "CAUSES", "LANGS", "MEDIA", "NOTE_MAX", "RENDERERS", "AckError", "Candidate", "IssueError",
-    "ItemView", "NoticeFileConflict", "NoticeRecord", "acknowledge", "basis", "cited_episodes",
-    "county_notices", "current_items", "deliver_due", "deliveries_of", "every_notice",
-    "issue_notices", "item_county", "listings", "notice_by_id", "notice_families",
-    "notice_links", "outbox_families", "prune_sent", "stem", "sync_items", "title",
-    "with_links", "words", "write_files",
+    "CAUSES", "CONCURRENCY", "LANGS", "MEDIA", "NOTE_MAX", "RENDERERS", "AckError", "Candidate",
+    "IssueError", "ItemView", "NoticeFileConflict", "NoticeRecord", "acknowledge", "basis",
+    "cited_episodes", "county_notices", "current_items", "deliver_due", "deliveries_of",
+    "every_notice", "issue_notices", "item_county", "listings", "notice_by_id",
+    "notice_families", "notice_links", "outbox_families", "prune_sent", "stem", "sync_items",
+    "title", "with_links", "words", "write_files",
 ]
 __getattr__ = lazy_face(__name__, _MODULES)

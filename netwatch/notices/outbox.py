@@ -34,6 +34,7 @@ import random
 import time
 import traceback
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -147,10 +148,12 @@ def scrub(text: str, secrets: Iterable[str], limit: int | None = ERROR_CHARS) ->
     return text[:limit]
 
 
-async def deliver_due(store: Store, inventory: Inventory,
-                      now: float | None = None) -> DeliveryReport:
+async def deliver_due(store: Store, inventory: Inventory, now: float | None = None,
+                      executor: Executor | None = None) -> DeliveryReport:
     """Send every delivery that is due, recording each outcome as it comes; see the module
-    docstring. ``now`` (tests) fixes the clock; by default each outcome has its own time."""
+    docstring. ``now`` (tests) fixes the clock; by default each outcome has its own time.
+    PDFs are laid out and mail sent in ``executor`` (the daemon's own pool; None: the
+    loop's default)."""
     fixed = now
     now = time.time() if now is None else now
     rows = _claim(store, now)
@@ -164,7 +167,7 @@ async def deliver_due(store: Store, inventory: Inventory,
     async def attempt(row: Due) -> None:
         async with limits[row.channel]:
             try:
-                note, error = await _send(row, inventory, session), None
+                note, error = await _send(row, inventory, session, executor), None
             except DeliveryError as exc:
                 note, error = None, str(exc)
             except Exception as exc:  # a bug must not stop the other rows: record, retry
@@ -201,8 +204,8 @@ def _claim(store: Store, now: float) -> list[Due]:
     return due
 
 
-async def _send(row: Due, inventory: Inventory,
-                session: aiohttp.ClientSession) -> str | None:
+async def _send(row: Due, inventory: Inventory, session: aiohttp.ClientSession,
+                executor: Executor | None) -> str | None:
     """One attempt on the row's channel, with the configuration as it is now."""
     if row.channel == "smtp":
         smtp = inventory.notices.smtp
@@ -210,9 +213,9 @@ async def _send(row: Due, inventory: Inventory,
             raise DeliveryError("smtp: no longer configured in the inventory")
         to = row.target.split(", ")
         record = NoticeRecord.from_json(row.record)
-        pdf = await asyncio.to_thread(render_pdf, record)
+        pdf = await asyncio.get_running_loop().run_in_executor(executor, render_pdf, record)
         msg = build_message(record, smtp.sender, to, pdf=pdf)
-        refused = await send_mail(smtp, to, msg)
+        refused = await send_mail(smtp, to, msg, executor=executor)
         return f"refused by the server: {', '.join(refused)}" if refused else None
     hook = inventory.notices.webhook
     if hook is None or not hook.enabled:

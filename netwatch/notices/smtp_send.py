@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import smtplib
 import socket
 import ssl
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
@@ -132,12 +134,14 @@ def _reason(exc: BaseException) -> str:
 async def send_mail(smtp: SmtpDelivery, recipients: Sequence[str], msg: EmailMessage, *,
                     socket_timeout: float = SEND_TIMEOUT_SECONDS,
                     deadline: float | None = None,
-                    tls: ssl.SSLContext | None = None) -> list[str]:
+                    tls: ssl.SSLContext | None = None,
+                    executor: Executor | None = None) -> list[str]:
     """Send ``msg``; returns the recipients the server refused (the rest got it).
 
     ``deadline`` (default: the inventory's ``smtp.deadline``) bounds the whole send;
     past it the connection is shut and the send fails as timed out. ``socket_timeout``
     bounds each network step; ``tls`` replaces the system trust store for STARTTLS.
+    The send runs in ``executor`` (the daemon's own pool; None: the loop's default).
     """
     refusal = plain_auth_refusal(smtp)
     if refusal is not None:
@@ -145,8 +149,9 @@ async def send_mail(smtp: SmtpDelivery, recipients: Sequence[str], msg: EmailMes
     limit = smtp.deadline if deadline is None else deadline
     client = _Client(smtp.host, min(socket_timeout, limit))
     progress = ["connect"]
-    sending = asyncio.ensure_future(asyncio.to_thread(
-        _send_blocking, client, smtp, recipients, msg, tls, progress))
+    sending = asyncio.ensure_future(asyncio.get_running_loop().run_in_executor(
+        executor, functools.partial(_send_blocking, client, smtp, recipients, msg, tls,
+                                    progress)))
     try:
         refused = await asyncio.wait_for(asyncio.shield(sending), limit)
     except TimeoutError:

@@ -2,6 +2,8 @@
 
 - ``app``: ``create_app`` builds the aiohttp application from ``deps`` (``WebDeps``,
   what the daemon hands the app) and registers every route table;
+- ``renders``: notice files laid out on a bounded pool of their own (single flight,
+  503 + Retry-After past the queue, a byte-bounded cache);
 - ``guard`` (connection caps and request-head deadline), ``requestlog`` (malformed requests
   logged as one rate-limited line), ``limits`` (the listener's
   limits and their defaults), ``ratelimit`` (wrong-token throttling), ``workers``
@@ -26,22 +28,24 @@ from netwatch.runtime import lazy_face
 if TYPE_CHECKING:
     from netwatch.web.app import WebDeps, create_app
     from netwatch.web.guard import GuardedSite, GuardStats, guard_families
-    from netwatch.web.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_WORKERS, WebLimits
+    from netwatch.web.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_WORKERS, RenderLimits, WebLimits
     from netwatch.web.ratelimit import DEFAULT_LIMIT, DEFAULT_OVERALL, RateLimiter
+    from netwatch.web.renders import RenderStats, render_families
     from netwatch.web.requestlog import RequestLog
     from netwatch.web.session_store import SessionStore
 
 _MODULES = {
     "app": ("WebDeps", "create_app"),
     "guard": ("GuardStats", "GuardedSite", "guard_families"),
-    "limits": ("DEFAULT_BODY_TIMEOUT", "DEFAULT_WORKERS", "WebLimits"),
+    "limits": ("DEFAULT_BODY_TIMEOUT", "DEFAULT_WORKERS", "RenderLimits", "WebLimits"),
+    "renders": ("RenderStats", "render_families"),
     "ratelimit": ("DEFAULT_LIMIT", "DEFAULT_OVERALL", "RateLimiter"),
     "requestlog": ("RequestLog",),
     "session_store": ("SessionStore",),
 }
 __all__ = [
     "DEFAULT_BODY_TIMEOUT", "DEFAULT_LIMIT", "DEFAULT_OVERALL", "DEFAULT_WORKERS", "GuardStats",
-    "GuardedSite", "RateLimiter", "RequestLog", "SessionStore", "WebDeps", "WebLimits",
-    "create_app", "guard_families",
+    "GuardedSite", "RateLimiter", "RenderLimits", "RenderStats", "RequestLog", "SessionStore",
+    "WebDeps", "WebLimits", "create_app", "guard_families", "render_families",
 ]
 __getattr__ = lazy_face(__name__, _MODULES)

@@ -25,6 +25,7 @@ from netwatch.web.auth import ApiError, make_auth_middleware
 from netwatch.web.deps import WebDeps
 from netwatch.web.openapi import document
 from netwatch.web.pages import Pages
+from netwatch.web.renders import renders_context
 from netwatch.web.workers import offload, pool_context
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,7 @@ def create_app(deps: WebDeps) -> web.Application:
     )
     app[DEPS] = deps
     app.cleanup_ctx.append(pool_context(deps.web_workers))
+    app.cleanup_ctx.append(renders_context(deps.render_limits, deps.render_stats))
     app.on_response_prepare.append(security_headers)
     ops, api, pages = Ops(deps), Api(deps), Pages(deps)
     app.router.add_routes([

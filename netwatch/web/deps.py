@@ -16,7 +16,8 @@ from netwatch.coverage import CoverageReport
 from netwatch.monitor import Monitor
 from netwatch.store import Store
 from netwatch.web.auth import Limiter, TokenVerifier
-from netwatch.web.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_WORKERS
+from netwatch.web.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_WORKERS, RenderLimits
+from netwatch.web.renders import RenderStats
 from netwatch.web.session_store import SessionStore
 
 
@@ -43,4 +44,6 @@ class WebDeps:
     behind_proxy: bool = False  # a proxy fronts netwatch: trust its X-Forwarded-For
     web_workers: int = DEFAULT_WORKERS  # threads request handlers may use at once
     body_timeout: float = DEFAULT_BODY_TIMEOUT  # seconds to send a whole request body
+    render_limits: RenderLimits = RenderLimits()  # the notice render pool's own bounds
+    render_stats: RenderStats = field(default_factory=RenderStats)  # for the daemon's metrics
     version: str = field(default_factory=lambda: package_version("netwatch"))

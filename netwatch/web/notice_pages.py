@@ -6,13 +6,13 @@ today (open, rectified and waiting for verification, closed; overdue marked)
 and, for a county or admin session, a form to acknowledge an open item (a note
 and a promised date, CSRF token as every session write). The notice itself is
 served in every format: ``.html`` (the printable document, with its own CSP),
-``.pdf``, ``.docx``, ``.xlsx`` and ``.md``; ``?lang=en`` for English. PDFs are
-laid out off the event loop.
+``.pdf``, ``.docx``, ``.xlsx`` and ``.md``; ``?lang=en`` for English. Files are
+laid out off the event loop, in the render pool (``netwatch.web.renders``: its own
+threads, one render per file, 503 when the wait would be too long).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
@@ -43,12 +43,13 @@ from netwatch.notices import (
 from netwatch.store import Store
 from netwatch.web.auth import SESSION, ApiError, principal
 from netwatch.web.pages import environment
+from netwatch.web.renders import RENDERS, ClientGone, RenderBusy
 
 FORMATS = (("html", "打印版 HTML"), ("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel"),
            ("md", "Markdown"))
 STATES = {"open": "未整改 open", "rectified": "已整改，待核验 rectified (verifying)",
           "closed": "已销号 closed"}
-CACHED = 16  # renderings kept in memory
+CLIENT_GONE = 499  # the status logged for a request whose client left before the answer
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 
 
@@ -127,7 +128,6 @@ class NoticePages:
                  store: Callable[[], Store], timezone: Callable[[], str]) -> None:
         self.load, self.store, self.timezone = load, store, timezone
         self.env = environment()
-        self.cache: dict[tuple[int, str, str], bytes] = {}  # least recently used first
 
     def page(self, template: str, status: int = 200, **values: object) -> web.Response:
         text = self.env.get_template(template).render(**values)
@@ -147,16 +147,26 @@ class NoticePages:
             csrf=session.csrf if session is not None else "")
 
     async def file(self, request: web.Request) -> web.Response:
-        """A rendering; notices never change, so the last few are kept (a PDF takes seconds)."""
+        """A rendering from the render pool (cached: notices never change, a PDF takes seconds).
+
+        503 with ``Retry-After`` when the render would wait too long; a client that leaves
+        while its render waits takes the render off the queue.
+        """
         notice_id, record = self.load(request)
         fmt, lang = request.match_info["fmt"], lang_of(request)
-        key = (notice_id, fmt, lang)
-        data = self.cache.pop(key, None)
-        if data is None:
-            data = await asyncio.to_thread(RENDERERS[fmt], record, lang)
-        self.cache[key] = data
-        while len(self.cache) > CACHED:
-            self.cache.pop(next(iter(self.cache)))
+
+        def gone() -> bool:
+            transport = request.transport
+            return transport is None or transport.is_closing()
+
+        try:
+            data = await request.app[RENDERS].get(
+                (notice_id, fmt, lang), lambda: RENDERERS[fmt](record, lang), gone)
+        except RenderBusy as exc:
+            raise ApiError(503, "notice renderer busy", str(exc),
+                           {"Retry-After": str(exc.retry_after)}) from None
+        except ClientGone:
+            return web.Response(status=CLIENT_GONE)  # nobody reads it
         return rendering(record, fmt, lang, data)
 
     async def ack(self, request: web.Request) -> web.Response:

@@ -186,7 +186,10 @@ OPENAPI_PATHS: dict[str, Any] = {
                                              "downloads named like the notice's files)",
                               "content": {media: {"schema": {"type": "string"}}
                                           for media in MEDIA.values()}},
-                      **errors(400, 401, 404, 429)}}},
+                      **errors(400, 401, 404, 429),
+                      "503": {"description": "the notice renderer is busy: this file would "
+                              "wait too long to be laid out; ask again after Retry-After "
+                              "seconds", **json_body("Error")}}}},
     "/notices/{id}/items/{item}/ack": {"post": {
         "summary": "The notice page's acknowledgement form (session and csrf_token)",
         "security": [{"session": []}],
