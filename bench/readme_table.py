@@ -70,6 +70,10 @@ BENCHES = {
     "coverage": Bench(
         "Coverage analysis", "python bench/bench_coverage.py",
         "100,000 survey readings of 60 days in SQLite, 2,000 points: one analysis."),
+    "startup": Bench(
+        "Command start", "python bench/bench_startup.py --tree OLD_CHECKOUT",
+        "`netwatch --help` and `netwatch check` on the demo city, fresh interpreters; `this` "
+        "is this tree, `other` the checkout before the lazy faces (78a0aa2), in the same run."),
     "libraries": Bench(
         "Libraries kept off the probe path", "python bench/bench_libraries.py",
         "pysnmp 7, ping3 and aiohttp's client against netwatch's own probes in the same "
