@@ -2,12 +2,14 @@
 
 ``exposition`` keeps the text ready between scrapes; ``devices`` renders the
 per-device families from pre-built label sets; ``summary`` the small families
-computed at scrape time; ``text`` the format itself (escaping, numbers, families).
+computed at scrape time; ``gaps`` the monitoring gaps' counters (from the
+database); ``text`` the format itself (escaping, numbers, families).
 """
 
 from __future__ import annotations
 
 from netwatch.metrics.exposition import Exposition, Provider
+from netwatch.metrics.gaps import gap_families
 from netwatch.metrics.text import Family, FamilySpec
 
-__all__ = ["Exposition", "Family", "FamilySpec", "Provider"]
+__all__ = ["Exposition", "Family", "FamilySpec", "Provider", "gap_families"]

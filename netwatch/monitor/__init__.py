@@ -4,7 +4,8 @@
 ``sweep`` runs one on demand; ``verdict`` turns one sweep's results into up or
 a fault kind; ``state`` keeps what a device's recent results say; ``faults``
 decides (pure) when a fault opens, closes or is suppressed; ``monitor`` owns
-all of it between cycles and records fault episodes in the store.
+all of it between cycles and records fault episodes in the store; ``watched``
+records what was watched and when (first checks, heartbeats, monitoring gaps).
 """
 
 from __future__ import annotations
@@ -17,9 +18,21 @@ from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import FAULT_KINDS, DeviceState
 from netwatch.monitor.sweep import sweep_once
 from netwatch.monitor.verdict import Verdict, judge
+from netwatch.monitor.watched import (
+    HEARTBEAT_SECONDS,
+    Gap,
+    beat,
+    gap_totals,
+    gaps_within,
+    monitored_since,
+    record_first_checks,
+    resume_watching,
+    stop_watching,
+)
 
 __all__ = [
-    "FAULT_KINDS", "AllowList", "DeviceResult", "DeviceState", "Group", "GroupListener",
-    "GroupStats", "Monitor", "OpenFault", "Runner", "Verdict", "in_slices", "judge",
-    "sweep_once",
+    "FAULT_KINDS", "HEARTBEAT_SECONDS", "AllowList", "DeviceResult", "DeviceState", "Gap",
+    "Group", "GroupListener", "GroupStats", "Monitor", "OpenFault", "Runner", "Verdict", "beat",
+    "gap_totals", "gaps_within", "in_slices", "judge", "monitored_since", "record_first_checks",
+    "resume_watching", "stop_watching", "sweep_once",
 ]

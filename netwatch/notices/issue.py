@@ -31,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Inventory
-from netwatch.monitor.watched import monitored_since
+from netwatch.monitor import monitored_since
 from netwatch.notices.calendar import day_start, deadline, iso, local_date
 from netwatch.notices.files import write_notice_files
 from netwatch.notices.items import set_deadlines, sync_in, to_report
