@@ -53,7 +53,7 @@ from netwatch.notices.issue import IssueError, issue_notices, write_files
 from netwatch.notices.items import cited_episodes, sync_items
 from netwatch.notices.metrics import notice_families
 from netwatch.notices.outbox import deliver_due, outbox_families, prune_sent
-from netwatch.store import Store, faultlog
+from netwatch.store import DatabaseError, Store, faultlog
 from netwatch.survey.metrics import survey_families
 from netwatch.survey.prune import prune_readings
 from netwatch.vocab import OFFLINE_FAULTS  # what a notice counts as down
@@ -115,9 +115,14 @@ class Duties:
 
     def stop(self, now: float | None = None) -> None:
         """A clean shutdown: watched until now, and not from now on (no-op unless resumed)."""
-        if self._watching:
+        if not self._watching:
+            return
+        self._watching = False
+        try:
             stop_watching(self.store, time.time() if now is None else now)
-            self._watching = False
+        except DatabaseError as exc:  # the shutdown goes on: the gap starts at the last beat
+            log.error("the stop was not recorded (%s): the next start counts the gap from "
+                      "the last heartbeat", exc)
 
     def attach(self, exposition: Exposition) -> None:
         """Add the notice, delivery, coverage, survey and gap families to ``/metrics``."""
