@@ -12,6 +12,7 @@ the strings they always did; only ``repr`` differs, and none reaches output.
   kind, a probe's finding, or a coverage blind spot;
 - ``BlindCause``: why a blind spot is blind (a notice item's ``evidence.cause``);
 - ``Role``: what an API token or session may do (``api_tokens.role``);
+- ``GapReason``: why nothing watched for a while (``monitoring_gaps.reason``);
 - ``Measurement`` and ``Reason`` (from ``probes.base``): the figures a probe reports
   and why a check failed.
 
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from probes.base import Measurement, Reason
 
 __all__ = [
-    "OFFLINE_FAULTS", "OUTAGE_PROBLEMS", "BlindCause", "Fault", "Measurement", "Problem",
-    "Reason", "Role",
+    "OFFLINE_FAULTS", "OUTAGE_PROBLEMS", "BlindCause", "Fault", "GapReason", "Measurement",
+    "Problem", "Reason", "Role",
 ]
 _FROM_PROBES = frozenset({"Measurement", "Reason"})
 
@@ -88,6 +89,12 @@ class Role(StrEnum):
     COUNTY = "county"  # its counties' devices, faults and notices
     TESTER = "tester"  # field survey: its counties' points, its own readings
     METRICS = "metrics"  # Prometheus's scrape of /metrics, nothing else
+
+
+class GapReason(StrEnum):
+    """Why nothing watched (some or all counties' devices) for a while: a monitoring gap."""
+
+    DAEMON_DOWN = "daemon_down"  # from the daemon's last heartbeat to its next start
 
 
 # A device counts as offline while one of these is open: notices' online rates

@@ -28,6 +28,7 @@ from netwatch.vocab import (
     OUTAGE_PROBLEMS,
     BlindCause,
     Fault,
+    GapReason,
     Measurement,
     Problem,
     Role,
@@ -50,6 +51,7 @@ WIRE_CAUSES = (("SITE_DOWN", "site_down"), ("UPLINK_DOWN", "uplink_down"),
                ("UPLINK_SLOW", "uplink_slow"), ("COVERAGE_HOLE", "coverage_hole"))
 WIRE_ROLES = (("ADMIN", "admin"), ("COUNTY", "county"), ("TESTER", "tester"),
               ("METRICS", "metrics"))
+WIRE_GAPS = (("DAEMON_DOWN", "daemon_down"),)
 WIRE_MEASUREMENTS = {
     "status_code", "describe_status_code", "response_seconds", "connect_seconds",
     "rtt_seconds", "rtt_min_seconds", "rtt_max_seconds", "loss_ratio", "jitter_seconds",
@@ -60,6 +62,7 @@ WIRE_MEASUREMENTS = {
 
 @pytest.mark.parametrize(("enum", "wire"), [
     (Fault, WIRE_FAULTS), (Problem, WIRE_PROBLEMS), (BlindCause, WIRE_CAUSES), (Role, WIRE_ROLES),
+    (GapReason, WIRE_GAPS),
 ])
 def test_wire_values_are_pinned(enum: type[StrEnum], wire: tuple[tuple[str, str], ...]) -> None:
     """Names, values and order (the API lists fault kinds in this order) stay as shipped."""

@@ -5,6 +5,8 @@ Startup order: descriptor limit raised → store → probe context → monitor
 guard) → scheduler. SIGHUP or ``POST /-/reload``
 re-reads the inventory; a bad file is refused and the old one keeps running.
 SIGTERM/SIGINT stop the scheduler, the web app and the probes, in that order.
+Watching begins just before the scheduler starts and ends when it stops: the time
+between a stop and the next start is a monitoring gap (``Duties.resume``).
 """
 
 from __future__ import annotations
@@ -224,6 +226,7 @@ class Daemon:
                 await self._serve(web_runner, stop)
             finally:
                 await self.scheduler.shutdown()
+                self.duties.stop()  # watched until now: the time until the next start is a gap
                 await web_runner.cleanup()
                 self.threads.shutdown(wait=False, cancel_futures=True)
                 self.store.close()
@@ -252,6 +255,7 @@ class Daemon:
         port = site.bound_port
         base = f"{scheme}://{Listen(listen.host, port).url}"
         log.info("listening on %s", base)
+        self.duties.resume()  # the time since the last heartbeat is a monitoring gap
         self.scheduler.start()
         self.duties.schedule()
         loop = asyncio.get_running_loop()

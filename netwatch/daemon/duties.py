@@ -11,6 +11,11 @@ A scheduled issue missed while the daemon was down (the Monday 08:00 run during 
 restart) is caught up shortly after start, as anacron would: the last scheduled run
 is recorded in ``schedule_runs``. Issuing is idempotent per county and day, so a
 catch-up never doubles a notice.
+
+The time the daemon was down is a monitoring gap, in no online rate: ``resume``
+(before the first sweep) records the time since the last heartbeat, a heartbeat
+job says every minute that the daemon is still watching, and ``stop`` (a clean
+shutdown) says until when it watched (``netwatch.monitor.watched``).
 """
 
 from __future__ import annotations
@@ -33,8 +38,15 @@ from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.daemon.threads import in_thread
 from netwatch.inventory import Inventory, cron_trigger
-from netwatch.metrics import Exposition
-from netwatch.monitor import DeviceState, record_first_checks
+from netwatch.metrics import Exposition, gap_families
+from netwatch.monitor import (
+    HEARTBEAT_SECONDS,
+    DeviceState,
+    beat,
+    record_first_checks,
+    resume_watching,
+    stop_watching,
+)
 from netwatch.notices import (
     IssueError,
     cited_episodes,
@@ -46,7 +58,7 @@ from netwatch.notices import (
     sync_items,
     write_files,
 )
-from netwatch.store import Store, prune_episodes
+from netwatch.store import DatabaseError, Store, prune_episodes
 from netwatch.survey import prune_readings, survey_families
 from netwatch.vocab import OFFLINE_FAULTS  # what a notice counts as down
 
@@ -91,16 +103,45 @@ class Duties:
         self._schedule: tuple[str, str] | None = None
         self._monitored: set[str] = set()  # devices whose first settled check is recorded
         self._first_check: dict[str, float] = {}  # checked, not yet settled: first check
+        self._watching = False  # between ``resume`` and ``stop``
         scheduler.monitor.listeners.append(self.on_sweep)
 
+    def resume(self, now: float | None = None) -> None:
+        """Watching starts (before the first sweep): the time since the last heartbeat, when
+        the daemon was down, is recorded as a gap and logged."""
+        now = time.time() if now is None else now
+        gap = resume_watching(self.store, now)
+        self._watching = True
+        if gap is not None:
+            log.info("nothing was watched for %.0f s, since the last heartbeat at %s: a "
+                     "monitoring gap, left out of the online rates", gap.seconds,
+                     datetime.fromtimestamp(gap.started).astimezone().isoformat(
+                         timespec="seconds"))
+
+    async def heartbeat(self) -> None:
+        """Still watching (one UPDATE a minute): a crash leaves a gap from the last beat."""
+        beat(self.store, time.time())
+
+    def stop(self, now: float | None = None) -> None:
+        """A clean shutdown: watched until now, and not from now on (no-op unless resumed)."""
+        if not self._watching:
+            return
+        self._watching = False
+        try:
+            stop_watching(self.store, time.time() if now is None else now)
+        except DatabaseError as exc:  # the shutdown goes on: the gap starts at the last beat
+            log.error("the stop was not recorded (%s): the next start counts the gap from "
+                      "the last heartbeat", exc)
+
     def attach(self, exposition: Exposition) -> None:
-        """Add the notice, delivery, coverage and survey families to ``/metrics``."""
+        """Add the notice, delivery, coverage, survey and gap families to ``/metrics``."""
         store = self.store
         exposition.add_provider(lambda: notice_families(store, self.inventory()))
         exposition.add_provider(lambda: outbox_families(store))
         exposition.add_provider(lambda: coverage_families(
             self.coverage.latest(store, self.inventory()), self.inventory()))
         exposition.add_provider(lambda: survey_families(store, self.inventory()))
+        exposition.add_provider(lambda: gap_families(store))
 
     def schedule(self) -> None:
         """Add the jobs (first call) or follow a changed notice schedule (after a reload)."""
@@ -115,6 +156,7 @@ class Duties:
             add("duty:items", self.sync, IntervalTrigger(seconds=ITEMS_PERIOD))
             add("duty:deliver", self.deliver, IntervalTrigger(seconds=DELIVERY_PERIOD))
             add("duty:prune", self.prune, IntervalTrigger(seconds=PRUNE_PERIOD))
+            add("duty:heartbeat", self.heartbeat, IntervalTrigger(seconds=HEARTBEAT_SECONDS))
             missed = self._missed(trigger, datetime.now(ZoneInfo(wanted[1])))
             if missed is not None:
                 log.info("the scheduled notices of %s were missed: issuing them now", missed)

@@ -6,7 +6,8 @@ against the rate settings; ``slices`` gives the loop a turn while walking the fl
 ``verdict`` turns one sweep's results into up or a fault kind; ``state`` keeps what a
 device's recent results say; ``faults`` decides (pure) when a fault opens, closes or is
 suppressed; ``monitor`` owns all of it between cycles and records fault episodes in the
-store; ``watched`` owns when monitoring of each device began.
+store; ``watched`` records what was watched and when (first checks, heartbeats,
+monitoring gaps).
 """
 
 from __future__ import annotations
@@ -20,11 +21,22 @@ from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import FAULT_KINDS, DeviceState
 from netwatch.monitor.sweep import sweep_once
 from netwatch.monitor.verdict import Verdict, judge
-from netwatch.monitor.watched import monitored_since, record_first_checks
+from netwatch.monitor.watched import (
+    HEARTBEAT_SECONDS,
+    Gap,
+    beat,
+    gap_totals,
+    gaps_within,
+    monitored_since,
+    record_first_checks,
+    resume_watching,
+    stop_watching,
+)
 
 __all__ = [
-    "FAULT_KINDS", "MAINTENANCE", "AllowList", "Capacity", "CapacityError", "DeviceResult",
-    "DeviceState", "Group", "GroupListener", "GroupStats", "Load", "Monitor", "OpenFault",
-    "Runner", "Verdict", "assess", "in_slices", "judge", "monitored_since", "problems",
-    "record_first_checks", "sweep_once",
+    "FAULT_KINDS", "HEARTBEAT_SECONDS", "MAINTENANCE", "AllowList", "Capacity", "CapacityError",
+    "DeviceResult", "DeviceState", "Gap", "Group", "GroupListener", "GroupStats", "Load",
+    "Monitor", "OpenFault", "Runner", "Verdict", "assess", "beat", "gap_totals", "gaps_within",
+    "in_slices", "judge", "monitored_since", "problems", "record_first_checks",
+    "resume_watching", "sweep_once", "stop_watching",
 ]

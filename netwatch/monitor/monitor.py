@@ -31,8 +31,9 @@ from netwatch.monitor.faults import (
 )
 from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.slices import in_slices
-from netwatch.monitor.state import DeviceState
+from netwatch.monitor.state import DeviceState, Streak
 from netwatch.store import Episode, FaultLog, NewEpisode
+from netwatch.vocab import Fault
 from probes.base import Reason
 
 log = logging.getLogger(__name__)
@@ -127,12 +128,19 @@ class Monitor:
     # -- faults ------------------------------------------------------------------------
 
     def restore(self) -> int:
-        """Re-open the faults recorded as open (a restart keeps first-seen times)."""
+        """Re-open the faults recorded as open (a restart keeps first-seen times).
+
+        Each gets a streak of its kind, as if the condition had just held: a device
+        repaired while the daemon was down closes its fault after ``close_after`` good
+        cycles (without one, nothing would ever count the fault's condition absent).
+        """
         gone: list[tuple[int, float, str]] = []
         now = self.clock()
         for ep in self.faultlog.open_episodes():
-            if ep.device in self.states:
+            state = self.states.get(ep.device)
+            if state is not None:
                 self.faults.setdefault(ep.device, {})[ep.fault] = _from_episode(ep)
+                state.streaks.setdefault(Fault(ep.fault), Streak(since=ep.first_seen))
             else:
                 gone.append((ep.id, now, REMOVED))
         if gone:

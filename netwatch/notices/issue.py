@@ -12,12 +12,16 @@ and the files loses nothing. A date before the last issued notice is refused.
 The monitoring period runs from the county's previous notice date (else a week
 back) to the issue time (the end of the issue day for a notice dated back); it
 covers what the notice lists, so an item first seen after it waits for the next
-notice.
+notice. It starts no earlier than netwatch began watching the county's devices
+(their earliest recorded first check): a notice issued minutes after a first start
+reports on those minutes and says its period is shorter than usual. Time within it
+that nothing watched (monitoring gaps) is in no rate, and the notice says how long.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Inventory
+from netwatch.monitor import monitored_since
 from netwatch.notices.calendar import day_start, deadline, iso, local_date
 from netwatch.notices.files import write_notice_files
 from netwatch.notices.items import set_deadlines, sync_in, to_report
@@ -34,7 +39,7 @@ from netwatch.notices.numbering import allocate, format_number
 from netwatch.notices.outbox import enqueue
 from netwatch.notices.record import Acknowledgement, Candidate, ItemView, NoticeRecord
 from netwatch.notices.register import issued_on, last_issue_date, latest, list_items, record_notice
-from netwatch.notices.summary import Figures, county_summary, figures
+from netwatch.notices.summary import Figures, county_summary, figures, unwatched_seconds
 from netwatch.store import Row, Store, Transaction
 
 DEFAULT_PERIOD_DAYS = 7
@@ -79,13 +84,14 @@ def issue_notices(store: Store, inventory: Inventory, *, issue_date: date | None
                              "numbered in date order")
         sync_in(tx, inventory, now, extra, coverage_judged)
         cache: dict[tuple[float, float], dict[str, dict[str, Figures]]] = {}
+        began = _watching_began(inventory, monitored_since(tx))
         for county in wanted:
             found = issued_on(tx, county, day.isoformat())
             if found is not None:
                 outcomes.append(Outcome(county, found[0], NoticeRecord.from_json(found[1]),
                                         False))
                 continue
-            made = _issue_one(tx, inventory, county, day, now, zone, cache)
+            made = _issue_one(tx, inventory, county, day, now, zone, cache, began.get(county))
             if made is None:
                 outcomes.append(Outcome(county, None, None, False))
                 continue
@@ -107,17 +113,34 @@ def write_files(outcomes: Sequence[Outcome], out_dir: Path,
         tuple(write_notice_files(o.record, out_dir, langs))) for o in outcomes]
 
 
+def _watching_began(inventory: Inventory, since: dict[str, float]) -> dict[str, float]:
+    """When netwatch began watching each county: its devices' earliest settled first check
+    (a county is missing when none has one: a database no daemon ran on, or nothing
+    settled yet)."""
+    began: dict[str, float] = {}
+    for device in inventory.devices:
+        first = since.get(device.id, math.inf)
+        if math.isfinite(first) and first < began.get(device.county, math.inf):
+            began[device.county] = first
+    return began
+
+
 def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
                now: float, zone: ZoneInfo,
                cache: dict[tuple[float, float], dict[str, dict[str, Figures]]],
-               ) -> tuple[int, NoticeRecord] | None:
+               began: float | None) -> tuple[int, NoticeRecord] | None:
     """Number and record one county's notice, or None when there is nothing to report."""
     settings = inventory.notices
     rows = to_report(tx, county)
     prev = last_issue_date(tx, county)
     start_day = date.fromisoformat(prev) if prev else day - timedelta(days=DEFAULT_PERIOD_DAYS)
+    usual_days = (day - start_day).days
     start = day_start(start_day, zone)
     end = max(min(day_start(day + timedelta(days=1), zone), now), start)
+    short = False
+    if began is not None and began > start:  # nothing watched the county before then
+        short, start = True, min(began, end)
+        start_day = local_date(start, zone)
     # the period covers what it lists: an item first seen after its end (a notice dated
     # back with --date) waits for the next notice
     new = _ordered(r for r in rows if r["deadline"] is None and r["first_seen"] <= end)
@@ -125,7 +148,7 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
     if not new and not any(r["state"] == "open" for r in carried):
         return None
     if (start, end) not in cache:
-        cache[(start, end)] = figures(tx, inventory, start, end)
+        cache[(start, end)] = figures(tx, inventory, start, end, now)
     deadlines = {r["id"]: deadline(day, r["rectify_within_days"], settings.holidays).isoformat()
                  for r in new}
     set_deadlines(tx, deadlines)
@@ -147,6 +170,9 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
         deadline=max(i.deadline for i in (items or old)), contact=settings.contact,
         summary=county_summary(inventory, county, cache[(start, end)]),
         items=items, carried=old, header=settings.header, cc=settings.cc,
+        period_from=iso(start, zone), period_to=iso(end, zone), usual_period_days=usual_days,
+        short_period=short,
+        unwatched_seconds=round(unwatched_seconds(tx, county, start, end, now)),
     )
     notice_id = record_notice(tx, county, today, settings.prefix, day.year, seq, record.number,
                               now, record.to_json())

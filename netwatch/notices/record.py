@@ -112,10 +112,23 @@ class NoticeRecord:
     carried: tuple[ItemView, ...]  # still open from earlier notices (overdue ones marked)
     header: str = ""  # the red 版头 text; the issuing unit when empty
     cc: str = ""  # 抄送 line of the 版记
+    # Set on every notice issued since netwatch records them; None (and absent from the
+    # JSON, so a stored record writes back byte for byte) in notices issued before.
+    period_from: str | None = None  # when the period began: 00:00 of period_start, or when
+    # watching the county's devices began if that is later (then ``short_period``)
+    period_to: str | None = None  # when it ended: the issue time (a dated-back notice: 24:00)
+    usual_period_days: int | None = None  # since the previous notice, else 7
+    short_period: bool | None = None  # watching began after the usual start: a shorter period
+    unwatched_seconds: int | None = None  # of the period, time nothing watched (monitoring
+    # gaps: the daemon was down): in no online rate, neither as online nor as offline
 
     def to_json(self) -> str:
         """The stored and published form (stable key order, UTF-8 text)."""
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True, indent=1)
+        data = asdict(self)
+        for name in LATER_FIELDS:
+            if data[name] is None:
+                del data[name]
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> NoticeRecord:
@@ -125,6 +138,10 @@ class NoticeRecord:
         data["carried"] = tuple(_item(i) for i in data["carried"])
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+LATER_FIELDS = ("period_from", "period_to", "usual_period_days", "short_period",
+                "unwatched_seconds")
 
 
 def _item(data: dict[str, Any]) -> ItemView:

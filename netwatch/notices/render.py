@@ -80,9 +80,12 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
             f"{kind} online {s.online_ratio:.1%} (target {s.target_ratio:.0%}), "
             f"rank {s.rank} of {s.of}")
     n, c = len(r.items), len(r.carried)
+    notes = _period_notes(r, lang)
     if zh:
+        basis = f"（{'；'.join(notes)}）" if notes else ""
         return [
-            f"根据{r.city}公安技术监测平台{start}至{end}的监测数据，现将你单位存在的问题通报如下。",
+            f"根据{r.city}公安技术监测平台{start}至{end}的监测数据{basis}，"
+            "现将你单位存在的问题通报如下。",
             f"一、发现问题。本期新发现问题{n}项，前期未整改问题{c}项。"
             + ("；".join(figs) + "。" if figs else ""),
             "二、整改要求。请你单位对照附件问题清单逐项核查整改。",
@@ -91,8 +94,9 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
             "四、书面反馈。整改完成后书面反馈整改结果。",
             "五、逾期未整改的，将予以通报并纳入年度考核。",
         ]
+    basis = f" ({'; '.join(notes)})" if notes else ""
     return [
-        f"Based on {r.city} police monitoring data from {start} to {end}, we notify you:",
+        f"Based on {r.city} police monitoring data from {start} to {end}{basis}, we notify you:",
         f"1. Problems found: {n} new, {c} carried forward."
         + (" " + "; ".join(figs) + "." if figs else ""),
         "2. Requirements: check and rectify each item in the attached list.",
@@ -102,6 +106,23 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
         "4. Feedback: report the results in writing when done.",
         "5. Items overdue will be reported and counted in the annual assessment.",
     ]
+
+
+def _period_notes(r: NoticeRecord, lang: str) -> list[str]:
+    """What the period's basis sentence adds: a period shorter than usual because watching
+    began within it, and the time within it nothing watched (in no rate)."""
+    zh = lang == "zh"
+    notes = []
+    if r.short_period and r.period_from:
+        began, usual = w.moment(r.period_from, lang), r.usual_period_days
+        notes.append(f"监测自{began}起，本期不足{usual}天" if zh else
+                     f"monitored since {began}, shorter than the usual {usual} "
+                     f"day{'' if usual == 1 else 's'}")
+    if r.unwatched_seconds:
+        gap = w.span(r.unwatched_seconds, lang)
+        notes.append(f"其中{gap}未监测，不计入在线率" if zh else
+                     f"{gap} of it unwatched, left out of the online rates")
+    return notes
 
 
 def item_cells(it: ItemView, lang: str) -> tuple[str, ...]:

@@ -16,16 +16,22 @@ or a newly added camera does not inflate the rate (``netwatch.monitor.watched``,
 recorded by the daemon); a kind with no monitored time in the period has no rate (NaN) and
 is left out of the summary. Without any such record (notices issued from a
 database no daemon ran on) the whole period counts.
+
+Time nothing watched (a monitoring gap: the daemon was down, and any gap of the
+device's county) counts neither way: it leaves the device's watched time, and an
+outage running through it (a fault open when the daemon stopped, closed at its
+next start) loses that part too. Every second in a rate was measured.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netwatch.inventory import KINDS, Device, Inventory
-from netwatch.monitor import MAINTENANCE, monitored_since
+from netwatch.monitor import MAINTENANCE, gaps_within, monitored_since
 from netwatch.notices.record import KindSummary
 from netwatch.store import Handle, outages
 from netwatch.vocab import OFFLINE_FAULTS
@@ -47,8 +53,42 @@ def _groups(device: Device) -> tuple[str, ...]:
     return (device.kind,)
 
 
-def downtime(db: Handle, start: float, end: float) -> tuple[dict[str, float], set[str]]:
-    """Outage seconds per device within [start, end], and the devices down at ``end``."""
+Spans = list[tuple[float, float]]  # sorted by start, disjoint
+
+
+def _merged(spans: Iterable[tuple[float, float]]) -> Spans:
+    """The union of the spans, sorted and disjoint; empty ones dropped."""
+    out: Spans = []
+    for lo, hi in sorted(spans):
+        if hi <= lo:
+            continue
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _length(spans: Spans) -> float:
+    return sum(hi - lo for lo, hi in spans)
+
+
+def _overlap(a: Spans, b: Spans) -> float:
+    """Seconds two sorted, disjoint span lists share."""
+    total, i, j = 0.0, 0, 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if hi > lo:
+            total += hi - lo
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return total
+
+
+def outage_spans(db: Handle, start: float, end: float) -> tuple[dict[str, Spans], set[str]]:
+    """Each device's outage spans within [start, end], and the devices down at ``end``."""
     rows = outages(db, OFFLINE_FAULTS, start, end, planned=MAINTENANCE)
     spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
     down_at_end: set[str] = set()
@@ -56,31 +96,61 @@ def downtime(db: Handle, start: float, end: float) -> tuple[dict[str, float], se
         if closed_at is None or closed_at > end:
             down_at_end.add(device)
         spans[device].append((max(first_seen, start), min(closed_at or end, end)))
-    seconds: dict[str, float] = {}
-    for device, intervals in spans.items():
-        total, reach = 0.0, start
-        for lo, hi in intervals:  # sorted by start: merge overlaps
-            lo = max(lo, reach)
-            if hi > lo:
-                total += hi - lo
-                reach = hi
-        seconds[device] = total
-    return seconds, down_at_end
+    return {device: _merged(s) for device, s in spans.items()}, down_at_end
 
 
-def figures(db: Handle, inventory: Inventory, start: float,
-            end: float) -> dict[str, dict[str, Figures]]:
-    """Per county, per summary kind: expected, online at the end, time-weighted ratio."""
-    seconds, down = downtime(db, start, end)
+def downtime(db: Handle, start: float, end: float) -> tuple[dict[str, float], set[str]]:
+    """Outage seconds per device within [start, end], and the devices down at ``end``."""
+    spans, down_at_end = outage_spans(db, start, end)
+    return {device: _length(s) for device, s in spans.items()}, down_at_end
+
+
+def unwatched(db: Handle, start: float, end: float, now: float) -> dict[str | None, Spans]:
+    """The monitoring gaps within [start, end] by county (None: every county), merged."""
+    by: dict[str | None, list[tuple[float, float]]] = defaultdict(list)
+    for gap in gaps_within(db, start, end, now):
+        by[gap.county].append((max(gap.started, start), min(gap.ended, end)))
+    return {county: _merged(s) for county, s in by.items()}
+
+
+def _holes(gaps: dict[str | None, Spans], county: str) -> Spans:
+    """What nothing watched of the county: its own gaps and every county's."""
+    if county not in gaps:
+        return gaps.get(None, [])
+    return _merged([*gaps.get(None, []), *gaps[county]])
+
+
+def unwatched_seconds(db: Handle, county: str, start: float, end: float, now: float) -> float:
+    """Seconds of [start, end] nothing watched the county's devices (a notice says it)."""
+    return _length(_holes(unwatched(db, start, end, now), county))
+
+
+def figures(db: Handle, inventory: Inventory, start: float, end: float,
+            now: float | None = None) -> dict[str, dict[str, Figures]]:
+    """Per county, per summary kind: expected, online at the end, time-weighted ratio.
+
+    ``now`` (default ``end``) decides whether a gap is still open (no watcher now).
+    """
+    spans, down = outage_spans(db, start, end)
     since = monitored_since(db)
+    gaps = unwatched(db, start, end, end if now is None else now)
+    holes = {county: _holes(gaps, county) for county in inventory.counties}
     acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
     for device in inventory.devices:
-        watched = max(end - max(start, since.get(device.id, end if since else start)), 0.0)
+        lo = max(start, since.get(device.id, end if since else start))
+        watched = lost = 0.0
+        if lo < end:
+            hole = holes.get(device.county, gaps.get(None, []))
+            watched = end - lo - (_overlap([(lo, end)], hole) if hole else 0.0)
+            mine = spans.get(device.id)
+            if mine:
+                mine = [(max(a, lo), min(b, end)) for a, b in mine if b > lo]
+                lost = _length(mine) - (_overlap(mine, hole) if hole else 0.0)
         for group in _groups(device):
             a = acc[(device.county, group)]
             a[0] += 1
             a[1] += device.id not in down
-            a[2] += min(seconds.get(device.id, 0.0), watched)
+            a[2] += lost
             a[3] += watched
     out: dict[str, dict[str, Figures]] = defaultdict(dict)
     for (county, group), (expected, online, lost, watched) in acc.items():

@@ -60,6 +60,26 @@ def duration(seconds: float, lang: str) -> str:
     return " ".join(p for p in (f"{days} d" if days else "", f"{hours} h" if hours else "") if p)
 
 
+def span(seconds: float, lang: str) -> str:
+    """Days, hours and minutes, each when not zero (2小时10分钟 / 2 h 10 min)."""
+    total = max(int(seconds), 0)
+    if total < 60:
+        return "不足1分钟" if lang == "zh" else "under 1 min"
+    days, rest = divmod(total, 86400)
+    hours, minutes = divmod(rest // 60, 60)
+    parts = ((days, "天", "d"), (hours, "小时", "h"), (minutes, "分钟", "min"))
+    if lang == "zh":
+        return "".join(f"{n}{zh}" for n, zh, _ in parts if n)
+    return " ".join(f"{n} {en}" for n, _, en in parts if n)
+
+
+def moment(iso: str, lang: str) -> str:
+    """A time to the minute in running text: 2026年12月6日8时10分 / 2026-12-06 08:10."""
+    if lang != "zh":
+        return f"{iso[:10]} {iso[11:16]}"
+    return f"{date(iso, lang)}{int(iso[11:13])}时{int(iso[14:16]):02d}分"
+
+
 def date(iso: str, lang: str) -> str:
     """2026年11月28日 from an ISO date or timestamp; English keeps ISO."""
     day = iso[:10]

@@ -14,7 +14,7 @@ from netwatch.daemon.duties import Duties, last_fire
 from netwatch.inventory import Device, Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Family, Provider
-from netwatch.monitor import Monitor
+from netwatch.monitor import Monitor, gaps_within
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.summary import figures
 from netwatch.store import FaultLog, Store
@@ -73,8 +73,9 @@ async def test_schedule_follows_a_changed_notice_schedule(store: Store, tmp_path
     scheduler.start()  # as in the daemon: duties are scheduled on a running scheduler
     duties.schedule()
     jobs = {j.id: j for j in scheduler.scheduler.get_jobs()}
-    assert {"duty:coverage", "duty:items", "duty:deliver", "duty:prune",
+    assert {"duty:coverage", "duty:items", "duty:deliver", "duty:prune", "duty:heartbeat",
             "duty:notices"} <= set(jobs)
+    assert "0:01:00" in str(jobs["duty:heartbeat"].trigger)  # one UPDATE a minute
     assert "hour='8'" in str(jobs["duty:notices"].trigger)
     current[0] = city(settings=replace(SETTINGS, schedule="30 17 * * 5"))
     duties.schedule()
@@ -184,3 +185,18 @@ async def test_a_notice_seconds_after_the_first_sweep_claims_no_rate(
     assert [(s.kind, s.online_ratio) for s in outcome.record.summary] == [("camera", 0.0)]
     later = figures(store, inventory, first_sweep - HOUR, time.time() + 10)
     assert later["east"]["camera"].ratio == 0.0
+
+
+def test_watching_is_resumed_beaten_and_stopped(store: Store, tmp_path: Path) -> None:
+    """The daemon's start records the time since the last heartbeat as a gap; a stop
+    before any start (a listener that failed to bind) records nothing."""
+    duties = Duties(store, city, tmp_path, SweepScheduler(
+        SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
+    duties.stop(500.0)  # never resumed: no heartbeat written
+    duties.resume(1000.0)
+    duties.stop(1100.0)
+    again = Duties(store, city, tmp_path, SweepScheduler(
+        SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
+    again.resume(4700.0)
+    assert [(g.started, g.ended) for g in gaps_within(store, 0.0, 5000.0, now=4700.0)] == [
+        (1100.0, 4700.0)]

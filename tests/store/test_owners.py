@@ -25,7 +25,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "netwatch/store/faultlog.py": ("fault_episodes",),
     "netwatch/store/tokens.py": ("tokens",),
     "netwatch/web/session_store.py": ("sessions",),
-    "netwatch/monitor/watched.py": ("monitored_since",),
+    "netwatch/monitor/watched.py": ("monitored_since", "monitoring_gaps", "watch_heartbeat"),
     "netwatch/daemon/runs.py": ("schedule_runs",),
     "netwatch/notices/numbering.py": ("notice_sequences",),
     "netwatch/notices/register.py": ("notices", "notice_item_listings"),

@@ -8,7 +8,8 @@ a backup check) needs no other package. Each module here is one shipped migratio
 - ``readings`` (3): survey readings and the per-county acceptance counter;
 - ``outbox`` (4): notice deliveries;
 - ``sessions`` (5): browser sessions;
-- ``metrics_role`` (6): the tokens table rebuilt for the metrics role.
+- ``metrics_role`` (6): the tokens table rebuilt for the metrics role;
+- ``gaps`` (7): monitoring gaps and the watchers' heartbeats.
 
 Adding a table is a new module and one line in ``MIGRATIONS``. Never edit a
 migration that has shipped; write a new one. Each step is one SQL statement or a
@@ -19,7 +20,7 @@ The queries on each table belong to its one owner, which every other module call
 (``tests/store/test_owners.py`` keeps SQL text anywhere else out):
 
 - ``fault_episodes``: ``netwatch.store.faultlog``; ``tokens``: ``netwatch.store.tokens``;
-- ``monitored_since``: ``netwatch.monitor.watched``;
+- ``monitored_since``, ``monitoring_gaps``, ``watch_heartbeat``: ``netwatch.monitor.watched``;
 - ``readings``, ``readings_received``: ``netwatch.survey.readings``;
 - ``notices``, ``notice_item_listings``: ``netwatch.notices.register``;
   ``notice_items``: ``netwatch.notices.items``; ``notice_sequences``:
@@ -30,6 +31,7 @@ The queries on each table belong to its one owner, which every other module call
 from __future__ import annotations
 
 from netwatch.store.schema.faults_tokens import V1_FAULTS_AND_TOKENS
+from netwatch.store.schema.gaps import V7_MONITORING_GAPS
 from netwatch.store.schema.metrics_role import V6_METRICS_ROLE
 from netwatch.store.schema.notices import V2_NOTICES
 from netwatch.store.schema.outbox import V4_OUTBOX
@@ -44,6 +46,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V4_OUTBOX,
     V5_SESSIONS,
     V6_METRICS_ROLE,
+    V7_MONITORING_GAPS,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
