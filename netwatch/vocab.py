@@ -1,6 +1,6 @@
 """The words netwatch's packages share: fault kinds, notice problems, roles, figures.
 
-This is the bottom layer of netwatch: it imports nothing from netwatch (only the
+This sits below every package but the runtime: it imports nothing from netwatch (only the
 probes' own vocabulary, ``probes.base``, and that on first use), so every package
 may import it without weight. Each
 vocabulary is a closed ``StrEnum``: a member is equal to, hashes as and formats as
@@ -11,7 +11,7 @@ the strings they always did; only ``repr`` differs, and none reaches output.
 - ``Problem``: what a notice item is about (``notice_items.problem``): every fault
   kind, a probe's finding, or a coverage blind spot;
 - ``BlindCause``: why a blind spot is blind (a notice item's ``evidence.cause``);
-- ``Role``: what an API token or session may do (``api_tokens.role``);
+- ``Role``: what an API token or session may do (``tokens.role``);
 - ``GapReason``: why nothing watched for a while (``monitoring_gaps.reason``);
 - ``Measurement`` and ``Reason`` (from ``probes.base``): the figures a probe reports
   and why a check failed.
