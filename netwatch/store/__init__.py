@@ -1,7 +1,11 @@
-"""The SQLite store, the whole schema, and the tables the store itself owns.
+"""The store (SQLite or PostgreSQL), the whole schema, and the tables the store itself owns.
 
 ``store`` opens the database (pragmas, transactions, the engine-neutral ``Handle``
-owners run their SQL on) and runs the migrations of ``schema``; ``faultlog`` owns
+owners run their SQL on) and runs the migrations of ``schema``; ``target`` says
+whether ``--db`` names a SQLite file or a ``postgresql://`` URL (resolving its
+``${NAME}`` references, masking its password); ``postgres`` is the same ``Handle``
+API on PostgreSQL (a connection pool, ``?`` translated, rows by name and position)
+and ``pg_schema`` its database checks, baseline and migrations; ``faultlog`` owns
 fault episodes so they outlive a restart; ``tokens`` owns API tokens (kept as hashes);
 ``backup`` copies and restores a running store, checking a backup's exact ``shape``
 (tables, columns, indexes, no stray triggers) first. Every other table is owned by a
@@ -34,6 +38,7 @@ from netwatch.store.store import (
     StoreError,
     Transaction,
 )
+from netwatch.store.target import PgUrl, Target, TargetError, is_url, parse_target
 from netwatch.store.tokens import (
     ROLES,
     UNSCOPED,
@@ -47,7 +52,8 @@ from netwatch.store.tokens import (
 __all__ = [
     "ROLES", "SCHEMA_VERSION", "UNSCOPED", "BackupError", "DatabaseError", "Episode",
     "FaultLog", "FaultLogError", "Handle", "IntegrityError", "NewEpisode", "OperationalError",
-    "Row", "Store", "StoreError", "TokenError", "TokenInfo", "TokenRecord", "TokenStore",
-    "Transaction", "backup", "check_scope", "last_recovery", "open_episodes", "open_faults",
-    "open_mark", "outages", "prune_episodes", "restore",
+    "PgUrl", "Row", "Store", "StoreError", "Target", "TargetError", "TokenError", "TokenInfo",
+    "TokenRecord", "TokenStore", "Transaction", "backup", "check_scope", "is_url",
+    "last_recovery", "open_episodes", "open_faults", "open_mark", "outages", "parse_target",
+    "prune_episodes", "restore",
 ]

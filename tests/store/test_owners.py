@@ -33,9 +33,11 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "netwatch/notices/outbox.py": ("deliveries",),
     "netwatch/survey/readings.py": ("readings", "readings_received"),
 }
-# the engine's own modules: connection, backups, schema and its exact shape (catalogue reads)
+# the engine's own modules: connection, backups, schema and its exact shape (catalogue reads),
+# PostgreSQL's connection and migrations, and the copy from one engine to the other
 ENGINE = ("netwatch/store/store.py", "netwatch/store/backup.py", "netwatch/store/shape.py",
-          "netwatch/store/schema/")
+          "netwatch/store/schema/", "netwatch/store/postgres.py", "netwatch/store/pg_schema.py",
+          "netwatch/store/copy.py")
 
 STATEMENT = re.compile(
     r"\b(SELECT\b.+?\bFROM\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b"
