@@ -37,7 +37,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
 # PostgreSQL's connection and migrations, and the copy from one engine to the other
 ENGINE = ("netwatch/store/store.py", "netwatch/store/backup.py", "netwatch/store/shape.py",
           "netwatch/store/schema/", "netwatch/store/postgres.py", "netwatch/store/pg_schema.py",
-          "netwatch/store/copy.py")
+          "netwatch/store/copy.py", "netwatch/store/versions.py")
 
 STATEMENT = re.compile(
     r"\b(SELECT\b.+?\bFROM\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b"
