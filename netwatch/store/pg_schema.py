@@ -50,7 +50,8 @@ def check_database(conn: psycopg.Connection[Any], url: PgUrl) -> None:
         "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database "
         "WHERE datname = current_database()").fetchone()
     assert row is not None  # the database we are connected to
-    encoding, collation = row[0], row[1]
+    encoding, collation = (v.decode("ascii", "replace") if isinstance(v, bytes) else str(v)
+                           for v in row[:2])  # text is bytes on a SQL_ASCII database
     if encoding != "UTF8":
         raise StoreError(f"{url}: the database's encoding is {encoding}, netwatch needs UTF8; "
                          f"{CREATE_HINT}")

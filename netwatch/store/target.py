@@ -20,8 +20,9 @@ from urllib.parse import quote, unquote
 SCHEMES = ("postgresql://", "postgres://")  # libpq's two spellings
 MASK = "***"
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_USERINFO_PASSWORD = re.compile(r"^(postgres(?:ql)?://[^:/@?#]*:)([^@/?#]*)(?=@)", re.I)
-_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#]*)", re.I)
+_SCHEME = re.compile(r"^postgres(?:ql)?://", re.I)
+# a password parameter's value runs to the next parameter (``&name=``) or the end
+_QUERY_PASSWORD = re.compile(r"([?&]password=)(.*?)(?=&[A-Za-z_]+=|$)", re.I | re.S)
 
 
 class TargetError(ValueError):
@@ -33,9 +34,22 @@ def is_url(text: str) -> bool:
     return text.lower().startswith(SCHEMES)
 
 
+def _user_password(url: str) -> tuple[int, int] | None:
+    """Where the password of ``user:password@`` is: up to the last ``@``, so that one
+    written without percent-encoding (``/``, ``@``, ``?`` in it) is still found whole."""
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        return None
+    at = url.rfind("@")
+    colon = url.find(":", scheme.end(), at)
+    return (colon + 1, at) if at != -1 and colon != -1 else None
+
+
 def mask(url: str) -> str:
     """The URL with the password of its user part and any ``password=`` parameter masked."""
-    return _QUERY_PASSWORD.sub(rf"\1{MASK}", _USERINFO_PASSWORD.sub(rf"\1{MASK}", url))
+    url = _QUERY_PASSWORD.sub(rf"\1{MASK}", url)  # first: its value may hold an ``@``
+    span = _user_password(url)
+    return url if span is None else url[:span[0]] + MASK + url[span[1]:]
 
 
 class PgUrl:
@@ -69,8 +83,10 @@ class PgUrl:
             resolved = self.conninfo(env)
         except TargetError:
             return ()
-        found = [m.group(2) for m in _USERINFO_PASSWORD.finditer(resolved)]
-        found += [m.group(2) for m in _QUERY_PASSWORD.finditer(resolved)]
+        found = [m.group(2) for m in _QUERY_PASSWORD.finditer(resolved)]
+        rest = _QUERY_PASSWORD.sub(rf"\1{MASK}", resolved)  # the user part is left as it was
+        span = _user_password(rest)
+        found += [rest[span[0]:span[1]]] if span is not None else []
         out = {s for f in found for s in (f, unquote(f)) if s}
         return tuple(sorted(out, key=len, reverse=True))
 
