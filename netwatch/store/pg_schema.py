@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 WRITE_LOCK = int.from_bytes(b"netwatch", "big")
 LOCK_WAIT = "5s"  # how long a transaction waits for a lock before failing (SQLite's busy timeout)
 BEGIN = f"BEGIN; SET LOCAL lock_timeout = '{LOCK_WAIT}'; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-BEGIN_MIGRATION = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"  # waits for writers
+BEGIN_MIGRATION = (f"BEGIN; SET LOCAL lock_timeout TO 0; "  # a migration waits for writers
+                   f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8"})
 CREATE_HINT = ("create it with: CREATE DATABASE netwatch OWNER netwatch ENCODING 'UTF8' "
                "LOCALE 'C' TEMPLATE template0")

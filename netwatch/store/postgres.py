@@ -16,7 +16,10 @@ written for (``issue_notices`` reads, numbers and records as one writer): each
 takes a transaction-level advisory lock first, so write transactions run one at a
 time across every process on the database while plain reads go on beside them; a
 lock not had within ``LOCK_WAIT`` fails as an ``OperationalError``, like SQLite's
-busy timeout. Durability matches SQLite's too: ``synchronous_commit`` is off on
+busy timeout. A statement run on the store while the same thread has a transaction
+open joins that transaction, as it does on SQLite's single connection.
+
+Durability matches SQLite's too: ``synchronous_commit`` is off on
 netwatch's connections (a crash may lose the last moments of fault bookkeeping,
 never consistency) and ``transaction(durable=True)`` turns it on for that one
 transaction (tokens, readings, acknowledgements, issued notices wait for the WAL
@@ -177,9 +180,10 @@ class _NumericLoader(Loader):
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
-    """Each new connection: numeric loader, and SQLite's NORMAL durability by default."""
+    """Each new connection: numeric loader, SQLite's NORMAL durability and busy timeout."""
     conn.adapters.register_loader("numeric", _NumericLoader)
-    conn.execute("SET synchronous_commit TO off")
+    conn.execute(f"SET synchronous_commit TO off; SET lock_timeout TO '{pg_schema.LOCK_WAIT}'",
+                 prepare=False)
 
 
 def _message(exc: psycopg.Error, secrets: Sequence[str]) -> str:
@@ -364,7 +368,16 @@ class PgStore(Store):
             except psycopg.Error as exc:
                 log.debug("%s: pool check after a broken connection: %s", self.path, exc)
 
+    def _joined(self) -> PgTransaction | None:
+        """This thread's open transaction: a statement on the store while it is open belongs
+        to it, as on SQLite's one connection (not to a second connection it would wait on)."""
+        tx: PgTransaction | None = getattr(self._local, "tx", None)
+        return tx
+
     def execute(self, sql: str, params: Params = ()) -> Cursor:
+        tx = self._joined()
+        if tx is not None:
+            return tx.execute(sql, params)
         conn = self._get()
         try:
             cur = _execute(conn, sql, params, self.secrets)
@@ -374,6 +387,9 @@ class PgStore(Store):
             self._put(conn)
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        tx = self._joined()
+        if tx is not None:
+            return tx.executemany(sql, rows)
         conn = self._get()
         try:
             return _executemany(conn, sql, rows, self.secrets)
@@ -381,6 +397,9 @@ class PgStore(Store):
             self._put(conn)
 
     def tuples(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
+        tx = self._joined()
+        if tx is not None:
+            return tx.tuples(sql, params)
         conn = self._get()
         try:
             conn.execute("BEGIN")  # a server-side cursor lives in a transaction

@@ -347,3 +347,17 @@ def test_the_store_carries_on_after_the_server_restarts(pg_server: pgserver.Serv
             tx.execute("INSERT INTO schedule_runs (job, ran_at) VALUES ('b', 2)")
         assert store.scalar("SELECT count(*) FROM schedule_runs") == 2
 
+
+
+def test_a_statement_on_the_store_inside_a_transaction_joins_it(pg_url: PgUrl) -> None:
+    """As on SQLite's one connection: the store's own statements made while this thread has a
+    transaction open see its writes and wait on nothing it holds."""
+    with Store.open(pg_url) as store:
+        store.execute("INSERT INTO schedule_runs (job, ran_at) VALUES ('a', 1)")
+        with pytest.raises(ZeroDivisionError), store.transaction() as tx:
+            tx.execute("UPDATE schedule_runs SET ran_at = 2 WHERE job = 'a'")
+            store.execute("UPDATE schedule_runs SET ran_at = 3 WHERE job = 'a'")  # no wait
+            assert store.scalar("SELECT ran_at FROM schedule_runs") == 3.0
+            assert list(store.tuples("SELECT ran_at FROM schedule_runs")) == [(3.0,)]
+            1 / 0  # noqa: B018
+        assert store.scalar("SELECT ran_at FROM schedule_runs") == 1.0  # all rolled back
