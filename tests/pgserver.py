@@ -161,18 +161,27 @@ def start() -> Server:
     return server
 
 
+_shared: list[Server] = []
+
+
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[Server]:
-    """The session's PostgreSQL server: started at first use, stopped and removed at the end;
+def pg_server(request: pytest.FixtureRequest) -> Server:
+    """The session's PostgreSQL server: started at first use, stopped and removed when the
+    session ends (one server, whichever directories' conftests bring this fixture in);
     skipped (with the reason) only where PostgreSQL is not installed."""
     why = missing()
     if why is not None:
         pytest.skip(why)
-    server = start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    if not _shared:
+        server = start()
+        _shared.append(server)
+
+        def stop() -> None:
+            _shared.clear()
+            server.stop()
+
+        request.config.add_cleanup(stop)
+    return _shared[0]
 
 
 @pytest.fixture
