@@ -2,7 +2,8 @@
 
 ``main`` holds check, probe, simulate, run and demo, and loads the groups through
 ``lazy`` only when they run: ``token``, ``notices``, ``survey``, ``coverage``,
-``inventory`` and ``backup`` (backup and restore); ``support`` is what they share
+``inventory``, ``backup`` (backup and restore) and ``db`` (migrate, and copy from
+SQLite to PostgreSQL); ``support`` is what they share
 (loading the inventory or exiting 2, ``--db``, the settings from the environment),
 ``web_limits`` the listener's flags; ``demo`` the demo runner, ``report`` the sweep
 table and ``--json`` shape, ``progress`` the terminal's progress bar.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -15,11 +14,15 @@ from netwatch.inventory import (
     resolve_inventory_path,
 )
 from netwatch.monitor import AllowList, Capacity, CapacityError
+from netwatch.store import Target, parse_target
 
 EXIT_INVALID = 2
 
-db_option = click.option("--db", "db_arg", metavar="PATH",
-                         help="SQLite database [default: $NETWATCH_DB or ./netwatch.db]")
+db_option = click.option(
+    "--db", "db_arg", metavar="PATH|URL",
+    help="SQLite database file, or a postgresql:// URL (a password as ${NAME} from the "
+         "environment, or in libpq's passfile or service file) "
+         "[default: $NETWATCH_DB or ./netwatch.db]")
 
 
 def load_or_exit(path_arg: str | None) -> Inventory:
@@ -54,6 +57,7 @@ def capacity_or_exit() -> Capacity:
         sys.exit(EXIT_INVALID)
 
 
-def resolve_db_path(arg: str | None) -> Path:
-    """The database: the option, else $NETWATCH_DB, else ./netwatch.db (docs/commands.md)."""
-    return Path(arg or os.environ.get("NETWATCH_DB") or "netwatch.db")
+def resolve_db_path(arg: str | None) -> Target:
+    """The database: the option, else $NETWATCH_DB, else ./netwatch.db (docs/commands.md); a
+    ``postgresql://`` URL names a PostgreSQL database, anything else a SQLite file."""
+    return parse_target(arg or os.environ.get("NETWATCH_DB") or "netwatch.db")

@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import Executor
-from pathlib import Path
 
 from netwatch.coverage.analysis import CoverageReport, analyse
 from netwatch.inventory import Inventory
-from netwatch.store import Store, open_mark
+from netwatch.store import Store, Target, open_mark
 from netwatch.survey import newest_id
 
 TTL_SECONDS = 60.0  # after this, readings may have aged out of the window
@@ -28,7 +27,7 @@ def inputs(store: Store) -> tuple[object, ...]:
     return (newest_id(store), *open_mark(store))
 
 
-def analyse_apart(path: Path, inventory: Inventory, now: float) -> CoverageReport:
+def analyse_apart(path: Target, inventory: Inventory, now: float) -> CoverageReport:
     """The analysis on a connection of its own, for a worker thread."""
     with Store.open(path, create=False) as store:
         return analyse(store, inventory, now)

@@ -33,7 +33,7 @@ from netwatch.daemon.threads import duty_pool, in_thread
 from netwatch.inventory import Inventory, InventoryError, load_inventory
 from netwatch.metrics import Exposition
 from netwatch.monitor import AllowList, Capacity, Monitor, Runner, assess, problems
-from netwatch.store import FaultLog, Store, TokenStore
+from netwatch.store import FaultLog, Store, Target, TokenStore
 from netwatch.web import (
     DEFAULT_LIMIT,
     DEFAULT_OVERALL,
@@ -93,7 +93,7 @@ def parse_listen(text: str) -> Listen:
 @dataclass(slots=True)
 class DaemonOptions:
     inventory_path: Path
-    db_path: Path
+    db_path: Target  # a SQLite file, or a PostgreSQL URL
     listen: Listen
     tls_cert: Path | None = None
     tls_key: Path | None = None

@@ -29,6 +29,7 @@ from pathlib import Path
 from netwatch.store.schema import SCHEMA_VERSION
 from netwatch.store.shape import SHOWN, differences, expected, shape_of
 from netwatch.store.store import BUSY_TIMEOUT_MS, FILE_MODE
+from netwatch.store.target import PgUrl, Target
 
 DB_NAME, TAR_NAME, MANIFEST_NAME = "netwatch.db", "notices.tar", "manifest.json"
 FORMAT = 1
@@ -36,6 +37,17 @@ FORMAT = 1
 
 class BackupError(Exception):
     """The backup cannot be taken, or a backup is unfit to restore (nothing was replaced)."""
+
+
+def _sqlite_only(db: Target, what: str) -> Path:
+    """The SQLite file; a PostgreSQL database is backed up and restored by its own tools."""
+    if isinstance(db, PgUrl):
+        raise BackupError(
+            f"{db}: netwatch {what} handles SQLite files only; {what} a PostgreSQL database "
+            f"with its own tools: pg_dump --format=custom (one database) and pg_restore, or "
+            f"pg_basebackup (the whole server, with WAL for point-in-time recovery), and "
+            f"the notices directory with tar (docs/operations.md)")
+    return db
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +70,9 @@ def _private(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE))
 
 
-def backup(db: Path, notices: Path, dest: Path) -> BackupInfo:
+def backup(db: Target, notices: Path, dest: Path) -> BackupInfo:
     """Copy the database (online) and the notices directory into the new directory ``dest``."""
+    db = _sqlite_only(db, "backup")
     if not db.is_file():
         raise BackupError(f"{db}: no such database")
     try:
@@ -183,12 +196,13 @@ def _aside(path: Path, stamp: str) -> Path | None:
     return moved
 
 
-def restore(src: Path, db: Path, notices: Path) -> tuple[BackupInfo, list[Path]]:
+def restore(src: Path, db: Target, notices: Path) -> tuple[BackupInfo, list[Path]]:
     """Verify ``src``, then put its database at ``db`` and its notices at ``notices``.
 
     Returns the backup's info and what was moved aside. The old database's ``-wal``
     and ``-shm`` move with it: left behind, SQLite would replay them into the copy.
     """
+    db = _sqlite_only(db, "restore")
     info = verify(src)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     db.parent.mkdir(parents=True, exist_ok=True)

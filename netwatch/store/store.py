@@ -1,4 +1,9 @@
-"""The SQLite store: the database file, its pragmas, transactions and schema migrations.
+"""The store: the database file, its pragmas, transactions and schema migrations.
+
+Two engines sit behind one API: a SQLite file (this module: ``netwatch demo``, the
+tests, single-host installs) and PostgreSQL (``postgres``: a shared database).
+``Store.open`` takes either a path or a ``postgresql://`` URL (``target``); what
+follows says how SQLite does it, and what owners may rely on on both.
 
 One ``Store`` holds one connection, used from one thread (the daemon's event
 loop; sqlite3 refuses other threads). Calls are synchronous: every write is a
@@ -24,7 +29,10 @@ the ``Store`` or the ``Transaction`` that ``store.transaction()`` yields, with
   such as ``min()``/``sum()`` over rows but no scalar ``MIN(a, b)`` (use CASE), no
   sums of comparisons (``sum(CASE WHEN … THEN 1 ELSE 0 END)``), no PRAGMA;
 - the store's own errors, never the engine's: ``IntegrityError`` (a constraint
-  refused the change) and ``OperationalError`` (busy, locked, read-only).
+  refused the change) and ``OperationalError`` (busy, locked, read-only, the server
+  unreachable); any other failure is a ``DatabaseError``;
+- a statement that fails inside a transaction ends it: let the error leave the
+  ``with`` (PostgreSQL refuses every later statement of that transaction).
 
 An owner function that must join its caller's transaction takes the
 ``Transaction`` (and reads through it, to see the transaction's own writes);
@@ -54,9 +62,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
-from netwatch.store.schema import MIGRATIONS, Migration
+from netwatch.store.schema import MIGRATIONS, Dialects, Migration
+from netwatch.store.target import PgUrl, Target, parse_target
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +73,24 @@ BUSY_TIMEOUT_MS = 5000
 FILE_MODE = 0o600
 
 
-Row = sqlite3.Row  # by column name and by position; ``keys()`` names the columns
 Params = Sequence[Any]
+
+
+class Row(Protocol):
+    """A row by column name and by position (``sqlite3.Row``, or PostgreSQL's ``PgRow``);
+    ``keys()`` names the columns, iteration gives the values."""
+
+    @overload
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    @overload
+    def __getitem__(self, key: slice, /) -> tuple[Any, ...]: ...
+
+    def keys(self) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
 
 
 class StoreError(Exception):
@@ -167,6 +192,8 @@ def _migrate(conn: sqlite3.Connection, path: Path, migrations: Sequence[Migratio
         try:
             if _user_version(conn) < n:  # another process may have migrated meanwhile
                 for step in migrations[n - 1]:
+                    if isinstance(step, Dialects):
+                        step = step.sqlite
                     if callable(step):
                         step(conn)
                     else:
@@ -253,16 +280,25 @@ class Store(Handle):
     """An open netwatch database; use ``Store.open``."""
 
     __slots__ = ("path",)
+    path: Target  # the SQLite file, or the PostgreSQL URL (printed with its password masked)
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         super().__init__(conn)
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str, *, create: bool = True,
+    def open(cls, path: Path | str | PgUrl, *, create: bool = True,
              migrations: Sequence[Migration] = MIGRATIONS) -> Store:
-        """Open (or, with ``create``, create) the database and migrate it to the current schema."""
-        path = Path(path)
+        """Open (or, with ``create``, create) the database and migrate it to the current schema.
+
+        A ``postgresql://`` URL opens PostgreSQL (``postgres``); anything else is a file path.
+        """
+        target = parse_target(path)
+        if isinstance(target, PgUrl):
+            from netwatch.store.postgres import PgStore  # psycopg only when asked for
+
+            return PgStore.open(target, create=create, migrations=migrations)
+        path = target
         _secure_file(path, create)
         try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)

@@ -18,9 +18,11 @@ from netwatch.notices.summary import county_summary, figures
 from netwatch.store import Store
 from tests.notices.city import DAY, HOUR, SETTINGS, at, city, fault, recover
 
+BOTH_ENGINES = True  # the owners' rules hold on SQLite and on PostgreSQL
+
 
 def numbers(store: Store) -> list[tuple[str, str, str]]:
-    return [tuple(r) for r in store.conn.execute(
+    return [tuple(r) for r in store.execute(
         "SELECT county, issue_date, number FROM notices ORDER BY id")]
 
 
@@ -76,7 +78,7 @@ def test_regenerating_the_same_day_returns_the_notice_and_rewrites_files(
                                                               first.record)
     assert again.paths == first.paths and all(p.exists() for p in again.paths)
     assert len(numbers(store)) == 1
-    assert store.conn.execute("SELECT last_seq FROM notice_sequences").fetchone()[0] == 1
+    assert store.execute("SELECT last_seq FROM notice_sequences").fetchone()[0] == 1
 
 
 def test_an_earlier_date_than_the_last_notice_is_refused(store: Store) -> None:
@@ -97,7 +99,7 @@ def test_nothing_to_report_means_no_notice_and_no_number(store: Store) -> None:
     out = issue_notices(store, city(), now=at("2026-11-23"))
     assert [(o.county, o.record) for o in out] == [("east", None), ("west", None)]
     assert numbers(store) == []
-    assert store.conn.execute("SELECT count(*) FROM notice_sequences").fetchone()[0] == 0
+    assert store.execute("SELECT count(*) FROM notice_sequences").fetchone()[0] == 0
 
 
 def test_open_items_are_carried_forward_and_marked_overdue(store: Store) -> None:
@@ -114,7 +116,7 @@ def test_open_items_are_carried_forward_and_marked_overdue(store: Store) -> None
     assert (by_subject["cam-8"].overdue, by_subject["cam-8"].state) == (True, "open")
     assert (by_subject["cam-9"].overdue, by_subject["cam-9"].state) == (False, "rectified")
     assert o.record.period_start == "2026-11-23" and o.record.period_end == "2026-11-30"
-    listed = store.conn.execute("SELECT carried, overdue FROM notice_item_listings "
+    listed = store.execute("SELECT carried, overdue FROM notice_item_listings "
                                 "WHERE notice_id = ? ORDER BY item_id", (o.notice_id,)).fetchall()
     assert sorted(tuple(r) for r in listed) == [(0, 0), (1, 0), (1, 1)]
 

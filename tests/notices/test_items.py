@@ -16,11 +16,13 @@ from netwatch.store import FaultLog, Store
 from probes.base import ProbeResult, Reason
 from tests.notices.city import DAY, DEVICES, HOUR, at, city, device, fault, recover
 
+BOTH_ENGINES = True  # the owners' rules hold on SQLite and on PostgreSQL
+
 T0 = at("2026-11-20")
 
 
 def items(store: Store) -> list[dict[str, object]]:
-    return [dict(r) for r in store.conn.execute("SELECT * FROM notice_items ORDER BY id")]
+    return [dict(r) for r in store.execute("SELECT * FROM notice_items ORDER BY id")]
 
 
 def test_grace_period_keeps_young_faults_out(store: Store) -> None:
@@ -76,7 +78,7 @@ def test_verification_closes_and_a_return_reopens_with_recurrence(store: Store) 
     ep = fault(store, "cam-8", T0, county="west")
     sync_items(store, inv, T0 + DAY)
     [first] = items(store)
-    store.conn.execute("UPDATE notice_items SET deadline = '2026-11-24'")  # as if listed
+    store.execute("UPDATE notice_items SET deadline = '2026-11-24'")  # as if listed
     recover(store, ep, T0 + DAY + HOUR)
     assert sync_items(store, inv, T0 + DAY + 2 * HOUR).rectified == 1
     [item] = items(store)

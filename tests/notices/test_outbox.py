@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import sqlite3
 import subprocess
 import textwrap
 import time
@@ -37,7 +36,7 @@ from netwatch.notices.outbox import (
     outbox_families,
     retry_delay,
 )
-from netwatch.store import Store
+from netwatch.store import OperationalError, Store
 from tests.notices.city import DAY, HOUR, SETTINGS, at, city, fault
 from tests.notices.mail import (
     CLOSED_HOST,
@@ -47,6 +46,8 @@ from tests.notices.mail import (
     smtp_server,
     start_receiver,
 )
+
+BOTH_ENGINES = True  # the owners' rules hold on SQLite and on PostgreSQL
 
 HOOK_SECRET = "outbox-HookSecret-s3cret-c0de"
 URL_PASSWORD = "outbox-UrlPass-s3cret-beef"
@@ -80,7 +81,7 @@ def issue(store: Store, inv: Inventory, counties: list[str], now: float = T0) ->
 
 
 def deliveries(store: Store) -> list[dict[str, Any]]:
-    return [dict(r) for r in store.conn.execute("SELECT * FROM deliveries ORDER BY id")]
+    return [dict(r) for r in store.execute("SELECT * FROM deliveries ORDER BY id")]
 
 
 def metrics_text(store: Store) -> str:
@@ -192,7 +193,7 @@ async def test_gives_up_after_seven_days_and_keeps_the_notice(store: Store) -> N
     assert sum(r.failed for r in reports) == 1 and sum(r.sent for r in reports) == 0
     assert sum(r.retrying for r in reports) == row["failures"] - 1 == row["attempts"] - 1
     assert await deliver_due(store, inv, now=now + DAY) == DeliveryReport()
-    assert store.conn.execute("SELECT count(*) FROM notices WHERE id = ?",
+    assert store.execute("SELECT count(*) FROM notices WHERE id = ?",
                               (notice,)).fetchone()[0] == 1
     assert f'netwatch_notice_delivery_failures_total{{channel="webhook"}} {row["failures"]}' \
         in metrics_text(store)
@@ -202,17 +203,14 @@ async def test_mail_is_sent_through_the_outbox_without_holding_the_write_lock(
         store: Store) -> None:
     """SMTP and webhook rows go out; while a send is in flight another writer can commit."""
     probe_writes: list[bool] = []
+    other = Store.open(store.path)
 
     def write_meanwhile() -> None:
-        other = sqlite3.connect(store.path, timeout=0, isolation_level=None)
         try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            probe_writes.append(True)
-        except sqlite3.OperationalError:
+            with other.transaction():  # SQLite's write lock, PostgreSQL's writers' lock
+                probe_writes.append(True)
+        except OperationalError:
             probe_writes.append(False)
-        finally:
-            other.close()
 
     receiver = Receiver(HOOK_SECRET, on_request=write_meanwhile)
     server = await start_receiver(receiver)
@@ -226,6 +224,7 @@ async def test_mail_is_sent_through_the_outbox_without_holding_the_write_lock(
             assert await deliver_due(store, inv, now=T0) == DeliveryReport(sent=2)
     finally:
         await server.close()
+        other.close()
     assert probe_writes == [True]
     [msg] = inbox.messages
     assert inbox.rcpt == [["duty@east.example.invalid"]] and "东区" in msg["Subject"]

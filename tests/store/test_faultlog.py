@@ -1,12 +1,10 @@
-"""Fault episodes in SQLite: open/update/close, restart survival, one open per fault, queries."""
+"""Fault episodes on both engines: open/update/close, restarts, one open per fault, queries."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from netwatch.store import Episode, FaultLog, FaultLogError, NewEpisode, Store
+from netwatch.store import Episode, FaultLog, FaultLogError, NewEpisode, Store, Target
 
 
 def new(device: str, fault: str = "unreachable", county: str = "xingan", kind: str = "camera",
@@ -30,12 +28,11 @@ def test_open_update_close_round_trip(store: Store) -> None:
     assert (closed.id, closed.closed_at, closed.close_reason) == (a.id, 1300.0, "recovered")
 
 
-def test_open_episodes_survive_reopen(tmp_path: Path) -> None:
+def test_open_episodes_survive_reopen(target: Target) -> None:
     """Open episodes, with their first-seen times, are there after the store is reopened."""
-    path = tmp_path / "netwatch.db"
-    with Store.open(path) as s:
+    with Store.open(target) as s:
         [opened] = FaultLog(s).apply([new("site-1", "uplink_down", kind="trunking_site")], [], [])
-    with Store.open(path) as s:
+    with Store.open(target) as s:
         assert FaultLog(s).open_episodes() == [opened]
         assert opened.first_seen == 880.0
 

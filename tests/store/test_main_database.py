@@ -7,17 +7,23 @@ numbers and deliveries. Today's store must open it with no row changed (the same
 schema, plus what later migrations add: new empty tables), today's owners must read
 it back as those rows say,
 and today's writes must carry on from it (the next notice number, an idempotent
-resubmission of a stored reading).
+resubmission of a stored reading). The same dump copied into PostgreSQL by
+``netwatch db copy`` holds every row unchanged (value and type), reads back through
+the same owners, and carries on the same way.
 """
 
 from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
 
 from netwatch.daemon.runs import last_run
 from netwatch.monitor.watched import monitored_since
@@ -45,7 +51,7 @@ from netwatch.notices.register import (
     records,
 )
 from netwatch.notices.summary import county_summary, figures
-from netwatch.store import SCHEMA_VERSION, FaultLog, Store, TokenStore
+from netwatch.store import SCHEMA_VERSION, FaultLog, PgUrl, Store, TokenStore, copy_to_postgres
 from netwatch.store.faultlog import last_recovery, open_episodes, open_faults, open_mark
 from netwatch.survey.ingest import ingest
 from netwatch.survey.metrics import survey_families
@@ -105,6 +111,37 @@ def columns(path: Path, table: str) -> list[str]:
         conn.close()
 
 
+def pg_tables(url: PgUrl) -> Tables:
+    """Every table's rows as PostgreSQL holds them (its own version table left out)."""
+    with psycopg.connect(url.conninfo()) as conn:
+        names = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename != 'schema_version' ORDER BY tablename")]
+        return {n: conn.execute(f'SELECT * FROM "{n}"').fetchall() for n in names}
+
+
+def same(rows: Tables) -> dict[str, list[str]]:
+    """Rows in one order whatever the engine's, each value with its type (1 is not 1.0)."""
+    return {t: sorted(repr(tuple((type(v).__name__, v) for v in r)) for r in rs)
+            for t, rs in rows.items()}
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def main(request: pytest.FixtureRequest,
+         tmp_path: Path) -> Iterator[tuple[Store, Callable[[], Tables]]]:
+    """The dump opened as it is (SQLite), or copied into PostgreSQL by ``netwatch db copy``,
+    with a reader of every table."""
+    db = load(tmp_path / "netwatch.db")
+    target: Any = db
+    read: Callable[[], Tables] = lambda: tables(db)  # noqa: E731
+    if request.param == "postgresql":
+        target = request.getfixturevalue("pg_url")
+        copy_to_postgres(db, target)
+        read = lambda: pg_tables(target)  # noqa: E731
+    with Store.open(target, create=False) as store:
+        yield store, read
+
+
 def test_the_dump_is_a_whole_database_of_every_table(tmp_path: Path) -> None:
     rows = tables(load(tmp_path / "main.db"))
     assert {n for n, r in rows.items() if not r} == set()  # every table holds something
@@ -138,6 +175,23 @@ def test_opens_with_only_the_new_tables_added(tmp_path: Path) -> None:
     assert {n: r for n, r in after.items() if n not in before} == {
         "monitoring_gaps": [], "watch_heartbeat": []}
     assert len(list(tmp_path.glob("netwatch.db.bak-v6-*"))) == 1
+
+
+def test_a_copy_on_postgres_holds_every_row_and_reads_back_the_same(tmp_path: Path,
+                                                                    pg_url: PgUrl) -> None:
+    """``netwatch db copy`` moves every row of every table, each value with its type; the
+    owners read the copy as they read the file, and reading changes nothing."""
+    db = load(tmp_path / "netwatch.db")
+    before = tables(db)
+    copied = copy_to_postgres(db, pg_url)
+    added = {"monitoring_gaps": [], "watch_heartbeat": []}  # migration 7 ran before the copy
+    assert {c.table: c.rows for c in copied} == {t: len(r) for t, r in (before | added).items()}
+    assert same(pg_tables(pg_url)) == same(before | added)
+    with Store.open(pg_url, create=False) as store:
+        assert store.version == SCHEMA_VERSION
+        read_everything(store, before, db)
+    assert same(pg_tables(pg_url)) == same(before | added)
+    assert tables(db) == before | added  # rows untouched (the copy brought it to schema 7 first)
 
 
 def read_everything(store: Store, rows: Tables, db: Path) -> None:
@@ -215,34 +269,36 @@ def read_everything(store: Store, rows: Tables, db: Path) -> None:
     assert last_run(store, "duty:notices") == at("2026-11-23", 8)
 
 
-def test_todays_figures_are_the_ones_main_recorded(tmp_path: Path) -> None:
+def test_todays_figures_are_the_ones_main_recorded(
+        main: tuple[Store, Callable[[], Tables]]) -> None:
     """The summaries main put in the second day's notices, computed again by today's code from
     the same episodes and first checks, come out the same."""
     inv = notices_city()
-    with Store.open(load(tmp_path / "netwatch.db"), create=False) as store:
-        start = day_start(date(2026, 11, 21), ZoneInfo(inv.notices.timezone))
-        by_county = figures(store, inv, start, at("2026-11-23"))
-        for number in (3, 4):
-            record = NoticeRecord.from_json(records(store, {number})[number])
-            assert record.summary
-            assert county_summary(inv, record.county, by_county) == record.summary
+    store = main[0]
+    start = day_start(date(2026, 11, 21), ZoneInfo(inv.notices.timezone))
+    by_county = figures(store, inv, start, at("2026-11-23"))
+    for number in (3, 4):
+        record = NoticeRecord.from_json(records(store, {number})[number])
+        assert record.summary
+        assert county_summary(inv, record.county, by_county) == record.summary
 
 
-def test_todays_writes_carry_on_from_main(tmp_path: Path) -> None:
-    """The next notices take the next numbers; a stored reading sent again is found, not
-    stored twice; the metrics count from main's rows."""
-    db = load(tmp_path / "netwatch.db")
+def test_todays_writes_carry_on_from_main(main: tuple[Store, Callable[[], Tables]],
+                                         tmp_path: Path) -> None:
+    """The next notices take the next numbers (and the next ids); a stored reading sent again
+    is found, not stored twice; the metrics count from main's rows."""
     inv = notices_city()
-    with Store.open(db, create=False) as store:
-        out = issue_notices(store, inv, now=at("2026-11-30"))
-        assert [(o.county, o.record.number if o.record else None, o.created) for o in out] == [
-            ("east", "示公科信〔2026〕5号", True), ("west", "示公科信〔2026〕6号", True)]
-        again = ingest(store, load_city(tmp_path), TESTER, READINGS, "api", SURVEY_NOW)
-        assert again == [1, 2, 3]
-        issued = notice_families(store, inv, at("2026-11-30"))[0]
-        assert issued.samples == [('{county="east"}', 3), ('{county="west"}', 3)]
-        assert survey_families(store, load_city(tmp_path))[0].samples == [
-            ('{county="east"}', 1), ('{county="north"}', 1), ('{county="south"}', 1)]
-    after = tables(db)
+    store, read = main
+    out = issue_notices(store, inv, now=at("2026-11-30"))
+    assert [(o.county, o.record.number if o.record else None, o.created) for o in out] == [
+        ("east", "示公科信〔2026〕5号", True), ("west", "示公科信〔2026〕6号", True)]
+    again = ingest(store, load_city(tmp_path), TESTER, READINGS, "api", SURVEY_NOW)
+    assert again == [1, 2, 3]
+    issued = notice_families(store, inv, at("2026-11-30"))[0]
+    assert issued.samples == [('{county="east"}', 3), ('{county="west"}', 3)]
+    assert survey_families(store, load_city(tmp_path))[0].samples == [
+        ('{county="east"}', 1), ('{county="north"}', 1), ('{county="south"}', 1)]
+    after = read()
     assert len(after["readings"]) == 3 and len(after["notices"]) == 6
+    assert sorted(r[0] for r in after["notices"]) == [1, 2, 3, 4, 5, 6]
     assert after["notice_sequences"] == [("示公科信", 2026, 6)]

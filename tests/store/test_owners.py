@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from netwatch.store import Store
+from netwatch.store import Store, Target
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "netwatch"
@@ -33,9 +33,11 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "netwatch/notices/outbox.py": ("deliveries",),
     "netwatch/survey/readings.py": ("readings", "readings_received"),
 }
-# the engine's own modules: connection, backups, schema and its exact shape (catalogue reads)
+# the engine's own modules: connection, backups, schema and its exact shape (catalogue reads),
+# PostgreSQL's connection and migrations, and the copy from one engine to the other
 ENGINE = ("netwatch/store/store.py", "netwatch/store/backup.py", "netwatch/store/shape.py",
-          "netwatch/store/schema/")
+          "netwatch/store/schema/", "netwatch/store/postgres.py", "netwatch/store/pg_schema.py",
+          "netwatch/store/copy.py", "netwatch/store/versions.py")
 
 STATEMENT = re.compile(
     r"\b(SELECT\b.+?\bFROM\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b"
@@ -147,10 +149,18 @@ def test_nobody_else_reaches_the_connection() -> None:
     assert found == []
 
 
-def test_every_table_has_exactly_one_owner(tmp_path: Path) -> None:
+def test_every_table_has_exactly_one_owner(target: Target) -> None:
+    """On either engine (PostgreSQL's ``schema_version`` is the engine's own, like SQLite's
+    ``user_version``)."""
     owned = [t for tables in OWNERS.values() for t in tables]
     assert len(owned) == len(set(owned)), "a table listed under two owners"
-    with Store.open(tmp_path / "netwatch.db") as store:
-        tables = {r[0] for r in store.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    with Store.open(target) as store:
+        if isinstance(target, Path):
+            tables = {r[0] for r in store.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%'")}
+        else:
+            tables = {r[0] for r in store.query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename != 'schema_version'")}
     assert tables == set(owned)

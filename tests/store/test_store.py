@@ -1,4 +1,5 @@
-"""The SQLite store: file mode, pragmas, transactions, versioned migrations and backups."""
+"""The store: SQLite's file mode, pragmas and versioned migrations with backups; on both
+engines, transactions and the handle owners run their SQL on."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from netwatch.store import IntegrityError, OperationalError, Store, StoreError
+from netwatch.store import DatabaseError, IntegrityError, OperationalError, Store, StoreError
 from netwatch.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -163,26 +164,29 @@ def test_not_a_database_and_missing_file(tmp_path: Path) -> None:
         Store.open(tmp_path / "no-such-dir" / "x.db")
 
 
-def test_transaction_commits_or_rolls_back(tmp_path: Path) -> None:
-    """A transaction commits on success, rolls back on an exception, and does not nest."""
-    store = Store.open(tmp_path / "netwatch.db")
+def test_transaction_commits_or_rolls_back(store: Store) -> None:
+    """A transaction commits on success, rolls back on an exception, and does not nest; a
+    durable one leaves the store's usual durability behind it."""
     insert = ("INSERT INTO tokens (id, hash, role, counties, created_at) "
               "VALUES (?, ?, 'admin', '[]', 0)")
-    try:
-        with store.transaction(durable=True) as conn:
-            conn.execute(insert, ("a", "ha"))
-        assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
-        with pytest.raises(ZeroDivisionError), store.transaction() as conn:
-            conn.execute(insert, ("b", "hb"))
-            1 / 0  # noqa: B018
-        with pytest.raises(RuntimeError, match="do not nest"), store.transaction():
-            with store.transaction():
-                pass
-        ids = [r[0] for r in store.conn.execute("SELECT id FROM tokens")]
-        assert ids == ["a"]
-        assert not store.conn.in_transaction
-    finally:
-        store.close()
+    usual = "PRAGMA synchronous" if isinstance(store.path, Path) else "SHOW synchronous_commit"
+    with store.transaction(durable=True) as conn:
+        conn.execute(insert, ("a", "ha"))
+    assert store.scalar(usual) in (1, "off")  # SQLite's NORMAL, PostgreSQL's off
+    with pytest.raises(ZeroDivisionError), store.transaction() as conn:
+        conn.execute(insert, ("b", "hb"))
+        1 / 0  # noqa: B018
+    with pytest.raises(RuntimeError, match="do not nest"), store.transaction():
+        with store.transaction():
+            pass
+    assert [r[0] for r in store.query("SELECT id FROM tokens")] == ["a"]
+    with pytest.raises(IntegrityError), store.transaction() as conn:
+        conn.execute(insert, ("c", "hc"))
+        conn.execute(insert, ("a", "hd"))
+    assert [r[0] for r in store.query("SELECT id FROM tokens")] == ["a"]
+    with store.transaction() as conn:  # the store is usable after each of those
+        assert conn.active and conn.scalar("SELECT count(*) FROM tokens") == 1
+    assert not conn.active
 
 
 def test_close_while_another_connection_writes(tmp_path: Path) -> None:
@@ -205,32 +209,37 @@ def test_close_while_another_connection_writes(tmp_path: Path) -> None:
         reader.conn.execute("SELECT 1")  # closed all the same
 
 
-def test_owners_run_sql_on_a_handle_with_the_stores_own_errors(tmp_path: Path) -> None:
+def test_owners_run_sql_on_a_handle_with_the_stores_own_errors(store: Store) -> None:
     """The handle's calls (what a table's owner may rely on), on the store and in a
     transaction; the engine's errors arrive as the store's own."""
-    with Store.open(tmp_path / "netwatch.db") as store:
-        insert = "INSERT INTO schedule_runs (job, ran_at) VALUES (?, ?)"
-        with store.transaction() as tx:
-            assert tx.active
-            assert tx.scalar(insert + " RETURNING ran_at", ("a", 1.5)) == 1.5
-            assert tx.executemany(insert, [("b", 2.0), ("c", 3.0)]) == 2
-        assert not tx.active
-        rows = store.query("SELECT job, ran_at FROM schedule_runs ORDER BY job")
-        assert [r["job"] for r in rows] == ["a", "b", "c"] and rows[0][1] == 1.5
-        assert store.one("SELECT job FROM schedule_runs WHERE job = ?", ("z",)) is None
-        assert store.scalar("SELECT job FROM schedule_runs WHERE job = ?", ("z",)) is None
-        assert store.scalar("SELECT max(ran_at) FROM schedule_runs") == 3.0
-        assert list(store.tuples("SELECT job FROM schedule_runs ORDER BY job")) == [
-            ("a",), ("b",), ("c",)]
-        assert store.execute("UPDATE schedule_runs SET ran_at = 0 WHERE job != 'a'").rowcount == 2
-        with pytest.raises(IntegrityError, match="UNIQUE"):
-            store.execute(insert, ("a", 0.0))
-        with pytest.raises(IntegrityError), store.transaction() as tx:
-            tx.executemany(insert, [("d", 0.0), ("a", 0.0)])
-        assert store.one("SELECT 1 FROM schedule_runs WHERE job = 'd'") is None  # rolled back
-        with pytest.raises(OperationalError, match="no such table"):
-            store.one("SELECT * FROM nowhere")
-        with pytest.raises(OperationalError, match="no such table"):
-            store.tuples("SELECT * FROM nowhere")
+    lite = isinstance(store.path, Path)
+    missing = (OperationalError, "no such table") if lite else (DatabaseError, "does not exist")
+    insert = "INSERT INTO schedule_runs (job, ran_at) VALUES (?, ?)"
+    with store.transaction() as tx:
+        assert tx.active
+        assert tx.scalar(insert + " RETURNING ran_at", ("a", 1.5)) == 1.5
+        assert tx.executemany(insert, [("b", 2.0), ("c", 3.0)]) == 2
+    assert not tx.active
+    rows = store.query("SELECT job, ran_at FROM schedule_runs ORDER BY job")
+    assert [r["job"] for r in rows] == ["a", "b", "c"] and rows[0][1] == 1.5
+    assert store.one("SELECT job FROM schedule_runs WHERE job = ?", ("z",)) is None
+    assert store.scalar("SELECT job FROM schedule_runs WHERE job = ?", ("z",)) is None
+    assert store.scalar("SELECT max(ran_at) FROM schedule_runs") == 3.0
+    assert list(store.tuples("SELECT job FROM schedule_runs ORDER BY job")) == [
+        ("a",), ("b",), ("c",)]
+    assert store.execute("UPDATE schedule_runs SET ran_at = 0 WHERE job != 'a'").rowcount == 2
+    with pytest.raises(IntegrityError, match="UNIQUE" if lite else "duplicate key"):
+        store.execute(insert, ("a", 0.0))
+    with pytest.raises(IntegrityError), store.transaction() as tx:
+        tx.executemany(insert, [("d", 0.0), ("a", 0.0)])
+    assert store.one("SELECT 1 FROM schedule_runs WHERE job = 'd'") is None  # rolled back
+    with pytest.raises(missing[0], match=missing[1]):
+        store.one("SELECT * FROM nowhere")
+    with pytest.raises(missing[0], match=missing[1]):
+        store.tuples("SELECT * FROM nowhere")
+    row = store.one("SELECT job, ran_at FROM schedule_runs WHERE job = 'a'")
+    assert row is not None and row.keys() == ["job", "ran_at"]
+    assert (row[0], row["job"], row["JOB"], tuple(row), row[:1]) == ("a", "a", "a",
+                                                                     ("a", 1.5), ("a",))
     assert not issubclass(IntegrityError, sqlite3.Error)
     assert not issubclass(OperationalError, sqlite3.Error)

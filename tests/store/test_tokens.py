@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netwatch.store import Store, TokenError, TokenStore
+from netwatch.store import Store, Target, TokenError, TokenStore
 from netwatch.store import tokens as tokens_module
 from netwatch.store.schema import MIGRATIONS
 
@@ -42,14 +42,15 @@ def test_create_verify_revoke(store: Store) -> None:
 def test_only_the_hash_is_stored(store: Store) -> None:
     """The table holds the token's SHA-256 hex and never the token text; reprs hide it too."""
     new = TokenStore(store).create("admin", [])
-    rows = [tuple(r) for r in store.conn.execute("SELECT * FROM tokens")]
+    rows = [tuple(r) for r in store.query("SELECT * FROM tokens")]
     assert len(rows) == 1
     assert new.token not in repr(rows)
     assert new.token[3:] not in repr(rows)
     assert hashlib.sha256(new.token.encode()).hexdigest() in rows[0]
     assert new.token not in repr(new)
-    raw = (store.path.read_bytes() + Path(f"{store.path}-wal").read_bytes())
-    assert new.token.encode() not in raw
+    if isinstance(store.path, Path):  # SQLite: nor anywhere in the file or its WAL
+        raw = (store.path.read_bytes() + Path(f"{store.path}-wal").read_bytes())
+        assert new.token.encode() not in raw
 
 
 def test_verify_compares_in_constant_time(store: Store,
@@ -122,14 +123,13 @@ def test_last_used_is_written_at_most_once_a_minute(store: Store) -> None:
     assert last_used() == clock.now
 
 
-def test_revocation_elsewhere_applies_at_once(tmp_path: Path) -> None:
+def test_revocation_elsewhere_applies_at_once(target: Target) -> None:
     """A token revoked through another connection (the CLI) stops verifying immediately."""
-    path = tmp_path / "netwatch.db"
-    with Store.open(path) as daemon_store:
+    with Store.open(target) as daemon_store:
         daemon = TokenStore(daemon_store)
         new = daemon.create("tester", ["xingan"])
         assert daemon.verify(new.token) is not None
-        with Store.open(path) as cli_store:
+        with Store.open(target) as cli_store:
             TokenStore(cli_store).revoke(new.info.id)
         assert daemon.verify(new.token) is None
 
@@ -156,14 +156,27 @@ def test_tokens_of_an_older_database_survive_the_metrics_role_migration(tmp_path
         assert ts.create("metrics", []).info.role == "metrics"
 
 
+def read_only(store: Store) -> Store:
+    """The database made read-only: SQLite's connection by a pragma; on PostgreSQL every new
+    transaction (``default_transaction_read_only``, as on a hot standby), seen by a new store."""
+    if isinstance(store.path, Path):
+        store.conn.execute("PRAGMA query_only = ON")
+        return store
+    name = store.scalar("SELECT current_database()")
+    store.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    return Store.open(store.path)
+
+
 def test_a_read_only_database_still_verifies(store: Store,
                                               caplog: pytest.LogCaptureFixture) -> None:
     """Recording a token's use is best effort: when the database refuses the write (here
     read-only), the engine's error arrives as the store's and the token still verifies."""
-    tokens = TokenStore(store)
-    new = tokens.create("admin", [])
-    store.conn.execute("PRAGMA query_only = ON")
+    new = TokenStore(store).create("admin", [])
+    ro = read_only(store)
+    tokens = TokenStore(ro)
     with caplog.at_level(logging.WARNING, logger="netwatch.store.tokens"):
         assert tokens.verify(new.token) == new.info
     assert "last use not recorded" in caplog.text and new.token not in caplog.text
     assert tokens.records()[0].last_used_at is None
+    if ro is not store:
+        ro.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ from netwatch.survey.ingest import IngestError, Refusal, RowError, ingest
 from netwatch.survey.metrics import survey_families
 from netwatch.survey.prune import prune_readings
 from tests.survey.city import NOW, TAKEN, load_city
+
+BOTH_ENGINES = True  # the owners' rules hold on SQLite and on PostgreSQL
 
 NORTH: dict[str, Any] = {"point": "n-cp-1", "taken_at": TAKEN, "rssi_dbm": -95}
 SOUTH: dict[str, Any] = {"lat": 38.2, "lon": 106.1, "taken_at": TAKEN, "technology": "pdt",
@@ -29,8 +30,8 @@ def inv(tmp_path: Path) -> Inventory:
 
 
 def counts(store: Store) -> tuple[int, dict[str, int]]:
-    n = store.conn.execute("SELECT count(*) FROM readings").fetchone()[0]
-    received = dict(store.conn.execute("SELECT county, total FROM readings_received"))
+    n = store.execute("SELECT count(*) FROM readings").fetchone()[0]
+    received = dict(store.execute("SELECT county, total FROM readings_received"))
     return n, received
 
 
@@ -38,7 +39,7 @@ def test_stores_a_batch_with_counties(store: Store, inv: Inventory) -> None:
     """Each reading gets its county (point's, polygon's or nearest place's) and is counted."""
     ids = ingest(store, inv, "alice", [NORTH, SOUTH, EAST], "api", NOW)
     assert len(ids) == 3 and len(set(ids)) == 3
-    rows = store.conn.execute("SELECT id, tester, county, point, lat, lon, taken_at, source, "
+    rows = store.execute("SELECT id, tester, county, point, lat, lon, taken_at, source, "
                               "no_service, received_at FROM readings ORDER BY id").fetchall()
     assert [tuple(r) for r in rows] == [
         (ids[0], "alice", "north", "n-cp-1", 38.61, 106.01, NOW - 1800, "api", 0, NOW),
@@ -85,7 +86,7 @@ def test_resubmission_returns_the_same_ids(store: Store, inv: Inventory) -> None
     again = ingest(store, inv, "alice", batch, "form", NOW + 60)
     assert again == first
     assert counts(store) == (2, {"north": 1, "south": 1})
-    key = store.conn.execute("SELECT idem_key FROM readings WHERE id = ?", (first[1],)).fetchone()
+    key = store.execute("SELECT idem_key FROM readings WHERE id = ?", (first[1],)).fetchone()
     assert key[0].startswith("sha256:") and len(key[0]) == 7 + 64
     other = ingest(store, inv, "carol", batch, "api", NOW)  # keys are per tester
     assert set(other).isdisjoint(first)
@@ -114,14 +115,14 @@ def test_duplicates_within_one_batch(store: Store, inv: Inventory) -> None:
 
 
 def test_committed_for_other_connections(store: Store, inv: Inventory) -> None:
-    """When ingest returns, another connection sees the readings (committed, not pending)."""
+    """When ingest returns, another connection sees the readings (committed, not pending),
+    and the store's usual durability is back for what follows."""
     ids = ingest(store, inv, "alice", [NORTH], "import", NOW)
-    other = sqlite3.connect(store.path)
-    try:
-        assert other.execute("SELECT id, source FROM readings").fetchall() == [(ids[0], "import")]
-    finally:
-        other.close()
-    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # back to NORMAL
+    with Store.open(store.path) as other:
+        assert [tuple(r) for r in other.query("SELECT id, source FROM readings")] == [
+            (ids[0], "import")]
+    usual = "PRAGMA synchronous" if isinstance(store.path, Path) else "SHOW synchronous_commit"
+    assert store.scalar(usual) in (1, "off")  # SQLite's NORMAL, PostgreSQL's off
 
 
 def test_prune_keeps_the_counter(store: Store, inv: Inventory) -> None:

@@ -1,7 +1,9 @@
-"""The database schema as an ordered list of migrations; migration N brings user_version to N.
+"""The database schema as an ordered list of migrations; migration N brings the schema to N.
 
 The store owns the whole schema, so opening a database (``netwatch token create``,
-a backup check) needs no other package. Each module here is one shipped migration:
+a backup check) needs no other package. SQLite counts the migrations applied in
+``PRAGMA user_version``; PostgreSQL in its ``schema_version`` table. Each module
+here is one shipped migration:
 
 - ``faults_tokens`` (1): fault episodes and API tokens;
 - ``notices`` (2): notices, their items and listings, numbering, first checks, schedule runs;
@@ -9,12 +11,29 @@ a backup check) needs no other package. Each module here is one shipped migratio
 - ``outbox`` (4): notice deliveries;
 - ``sessions`` (5): browser sessions;
 - ``metrics_role`` (6): the tokens table rebuilt for the metrics role;
-- ``gaps`` (7): monitoring gaps and the watchers' heartbeats.
+- ``gaps`` (7): monitoring gaps and the watchers' heartbeats;
+- ``postgres_baseline``: PostgreSQL's first schema, equal to version 6 and recorded
+  as 6: a new PostgreSQL database starts there, never from 1.
 
 Adding a table is a new module and one line in ``MIGRATIONS``. Never edit a
 migration that has shipped; write a new one. Each step is one SQL statement or a
 function of the connection (``steps``); all steps of one migration run in one
 transaction with the version bump.
+
+From 7 on every migration runs on both engines, so write each step once in SQL both
+accept, with ``TEXT``, ``BIGINT`` and ``DOUBLE PRECISION`` columns (SQLite reads
+``BIGINT`` as its 64-bit ``INTEGER`` and ``DOUBLE PRECISION`` as ``REAL``;
+PostgreSQL's ``INTEGER`` and ``REAL`` are narrower), and a ``Dialects(sqlite=…,
+postgres=…)`` pair for a step whose SQL differs. A table whose ``id`` the database
+assigns is ``with_id("CREATE TABLE t ({id}, …)")``, as migration 7 (``gaps``) does;
+then the migration goes at the end of ``MIGRATIONS``, its table under its owner below
+and in
+``tests/store/test_owners.py``. ``tests/store/test_engines_schema.py`` builds both
+engines' schemas from scratch and fails on any difference (a column's type,
+nullability or default, an index, a unique, a CHECK, a foreign key), so a step that
+drifts is caught before it ships. A function step (a data change) must be a
+``Dialects`` pair: a bare function receives a ``sqlite3`` connection and PostgreSQL
+refuses it.
 
 The queries on each table belong to its one owner, which every other module calls
 (``tests/store/test_owners.py`` keeps SQL text anywhere else out):
@@ -35,9 +54,10 @@ from netwatch.store.schema.gaps import V7_MONITORING_GAPS
 from netwatch.store.schema.metrics_role import V6_METRICS_ROLE
 from netwatch.store.schema.notices import V2_NOTICES
 from netwatch.store.schema.outbox import V4_OUTBOX
+from netwatch.store.schema.postgres_baseline import BASELINE_VERSION, V6_POSTGRES_BASELINE
 from netwatch.store.schema.readings import V3_READINGS
 from netwatch.store.schema.sessions import V5_SESSIONS
-from netwatch.store.schema.steps import Migration, Step
+from netwatch.store.schema.steps import Dialects, Migration, Step, with_id
 
 MIGRATIONS: tuple[Migration, ...] = (
     V1_FAULTS_AND_TOKENS,
@@ -51,4 +71,8 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "Step"]
+# PostgreSQL's schema at BASELINE_VERSION, in place of MIGRATIONS[:BASELINE_VERSION]
+POSTGRES_BASELINE: Migration = V6_POSTGRES_BASELINE
+
+__all__ = ["BASELINE_VERSION", "MIGRATIONS", "POSTGRES_BASELINE", "SCHEMA_VERSION", "Dialects",
+           "Migration", "Step", "with_id"]
