@@ -7,13 +7,23 @@
   them all at once.
 
 Both the monitor's command line and the device lab start through these, so the two
-programs log and run alike without the lab importing the command line.
+programs log and run alike without the lab importing the command line. This face is
+lazy too: the store imports ``lazy_face``, and must not bring asyncio along with it.
 """
 
 from __future__ import annotations
 
-from netwatch.runtime.faces import lazy_face
-from netwatch.runtime.logs import LOG_FORMATS, JsonFormatter, setup_logging
-from netwatch.runtime.loop import run_async
+from typing import TYPE_CHECKING
 
+from netwatch.runtime.faces import lazy_face
+
+if TYPE_CHECKING:
+    from netwatch.runtime.logs import LOG_FORMATS, JsonFormatter, setup_logging
+    from netwatch.runtime.loop import run_async
+
+_MODULES = {
+    "logs": ("LOG_FORMATS", "JsonFormatter", "setup_logging"),
+    "loop": ("run_async",),
+}
 __all__ = ["LOG_FORMATS", "JsonFormatter", "lazy_face", "run_async", "setup_logging"]
+__getattr__ = lazy_face(__name__, _MODULES)
