@@ -1,7 +1,10 @@
 """The SQLite store, the whole schema, and the tables the store itself owns.
 
 ``store`` opens the database (pragmas, transactions, the engine-neutral ``Handle``
-owners run their SQL on) and runs the migrations of ``schema``; ``faultlog`` owns
+owners run their SQL on) and runs the migrations of ``schema``; ``worker`` is the
+daemon's database thread (``StoreThread``: every store call of async code runs there,
+off the event loop, through a bounded queue, and it knows whether the store answers);
+``faultlog`` owns
 fault episodes so they outlive a restart; ``tokens`` owns API tokens (kept as hashes);
 ``backup`` copies and restores a running store, checking a backup's exact ``shape``
 (tables, columns, indexes, no stray triggers) first. Every other table is owned by a
@@ -43,11 +46,13 @@ from netwatch.store.tokens import (
     TokenStore,
     check_scope,
 )
+from netwatch.store.worker import StoreStatus, StoreThread, StoreUnavailable
 
 __all__ = [
     "ROLES", "SCHEMA_VERSION", "UNSCOPED", "BackupError", "DatabaseError", "Episode",
     "FaultLog", "FaultLogError", "Handle", "IntegrityError", "NewEpisode", "OperationalError",
-    "Row", "Store", "StoreError", "TokenError", "TokenInfo", "TokenRecord", "TokenStore",
-    "Transaction", "backup", "check_scope", "last_recovery", "open_episodes", "open_faults",
-    "open_mark", "outages", "prune_episodes", "restore",
+    "Row", "Store", "StoreError", "StoreStatus", "StoreThread", "StoreUnavailable", "TokenError",
+    "TokenInfo", "TokenRecord", "TokenStore", "Transaction", "backup", "check_scope",
+    "last_recovery", "open_episodes", "open_faults", "open_mark", "outages", "prune_episodes",
+    "restore",
 ]
