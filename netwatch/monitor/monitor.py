@@ -37,7 +37,7 @@ from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState
 from netwatch.monitor.writes import Batch, EpisodeWriter
-from netwatch.store import Episode, NewEpisode, StoreThread, open_episodes
+from netwatch.store import Episode, NewEpisode, StoreStatus, StoreThread, open_episodes
 from probes.base import Reason
 
 log = logging.getLogger(__name__)
@@ -278,6 +278,15 @@ class Monitor:
                 self.skipped[key] = self.skipped.get(key, 0) + 1
                 found = True
         return found
+
+    def store_status(self) -> StoreStatus:
+        """The store as the database thread sees it (never waits)."""
+        return self.db.status()
+
+    @property
+    def unrecorded(self) -> int:
+        """Fault changes decided and not yet in the store."""
+        return self.writes.pending
 
     def health_problems(self) -> list[str]:
         """Why the monitor itself is not healthy: the store away, capacity overloads, skipped

@@ -19,6 +19,7 @@ from netwatch.store.faultlog import (
     FaultLog,
     FaultLogError,
     NewEpisode,
+    find_episodes,
     last_recovery,
     open_episodes,
     open_faults,
@@ -53,6 +54,6 @@ __all__ = [
     "FaultLog", "FaultLogError", "Handle", "IntegrityError", "NewEpisode", "OperationalError",
     "Row", "Store", "StoreError", "StoreStatus", "StoreThread", "StoreUnavailable", "TokenError",
     "TokenInfo", "TokenRecord", "TokenStore", "Transaction", "backup", "check_scope",
-    "last_recovery", "open_episodes", "open_faults", "open_mark", "outages", "prune_episodes",
-    "restore",
+    "find_episodes", "last_recovery", "open_episodes", "open_faults", "open_mark", "outages",
+    "prune_episodes", "restore",
 ]

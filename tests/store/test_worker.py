@@ -65,14 +65,16 @@ async def test_calls_run_on_the_database_thread_with_their_results_and_errors(
 async def test_the_loop_runs_while_a_call_holds_the_thread(db: StoreThread) -> None:
     """A call blocked inside the thread holds the calls queued behind it, not the loop:
     a loopback echo completes while both wait, and the queued call then runs in order."""
-    release = threading.Event()
+    release, started = threading.Event(), threading.Event()
     order: list[str] = []
 
     def held(store: Store) -> None:
+        started.set()
         release.wait(30)
         order.append("held")
 
     blocked = asyncio.create_task(db.call(held))
+    assert await asyncio.to_thread(started.wait, 30)
     queued = asyncio.create_task(db.call(mark_run, "after", 3.0))
 
     async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -80,17 +82,19 @@ async def test_the_loop_runs_while_a_call_holds_the_thread(db: StoreThread) -> N
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(echo, "127.70.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    reader, writer = await asyncio.open_connection("127.70.0.1", port)
-    writer.write(b"ping\n")
-    assert await reader.readline() == b"ping\n"
-    order.append("echo")
-    writer.close()
-    server.close()
-    assert not blocked.done() and not queued.done()  # both still wait for the thread
-    assert db.status().queued == 1
-    release.set()
+    try:
+        server = await asyncio.start_server(echo, "127.70.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.70.0.1", port)
+        writer.write(b"ping\n")
+        assert await reader.readline() == b"ping\n"
+        order.append("echo")
+        writer.close()
+        server.close()
+        assert not blocked.done() and not queued.done()  # both still wait for the thread
+        assert db.status().queued == 1
+    finally:
+        release.set()
     await blocked
     assert await queued == THREAD_NAME
     assert order == ["echo", "held"]
@@ -168,10 +172,12 @@ async def test_close_finishes_queued_calls_then_refuses(db: StoreThread) -> None
 
 
 def test_a_store_that_cannot_open_raises_and_leaves_no_thread(tmp_path: Path) -> None:
+    db = StoreThread(tmp_path / "absent.db", lambda: Store.open(tmp_path / "absent.db",
+                                                                create=False))
     with pytest.raises(StoreError, match="no such database"):
-        StoreThread(tmp_path / "absent.db", lambda: Store.open(tmp_path / "absent.db",
-                                                               create=False)).start()
-    assert not any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate())
+        db.start()
+    assert not db._thread.is_alive()
+    assert not db.status().up
 
 
 def test_open_runs_the_migrations_on_its_thread(tmp_path: Path) -> None:
