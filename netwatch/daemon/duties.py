@@ -36,7 +36,7 @@ from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.daemon.threads import in_thread
 from netwatch.inventory import Inventory, cron_trigger
 from netwatch.metrics import Exposition, Family
-from netwatch.monitor import WRITE_WAIT, DeviceState, record_first_checks
+from netwatch.monitor import DeviceState, record_first_checks
 from netwatch.notices import (
     IssueError,
     cited_episodes,
@@ -48,7 +48,7 @@ from netwatch.notices import (
     sync_items,
     write_files,
 )
-from netwatch.store import Store, StoreThread, prune_episodes
+from netwatch.store import OperationalError, Store, StoreThread, prune_episodes
 from netwatch.survey import prune_readings, survey_families
 from netwatch.vocab import OFFLINE_FAULTS  # what a notice counts as down
 
@@ -62,6 +62,8 @@ CATCH_UP_DELAY = 5.0  # seconds after start before a missed scheduled issue is c
 LOOKBACK = (timedelta(hours=1), timedelta(days=1), timedelta(days=8))  # for the last fire time
 NOTICES_JOB = "duty:notices"
 STORE_CHECK_PERIOD = 10.0  # seconds between checks that the store takes writes
+ISSUE_RETRY = 60.0  # seconds between tries of a scheduled issue the store was away for
+RETRY_JOB = "duty:notices-retry"
 
 
 def _prune_episodes(store: Store, cutoff: float) -> int:
@@ -100,7 +102,8 @@ class Duties:
         self._schedule: tuple[str, str] | None = None
         self._monitored: set[str] = set()  # devices whose first settled check is recorded
         self._first_check: dict[str, float] = {}  # checked, not yet settled: first check
-        self._recording = asyncio.Lock()  # one record of first checks at a time
+        self._unwritten: list[tuple[str, float]] = []  # first checks taken, not yet written
+        self._recording = asyncio.Lock()  # one write of first checks at a time
         self._tasks: set[asyncio.Task[None]] = set()
         scheduler.monitor.listeners.append(self.on_sweep)
 
@@ -150,9 +153,17 @@ class Duties:
         return fired
 
     async def scheduled_issue(self) -> None:
-        """The cron's run: issue, and remember that the schedule ran."""
-        await self.issue()
-        await self.db.call(mark_run, NOTICES_JOB, time.time())
+        """The cron's run: issue, and remember that the schedule ran; while the store is
+        away, try again every ``ISSUE_RETRY`` seconds (issuing is idempotent)."""
+        try:
+            await self.issue()
+            await self.db.call(mark_run, NOTICES_JOB, time.time())
+        except OperationalError as exc:
+            log.warning("scheduled notices not issued, the store is away (%s); trying again "
+                        "in %.0f s", exc, ISSUE_RETRY)
+            zone = ZoneInfo(self.inventory().notices.timezone)
+            self.scheduler.add_job(RETRY_JOB, self.scheduled_issue, DateTrigger(
+                datetime.now(zone) + timedelta(seconds=ISSUE_RETRY)))
 
     async def check_store(self) -> None:
         """Whether the store takes writes: ``/readyz`` and ``netwatch_store_up`` follow it
@@ -168,12 +179,14 @@ class Duties:
                       len(report.blind_spots))
 
     async def on_sweep(self, key: str, touched: list[DeviceState]) -> None:
-        """The monitor's listener: first checks are recorded as each sweep finishes; the
-        sweep waits for that at most ``WRITE_WAIT`` seconds (the record carries on)."""
-        task = asyncio.ensure_future(self.record_monitored(touched))
+        """The monitor's listener: first checks are taken as each sweep finishes and written
+        then; the sweep waits for the write no longer than for its fault changes
+        (``WRITE_WAIT``), and the write carries on without it."""
+        self._take_first_checks(touched)
+        task = asyncio.ensure_future(self._write_first_checks())
         self._tasks.add(task)
         task.add_done_callback(self._finished)
-        await asyncio.wait({task}, timeout=WRITE_WAIT)
+        await asyncio.wait({task}, timeout=self.scheduler.monitor.write_wait)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -189,31 +202,40 @@ class Duties:
         first failing check, so it counts as down from then). A device checked but not
         yet settled gets an infinite ``since`` — no time, no rate — so a notice issued in
         a daemon's first minutes never claims 100 % for time nothing was measured.
-        Earlier rows (a previous run) are kept: the earliest time wins. What is remembered
-        here changes only once the store has the rows, so a failed write is redone.
+        Earlier rows (a previous run) are kept: the earliest time wins.
         """
+        self._take_first_checks(states)
+        await self._write_first_checks()
+
+    def _take_first_checks(self, states: Iterable[DeviceState] | None = None) -> None:
+        """Decide the rows now, from the states as they are (a write may come later)."""
         monitor = self.scheduler.monitor
         if self._monitored.issuperset(monitor.states):  # the usual case: no loop
             return
+        for state in monitor.states.values() if states is None else states:
+            device = state.device.id
+            if not state.checked_at or device in self._monitored:
+                continue
+            first = self._first_check.get(device)
+            if state.up or any(f in OFFLINE_FAULTS for f in monitor.faults.get(device, ())):
+                self._unwritten.append((device, state.checked_at if first is None else first))
+                self._first_check.pop(device, None)
+                self._monitored.add(device)
+            elif first is None:
+                self._first_check[device] = state.checked_at
+                self._unwritten.append((device, math.inf))
+
+    async def _write_first_checks(self) -> None:
+        """Write the rows taken so far, in order; kept for the next try if the write fails."""
         async with self._recording:
-            pending, settled = [], []
-            firsts: dict[str, float] = {}
-            for state in monitor.states.values() if states is None else states:
-                device = state.device.id
-                if not state.checked_at or device in self._monitored:
-                    continue
-                first = self._first_check.get(device)
-                if state.up or any(f in OFFLINE_FAULTS for f in monitor.faults.get(device, ())):
-                    settled.append((device, state.checked_at if first is None else first))
-                elif first is None:
-                    firsts[device] = state.checked_at
-                    pending.append((device, math.inf))
-            if pending or settled:
-                await self.db.call(record_first_checks, pending + settled)
-                self._first_check.update(firsts)
-                for device, _ in settled:
-                    self._first_check.pop(device, None)
-                self._monitored.update(device for device, _ in settled)
+            rows, self._unwritten = self._unwritten, []
+            if not rows:
+                return
+            try:
+                await self.db.call(record_first_checks, rows)
+            except BaseException:
+                self._unwritten[:0] = rows
+                raise
 
     async def sync(self) -> None:
         """Bring notice items up to date with fault episodes and coverage verdicts."""

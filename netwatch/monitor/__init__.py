@@ -15,7 +15,7 @@ from __future__ import annotations
 from netwatch.monitor.allowlist import AllowList
 from netwatch.monitor.capacity import Capacity, CapacityError, Load, assess, problems
 from netwatch.monitor.faults import MAINTENANCE, OpenFault
-from netwatch.monitor.monitor import WRITE_WAIT, Group, GroupListener, GroupStats, Monitor
+from netwatch.monitor.monitor import Group, GroupListener, GroupStats, Monitor
 from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import FAULT_KINDS, DeviceState
@@ -24,8 +24,8 @@ from netwatch.monitor.verdict import Verdict, judge
 from netwatch.monitor.watched import monitored_since, record_first_checks
 
 __all__ = [
-    "FAULT_KINDS", "MAINTENANCE", "WRITE_WAIT", "AllowList", "Capacity", "CapacityError",
-    "DeviceResult", "DeviceState", "Group", "GroupListener", "GroupStats", "Load", "Monitor",
-    "OpenFault", "Runner", "Verdict", "assess", "in_slices", "judge", "monitored_since",
-    "problems", "record_first_checks", "sweep_once",
+    "FAULT_KINDS", "MAINTENANCE", "AllowList", "Capacity", "CapacityError", "DeviceResult",
+    "DeviceState", "Group", "GroupListener", "GroupStats", "Load", "Monitor", "OpenFault",
+    "Runner", "Verdict", "assess", "in_slices", "judge", "monitored_since", "problems",
+    "record_first_checks", "sweep_once",
 ]

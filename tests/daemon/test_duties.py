@@ -11,7 +11,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from netwatch.daemon import SweepScheduler
-from netwatch.daemon.duties import Duties, last_fire
+from netwatch.daemon.duties import NOTICES_JOB, RETRY_JOB, Duties, last_fire
+from netwatch.daemon.runs import last_run
 from netwatch.inventory import Device, Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Family, Provider
@@ -22,6 +23,7 @@ from netwatch.store import Store, StoreThread
 from tests.daemon.test_scheduler import SlowMonitor
 from tests.metrics.test_exposition import ScriptedRunner, down
 from tests.notices.city import HOUR, SETTINGS, city, device, fault
+from tests.store.away import Lock, quick_thread
 
 
 class Providers:
@@ -189,3 +191,32 @@ async def test_a_notice_seconds_after_the_first_sweep_claims_no_rate(
     assert [(s.kind, s.online_ratio) for s in outcome.record.summary] == [("camera", 0.0)]
     later = figures(store, inventory, first_sweep - HOUR, time.time() + 10)
     assert later["east"]["camera"].ratio == 0.0
+
+
+async def test_a_scheduled_issue_the_store_was_away_for_is_tried_again(
+        tmp_path: Path) -> None:
+    """The store refuses writes at 08:00: the run says so, leaves the schedule unmarked and
+    comes back a minute later; once the store answers the notice is issued and the run
+    recorded."""
+    inventory = city()
+    db = quick_thread(tmp_path / "netwatch.db")
+    scheduler = SweepScheduler(SlowMonitor(), "Asia/Shanghai")  # type: ignore[arg-type]
+    scheduler.start()
+    try:
+        with Store.open(tmp_path / "netwatch.db") as store:
+            fault(store, "cam-8", time.time() - 5 * HOUR, county="west")
+        duties = Duties(db, lambda: inventory, tmp_path / "notices", scheduler)
+        lock = Lock(tmp_path / "netwatch.db")
+        try:
+            await duties.scheduled_issue()
+        finally:
+            lock.release()
+        retry = scheduler.scheduler.get_job(RETRY_JOB)
+        assert retry is not None and await db.call(last_run, NOTICES_JOB) is None
+        await retry.args[0]()  # the retry's run, as the scheduler would make it
+        with Store.open(tmp_path / "netwatch.db") as store:
+            assert [r["county"] for r in store.query("SELECT county FROM notices")] == ["west"]
+        assert await db.call(last_run, NOTICES_JOB) is not None
+    finally:
+        await scheduler.shutdown()
+        db.close()

@@ -5,7 +5,6 @@ it refuse writes (its busy wait is short, so nothing here waits long)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,30 +21,16 @@ from tests.metrics.test_exposition import (
     ping,
     sweep_all,
 )
-from tests.store.test_worker import quick
+from tests.store.away import Lock, quick_thread
 
 INVENTORY = inventory(CAMERA2)  # one camera, one ICMP check, open_after 3, close_after 2
 
 
 @pytest.fixture
 def quick_db(tmp_path: Path) -> Iterator[StoreThread]:
-    path = tmp_path / "netwatch.db"
-    db = StoreThread(path, lambda: quick(path))
-    db.start()
+    db = quick_thread(tmp_path / "netwatch.db")
     yield db
     db.close()
-
-
-class Lock:
-    """Another connection holding the database's write lock, until released."""
-
-    def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("BEGIN EXCLUSIVE")
-
-    def release(self) -> None:
-        self.conn.execute("ROLLBACK")
-        self.conn.close()
 
 
 def episodes(store: Store) -> list[tuple[str, float, float, float | None, str | None]]:

@@ -5,7 +5,6 @@ a write again."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,22 +20,13 @@ from netwatch.store import (
     StoreUnavailable,
 )
 from netwatch.store.worker import THREAD_NAME
-
-QUICK_BUSY_MS = 50  # the tests' stores give up on a lock at once, not after 5 s
-
-
-def quick(path: Path) -> Store:
-    """The store as the daemon opens it, but waiting only briefly for a lock."""
-    store = Store.open(path)
-    store.conn.execute(f"PRAGMA busy_timeout = {QUICK_BUSY_MS}")
-    return store
+from tests.store.away import Lock, quick, quick_thread
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[StoreThread]:
-    path = tmp_path / "netwatch.db"
-    thread = StoreThread(path, lambda: quick(path))
-    thread.start()
+    """The database thread, giving up on a lock at once (not after 5 s)."""
+    thread = quick_thread(tmp_path / "netwatch.db")
     yield thread
     thread.close()
 
@@ -143,8 +133,7 @@ async def test_a_locked_store_is_away_until_it_takes_a_write_again(
     """Another connection holds the write lock: writes fail (the store is away, with the
     reason); reads still work and do not mark it back; the check after the lock is
     released does."""
-    other = sqlite3.connect(tmp_path / "netwatch.db", isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
+    lock = Lock(tmp_path / "netwatch.db")
     try:
         with pytest.raises(OperationalError, match="locked"):
             await db.call(mark_run, "a", 1.0)
@@ -154,8 +143,7 @@ async def test_a_locked_store_is_away_until_it_takes_a_write_again(
         assert not db.status().up  # ...and says nothing of writes
         assert not (await db.check()).up  # still locked
     finally:
-        other.execute("ROLLBACK")
-        other.close()
+        lock.release()
     assert (await db.check()).up
     assert await db.call(mark_run, "a", 1.0) == THREAD_NAME
     assert db.status().failures >= 2
