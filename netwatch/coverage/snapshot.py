@@ -29,7 +29,7 @@ def inputs(store: Store) -> tuple[object, ...]:
     return (newest_id(store), *open_mark(store))
 
 
-def analyse_apart(path: Path, inventory: Inventory, now: float) -> CoverageReport:
+def analyse_apart(path: Path | str, inventory: Inventory, now: float) -> CoverageReport:
     """The analysis on a connection of its own, for a worker thread."""
     with Store.open(path, create=False) as store:
         return analyse(store, inventory, now)

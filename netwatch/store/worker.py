@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from netwatch.store.store import DatabaseError, OperationalError, Store
 
@@ -61,6 +62,17 @@ class StoreStatus:
     queued: int  # calls waiting for the thread
     refused: int  # calls refused because the queue was full, since start
     failures: int  # calls and checks that found the store away, since start
+
+
+def _label(where: Path | str) -> str:
+    """The store's name for messages: a path, or a URL without its user and password."""
+    text = str(where)
+    if "://" not in text:
+        return text
+    parts = urlsplit(text)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 class _Job:
@@ -105,8 +117,9 @@ class StoreThread:
                  stall_after: float = STALL_SECONDS) -> None:
         if queue_size < 1:
             raise ValueError(f"database queue {queue_size}: expected at least 1")
-        self.path = Path(path)
-        self._opener = opener or (lambda: Store.open(self.path))
+        self.path = path  # what ``Store.open`` takes; other connections open it too
+        self.label = _label(path)  # for messages: never a URL's password
+        self._opener = opener or (lambda: Store.open(path))
         self.queue_size = queue_size
         self.probe_every = probe_every
         self.stall_after = stall_after
@@ -189,19 +202,19 @@ class StoreThread:
             self._thread.join(wait)
             if self._thread.is_alive():
                 log.error("%s: the database thread is still busy after %.0f s; leaving it",
-                          self.path, wait)
+                          self.label, wait)
 
     def __repr__(self) -> str:
-        return f"StoreThread({str(self.path)!r})"
+        return f"StoreThread({self.label!r})"
 
     def _put(self, job: _Job) -> None:
         with self._cond:
             if self._closing or self._stopped:
-                raise StoreUnavailable(f"{self.path}: the database thread has stopped")
+                raise StoreUnavailable(f"{self.label}: the database thread has stopped")
             if len(self._jobs) >= self.queue_size:
                 self._refused += 1
                 raise StoreUnavailable(
-                    f"{self.path}: {len(self._jobs)} database calls already waiting; the "
+                    f"{self.label}: {len(self._jobs)} database calls already waiting; the "
                     "database is slow or away, try again shortly")
             self._jobs.append(job)
             self._cond.notify()
@@ -233,11 +246,11 @@ class StoreThread:
                 left = list(self._jobs)
                 self._jobs.clear()
             for job in left:
-                job.settle(None, StoreUnavailable(f"{self.path}: the database thread stopped"))
+                job.settle(None, StoreUnavailable(f"{self.label}: the database thread stopped"))
             try:
                 store.close()
             except DatabaseError as exc:
-                log.warning("%s: closing the store: %s", self.path, exc)
+                log.warning("%s: closing the store: %s", self.label, exc)
 
     def _next(self) -> _Job | object | None:
         """The next call, the thread's own check when due, or None once closed and drained."""
@@ -291,11 +304,11 @@ class StoreThread:
             self._failures += 1
             self._probe_at = time.monotonic() + self.probe_every
             if self._away is None:
-                log.error("%s: the store is away: %s", self.path, why)
+                log.error("%s: the store is away: %s", self.label, why)
             self._away = why
 
     def _came_back(self) -> None:
         with self._cond:
             if self._away is not None:
-                log.warning("%s: the store answers again", self.path)
+                log.warning("%s: the store answers again", self.label)
             self._away = None

@@ -175,3 +175,11 @@ def test_open_runs_the_migrations_on_its_thread(tmp_path: Path) -> None:
             assert store.version > 0
     finally:
         db.close()
+
+
+def test_a_database_url_is_named_without_its_credentials() -> None:
+    """Messages and the log name the store; a URL's user and password never appear."""
+    url = "postgresql://netwatch:s3cret-Pass@127.70.0.9:5432/netwatch?sslmode=disable"
+    db = StoreThread(url, lambda: Store.open(":memory:"))
+    assert db.label == "postgresql://127.70.0.9:5432/netwatch"
+    assert "s3cret" not in repr(db) and db.path == url
