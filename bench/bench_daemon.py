@@ -255,7 +255,7 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
     renders = []
     for _ in range(3):
         t0 = time.perf_counter()
-        parts = daemon.exposition.render_parts()
+        parts = await daemon.exposition.scrape_parts()
         renders.append(time.perf_counter() - t0)
     size, lines_n = sum(map(len, parts)), sum(part.count(b"\n") for part in parts)
     del parts

@@ -30,7 +30,7 @@ from netwatch.inventory import CheckSpec, County, Device, Inventory
 from netwatch.metrics import Exposition
 from netwatch.metrics.devices import MEASURED
 from netwatch.monitor import Monitor, OpenFault, Runner
-from netwatch.store import FaultLog, Store
+from netwatch.store import StoreThread
 from probes import snmp
 from probes.base import ProbeContext, ProbeResult, Reason
 
@@ -79,11 +79,11 @@ def cycle(device: Device, i: int) -> dict[str, ProbeResult]:
     return results
 
 
-def build(n: int, store: Store) -> Monitor:
+def build(n: int, store: StoreThread) -> Monitor:
     devices = tuple(make_device(i, n) for i in range(n))
     counties = {f"c{c:02d}": County(f"c{c:02d}", f"县{c}", "公安局") for c in range(16)}
     inventory = Inventory("bench.yaml", "Bench", "Asia/Shanghai", counties, devices)
-    monitor = Monitor(inventory, Runner(ProbeContext()), FaultLog(store), clock=lambda: NOW)
+    monitor = Monitor(inventory, Runner(ProbeContext()), store, clock=lambda: NOW)
     for i, device in enumerate(devices):
         monitor.states[device.id].record(cycle(device, i), NOW)
         if i % 100 == 7:
@@ -158,14 +158,14 @@ def main() -> None:
                         help="gc.freeze() after building the monitor, as a daemon could")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        store = Store.open(Path(folder) / "bench.db")
+        store = StoreThread.open(Path(folder) / "bench.db")
         try:
             run(args.devices, args.subset, args.repeat, store, args.freeze)
         finally:
             store.close()
 
 
-def run(n: int, subset: int, repeat: int, store: Store, freeze: bool) -> None:
+def run(n: int, subset: int, repeat: int, store: StoreThread, freeze: bool) -> None:
     started = time.perf_counter()
     monitor = build(n, store)
     if freeze:
@@ -201,7 +201,7 @@ def run(n: int, subset: int, repeat: int, store: Store, freeze: bool) -> None:
            gzip_mib=len(packed) / 2**20, peak_rss_mib=peak, ratio_prometheus_client=ratio)
 
 
-def compare(n: int, repeat: int, store: Store) -> float:
+def compare(n: int, repeat: int, store: StoreThread) -> float:
     """Per-device families on an n-device subset: pre-rendered chunks vs prometheus_client.
 
     Returns prometheus_client's time over ours."""

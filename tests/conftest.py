@@ -11,7 +11,7 @@ import pytest
 # Set before any test imports netwatch code that reads it.
 os.environ["NETWATCH_ALLOWED_NETS"] = "127.0.0.0/8"
 
-from netwatch.store.store import Store  # noqa: E402 - after the environment is set
+from netwatch.store import Store, StoreThread  # noqa: E402 - after the environment is set
 
 
 @pytest.fixture
@@ -22,3 +22,13 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[StoreThread]:
+    """The daemon's database thread on the same file as ``store``, closed afterwards."""
+    thread = StoreThread.open(tmp_path / "netwatch.db")
+    try:
+        yield thread
+    finally:
+        thread.close()

@@ -1,11 +1,12 @@
 """The latest coverage analysis, shared by the metrics, the blind-spot items and the daemon.
 
 An analysis of a large survey takes a second or more (``bench/bench_coverage.py``),
-too long for the event loop that times the probes. The daemon refreshes it in a
+too long for the event loop that times the probes, and too long to hold the daemon's
+database thread, which every other store call waits for. The daemon refreshes it in a
 worker thread (of its own pool, given as ``executor``) on a connection of its own
 (SQLite connections stay in their thread) whenever what it reads has changed (a new
-reading, a site fault opened or closed) or the window has moved on (``TTL_SECONDS``);
-scrapes read the latest one.
+reading, a site fault opened or closed: asked of the database thread) or the window
+has moved on (``TTL_SECONDS``); scrapes read the latest one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures import Executor
 
 from netwatch.coverage.analysis import CoverageReport, analyse
 from netwatch.inventory import Inventory
-from netwatch.store import Store, Target, open_mark
+from netwatch.store import Store, StoreThread, Target, open_mark
 from netwatch.survey import newest_id
 
 TTL_SECONDS = 60.0  # after this, readings may have aged out of the window
@@ -45,31 +46,26 @@ class Snapshot:
         self._at = 0.0
         self._lock = asyncio.Lock()
 
-    def stale(self, store: Store, inventory: Inventory, now: float) -> bool:
-        return (self.report is None or self._key != (inventory, *inputs(store))
-                or not 0 <= now - self._at < self.ttl)
-
-    async def refresh(self, store: Store, inventory: Inventory,
+    async def refresh(self, db: StoreThread, inventory: Inventory,
                       now: float | None = None) -> CoverageReport:
         """The current report, analysed again in a thread when stale (one analysis at a time)."""
         async with self._lock:
             now = time.time() if now is None else now
-            if self.report is None or self.stale(store, inventory, now):
-                key = (inventory, *inputs(store))  # taken first: a reading landing meanwhile
+            # taken first: a reading landing meanwhile makes the next refresh analyse again
+            key = (inventory, *await db.call(inputs))
+            if self.report is None or self._key != key or not 0 <= now - self._at < self.ttl:
                 report = await asyncio.get_running_loop().run_in_executor(
-                    self.executor, analyse_apart, store.path, inventory, now)
-                self._keep(report, key, now)  # makes the next refresh analyse again
+                    self.executor, analyse_apart, db.path, inventory, now)
+                self._keep(report, key, now)
             assert self.report is not None
             return self.report
 
-    def latest(self, store: Store, inventory: Inventory,
-               now: float | None = None) -> CoverageReport:
-        """For scrapes: the latest report, analysed here only when there is none for this
+    async def latest(self, db: StoreThread, inventory: Inventory,
+                     now: float | None = None) -> CoverageReport:
+        """For scrapes: the latest report, analysed only when there is none for this
         inventory (at start and after a reload) and never merely because it is stale."""
         if self.report is None or self._key[0] is not inventory:
-            now = time.time() if now is None else now
-            self._keep(analyse(store, inventory, now), (inventory, *inputs(store)), now)
-        assert self.report is not None
+            return await self.refresh(db, inventory, now)
         return self.report
 
     def _keep(self, report: CoverageReport, key: tuple[object, ...], now: float) -> None:

@@ -1,10 +1,12 @@
 """``netwatch run``: the monitor, its scheduler and its web app in one process.
 
-Startup order: descriptor limit raised → store → probe context → monitor
-(restoring open faults) → exposition → web app listening (behind the connection
-guard) → scheduler. SIGHUP or ``POST /-/reload``
-re-reads the inventory; a bad file is refused and the old one keeps running.
-SIGTERM/SIGINT stop the scheduler, the web app and the probes, in that order.
+Startup order: descriptor limit raised → store (opened on the database thread,
+where every store call of the daemon runs) → probe context → monitor (restoring
+open faults) → exposition → web app listening (behind the connection guard) →
+scheduler. SIGHUP or ``POST /-/reload`` re-reads the inventory; a bad file is
+refused and the old one keeps running. SIGTERM/SIGINT stop the scheduler, the web
+app and the probes, in that order, then give the fault changes still waiting for
+the store a last chance (``STOP_WAIT``) before the database thread closes.
 Watching begins just before the scheduler starts and ends when it stops: the time
 between a stop and the next start is a monitoring gap (``Duties.resume``).
 """
@@ -33,7 +35,7 @@ from netwatch.daemon.threads import duty_pool, in_thread
 from netwatch.inventory import Inventory, InventoryError, load_inventory
 from netwatch.metrics import Exposition
 from netwatch.monitor import AllowList, Capacity, Monitor, Runner, assess, problems
-from netwatch.store import FaultLog, Store, Target, TokenStore
+from netwatch.store import StoreThread, Target
 from netwatch.web import (
     DEFAULT_LIMIT,
     DEFAULT_OVERALL,
@@ -45,6 +47,7 @@ from netwatch.web import (
     RenderStats,
     RequestLog,
     SessionStore,
+    StoredTokens,
     WebDeps,
     WebLimits,
     create_app,
@@ -55,6 +58,7 @@ from probes.base import ProbeContext
 
 log = logging.getLogger(__name__)
 
+STOP_WAIT = 10.0  # seconds, at shutdown, for fault changes still waiting for the store
 
 
 class ListenError(ValueError):
@@ -146,9 +150,9 @@ class Daemon:
         self.web_stats = GuardStats()
         self.render_stats = RenderStats()
         self.threads = duty_pool()  # the duties' own: no web request can fill it
-        self.store = Store.open(opts.db_path)
-        self.faultlog = FaultLog(self.store)
-        self.tokens = TokenStore(self.store)
+        # opened and migrated on its own thread; nothing else runs yet while this waits
+        self.db = StoreThread.open(opts.db_path)
+        self.tokens = StoredTokens(self.db)
         self._reload_lock = asyncio.Lock()
 
     def _load(self) -> Inventory:
@@ -174,7 +178,7 @@ class Daemon:
             self._assess_capacity()
             self.exposition.on_inventory(inventory)
             self.scheduler.sync()
-            self.duties.schedule()
+            await self.duties.schedule()
             settle()  # the new inventory is long-lived, what the old one left is garbage
             self.exposition.reload_result(True, time.time())
             log.info("inventory reloaded: %s", report)
@@ -182,12 +186,18 @@ class Daemon:
                     "changed": report.changed, "kept": report.kept}
 
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        finally:
+            await asyncio.to_thread(self.db.close)  # after the calls still queued
+
+    async def _run(self, stop: asyncio.Event) -> None:
         capacity = self.opts.capacity
         async with ProbeContext({"icmp": {"rate": capacity.icmp_rate}}) as ctx:
             runner = Runner(ctx, self.opts.allow, spread=capacity.spread, capacity=capacity)
-            self.monitor = Monitor(self.inventory, runner, self.faultlog)
+            self.monitor = Monitor(self.inventory, runner, self.db)
             self._assess_capacity()
-            restored = self.monitor.restore()
+            restored = await self.monitor.restore()
             if restored:
                 log.info("restored %d open fault(s) from %s", restored, self.opts.db_path)
             self.exposition = Exposition(self.monitor)
@@ -195,7 +205,7 @@ class Daemon:
             self.exposition.add_provider(lambda: guard_families(self.web_stats, self.web_limits))
             self.exposition.add_provider(lambda: render_families(self.render_stats))
             self.scheduler = SweepScheduler(self.monitor, self.inventory.timezone)
-            self.duties = Duties(self.store, lambda: self.inventory, self.opts.notice_dir,
+            self.duties = Duties(self.db, lambda: self.inventory, self.opts.notice_dir,
                                  self.scheduler, self.threads)
             self.duties.attach(self.exposition)
             settle()  # after the exposition's 100,000s of label sets, too
@@ -209,8 +219,8 @@ class Daemon:
                     reload=self.reload,
                     metrics_auth=metrics_need_token(self.opts),
                     behind_proxy=self.opts.behind_proxy,
-                    store=self.store,
-                    sessions=SessionStore(store=self.store),
+                    db=self.db,
+                    sessions=SessionStore(db=self.db),
                     coverage=lambda: self.duties.coverage.report,
                     web_workers=self.opts.web_workers,
                     body_timeout=self.web_limits.body_timeout,
@@ -226,10 +236,11 @@ class Daemon:
                 await self._serve(web_runner, stop)
             finally:
                 await self.scheduler.shutdown()
-                self.duties.stop()  # watched until now: the time until the next start is a gap
+                await self.duties.stop()  # watched until now: the time to the next start is a gap
                 await web_runner.cleanup()
                 self.threads.shutdown(wait=False, cancel_futures=True)
-                self.store.close()
+                await self.monitor.writes.flush(STOP_WAIT)
+                await self.monitor.writes.close()
 
     def _assess_capacity(self) -> None:
         """Compare the inventory's load with the capacity settings; say plainly if over."""
@@ -255,9 +266,9 @@ class Daemon:
         port = site.bound_port
         base = f"{scheme}://{Listen(listen.host, port).url}"
         log.info("listening on %s", base)
-        self.duties.resume()  # the time since the last heartbeat is a monitoring gap
+        await self.duties.resume()  # the time since the last heartbeat is a monitoring gap
         self.scheduler.start()
-        self.duties.schedule()
+        await self.duties.schedule()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         if self.opts.on_ready:

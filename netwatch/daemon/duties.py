@@ -2,10 +2,11 @@
 
 Data flows one way: fault episodes (the monitor) and coverage verdicts (readings)
 become notice items; items become notices on the inventory's cron schedule;
-notices go out through the outbox. Every duty is a short pass over SQLite run on
-the event loop, where the store's one connection lives; a failing pass is logged
-and retried at its next run, never fatal to the daemon. ``schedule`` is called
-again after every reload so that a changed notice schedule takes effect.
+notices go out through the outbox. Every duty's store work runs on the database
+thread (``netwatch.store.worker``), never on the event loop; a failing pass (the
+store away included) is logged and retried at its next run, never fatal to the
+daemon. ``schedule`` is called again after every reload so that a changed notice
+schedule takes effect.
 
 A scheduled issue missed while the daemon was down (the Monday 08:00 run during a
 restart) is caught up shortly after start, as anacron would: the last scheduled run
@@ -20,6 +21,7 @@ shutdown) says until when it watched (``netwatch.monitor.watched``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -38,7 +40,7 @@ from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.daemon.threads import in_thread
 from netwatch.inventory import Inventory, cron_trigger
-from netwatch.metrics import Exposition, gap_families
+from netwatch.metrics import Exposition, Family, gap_families
 from netwatch.monitor import (
     HEARTBEAT_SECONDS,
     DeviceState,
@@ -58,7 +60,7 @@ from netwatch.notices import (
     sync_items,
     write_files,
 )
-from netwatch.store import DatabaseError, Store, prune_episodes
+from netwatch.store import DatabaseError, OperationalError, Store, StoreThread, prune_episodes
 from netwatch.survey import prune_readings, survey_families
 from netwatch.vocab import OFFLINE_FAULTS  # what a notice counts as down
 
@@ -71,6 +73,15 @@ PRUNE_PERIOD = 3600.0  # seconds between retention passes (readings, faults, del
 CATCH_UP_DELAY = 5.0  # seconds after start before a missed scheduled issue is caught up
 LOOKBACK = (timedelta(hours=1), timedelta(days=1), timedelta(days=8))  # for the last fire time
 NOTICES_JOB = "duty:notices"
+STORE_CHECK_PERIOD = 10.0  # seconds between checks that the store takes writes
+ISSUE_RETRY = 60.0  # seconds between tries of a scheduled issue the store was away for
+RETRY_JOB = "duty:notices-retry"
+
+
+def _prune_episodes(store: Store, cutoff: float) -> int:
+    """Closed episodes past ``cutoff``, except those notice items cite (one transaction)."""
+    with store.transaction() as tx:
+        return prune_episodes(tx, cutoff, keep=cited_episodes(tx))
 
 
 def last_fire(trigger: Any, now: datetime) -> datetime | None:
@@ -92,9 +103,9 @@ class Duties:
     mail) runs in ``executor``, the daemon's own pool (``netwatch.daemon.threads``).
     """
 
-    def __init__(self, store: Store, inventory: Callable[[], Inventory], notice_dir: Path,
+    def __init__(self, db: StoreThread, inventory: Callable[[], Inventory], notice_dir: Path,
                  scheduler: SweepScheduler, executor: Executor | None = None) -> None:
-        self.store = store
+        self.db = db
         self.inventory = inventory
         self.notice_dir = notice_dir
         self.scheduler = scheduler
@@ -104,13 +115,16 @@ class Duties:
         self._monitored: set[str] = set()  # devices whose first settled check is recorded
         self._first_check: dict[str, float] = {}  # checked, not yet settled: first check
         self._watching = False  # between ``resume`` and ``stop``
+        self._unwritten: list[tuple[str, float]] = []  # first checks taken, not yet written
+        self._recording = asyncio.Lock()  # one write of first checks at a time
+        self._tasks: set[asyncio.Task[None]] = set()
         scheduler.monitor.listeners.append(self.on_sweep)
 
-    def resume(self, now: float | None = None) -> None:
+    async def resume(self, now: float | None = None) -> None:
         """Watching starts (before the first sweep): the time since the last heartbeat, when
         the daemon was down, is recorded as a gap and logged."""
         now = time.time() if now is None else now
-        gap = resume_watching(self.store, now)
+        gap = await self.db.call(resume_watching, now)
         self._watching = True
         if gap is not None:
             log.info("nothing was watched for %.0f s, since the last heartbeat at %s: a "
@@ -120,30 +134,35 @@ class Duties:
 
     async def heartbeat(self) -> None:
         """Still watching (one UPDATE a minute): a crash leaves a gap from the last beat."""
-        beat(self.store, time.time())
+        await self.db.call(beat, time.time())
 
-    def stop(self, now: float | None = None) -> None:
+    async def stop(self, now: float | None = None) -> None:
         """A clean shutdown: watched until now, and not from now on (no-op unless resumed)."""
         if not self._watching:
             return
         self._watching = False
         try:
-            stop_watching(self.store, time.time() if now is None else now)
+            await self.db.call(stop_watching, time.time() if now is None else now)
         except DatabaseError as exc:  # the shutdown goes on: the gap starts at the last beat
             log.error("the stop was not recorded (%s): the next start counts the gap from "
                       "the last heartbeat", exc)
 
     def attach(self, exposition: Exposition) -> None:
-        """Add the notice, delivery, coverage, survey and gap families to ``/metrics``."""
-        store = self.store
-        exposition.add_provider(lambda: notice_families(store, self.inventory()))
-        exposition.add_provider(lambda: outbox_families(store))
-        exposition.add_provider(lambda: coverage_families(
-            self.coverage.latest(store, self.inventory()), self.inventory()))
-        exposition.add_provider(lambda: survey_families(store, self.inventory()))
-        exposition.add_provider(lambda: gap_families(store))
+        """Add the notice, delivery, coverage, survey and gap families to ``/metrics`` (read on
+        the database thread at each scrape)."""
+        db = self.db
+        exposition.add_provider(lambda: db.call(notice_families, self.inventory()))
+        exposition.add_provider(lambda: db.call(outbox_families))
+        exposition.add_provider(self.coverage_families)
+        exposition.add_provider(lambda: db.call(survey_families, self.inventory()))
+        exposition.add_provider(lambda: db.call(gap_families))
 
-    def schedule(self) -> None:
+    async def coverage_families(self) -> list[Family]:
+        """The latest coverage analysis as metrics (analysed first only when there is none)."""
+        inventory = self.inventory()
+        return coverage_families(await self.coverage.latest(self.db, inventory), inventory)
+
+    async def schedule(self) -> None:
         """Add the jobs (first call) or follow a changed notice schedule (after a reload)."""
         settings = self.inventory().notices
         wanted = (settings.schedule, settings.timezone)
@@ -157,7 +176,8 @@ class Duties:
             add("duty:deliver", self.deliver, IntervalTrigger(seconds=DELIVERY_PERIOD))
             add("duty:prune", self.prune, IntervalTrigger(seconds=PRUNE_PERIOD))
             add("duty:heartbeat", self.heartbeat, IntervalTrigger(seconds=HEARTBEAT_SECONDS))
-            missed = self._missed(trigger, datetime.now(ZoneInfo(wanted[1])))
+            add("duty:store", self.check_store, IntervalTrigger(seconds=STORE_CHECK_PERIOD))
+            missed = await self._missed(trigger, datetime.now(ZoneInfo(wanted[1])))
             if missed is not None:
                 log.info("the scheduled notices of %s were missed: issuing them now", missed)
                 add("duty:notices-catch-up", self.scheduled_issue, DateTrigger(
@@ -166,32 +186,57 @@ class Duties:
         self._schedule = wanted
         log.info("notices scheduled at %r (%s)", *wanted)
 
-    def _missed(self, trigger: Any, now: datetime) -> datetime | None:
+    async def _missed(self, trigger: Any, now: datetime) -> datetime | None:
         """The last fire time, when the daemon has run the schedule before but not since."""
-        ran = last_run(self.store, NOTICES_JOB)
+        ran = await self.db.call(last_run, NOTICES_JOB)
         fired = last_fire(trigger, now)
         if ran is None or fired is None or fired.timestamp() <= ran:
             return None
         return fired
 
     async def scheduled_issue(self) -> None:
-        """The cron's run: issue, and remember that the schedule ran."""
-        await self.issue()
-        mark_run(self.store, NOTICES_JOB, time.time())
+        """The cron's run: issue, and remember that the schedule ran; while the store is
+        away, try again every ``ISSUE_RETRY`` seconds (issuing is idempotent)."""
+        try:
+            await self.issue()
+            await self.db.call(mark_run, NOTICES_JOB, time.time())
+        except OperationalError as exc:
+            log.warning("scheduled notices not issued, the store is away (%s); trying again "
+                        "in %.0f s", exc, ISSUE_RETRY)
+            zone = ZoneInfo(self.inventory().notices.timezone)
+            self.scheduler.add_job(RETRY_JOB, self.scheduled_issue, DateTrigger(
+                datetime.now(zone) + timedelta(seconds=ISSUE_RETRY)))
+
+    async def check_store(self) -> None:
+        """Whether the store takes writes: ``/readyz`` and ``netwatch_store_up`` follow it
+        even when nothing else writes (the database thread says when it goes or comes)."""
+        await self.db.check()
 
     async def analyse(self) -> None:
         """Analyse coverage again (in a thread) when a reading or a site fault changed it."""
         runs = self.coverage.runs
-        report = await self.coverage.refresh(self.store, self.inventory())
+        report = await self.coverage.refresh(self.db, self.inventory())
         if self.coverage.runs != runs:
             log.debug("coverage analysed: %d verdicts, %d blind spots", len(report.verdicts),
                       len(report.blind_spots))
 
-    def on_sweep(self, key: str, touched: list[DeviceState]) -> None:
-        """The monitor's listener: first checks are recorded as each sweep finishes."""
-        self.record_monitored(touched)
+    async def on_sweep(self, key: str, touched: list[DeviceState]) -> None:
+        """The monitor's listener: first checks are taken as each sweep finishes and written
+        then; the sweep waits for the write no longer than for its fault changes
+        (``WRITE_WAIT``), and the write carries on without it."""
+        self._take_first_checks(touched)
+        task = asyncio.ensure_future(self._write_first_checks())
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        await asyncio.wait({task}, timeout=self.scheduler.monitor.write_wait)
 
-    def record_monitored(self, states: Iterable[DeviceState] | None = None) -> None:
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("first checks not recorded (again at the next sweep): %s",
+                        task.exception())
+
+    async def record_monitored(self, states: Iterable[DeviceState] | None = None) -> None:
         """Record from when each device's online time counts (the notice's denominator).
 
         A device counts from its first check in this run once that check is settled:
@@ -201,42 +246,57 @@ class Duties:
         a daemon's first minutes never claims 100 % for time nothing was measured.
         Earlier rows (a previous run) are kept: the earliest time wins.
         """
+        self._take_first_checks(states)
+        await self._write_first_checks()
+
+    def _take_first_checks(self, states: Iterable[DeviceState] | None = None) -> None:
+        """Decide the rows now, from the states as they are (a write may come later)."""
         monitor = self.scheduler.monitor
         if self._monitored.issuperset(monitor.states):  # the usual case: no loop
             return
-        pending, settled = [], []
         for state in monitor.states.values() if states is None else states:
             device = state.device.id
             if not state.checked_at or device in self._monitored:
                 continue
             first = self._first_check.get(device)
             if state.up or any(f in OFFLINE_FAULTS for f in monitor.faults.get(device, ())):
-                settled.append((device, state.checked_at if first is None else first))
+                self._unwritten.append((device, state.checked_at if first is None else first))
                 self._first_check.pop(device, None)
+                self._monitored.add(device)
             elif first is None:
                 self._first_check[device] = state.checked_at
-                pending.append((device, math.inf))
-        if pending or settled:
-            record_first_checks(self.store, pending + settled)
-            self._monitored.update(device for device, _ in settled)
+                self._unwritten.append((device, math.inf))
+
+    async def _write_first_checks(self) -> None:
+        """Write the rows taken so far, in order; kept for the next try if the write fails."""
+        async with self._recording:
+            rows, self._unwritten = self._unwritten, []
+            if not rows:
+                return
+            try:
+                await self.db.call(record_first_checks, rows)
+            except BaseException:
+                self._unwritten[:0] = rows
+                raise
 
     async def sync(self) -> None:
         """Bring notice items up to date with fault episodes and coverage verdicts."""
-        self.record_monitored()
+        await self.record_monitored()
         inventory = self.inventory()
-        extra = candidates_of(await self.coverage.refresh(self.store, inventory), inventory)
-        report = sync_items(self.store, inventory, time.time(), extra, coverage_judged=True)
+        extra = candidates_of(await self.coverage.refresh(self.db, inventory), inventory)
+        report = await self.db.call(sync_items, inventory, time.time(), extra,
+                                    coverage_judged=True)
         log.debug("notice items: %s", report)
 
     async def issue(self) -> None:
         """Issue today's notices (idempotent: a county's notice of the day is found, not redone)."""
-        self.record_monitored()
+        await self.record_monitored()
         inventory = self.inventory()
-        extra = candidates_of(await self.coverage.refresh(self.store, inventory), inventory)
+        extra = candidates_of(await self.coverage.refresh(self.db, inventory), inventory)
         now = time.time()
         try:
-            outcomes = issue_notices(self.store, inventory, now=now, extra=extra,
-                                     coverage_judged=True)
+            outcomes = await self.db.call(issue_notices, inventory, now=now, extra=extra,
+                                          coverage_judged=True)
         except IssueError as exc:
             log.error("scheduled notices not issued: %s", exc)
             return
@@ -251,7 +311,7 @@ class Duties:
 
     async def deliver(self) -> None:
         """Send the outbox's due deliveries; failures are retried later with backoff."""
-        report = await deliver_due(self.store, self.inventory(), executor=self.executor)
+        report = await deliver_due(self.db, self.inventory(), executor=self.executor)
         log.debug("deliveries: %s", report)
 
     async def prune(self) -> None:
@@ -267,14 +327,12 @@ class Duties:
         must never go down).
         """
         inventory, now = self.inventory(), time.time()
-        removed = prune_readings(self.store, inventory, now)
+        removed = await self.db.call(prune_readings, inventory, now)
         if removed:
             log.info("pruned %d survey reading(s) past retention", removed)
         settings = inventory.notices
-        with self.store.transaction() as tx:
-            faults = prune_episodes(tx, now - settings.fault_retention_seconds,
-                                    keep=cited_episodes(tx))
-        sent = prune_sent(self.store, now - settings.delivery_retention_seconds)
+        faults = await self.db.call(_prune_episodes, now - settings.fault_retention_seconds)
+        sent = await self.db.call(prune_sent, now - settings.delivery_retention_seconds)
         if faults or sent:
             log.info("pruned %d closed fault episode(s) and %d sent deliveries past retention",
                      faults, sent)

@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from netwatch.monitor import Monitor
+from netwatch.store import OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,13 @@ START_SPREAD = 2.0  # seconds over which the first sweeps of all groups start
 
 
 STOP_WAIT = 5.0  # seconds to let cancelled jobs unwind at shutdown
+
+
+def _name(func: Callable[[], Awaitable[None]]) -> str:
+    """A job's function in words for the log: ``duty prune``, ``sweep camera@60s``."""
+    if isinstance(func, partial):
+        return f"sweep {func.args[0]}" if func.args else "sweep"
+    return f"duty {getattr(func, '__name__', 'job')}"
 
 
 class _Executor(AsyncIOExecutor):
@@ -100,13 +108,16 @@ class SweepScheduler:
             self._intervals[key] = interval
 
     async def _quiet(self, func: Callable[[], Awaitable[None]]) -> None:
-        """Run one job; its cancellation by our own shutdown is not an error worth a traceback."""
+        """Run one job; its cancellation by our own shutdown is not an error worth a traceback,
+        nor is the store being away (the database thread logs that once; the job runs again)."""
         try:
             await func()
         except asyncio.CancelledError:
             if not self._stopping:
                 raise
             log.debug("job cancelled at shutdown")
+        except OperationalError as exc:
+            log.warning("%s not done, the store is away: %s", _name(func), exc)
 
     def _on_skip(self, event: JobEvent) -> None:
         key = event.job_id.removeprefix(JOB_PREFIX)

@@ -6,16 +6,21 @@ per sweep (as the monitor's listener), so a scrape concatenates byte chunks,
 adds the families computed from small data (faults, per-county figures, the
 monitor's own health, later providers) and prometheus_client's process
 metrics. Sample timestamps are never set; HELP says results come from
-scheduled probes. Call ``render`` on the event loop (it reads live monitor
-state); compress its bytes elsewhere if needed.
+scheduled probes. A provider that reads the store returns an awaitable (its read
+runs on the database thread): ``scrape_parts`` awaits those first, then renders
+the rest on the event loop in one go (it reads live monitor state); compress its
+bytes elsewhere if needed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from importlib.metadata import version
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -40,14 +45,17 @@ from netwatch.metrics.summary import (
     county_families,
     fault_families,
     health_families,
+    store_families,
     sweep_families,
 )
 from netwatch.metrics.text import Family, FamilySpec, labels
 from netwatch.monitor import DeviceState, Group, in_slices
+from netwatch.store import OperationalError
 
 log = logging.getLogger(__name__)
 
-Provider = Callable[[], Iterable[Family]]
+# families computed at each scrape; those read from the store come as an awaitable
+Provider = Callable[[], Iterable[Family] | Awaitable[Iterable[Family]]]
 
 BUILD_INFO = FamilySpec("netwatch_build_info", "gauge", "The running netwatch version (always 1).")
 READY = FamilySpec("netwatch_ready", "gauge",
@@ -144,7 +152,44 @@ class Exposition:
         return b"".join(self.render_parts())
 
     def render_parts(self) -> list[bytes]:
-        """The exposition in pieces, to send without joining; never waits on a probe."""
+        """The exposition in pieces, with only the providers that answer at once (those
+        that read the store are for ``scrape_parts``)."""
+        return self._parts(self._call_providers())
+
+    async def scrape_parts(self) -> list[bytes]:
+        """The exposition in pieces, to send without joining; never waits on a probe, and
+        waits for the store only on its own thread."""
+        provided = self._call_providers()
+        waiting = [(i, got) for i, (_, got) in enumerate(provided) if inspect.isawaitable(got)]
+        if waiting:
+            results = await asyncio.gather(*(got for _, got in waiting), return_exceptions=True)
+            for (index, _), result in zip(waiting, results, strict=True):
+                provider = provided[index][0]
+                families: list[Family] | None = None
+                if isinstance(result, OperationalError):
+                    log.warning("metrics provider %r left out, the store is away: %s",
+                                provider, result)
+                elif isinstance(result, BaseException):
+                    log.error("metrics provider %r failed; its families are left out",
+                              provider, exc_info=result)
+                else:
+                    families = list(result)
+                provided[index] = (provider, families)
+        return self._parts(provided)
+
+    def _call_providers(self) -> list[tuple[Provider, Any]]:
+        """Each provider's families, or the awaitable that will give them (None: failed)."""
+        provided: list[tuple[Provider, Any]] = []
+        for provider in self._providers:
+            try:
+                got = provider()
+                provided.append((provider, got if inspect.isawaitable(got) else list(got)))
+            except Exception:
+                log.exception("metrics provider %r failed; its families are left out", provider)
+                provided.append((provider, None))
+        return provided
+
+    def _parts(self, provided: list[tuple[Provider, Any]]) -> list[bytes]:
         parts = [self._head().encode(), self._info]
         chunks = [self._chunks[key] for key in sorted(self._chunks)]
         for index, spec in enumerate(FAMILIES):
@@ -157,8 +202,9 @@ class Exposition:
         families += county_families(monitor)
         families += sweep_families(monitor.groups, monitor.stats)
         families += health_families(monitor)
+        families += store_families(monitor)
         parts.append("".join(family.text() for family in families).encode())
-        parts.append(self._provided(_BUILTIN | {f.spec.name for f in families}))
+        parts.append(self._provided(_BUILTIN | {f.spec.name for f in families}, provided))
         if self._registry is not None:
             parts.append(generate_latest(self._registry))
         return parts
@@ -172,15 +218,17 @@ class Exposition:
         reload_at.add("", self.reload_success_at)
         return "".join(family.text() for family in families)
 
-    def _provided(self, taken: set[str] | frozenset[str]) -> bytes:
-        """Providers' families; one that fails or repeats a name is logged and left out."""
+    def _provided(self, taken: set[str] | frozenset[str],
+                  provided: list[tuple[Provider, Any]]) -> bytes:
+        """Providers' families; one that failed or repeats a name is left out (logged)."""
         seen = set(taken)
         texts = []
-        for provider in self._providers:
-            try:
-                families = list(provider())
-            except Exception:
-                log.exception("metrics provider %r failed; its families are left out", provider)
+        for provider, families in provided:
+            if inspect.isawaitable(families):  # a store provider outside ``scrape_parts``
+                if inspect.iscoroutine(families):
+                    families.close()
+                continue
+            if families is None:
                 continue
             for family in families:
                 if family.spec.name in seen:

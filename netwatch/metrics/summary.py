@@ -22,6 +22,7 @@ from netwatch.monitor import (
     Load,
     OpenFault,
 )
+from netwatch.store import StoreStatus
 from probes.base import SKIP_REASONS
 
 SKIP_LABELS = tuple(sorted(r.value for r in SKIP_REASONS))
@@ -83,6 +84,25 @@ CAPACITY_WANTED = FamilySpec(
 CAPACITY_LIMIT = FamilySpec(
     "netwatch_capacity_limit_per_second", "gauge",
     "The capacity setting per resource (NETWATCH_ICMP_RATE, _SERVICE_RATE, _SNMP_RATE).")
+STORE_UP = FamilySpec(
+    "netwatch_store_up", "gauge",
+    "1 while the store takes writes; 0 while it is away (locked past its timeout, read-only, "
+    "the server gone, or a call stalled): /readyz answers 503, readings are refused with "
+    "503, fault changes wait in memory.")
+STORE_QUEUED = FamilySpec(
+    "netwatch_store_queued_calls", "gauge",
+    "Calls waiting for the database thread.")
+STORE_REFUSED = FamilySpec(
+    "netwatch_store_calls_refused_total", "counter",
+    "Calls refused at once because the database thread's queue was full (answered 503, or "
+    "retried later), never a device fault.")
+STORE_FAILURES = FamilySpec(
+    "netwatch_store_failures_total", "counter",
+    "Calls and checks that found the store away.")
+UNRECORDED = FamilySpec(
+    "netwatch_fault_changes_unrecorded", "gauge",
+    "Fault openings, re-markings and closings decided by the monitor and not yet written to "
+    "the store (they wait in memory, in order, while it is away).")
 
 
 class MonitorView(Protocol):
@@ -104,6 +124,11 @@ class MonitorView(Protocol):
     def open_faults(self) -> list[OpenFault]: ...
 
     def maintenance_now(self) -> list[MaintenanceWindow]: ...
+
+    def store_status(self) -> StoreStatus: ...
+
+    @property
+    def unrecorded(self) -> int: ...
 
 
 def _body(by_device: Mapping[str, DeviceLabels], fault: OpenFault) -> str:
@@ -215,3 +240,16 @@ def health_families(monitor: MonitorView) -> list[Family]:
         wanted.add(label_set, load.wanted)
         limit.add(label_set, load.limit)
     return [skipped, degraded, ratio, wanted, limit]
+
+
+def store_families(monitor: MonitorView) -> list[Family]:
+    """The store as the database thread sees it, and the fault changes waiting for it."""
+    status = monitor.store_status()
+    up, queued, refused = Family(STORE_UP), Family(STORE_QUEUED), Family(STORE_REFUSED)
+    failures, unrecorded = Family(STORE_FAILURES), Family(UNRECORDED)
+    up.add("", 1 if status.up else 0)
+    queued.add("", status.queued)
+    refused.add("", status.refused)
+    failures.add("", status.failures)
+    unrecorded.add("", monitor.unrecorded)
+    return [up, queued, refused, failures, unrecorded]

@@ -5,8 +5,9 @@
 against the rate settings; ``slices`` gives the loop a turn while walking the fleet;
 ``verdict`` turns one sweep's results into up or a fault kind; ``state`` keeps what a
 device's recent results say; ``faults`` decides (pure) when a fault opens, closes or is
-suppressed; ``monitor`` owns all of it between cycles and records fault episodes in the
-store; ``watched`` records what was watched and when (first checks, heartbeats,
+suppressed; ``monitor`` owns all of it between cycles; ``writes`` records its fault
+changes in the store, in order, through the database thread (kept while the store is
+away); ``watched`` records what was watched and when (first checks, heartbeats,
 monitoring gaps).
 """
 

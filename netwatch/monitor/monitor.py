@@ -4,7 +4,11 @@ The one owner of mutable monitoring state. A group is the devices of one kind
 sharing one interval; the scheduler calls ``run_group`` per group. After each
 sweep: record results, re-check stale parents of devices about to open a fault
 (so a child on a shorter interval cannot open before its parent is seen
-failing), evaluate faults, persist the changes, then tell listeners (metrics).
+failing), evaluate faults, hand the changes to the store's writer, then tell
+listeners (metrics). Faults open and close in memory on the probes' word alone;
+the store records them through the database thread (``writes``), and a sweep waits
+for that at most ``WRITE_WAIT`` seconds, so a slow or absent database never holds
+up probing.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from netwatch.monitor.faults import (
 from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState, Streak
-from netwatch.store import Episode, FaultLog, NewEpisode
+from netwatch.monitor.writes import Batch, EpisodeWriter
+from netwatch.store import Episode, NewEpisode, StoreStatus, StoreThread, open_episodes
 from netwatch.vocab import Fault
 from probes.base import Reason
 
@@ -40,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # told after each sweep; may return an awaitable (work done in slices) that is awaited
 GroupListener = Callable[[str, list[DeviceState]], Awaitable[None] | None]
+
+WRITE_WAIT = 2.0  # seconds a sweep waits for its fault changes to reach the store
 
 
 @dataclass(slots=True)
@@ -103,12 +110,14 @@ class Monitor:
         self,
         inventory: Inventory,
         runner: Runner,
-        faultlog: FaultLog,
+        db: StoreThread,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.inventory = inventory
         self.runner = runner
-        self.faultlog = faultlog
+        self.db = db
+        self.writes = EpisodeWriter(db)
+        self.write_wait = WRITE_WAIT
         self.clock = clock
         self.states: dict[str, DeviceState] = {d.id: DeviceState(d) for d in inventory.devices}
         self.faults: dict[str, dict[str, OpenFault]] = {}
@@ -127,30 +136,30 @@ class Monitor:
 
     # -- faults ------------------------------------------------------------------------
 
-    def restore(self) -> int:
+    async def restore(self) -> int:
         """Re-open the faults recorded as open (a restart keeps first-seen times).
 
         Each gets a streak of its kind, as if the condition had just held: a device
         repaired while the daemon was down closes its fault after ``close_after`` good
         cycles (without one, nothing would ever count the fault's condition absent).
         """
-        gone: list[tuple[int, float, str]] = []
+        gone = Batch()
         now = self.clock()
-        for ep in self.faultlog.open_episodes():
+        for ep in await self.db.call(open_episodes):
             state = self.states.get(ep.device)
             if state is not None:
                 self.faults.setdefault(ep.device, {})[ep.fault] = _from_episode(ep)
                 state.streaks.setdefault(Fault(ep.fault), Streak(since=ep.first_seen))
             else:
-                gone.append((ep.id, now, REMOVED))
-        if gone:
-            self.faultlog.apply([], [], gone)
+                gone.closed.append((_from_episode(ep), now, REMOVED))
+        self.writes.add(gone)
         # suppression as the restored parents' faults say now, not as it was when saved
         windows = self.maintenance_now()
         changes = Changes()
         for device_id in list(self.faults):
             changes.updated += self._remark(self.states[device_id], windows)
         self._persist(changes)
+        await self.writes.settle(self.write_wait)
         return sum(len(f) for f in self.faults.values())
 
     def _suppressor(self, state: DeviceState, windows: list[MaintenanceWindow]) -> str | None:
@@ -171,19 +180,18 @@ class Monitor:
         return sum(1 for f in self.open_faults() if f.suppressed_by == device_id)
 
     def _persist(self, changes: Changes) -> None:
+        """Take the changes into the monitor's state at once, and hand them to the writer."""
         if not changes:
             return
-        opened = self.faultlog.apply(
-            [_to_new(f, self.states.get(f.device)) for f in changes.opened],
-            [(f.episode_id, f.suppressed_by, f.detail) for f in changes.updated
-             if f.episode_id is not None],
-            [(f.episode_id, self.clock(), reason) for f, reason in changes.closed
-             if f.episode_id is not None],
-        )
-        for fault, episode in zip(changes.opened, opened, strict=True):
-            fault.episode_id = episode.id
+        now = self.clock()
+        self.writes.add(Batch(
+            [(f, _to_new(f, self.states.get(f.device))) for f in changes.opened],
+            [(f, f.suppressed_by, f.detail) for f in changes.updated],
+            [(f, now, reason) for f, reason in changes.closed],
+        ))
+        for fault in changes.opened:
             log.info("fault %s opened on %s", fault.fault, fault.device, extra={
-                "device": fault.device, "county": episode.county, "fault": fault.fault,
+                "device": fault.device, "county": fault.county, "fault": fault.fault,
                 "suppressed_by": fault.suppressed_by})
         for fault, reason in changes.closed:
             log.info("fault %s closed on %s (%s)", fault.fault, fault.device, reason,
@@ -227,6 +235,7 @@ class Monitor:
             touched = await self._record(results)
             await self._refresh_stale_parents(touched)
             await self._evaluate(touched)
+            await self.writes.settle(self.write_wait)
         finally:
             stats.running = False
         stats.runs += 1
@@ -278,9 +287,24 @@ class Monitor:
                 found = True
         return found
 
+    def store_status(self) -> StoreStatus:
+        """The store as the database thread sees it (never waits)."""
+        return self.db.status()
+
+    @property
+    def unrecorded(self) -> int:
+        """Fault changes decided and not yet in the store."""
+        return self.writes.pending
+
     def health_problems(self) -> list[str]:
-        """Why the monitor itself is not healthy: capacity overloads, skipped checks."""
+        """Why the monitor itself is not healthy: the store away, capacity overloads, skipped
+        checks."""
         found = list(self.capacity_problems)
+        store = self.db.status()
+        if not store.up:
+            waiting = self.writes.pending
+            found.insert(0, f"store: {store.problem}" + (
+                f"; {waiting} fault change(s) wait to be recorded" if waiting else ""))
         for key in sorted(self.stats):
             skipped = self.stats[key].last_skipped
             if skipped:

@@ -48,7 +48,7 @@ from netwatch.notices.record import NoticeRecord
 from netwatch.notices.register import records
 from netwatch.notices.smtp_send import DeliveryError, build_message, send_mail
 from netwatch.notices.webhook_send import post_notice, url_label
-from netwatch.store import Handle, Row, Store, Transaction
+from netwatch.store import Handle, Row, Store, StoreThread, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -148,15 +148,15 @@ def scrub(text: str, secrets: Iterable[str], limit: int | None = ERROR_CHARS) ->
     return text[:limit]
 
 
-async def deliver_due(store: Store, inventory: Inventory, now: float | None = None,
+async def deliver_due(db: StoreThread, inventory: Inventory, now: float | None = None,
                       executor: Executor | None = None) -> DeliveryReport:
     """Send every delivery that is due, recording each outcome as it comes; see the module
     docstring. ``now`` (tests) fixes the clock; by default each outcome has its own time.
-    PDFs are laid out and mail sent in ``executor`` (the daemon's own pool; None: the
-    loop's default)."""
+    Claims and outcomes are written on the database thread; PDFs are laid out and mail
+    sent in ``executor`` (the daemon's own pool; None: the loop's default)."""
     fixed = now
     now = time.time() if now is None else now
-    rows = _claim(store, now)
+    rows = await db.call(_claim, now)
     if not rows:
         return DeliveryReport()
     # each channel has its own slots: a slow mail server never holds a webhook back
@@ -177,7 +177,7 @@ async def deliver_due(store: Store, inventory: Inventory, now: float | None = No
                 note, error = None, f"internal error ({type(exc).__name__})"
         # recorded as soon as this send is done, whatever the other rows are still doing
         finished = time.time() if fixed is None else fixed
-        counts[_settle(store, row, note, error, finished, secrets)] += 1
+        counts[await db.call(_settle, row, note, error, finished, secrets)] += 1
 
     async with aiohttp.ClientSession() as session:
         await asyncio.gather(*(attempt(r) for r in rows))

@@ -7,7 +7,10 @@ whether ``--db`` names a SQLite file or a ``postgresql://`` URL (resolving its
 API on PostgreSQL (a connection pool, ``?`` translated, rows by name and position)
 and ``pg_schema`` its database checks, baseline and migrations; ``versions`` says
 from which schema version to which a database was brought, ``copy`` moves every
-row of a SQLite file into PostgreSQL and verifies each table; ``faultlog`` owns
+row of a SQLite file into PostgreSQL and verifies each table; ``worker`` is the
+daemon's database thread (``StoreThread``: every store call of async code runs there,
+off the event loop, through a bounded queue, and it knows whether the store answers);
+``faultlog`` owns
 fault episodes so they outlive a restart; ``tokens`` owns API tokens (kept as hashes);
 ``backup`` copies and restores a running store, checking a backup's exact ``shape``
 (tables, columns, indexes, no stray triggers) first. Every other table is owned by a
@@ -25,6 +28,7 @@ from netwatch.store.faultlog import (
     FaultLog,
     FaultLogError,
     NewEpisode,
+    find_episodes,
     last_recovery,
     open_episodes,
     open_faults,
@@ -53,6 +57,7 @@ from netwatch.store.tokens import (
     TokenStore,
     check_scope,
 )
+from netwatch.store.worker import StoreStatus, StoreThread, StoreUnavailable
 
 if TYPE_CHECKING:  # loaded on first use: psycopg only when PostgreSQL is asked for
     from netwatch.store.copy import CopyError, TableCopy, copy_to_postgres
@@ -67,10 +72,12 @@ _LAZY = {
 __getattr__ = lazy_face(__name__, _LAZY)
 
 __all__ = [
-    "ROLES", "SCHEMA_VERSION", "UNSCOPED", "BackupError", "CopyError", "DatabaseError", "Episode",
-    "FaultLog", "FaultLogError", "Handle", "IntegrityError", "NewEpisode", "OperationalError",
-    "PgStore", "PgUrl", "Row", "Store", "StoreError", "TableCopy", "Target", "TargetError",
-    "TokenError", "TokenInfo", "TokenRecord", "TokenStore", "Transaction", "backup", "check_scope",
-    "copy_to_postgres", "current_version", "is_url", "last_recovery", "migrate", "open_episodes",
-    "open_faults", "open_mark", "outages", "parse_target", "prune_episodes", "restore",
+    "ROLES", "SCHEMA_VERSION", "UNSCOPED", "BackupError", "CopyError", "DatabaseError",
+    "Episode", "FaultLog", "FaultLogError", "Handle", "IntegrityError", "NewEpisode",
+    "OperationalError", "PgStore", "PgUrl", "Row", "Store", "StoreError", "StoreStatus",
+    "StoreThread", "StoreUnavailable", "TableCopy", "Target", "TargetError", "TokenError",
+    "TokenInfo", "TokenRecord", "TokenStore", "Transaction", "backup", "check_scope",
+    "copy_to_postgres", "current_version", "find_episodes", "is_url", "last_recovery",
+    "migrate", "open_episodes", "open_faults", "open_mark", "outages", "parse_target",
+    "prune_episodes", "restore",
 ]

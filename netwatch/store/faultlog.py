@@ -124,6 +124,45 @@ def prune_episodes(tx: Transaction, cutoff: float, keep: Collection[int]) -> int
     return tx.executemany("DELETE FROM fault_episodes WHERE id = ?", gone) if gone else 0
 
 
+def find_episodes(
+    db: Handle,
+    *,
+    counties: Collection[str] | None = None,
+    kind: str | None = None,
+    fault: str | None = None,
+    state: Literal["open", "closed", "all"] = "open",
+    limit: int = 1000,
+) -> list[Episode]:
+    """Episodes for the API, newest opened first; ``counties`` None means every county."""
+    if state not in ("open", "closed", "all"):
+        raise ValueError(f"state {state!r}: expected open, closed or all")
+    if limit < 1:
+        raise ValueError(f"limit {limit}: expected a positive number")
+    where: list[str] = []
+    args: list[object] = []
+    if counties is not None:
+        if not counties:
+            return []
+        where.append(f"county IN ({', '.join('?' * len(counties))})")
+        args.extend(counties)
+    if kind is not None:
+        where.append("kind = ?")
+        args.append(kind)
+    if fault is not None:
+        where.append("fault = ?")
+        args.append(fault)
+    if state == "open":
+        where.append("closed_at IS NULL")
+    elif state == "closed":
+        where.append("closed_at IS NOT NULL")
+    sql = f"SELECT {COLUMNS} FROM fault_episodes"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY opened_at DESC, id DESC LIMIT ?"
+    rows = db.execute(sql, (*args, limit))
+    return [_episode(r) for r in rows]
+
+
 class FaultLog:
     """Reads and writes the ``fault_episodes`` table."""
 
@@ -194,30 +233,5 @@ class FaultLog:
         limit: int = 1000,
     ) -> list[Episode]:
         """Episodes for the API, newest opened first; ``counties`` None means every county."""
-        if state not in ("open", "closed", "all"):
-            raise ValueError(f"state {state!r}: expected open, closed or all")
-        if limit < 1:
-            raise ValueError(f"limit {limit}: expected a positive number")
-        where: list[str] = []
-        args: list[object] = []
-        if counties is not None:
-            if not counties:
-                return []
-            where.append(f"county IN ({', '.join('?' * len(counties))})")
-            args.extend(counties)
-        if kind is not None:
-            where.append("kind = ?")
-            args.append(kind)
-        if fault is not None:
-            where.append("fault = ?")
-            args.append(fault)
-        if state == "open":
-            where.append("closed_at IS NULL")
-        elif state == "closed":
-            where.append("closed_at IS NOT NULL")
-        sql = f"SELECT {COLUMNS} FROM fault_episodes"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY opened_at DESC, id DESC LIMIT ?"
-        rows = self.store.execute(sql, (*args, limit))
-        return [_episode(r) for r in rows]
+        return find_episodes(self.store, counties=counties, kind=kind, fault=fault,
+                             state=state, limit=limit)

@@ -5,13 +5,14 @@ tests, single-host installs) and PostgreSQL (``postgres``: a shared database).
 ``Store.open`` takes either a path or a ``postgresql://`` URL (``target``); what
 follows says how SQLite does it, and what owners may rely on on both.
 
-One ``Store`` holds one connection, used from one thread (the daemon's event
-loop; sqlite3 refuses other threads). Calls are synchronous: every write is a
-few rows in one short transaction, well under a millisecond on a local disk, so
-they run inline rather than in a thread pool. A statement run on the ``Store``
-itself commits on its own (autocommit: each read sees the latest commit, WAL lets
-readers run beside the writer); several writes that belong together go through
-``store.transaction()``.
+One ``Store`` holds one connection, used from one thread (sqlite3 refuses others).
+Its calls are synchronous, and they never run on the daemon's event loop: there a
+network round trip or a stalled database would hold up every probe's deadline. The
+daemon opens its store on a thread of its own (``netwatch.store.worker``), and async
+code hands that thread owner functions to run; commands run by hand call the store
+directly. A statement run on the ``Store`` itself commits on its own (autocommit: each
+read sees the latest commit, WAL lets readers run beside the writer); several writes
+that belong together go through ``store.transaction()``.
 
 What a table's owner may rely on (and nothing more, so that another engine can
 take SQLite's place without rewriting the owners): each table has one owning

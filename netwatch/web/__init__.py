@@ -8,7 +8,8 @@
   logged as one rate-limited line), ``limits`` (the listener's
   limits and their defaults), ``ratelimit`` (wrong-token throttling), ``workers``
   (the bounded thread pool handlers use), ``bodies`` (request body limits);
-- ``auth`` (tokens, sessions, ``ApiError``), ``access`` (the role a route needs),
+- ``auth`` (tokens, sessions, ``ApiError``; ``StoredTokens`` asks the token store on the
+  database thread), ``access`` (the role a route needs),
   ``sessions`` and ``session_store`` (browser log-in; the store owns the sessions table);
 - the routes: ``api`` (devices and faults), ``readings`` and ``survey`` (readings in and
   out), ``survey_form`` (the field testers' page), ``coverage``, ``notices`` (the
@@ -27,6 +28,7 @@ from netwatch.runtime import lazy_face
 
 if TYPE_CHECKING:
     from netwatch.web.app import WebDeps, create_app
+    from netwatch.web.auth import StoredTokens
     from netwatch.web.guard import GuardedSite, GuardStats, guard_families
     from netwatch.web.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_WORKERS, RenderLimits, WebLimits
     from netwatch.web.ratelimit import DEFAULT_LIMIT, DEFAULT_OVERALL, RateLimiter
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 _MODULES = {
     "app": ("WebDeps", "create_app"),
+    "auth": ("StoredTokens",),
     "guard": ("GuardStats", "GuardedSite", "guard_families"),
     "limits": ("DEFAULT_BODY_TIMEOUT", "DEFAULT_WORKERS", "RenderLimits", "WebLimits"),
     "renders": ("RenderStats", "render_families"),
@@ -46,6 +49,6 @@ _MODULES = {
 __all__ = [
     "DEFAULT_BODY_TIMEOUT", "DEFAULT_LIMIT", "DEFAULT_OVERALL", "DEFAULT_WORKERS", "GuardStats",
     "GuardedSite", "RateLimiter", "RenderLimits", "RenderStats", "RequestLog", "SessionStore",
-    "WebDeps", "WebLimits", "create_app", "guard_families", "render_families",
+    "StoredTokens", "WebDeps", "WebLimits", "create_app", "guard_families", "render_families",
 ]
 __getattr__ = lazy_face(__name__, _MODULES)

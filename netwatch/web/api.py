@@ -2,8 +2,9 @@
 
 Answers are built from the monitor's live state on the event loop (no awaits in
 between, so one answer is one consistent snapshot) and from the fault log for
-closed episodes. Device checks are serialised field by field from results,
-never from ``CheckSpec.params``, so SNMP communities and keys cannot leak.
+closed episodes (read on the database thread first). Device checks are serialised
+field by field from results, never from ``CheckSpec.params``, so SNMP communities
+and keys cannot leak.
 Times go out twice: ISO 8601 in the inventory's time zone and Unix seconds.
 """
 
@@ -19,7 +20,7 @@ from aiohttp import web
 
 from netwatch.inventory import KINDS, Device
 from netwatch.monitor import FAULT_KINDS, DeviceState, OpenFault
-from netwatch.store import Episode
+from netwatch.store import Episode, find_episodes
 from netwatch.web.auth import ApiError, visible_counties
 from netwatch.web.deps import WebDeps
 
@@ -164,6 +165,11 @@ class Api:
         flag = one(request, "suppressed", ("true", "false"))
         suppressed = None if flag is None else flag == "true"
         limit = integer(request, "limit", FAULTS_LIMIT[0], 1, FAULTS_LIMIT[1])
+        closed: list[Episode] = []
+        if state in ("closed", "all"):  # read first: the rest is one snapshot of the monitor
+            closed = await monitor.db.call(
+                find_episodes, counties=None if counties is None else sorted(counties),
+                kind=kind, state="closed", limit=limit if fault is None else FAULTS_LIMIT[1])
         clock = Clock(monitor.inventory.timezone)
         names = {d.id: d.name for d in monitor.inventory.devices}
 
@@ -187,10 +193,7 @@ class Api:
                             suppressed_children=children[f.device])
                 items.append(item)
         if state in ("closed", "all") and len(items) < limit:
-            closed = monitor.faultlog.query(
-                counties=None if counties is None else sorted(counties), kind=kind,
-                state="closed", limit=limit - len(items) if fault is None else FAULTS_LIMIT[1])
-            for ep in closed:
+            for ep in closed[:limit - len(items)] if fault is None else closed:
                 if keep(ep.county, ep.kind, ep.fault, ep.suppressed_by):
                     items.append(_closed_item(ep, names, clock))
         truncated = len(items) > limit

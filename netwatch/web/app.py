@@ -1,10 +1,12 @@
 """The aiohttp application of ``netwatch run``: routes, error answers, security headers.
 
 ``create_app`` wires what the daemon owns (monitor, token store, rate limiter,
-metrics exposition, the reload hook) into handlers; it starts nothing itself, so
-the daemon decides the lifecycle. Every 4xx/5xx answer is JSON
+metrics exposition, the reload hook, the database thread) into handlers; it starts
+nothing itself, so the daemon decides the lifecycle. Every 4xx/5xx answer is JSON
 ``{"error": ..., "detail": ...}`` and never a stack trace; every answer carries
-the security headers, with a CSP that allows no inline script or style.
+the security headers, with a CSP that allows no inline script or style. A request
+that finds the store away (or the database thread's queue full) is answered 503
+with ``Retry-After``: the client asks again, nothing half done.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
 from netwatch.monitor import Monitor
+from netwatch.store import OperationalError
 from netwatch.web import coverage, notices, readings, sessions, survey, survey_form
 from netwatch.web.api import Api
-from netwatch.web.auth import ApiError, make_auth_middleware
+from netwatch.web.auth import ApiError, make_auth_middleware, store_away
 from netwatch.web.deps import WebDeps
 from netwatch.web.openapi import document
 from netwatch.web.pages import Pages
@@ -58,6 +61,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.error, exc.detail, exc.headers)
+    except OperationalError as exc:
+        log.debug("%s %s: the store is away: %s", request.method, request.path, exc)
+        away = store_away()
+        return error_response(away.status, away.error, away.detail, away.headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -145,7 +152,7 @@ class Ops:
         The parts are sent as they are rather than joined: at city scale the text is
         tens of megabytes, and a joined copy would double the scrape's memory peak.
         """
-        parts = self.deps.exposition.render_parts()
+        parts = await self.deps.exposition.scrape_parts()
         size = sum(map(len, parts))
         headers = {hdrs.CONTENT_TYPE: METRICS_TYPE, hdrs.VARY: hdrs.ACCEPT_ENCODING}
         if accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
@@ -182,16 +189,20 @@ def readiness(monitor: Monitor) -> dict[str, Any]:
     """The /readyz body, always with these keys (docs/api.md describes the contract).
 
     ``ready`` (200, else 503): the inventory is loaded and the store open (both before the
-    listener opens) and every group of devices has completed its first sweep, so the
-    states served are real; it stays true afterwards, when a reload adds groups (listed
-    in ``pending`` until swept). ``degraded`` with its ``problems`` (checks skipped by the
-    monitor's own limits in a latest sweep, an inventory over the capacity settings) is
-    reported, never a 503: an instance that answers stays in a load balancer's rotation
-    while ``netwatch_monitor_degraded`` and its alert call for attention.
+    listener opens), every group of devices has completed its first sweep, so the
+    states served are real (it stays true afterwards, when a reload adds groups, listed
+    in ``pending`` until swept), and the store takes writes. While the store is away the
+    answer is 503 and the first problem says why (``store: ...``): readings and
+    acknowledgements would be refused. ``degraded`` with its ``problems`` (the store away,
+    checks skipped by the monitor's own limits in a latest sweep, an inventory over the
+    capacity settings) is reported; only the store makes it a 503: an instance that
+    answers stays in a load balancer's rotation while ``netwatch_monitor_degraded`` and
+    its alert call for attention.
     """
     pending = sorted(key for key, stats in monitor.stats.items() if stats.runs == 0)
     problems = monitor.health_problems()
-    return {"ready": monitor.ready_once or not pending, "degraded": bool(problems),
+    swept = monitor.ready_once or not pending
+    return {"ready": swept and monitor.store_status().up, "degraded": bool(problems),
             "pending": pending, "problems": problems}
 
 

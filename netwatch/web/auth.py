@@ -12,7 +12,9 @@ the login page; the API answers 401 JSON. Which roles may use a route is
 ``access.RULES``. A presented token is checked first, so a valid one always passes;
 a wrong one counts against its client's address and a budget shared by all
 addresses, and once either is spent wrong tokens get 429. Tokens are never logged
-or echoed.
+or echoed. Tokens and sessions are looked up on the database thread (``StoredTokens``,
+``SessionStore``), never on the event loop; while the store is away a request that
+needs one is answered 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from __future__ import annotations
 import hmac
 import logging
 import math
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Protocol
 from urllib.parse import urlencode
 
@@ -29,7 +32,7 @@ from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
-from netwatch.store import TokenInfo
+from netwatch.store import Store, StoreThread, TokenInfo, TokenStore
 from netwatch.vocab import Role
 from netwatch.web.access import CLOSED, METRICS_PATH, PUBLIC, route_key, rule
 from netwatch.web.session_store import Session, SessionStore
@@ -47,12 +50,45 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 PUBLIC_API = frozenset({"/api/v1/openapi.json"})  # describes the API, holds no data
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="netwatch"'}
+STORE_RETRY = 5  # seconds a client is asked to wait while the store is away
 
 
 class TokenVerifier(Protocol):
-    def verify(self, presented: str) -> TokenInfo | None: ...
+    async def verify(self, presented: str) -> TokenInfo | None: ...
 
-    def current(self, token_id: str) -> TokenInfo | None: ...
+    async def current(self, token_id: str) -> TokenInfo | None: ...
+
+
+class StoredTokens:
+    """The token store asked on the database thread: the daemon's ``TokenVerifier``.
+
+    The ``TokenStore`` (and its record of when each token's last use was written) is made
+    and used on that thread only.
+    """
+
+    def __init__(self, db: StoreThread, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+        self._tokens: TokenStore | None = None
+
+    async def verify(self, presented: str) -> TokenInfo | None:
+        """The token's holder, or None for a malformed, unknown or revoked token."""
+        return await self.db.call(self._verify, presented)
+
+    async def current(self, token_id: str) -> TokenInfo | None:
+        """The holder of a token id still valid (sessions re-check their token with it)."""
+        return await self.db.call(self._current, token_id)
+
+    def _on(self, store: Store) -> TokenStore:
+        if self._tokens is None:
+            self._tokens = TokenStore(store, clock=self.clock)
+        return self._tokens
+
+    def _verify(self, store: Store, presented: str) -> TokenInfo | None:
+        return self._on(store).verify(presented)
+
+    def _current(self, store: Store, token_id: str) -> TokenInfo | None:
+        return self._on(store).current(token_id)
 
 
 class Limiter(Protocol):
@@ -71,6 +107,13 @@ class ApiError(Exception):
         self.error = error
         self.detail = detail
         self.headers = headers or {}
+
+
+def store_away() -> ApiError:
+    """The answer while the store is away: nothing was done, ask again shortly."""
+    return ApiError(503, "store unavailable",
+                    f"the database is busy or away; nothing was stored, try again in "
+                    f"{STORE_RETRY} s", {"Retry-After": str(STORE_RETRY)})
 
 
 def is_page(path: str) -> bool:
@@ -130,12 +173,12 @@ async def csrf_matches(request: web.Request, session: Session) -> bool:
 async def session_principal(request: web.Request, tokens: TokenVerifier,
                             sessions: SessionStore, cookie: str) -> TokenInfo | None:
     """The holder of a live session whose token is still valid; CSRF checked on unsafe methods."""
-    session = sessions.get(cookie)
+    session = await sessions.get(cookie)
     if session is None:
         return None
-    info = tokens.current(session.token_id)
+    info = await tokens.current(session.token_id)
     if info is None:  # its token was revoked: the session ends with it
-        sessions.close(cookie)
+        await sessions.close(cookie)
         return None
     if request.method in UNSAFE_METHODS and not await csrf_matches(request, session):
         raise ApiError(403, "CSRF token missing or wrong",
@@ -174,8 +217,9 @@ def make_auth_middleware(tokens: TokenVerifier, limiter: Limiter, metrics_auth: 
     roles may pass; a path no route matched needs one by ``needs_token``.
     """
 
-    def bearer(request: web.Request, token: str) -> TokenInfo:
-        info = tokens.verify(token)  # first: a valid token is never refused for others' failures
+    async def bearer(request: web.Request, token: str) -> TokenInfo:
+        # first: a valid token is never refused for others' failures
+        info = await tokens.verify(token)
         if info is not None:
             return info
         remote = client_address(request, behind_proxy)
@@ -202,7 +246,7 @@ def make_auth_middleware(tokens: TokenVerifier, limiter: Limiter, metrics_auth: 
         token = presented_token(request)
         cookie = presented_session(request)
         if token is not None:
-            info: TokenInfo | None = bearer(request, token)
+            info: TokenInfo | None = await bearer(request, token)
         elif cookie is not None:
             info = await session_principal(request, tokens, sessions, cookie)
         else:

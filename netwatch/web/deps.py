@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from netwatch.coverage import CoverageReport
 from netwatch.monitor import Monitor
-from netwatch.store import Store
+from netwatch.store import StoreThread
 from netwatch.web.auth import Limiter, TokenVerifier
 from netwatch.web.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_WORKERS, RenderLimits
 from netwatch.web.renders import RenderStats
@@ -22,7 +22,7 @@ from netwatch.web.session_store import SessionStore
 
 
 class Renderer(Protocol):
-    def render_parts(self) -> list[bytes]: ...
+    async def scrape_parts(self) -> list[bytes]: ...
 
 
 ReloadHook = Callable[[], Awaitable[Mapping[str, Any]]]
@@ -38,7 +38,7 @@ class WebDeps:
     exposition: Renderer
     reload: ReloadHook  # {"ok": True, counts...} or {"ok": False, "problems": [...]}
     metrics_auth: bool = False  # off loopback or behind a proxy: /metrics needs a token
-    store: Store | None = None  # readings, notices, acknowledgements (None: those routes 503)
+    db: StoreThread | None = None  # readings, notices, acknowledgements (None: those routes 503)
     sessions: SessionStore = field(default_factory=SessionStore)  # browser logins
     coverage: Callable[[], CoverageReport | None] = lambda: None  # the daemon's latest analysis
     behind_proxy: bool = False  # a proxy fronts netwatch: trust its X-Forwarded-For

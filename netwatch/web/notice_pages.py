@@ -17,7 +17,7 @@ import base64
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -40,7 +40,7 @@ from netwatch.notices import (
     title,
     words,
 )
-from netwatch.store import Store
+from netwatch.store import Row, StoreThread
 from netwatch.web.auth import SESSION, ApiError, principal
 from netwatch.web.pages import environment
 from netwatch.web.renders import RENDERS, ClientGone, RenderBusy
@@ -97,10 +97,15 @@ def rendering(record: NoticeRecord, fmt: str, lang: str, data: bytes) -> web.Res
     return web.Response(body=data, content_type=MEDIA[fmt], charset=charset, headers=headers)
 
 
-def item_rows(store: Store, record: NoticeRecord, may_ack: bool, today: str) -> list[ItemRow]:
-    """The notice's items, each with its live state and acknowledgement."""
-    listed = [(i, "本期") for i in record.items] + [(i, "前期") for i in record.carried]
-    live = current_items(store, [i.item_id for i, _ in listed])
+def listed_items(record: NoticeRecord) -> list[tuple[ItemView, str]]:
+    """The notice's items, new (本期) then carried (前期)."""
+    return [(i, "本期") for i in record.items] + [(i, "前期") for i in record.carried]
+
+
+def item_rows(live: Mapping[int, Row], record: NoticeRecord, may_ack: bool,
+              today: str) -> list[ItemRow]:
+    """The notice's items, each with its live state (``current_items``) and acknowledgement."""
+    listed = listed_items(record)
     rows = []
     for it, when in listed:
         r = live.get(it.item_id)
@@ -122,10 +127,10 @@ def item_rows(store: Store, record: NoticeRecord, may_ack: bool, today: str) -> 
 
 
 class NoticePages:
-    """Handlers of the notice pages, given how to load a notice and the store."""
+    """Handlers of the notice pages, given how to load a notice and the database thread."""
 
-    def __init__(self, load: Callable[[web.Request], tuple[int, NoticeRecord]],
-                 store: Callable[[], Store], timezone: Callable[[], str]) -> None:
+    def __init__(self, load: Callable[[web.Request], Awaitable[tuple[int, NoticeRecord]]],
+                 store: Callable[[], StoreThread], timezone: Callable[[], str]) -> None:
         self.load, self.store, self.timezone = load, store, timezone
         self.env = environment()
 
@@ -136,14 +141,16 @@ class NoticePages:
 
     async def notice(self, request: web.Request, message: str = "",
                      status: int = 200) -> web.Response:
-        notice_id, record = self.load(request)
+        notice_id, record = await self.load(request)
         session = request.get(SESSION)
         may_ack = session is not None  # the route admits county and admin roles only
         today = datetime.now(ZoneInfo(self.timezone())).date().isoformat()
+        live = await self.store().call(current_items,
+                                       [i.item_id for i, _ in listed_items(record)])
         return self.page(
             "notice.html", status, r=record, notice_id=notice_id, title=title(record, "zh"),
             formats=FORMATS, links=notice_links(notice_id), message=message,
-            rows=item_rows(self.store(), record, may_ack, today),
+            rows=item_rows(live, record, may_ack, today),
             csrf=session.csrf if session is not None else "")
 
     async def file(self, request: web.Request) -> web.Response:
@@ -152,7 +159,7 @@ class NoticePages:
         503 with ``Retry-After`` when the render would wait too long; a client that leaves
         while its render waits takes the render off the queue.
         """
-        notice_id, record = self.load(request)
+        notice_id, record = await self.load(request)
         fmt, lang = request.match_info["fmt"], lang_of(request)
 
         def gone() -> bool:
@@ -171,7 +178,7 @@ class NoticePages:
 
     async def ack(self, request: web.Request) -> web.Response:
         """The page's acknowledgement form: record it, then back to the notice (303)."""
-        notice_id, record = self.load(request)
+        notice_id, record = await self.load(request)
         item_id = int(request.match_info["item"])
         if item_id not in {i.item_id for i in record.items + record.carried}:
             raise ApiError(404, "no such item in this notice", {"item": item_id})
@@ -179,9 +186,10 @@ class NoticePages:
         form = await request.post()
         note, promised = form.get("note", ""), form.get("promised_date", "")
         try:
-            acknowledge(self.store(), item_id, note if isinstance(note, str) else "",
-                        promised if isinstance(promised, str) else "", info.id, time.time(),
-                        self.timezone())
+            await self.store().call(
+                acknowledge, item_id, note if isinstance(note, str) else "",
+                promised if isinstance(promised, str) else "", info.id, time.time(),
+                self.timezone())
         except AckError as exc:
             return await self.notice(request, f"签收未记录 not recorded: {exc}", 400)
         raise web.HTTPSeeOther(f"/notices/{notice_id}")

@@ -1,7 +1,8 @@
 """Notice API and routes: ``GET /api/v1/notices``, one notice's record and its formats.
 
 The pages themselves (list, one notice, its files, the acknowledgement form) are
-``netwatch.web.notice_pages``.
+``netwatch.web.notice_pages``. Notices, items and acknowledgements are read and
+written on the database thread.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from netwatch.notices import (
     title,
     with_links,
 )
-from netwatch.store import Store
+from netwatch.store import StoreThread
 from netwatch.web.auth import ApiError, path_id, principal
 from netwatch.web.bodies import parse_json
 from netwatch.web.deps import WebDeps
@@ -36,26 +37,26 @@ from netwatch.web.openapi_parts import BEARER, errors, json_body, query
 def routes(deps: WebDeps) -> list[web.RouteDef]:
     """This module's routes, bound to the daemon's parts."""
 
-    def store() -> Store:
-        if deps.store is None:
+    def store() -> StoreThread:
+        if deps.db is None:
             raise ApiError(503, "notices unavailable", "this daemon runs without a store")
-        return deps.store
+        return deps.db
 
-    def found(request: web.Request) -> tuple[int, str]:
+    async def found(request: web.Request) -> tuple[int, str]:
         """The notice named in the path (id, record JSON), 404 when missing or out of scope."""
         number = path_id(request, "notice")
-        found = notice_by_id(store(), number)
+        found = await store().call(notice_by_id, number)
         if found is None or not principal(request).can_see(found[0]):
             raise ApiError(404, "no such notice", {"id": number})
         return number, found[1]
 
-    def load(request: web.Request) -> tuple[int, NoticeRecord]:
-        notice_id, text = found(request)
+    async def load(request: web.Request) -> tuple[int, NoticeRecord]:
+        notice_id, text = await found(request)
         return notice_id, NoticeRecord.from_json(text)
 
     pages = NoticePages(load, store, lambda: deps.monitor.inventory.notices.timezone)
 
-    def listing(request: web.Request) -> list[dict[str, Any]]:
+    async def listing(request: web.Request) -> list[dict[str, Any]]:
         """Summary fields of the notices the token may see, newest first, filtered."""
         info = principal(request)
         q = request.query
@@ -64,7 +65,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
             raise ApiError(400, "query parameter 'county': empty", "name a county or leave it out")
         if county is not None and not info.can_see(county):
             raise ApiError(403, "county outside this token's scope", {"counties": [county]})
-        rows = every_notice(store())
+        rows = await store().call(every_notice)
         out = []
         for r in rows:
             if not info.can_see(r["county"]) or (county and r["county"] != county):
@@ -81,22 +82,22 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         return out
 
     async def api_list(request: web.Request) -> web.Response:
-        notices = listing(request)
+        notices = await listing(request)
         return web.json_response({"notices": notices, "total": len(notices)})
 
     async def api_one(request: web.Request) -> web.Response:
         """The record, plus ``formats``: where each rendering is served."""
-        notice_id, text = found(request)
+        notice_id, text = await found(request)
         return web.Response(text=with_links(text, notice_id), content_type="application/json")
 
     async def page_list(request: web.Request) -> web.Response:
-        return pages.page("notices.html", notices=listing(request))
+        return pages.page("notices.html", notices=await listing(request))
 
     async def api_ack(request: web.Request) -> web.Response:
         """A county acknowledges an item: a note and a promised date; the state never changes."""
         info = principal(request)
         item = path_id(request, "notice item")
-        county = item_county(store(), item)
+        county = await store().call(item_county, item)
         if county is None or not info.can_see(county):
             raise ApiError(404, "no such notice item", {"id": item})
         body = parse_json(await request.read())
@@ -104,9 +105,9 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
             raise ApiError(400, "body must be a JSON object",
                            'send {"note": "...", "promised_date": "YYYY-MM-DD"}')
         try:
-            ack = acknowledge(store(), item, body.get("note", ""),
-                              body.get("promised_date", ""), info.id, time.time(),
-                              deps.monitor.inventory.notices.timezone)
+            ack = await store().call(acknowledge, item, body.get("note", ""),
+                                     body.get("promised_date", ""), info.id, time.time(),
+                                     deps.monitor.inventory.notices.timezone)
         except AckError as exc:
             raise ApiError(400, "acknowledgement refused", str(exc)) from None
         except LookupError:

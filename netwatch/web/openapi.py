@@ -61,18 +61,19 @@ SCHEMAS: dict[str, Any] = {
         "faults": {"type": "array", "items": {"$ref": "#/components/schemas/Fault"}}}},
     "Readiness": {
         "type": "object", "required": ["ready", "degraded", "pending", "problems"],
-        "description": "ready is the status (200 or 503); degraded never changes it. Fields "
-                       "may be added; these keep their meaning.",
+        "description": "ready is the status (200 or 503); degraded changes it only when the "
+                       "store is away. Fields may be added; these keep their meaning.",
         "properties": {
             "ready": {"type": "boolean", "description": "every group of devices swept once "
                       "since start (the inventory and store are in place before the listener "
-                      "opens)"},
+                      "opens), and the store takes writes"},
             "degraded": {"type": "boolean", "description": "the monitor itself needs "
                          "attention (problems says why), as netwatch_monitor_degraded"},
             "pending": {"type": "array", "items": {"type": "string"},
                         "description": "groups not yet swept (after a start or a reload)"},
             "problems": {"type": "array", "items": {"type": "string"},
-                         "description": "why degraded: checks skipped by the monitor's own "
+                         "description": "why degraded: the store away (first, as 'store: "
+                                        "REASON'), checks skipped by the monitor's own "
                                         "limits, an inventory over the capacity settings"}}},
     "ReloadOutcome": {"type": "object", "properties": {
         "ok": {"type": "boolean"}, "added": {"type": "integer"}, "removed": {"type": "integer"},
@@ -98,7 +99,8 @@ def document(version: str) -> dict[str, Any]:
                             "responses": {"200": {"description": "ready (degraded or not)",
                                                   **json_body("Readiness")},
                                           "503": {"description": "not ready: groups not yet "
-                                                  "swept since start (pending)",
+                                                  "swept since start (pending), or the store "
+                                                  "away (problems)",
                                                   **json_body("Readiness")}}}},
         "/api/v1/devices": {"get": {
             "summary": "Devices with their latest results and open faults",

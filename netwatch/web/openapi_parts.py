@@ -40,7 +40,8 @@ def errors(*codes: int) -> dict[str, Any]:
              403: "outside the token's scope or role", 404: "no such resource",
              409: "conflicts with what is stored", 413: "body or row count over the limit",
              422: "inventory refused", 429: "too many failed attempts (see Retry-After)",
-             503: "not available in this daemon"}
+             503: "not available now: this daemon runs without a store, or the store is away "
+                  "(see Retry-After; nothing was done)"}
     return {str(c): {"description": words[c], **json_body("Error")} for c in codes}
 
 

@@ -91,11 +91,11 @@ class Pages:
             for cid, figures in sorted(counts.items())
         ]
 
-    def viewer(self, request: web.Request) -> TokenInfo | None:
+    async def viewer(self, request: web.Request) -> TokenInfo | None:
         """The holder of the request's live session, if any (the page itself is public)."""
         cookie = presented_session(request)
-        session = self.deps.sessions.get(cookie) if cookie else None
-        return self.deps.tokens.current(session.token_id) if session is not None else None
+        session = await self.deps.sessions.get(cookie) if cookie else None
+        return await self.deps.tokens.current(session.token_id) if session is not None else None
 
     def recent_faults(self, viewer: TokenInfo | None) -> list[FaultRow]:
         monitor = self.deps.monitor
@@ -117,7 +117,7 @@ class Pages:
         rows = self.county_rows()
         viewer = None
         if self.deps.metrics_auth:
-            viewer = self.viewer(request)
+            viewer = await self.viewer(request)
             if viewer is not None and viewer.role not in FAULT_VIEWERS:
                 viewer = None
         show_faults = not self.deps.metrics_auth or viewer is not None

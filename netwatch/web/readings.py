@@ -28,13 +28,13 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     """This module's routes, bound to the daemon's parts."""
 
     async def own_readings(request: web.Request) -> web.Response:
-        if deps.store is None:
+        if deps.db is None:
             raise ApiError(503, "readings unavailable", "this daemon runs without a store")
         info = principal(request)
         limit = integer(request, "limit", LIMIT[0], 1, LIMIT[1])
         offset = integer(request, "offset", 0, 0, 10**9)
         tester = None if info.role == Role.ADMIN else info.name or info.id
-        total, rows = readings_page(deps.store, tester, limit, offset)
+        total, rows = await deps.db.call(readings_page, tester, limit, offset)
         clock = Clock(deps.monitor.inventory.timezone)
         out = []
         for row in rows:

@@ -88,7 +88,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         token = form.get("token")
         info = None
         if isinstance(token, str) and len(token) <= FIELD_MAX:
-            info = deps.tokens.verify(token.strip())  # first: a valid token always logs in
+            info = await deps.tokens.verify(token.strip())  # first: a valid token logs in
         remote = client_address(request, deps.behind_proxy)
         if info is None:
             wait = deps.limiter.blocked(remote)
@@ -99,7 +99,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
             deps.limiter.failed(remote)
             log.warning("rejected a login token from %s", remote)
             return page(target, "令牌无效或已吊销，请检查后重试。", 401)
-        cookie, _ = deps.sessions.open(info.id)
+        cookie, _ = await deps.sessions.open(info.id)
         log.info("token %s logged in from %s", info.id, remote)
         response = web.Response(status=303, headers={"Location": target,
                                                      "Cache-Control": "no-store"})
@@ -110,12 +110,12 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     async def logout(request: web.Request) -> web.Response:
         """End the session; a live session must send its CSRF token, so no site logs one out."""
         cookie = presented_session(request)
-        session = deps.sessions.get(cookie) if cookie else None
+        session = await deps.sessions.get(cookie) if cookie else None
         if session is not None:
             if not await csrf_matches(request, session):
                 raise ApiError(403, "CSRF token missing or wrong",
                                "log out with the button of a netwatch page")
-            deps.sessions.close(cookie or "")
+            await deps.sessions.close(cookie or "")
         response = web.Response(status=303, headers={"Location": "/login",
                                                      "Cache-Control": "no-store"})
         response.del_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Strict",

@@ -1,9 +1,11 @@
 """Survey API: ``POST /api/v1/readings`` (field testers submit) and ``GET /api/v1/points``.
 
 Readings come as a JSON object, a JSON array or ``text/csv``; the batch is
-validated as a whole off the event loop, then stored in one durable transaction
-on it (the store's connection lives on the loop's thread), so a 201 means the
-readings are on disk. The tester is the token's name (or id); the source is
+validated as a whole off the event loop (the web's pool), then stored in one
+durable transaction on the database thread, so a 201 means the readings are on
+disk. While the store is away the answer is 503 with ``Retry-After`` and nothing
+is stored: the client sends the same batch again (its ``client_id`` keys make the
+resubmission safe). The tester is the token's name (or id); the source is
 ``form`` when the phone form's session sent it (``netwatch.via_session``), else
 ``api``. Points are answered in WGS-84, the browser's datum.
 """
@@ -16,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from netwatch.inventory import TECHNOLOGIES, CoveragePoint
-from netwatch.store import Store
+from netwatch.store import StoreThread
 from netwatch.survey import (
     IngestError,
     Refusal,
@@ -29,7 +31,7 @@ from netwatch.survey import (
 )
 from netwatch.vocab import Role
 from netwatch.web.api import integer, one
-from netwatch.web.auth import VIA_SESSION, ApiError, principal, visible_counties
+from netwatch.web.auth import VIA_SESSION, ApiError, principal, store_away, visible_counties
 from netwatch.web.bodies import parse_json
 from netwatch.web.deps import WebDeps
 from netwatch.web.openapi_parts import BEARER, COUNTY, errors, json_body, query
@@ -103,10 +105,12 @@ def _coordinate(request: web.Request, name: str, bound: float) -> float | None:
 def routes(deps: WebDeps) -> list[web.RouteDef]:
     """This module's routes, bound to the daemon's parts."""
 
-    def store() -> Store:
-        if deps.store is None:
+    def store() -> StoreThread:
+        if deps.db is None:
             raise ApiError(503, "readings unavailable", "this daemon runs without a store")
-        return deps.store
+        if not deps.db.status().up:  # refused at once, not queued behind a dead database
+            raise store_away()
+        return deps.db
 
     async def post_readings(request: web.Request) -> web.Response:
         info = principal(request)
@@ -122,7 +126,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
             accepted = await offload(request, lambda: prepare(
                 inventory, rows, now, allowed=allowed, row_numbers=numbers))
             source = "form" if request.get(VIA_SESSION) else "api"
-            ids = store_readings(db, info.name or info.id, accepted, source, now)
+            ids = await db.call(store_readings, info.name or info.id, accepted, source, now)
         except IngestError as exc:
             problems = [p.as_dict() for p in exc.problems]
             raise ApiError(REFUSAL_STATUS[exc.refusal], exc.error, problems) from None

@@ -11,7 +11,7 @@ from netwatch.coverage.analysis import analyse
 from netwatch.coverage.metrics import coverage_families
 from netwatch.coverage.snapshot import TTL_SECONDS, Snapshot
 from netwatch.inventory import Inventory
-from netwatch.store import Store
+from netwatch.store import Store, StoreThread
 from tests.coverage.city import NOW, add, add_many, load_city
 
 
@@ -50,18 +50,19 @@ def test_families_values_and_promtool(store: Store, inv: Inventory) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-async def test_the_snapshot_is_analysed_again_only_when_stale(store: Store,
+async def test_the_snapshot_is_analysed_again_only_when_stale(store: Store, db: StoreThread,
                                                              inv: Inventory) -> None:
     """Unchanged inputs reuse the analysis; a new reading, or the TTL, make a new one;
     scrapes (``latest``) never analyse merely because the report is stale."""
     snapshot = Snapshot()
-    first = await snapshot.refresh(store, inv, NOW)
-    assert await snapshot.refresh(store, inv, NOW + TTL_SECONDS / 2) is first
+    first = await snapshot.refresh(db, inv, NOW)
+    assert await snapshot.refresh(db, inv, NOW + TTL_SECONDS / 2) is first
     add_many(store, [-120, -121, -119], county="north", point="n-cp-1")
-    assert snapshot.latest(store, inv, NOW + TTL_SECONDS / 2) is first and snapshot.runs == 1
-    second = await snapshot.refresh(store, inv, NOW + TTL_SECONDS / 2)
+    assert await snapshot.latest(db, inv, NOW + TTL_SECONDS / 2) is first
+    assert snapshot.runs == 1
+    second = await snapshot.refresh(db, inv, NOW + TTL_SECONDS / 2)
     assert snapshot.runs == 2
     text = "".join(f.text() for f in coverage_families(second, inv))
     assert 'netwatch_blind_spots{county="north",technology="pdt"} 1' in text
-    await snapshot.refresh(store, inv, NOW + 1.6 * TTL_SECONDS)  # the window moved on
+    await snapshot.refresh(db, inv, NOW + 1.6 * TTL_SECONDS)  # the window moved on
     assert snapshot.runs == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from dataclasses import dataclass, replace
@@ -10,17 +11,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from netwatch.daemon import SweepScheduler
-from netwatch.daemon.duties import Duties, last_fire
+from netwatch.daemon.duties import NOTICES_JOB, RETRY_JOB, Duties, last_fire
+from netwatch.daemon.runs import last_run
 from netwatch.inventory import Device, Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Family, Provider
 from netwatch.monitor import Monitor, gaps_within
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.summary import figures
-from netwatch.store import FaultLog, Store
+from netwatch.store import Store, StoreThread
 from tests.daemon.test_scheduler import SlowMonitor
 from tests.metrics.test_exposition import ScriptedRunner, down
 from tests.notices.city import HOUR, SETTINGS, city, device, fault
+from tests.store.away import Lock, quick_thread
 
 
 class Providers:
@@ -32,20 +35,22 @@ class Providers:
     def add_provider(self, provider: Provider) -> None:
         self.providers.append(provider)
 
-    def samples(self) -> dict[str, list[tuple[str, float]]]:
+    async def samples(self) -> dict[str, list[tuple[str, float]]]:
         out: dict[str, list[tuple[str, float]]] = {}
         for provider in self.providers:
-            for family in provider():
+            got = provider()
+            for family in await got if inspect.isawaitable(got) else got:
                 assert isinstance(family, Family)
                 out.setdefault(family.spec.name, []).extend(family.samples)
         return out
 
 
-async def test_issue_writes_notices_and_metrics_count_them(store: Store, tmp_path: Path) -> None:
+async def test_issue_writes_notices_and_metrics_count_them(store: Store, db: StoreThread,
+                                                          tmp_path: Path) -> None:
     """A fault open past its grace becomes an item; the scheduled pass issues east's notice once."""
     inventory = city()
     fault(store, "cam-8", time.time() - 5 * HOUR, county="west")
-    duties = Duties(store, lambda: inventory, tmp_path / "notices", SweepScheduler(
+    duties = Duties(db, lambda: inventory, tmp_path / "notices", SweepScheduler(
         SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
     collected = Providers()
     duties.attach(collected)  # type: ignore[arg-type]
@@ -56,7 +61,7 @@ async def test_issue_writes_notices_and_metrics_count_them(store: Store, tmp_pat
     assert [r["county"] for r in rows] == ["west"]
     for suffix in ("zh.html", "en.html", "zh.md", "json"):
         assert len(list((tmp_path / "notices" / "west").glob(f"*.{suffix}"))) == 1, suffix
-    samples = collected.samples()
+    samples = await collected.samples()
     assert ('{county="west"}', 1) in samples["netwatch_notices_issued_total"]
     assert ('{county="east"}', 0) in samples["netwatch_notices_issued_total"]
     assert ('{county="west"}', 1) in samples["netwatch_notice_items_open"]
@@ -65,20 +70,22 @@ async def test_issue_writes_notices_and_metrics_count_them(store: Store, tmp_pat
         assert name in samples
 
 
-async def test_schedule_follows_a_changed_notice_schedule(store: Store, tmp_path: Path) -> None:
+async def test_schedule_follows_a_changed_notice_schedule(db: StoreThread,
+                                                         tmp_path: Path) -> None:
     """Jobs are added once; a reload with a new cron moves only the notices job."""
     current: list[Inventory] = [city()]
     scheduler = SweepScheduler(SlowMonitor(), "Asia/Shanghai")  # type: ignore[arg-type]
-    duties = Duties(store, lambda: current[0], tmp_path, scheduler)
+    duties = Duties(db, lambda: current[0], tmp_path, scheduler)
     scheduler.start()  # as in the daemon: duties are scheduled on a running scheduler
-    duties.schedule()
+    await duties.schedule()
     jobs = {j.id: j for j in scheduler.scheduler.get_jobs()}
     assert {"duty:coverage", "duty:items", "duty:deliver", "duty:prune", "duty:heartbeat",
+            "duty:store",
             "duty:notices"} <= set(jobs)
     assert "0:01:00" in str(jobs["duty:heartbeat"].trigger)  # one UPDATE a minute
     assert "hour='8'" in str(jobs["duty:notices"].trigger)
     current[0] = city(settings=replace(SETTINGS, schedule="30 17 * * 5"))
-    duties.schedule()
+    await duties.schedule()
     trigger = str(scheduler.scheduler.get_job("duty:notices").trigger)
     assert "hour='17'" in trigger and "minute='30'" in trigger
     assert len(scheduler.scheduler.get_jobs()) == len(jobs)
@@ -96,7 +103,7 @@ def test_last_fire_time_of_a_cron() -> None:
     assert last_fire(cron_trigger("0 8 29 2 *", "Asia/Shanghai"), wednesday) is None
 
 
-async def test_a_scheduled_issue_missed_while_down_is_caught_up(store: Store,
+async def test_a_scheduled_issue_missed_while_down_is_caught_up(store: Store, db: StoreThread,
                                                                 tmp_path: Path) -> None:
     """Recorded runs decide: one older than the last fire time means a missed run, caught up
     soon after start; a fresh install or an up-to-date record schedules no catch-up."""
@@ -105,13 +112,13 @@ async def test_a_scheduled_issue_missed_while_down_is_caught_up(store: Store,
     async def catch_up_scheduled() -> bool:
         scheduler = SweepScheduler(SlowMonitor(), "Asia/Shanghai")  # type: ignore[arg-type]
         scheduler.start()
-        Duties(store, lambda: inventory, tmp_path, scheduler).schedule()
+        await Duties(db, lambda: inventory, tmp_path, scheduler).schedule()
         found = scheduler.scheduler.get_job("duty:notices-catch-up") is not None
         await scheduler.shutdown()
         return found
 
     assert not await catch_up_scheduled()  # never ran here: nothing was missed
-    duties = Duties(store, lambda: inventory, tmp_path, SweepScheduler(
+    duties = Duties(db, lambda: inventory, tmp_path, SweepScheduler(
         SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
     await duties.scheduled_issue()
     assert not await catch_up_scheduled()  # ran just now
@@ -129,53 +136,54 @@ class Checked:
     up: bool = True
 
 
-def test_first_checks_are_recorded_once(store: Store, tmp_path: Path) -> None:
+async def test_first_checks_are_recorded_once(store: Store, db: StoreThread,
+                                              tmp_path: Path) -> None:
     """Devices checked so far get their first-check time; later checks never move it."""
     monitor = SlowMonitor()
     cam1, cam2 = device("cam-1"), device("cam-2")
     monitor.states = {"cam-1": Checked(cam1, 1000.0), "cam-2": Checked(cam2, 0.0)}  # not yet
-    duties = Duties(store, city, tmp_path, SweepScheduler(
+    duties = Duties(db, city, tmp_path, SweepScheduler(
         monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
-    duties.record_monitored()
+    await duties.record_monitored()
     monitor.states = {"cam-1": Checked(cam1, 2000.0), "cam-2": Checked(cam2, 1500.0)}
-    duties.record_monitored()
-    again = Duties(store, city, tmp_path, SweepScheduler(
+    await duties.record_monitored()
+    again = Duties(db, city, tmp_path, SweepScheduler(
         monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
     monitor.states["cam-1"] = Checked(cam1, 3000.0)
-    again.record_monitored()  # a restart: the earliest time is kept
+    await again.record_monitored()  # a restart: the earliest time is kept
     rows = dict(store.conn.execute("SELECT device, since FROM monitored_since"))
     assert rows == {"cam-1": 1000.0, "cam-2": 1500.0}
 
 
-def test_a_device_down_counts_from_its_first_check_once_its_fault_opens(
-        store: Store, tmp_path: Path) -> None:
+async def test_a_device_down_counts_from_its_first_check_once_its_fault_opens(
+        store: Store, db: StoreThread, tmp_path: Path) -> None:
     """Down at its first check: no time counts (infinite since) until the outage fault opens,
     then from that first check; never from a later one."""
     monitor = SlowMonitor()
     cam = device("cam-1")
     monitor.states = {"cam-1": Checked(cam, 1000.0, up=False)}
-    duties = Duties(store, city, tmp_path, SweepScheduler(
+    duties = Duties(db, city, tmp_path, SweepScheduler(
         monitor, "Asia/Shanghai"))  # type: ignore[arg-type]
-    duties.record_monitored()
+    await duties.record_monitored()
     assert dict(store.conn.execute("SELECT device, since FROM monitored_since")) == {
         "cam-1": math.inf}
     monitor.states = {"cam-1": Checked(cam, 1060.0, up=False)}
     monitor.faults = {"cam-1": {"unreachable": object()}}
-    duties.record_monitored()
+    await duties.record_monitored()
     assert dict(store.conn.execute("SELECT device, since FROM monitored_since")) == {
         "cam-1": 1000.0}
 
 
 async def test_a_notice_seconds_after_the_first_sweep_claims_no_rate(
-        store: Store, tmp_path: Path) -> None:
+        store: Store, db: StoreThread, tmp_path: Path) -> None:
     """A daemon's first sweep finds every device down; a notice issued seconds later (its
     period ends at the issue time) counts them down from their first check: 0 %, where the
     old code claimed 100.0 % for time nothing was measured."""
     inventory = city(device("cam-1", grace_seconds=0.0), device("cam-2", grace_seconds=0.0))
     runner = ScriptedRunner()
     runner.results = {"cam-1": {"icmp": down()}, "cam-2": {"icmp": down()}}
-    monitor = Monitor(inventory, runner, FaultLog(store))  # type: ignore[arg-type]
-    Duties(store, lambda: inventory, tmp_path, SweepScheduler(monitor, "Asia/Shanghai"))
+    monitor = Monitor(inventory, runner, db)  # type: ignore[arg-type]
+    Duties(db, lambda: inventory, tmp_path, SweepScheduler(monitor, "Asia/Shanghai"))
     first_sweep = time.time()
     for _ in range(3):  # open_after: the outage faults open
         for key in monitor.groups:
@@ -187,16 +195,49 @@ async def test_a_notice_seconds_after_the_first_sweep_claims_no_rate(
     assert later["east"]["camera"].ratio == 0.0
 
 
-def test_watching_is_resumed_beaten_and_stopped(store: Store, tmp_path: Path) -> None:
+async def test_watching_is_resumed_beaten_and_stopped(tmp_path: Path) -> None:
     """The daemon's start records the time since the last heartbeat as a gap; a stop
     before any start (a listener that failed to bind) records nothing."""
-    duties = Duties(store, city, tmp_path, SweepScheduler(
-        SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
-    duties.stop(500.0)  # never resumed: no heartbeat written
-    duties.resume(1000.0)
-    duties.stop(1100.0)
-    again = Duties(store, city, tmp_path, SweepScheduler(
-        SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
-    again.resume(4700.0)
-    assert [(g.started, g.ended) for g in gaps_within(store, 0.0, 5000.0, now=4700.0)] == [
-        (1100.0, 4700.0)]
+    db = quick_thread(tmp_path / "netwatch.db")
+    try:
+        duties = Duties(db, city, tmp_path, SweepScheduler(
+            SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
+        await duties.stop(500.0)  # never resumed: no heartbeat written
+        await duties.resume(1000.0)
+        await duties.stop(1100.0)
+        again = Duties(db, city, tmp_path, SweepScheduler(
+            SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
+        await again.resume(4700.0)
+        gaps = await db.call(gaps_within, 0.0, 5000.0, 4700.0)
+        assert [(g.started, g.ended) for g in gaps] == [(1100.0, 4700.0)]
+    finally:
+        db.close()
+
+
+async def test_a_scheduled_issue_the_store_was_away_for_is_tried_again(
+        tmp_path: Path) -> None:
+    """The store refuses writes at 08:00: the run says so, leaves the schedule unmarked and
+    comes back a minute later; once the store answers the notice is issued and the run
+    recorded."""
+    inventory = city()
+    db = quick_thread(tmp_path / "netwatch.db")
+    scheduler = SweepScheduler(SlowMonitor(), "Asia/Shanghai")  # type: ignore[arg-type]
+    scheduler.start()
+    try:
+        with Store.open(tmp_path / "netwatch.db") as store:
+            fault(store, "cam-8", time.time() - 5 * HOUR, county="west")
+        duties = Duties(db, lambda: inventory, tmp_path / "notices", scheduler)
+        lock = Lock(tmp_path / "netwatch.db")
+        try:
+            await duties.scheduled_issue()
+        finally:
+            lock.release()
+        retry = scheduler.scheduler.get_job(RETRY_JOB)
+        assert retry is not None and await db.call(last_run, NOTICES_JOB) is None
+        await retry.args[0]()  # the retry's run, as the scheduler would make it
+        with Store.open(tmp_path / "netwatch.db") as store:
+            assert [r["county"] for r in store.query("SELECT county FROM notices")] == ["west"]
+        assert await db.call(last_run, NOTICES_JOB) is not None
+    finally:
+        await scheduler.shutdown()
+        db.close()

@@ -25,7 +25,7 @@ from netwatch.metrics import Exposition
 from netwatch.metrics.devices import FAMILIES
 from netwatch.metrics.text import Family, FamilySpec, labels
 from netwatch.monitor import DeviceResult, Monitor
-from netwatch.store import FaultLog, Store
+from netwatch.store import StoreThread
 from probes import snmp
 from probes.base import ProbeResult, Reason
 
@@ -115,9 +115,9 @@ def runner() -> ScriptedRunner:
     return r
 
 
-def make(store: Store, runner: ScriptedRunner, inv: Inventory,
+def make(db: StoreThread, runner: ScriptedRunner, inv: Inventory,
          clock: Clock | None = None) -> tuple[Monitor, Exposition]:
-    monitor = Monitor(inv, runner, FaultLog(store), clock=clock or Clock())  # type: ignore[arg-type]
+    monitor = Monitor(inv, runner, db, clock=clock or Clock())  # type: ignore[arg-type]
     exposition = Exposition(monitor)
     exposition.attach()
     return monitor, exposition
@@ -157,10 +157,10 @@ def check_labels(d: Device, check: str) -> dict[str, str]:
     return {**dev_labels(d), "check": check, "probe": check}
 
 
-async def test_per_device_families_carry_the_cycle_results(store: Store,
+async def test_per_device_families_carry_the_cycle_results(db: StoreThread,
                                                             runner: ScriptedRunner) -> None:
     """Each device's cycle results land in their families with the right labels and units."""
-    monitor, exposition = make(store, runner, inventory(SWITCH, CAMERA, CAMERA2, ENDPOINT))
+    monitor, exposition = make(db, runner, inventory(SWITCH, CAMERA, CAMERA2, ENDPOINT))
     runner.results["cam-2"] = {"icmp": down()}
     await sweep_all(monitor)
     found = samples(exposition.render())
@@ -185,19 +185,19 @@ async def test_per_device_families_carry_the_cycle_results(store: Store,
     assert check_labels(CAMERA2, "icmp") not in measured  # no reply, no RTT
 
 
-async def test_uplink_down_reads_zero(store: Store, runner: ScriptedRunner) -> None:
+async def test_uplink_down_reads_zero(db: StoreThread, runner: ScriptedRunner) -> None:
     """An uplink whose ifOperStatus is not up(1) exports netwatch_uplink_up 0."""
-    monitor, exposition = make(store, runner, inventory(SWITCH))
+    monitor, exposition = make(db, runner, inventory(SWITCH))
     runner.results["sw-1"] = {"icmp": ping(), "snmp": agent(status=2)}
     await sweep_all(monitor)
     assert value(samples(exposition.render()), "netwatch_uplink_up",
                  **check_labels(SWITCH, "snmp")) == 0
 
 
-async def test_info_series_hold_names_and_coordinates_only_there(store: Store,
+async def test_info_series_hold_names_and_coordinates_only_there(db: StoreThread,
                                                                   runner: ScriptedRunner) -> None:
     """Device and coverage point info carry name, site and lat/lon (empty when absent)."""
-    monitor, exposition = make(store, runner, inventory(CAMERA, CAMERA2))
+    monitor, exposition = make(db, runner, inventory(CAMERA, CAMERA2))
     await sweep_all(monitor)
     found = samples(exposition.render())
     info = {**dev_labels(CAMERA), "site": "s1", "name": "cam-1", "lat": "30.5", "lon": "120.25"}
@@ -212,11 +212,11 @@ async def test_info_series_hold_names_and_coordinates_only_there(store: Store,
             assert not {"name", "lat", "lon", "site"} & {k for k, _ in label_set}, name
 
 
-async def test_hostile_text_is_escaped(store: Store, runner: ScriptedRunner) -> None:
+async def test_hostile_text_is_escaped(db: StoreThread, runner: ScriptedRunner) -> None:
     """Quotes, backslashes, newlines and Chinese in ids and names come back intact."""
     odd = device(HOSTILE, "camera", "east", "icmp", name=HOSTILE)
     runner.results[HOSTILE] = {"icmp": ping()}
-    monitor, exposition = make(store, runner, inventory(odd))
+    monitor, exposition = make(db, runner, inventory(odd))
     await sweep_all(monitor)
     found = samples(exposition.render())
     assert value(found, "netwatch_device_up", **dev_labels(odd)) == 1
@@ -224,10 +224,10 @@ async def test_hostile_text_is_escaped(store: Store, runner: ScriptedRunner) -> 
                  lat="", lon="") == 1
 
 
-async def test_unprobed_devices_have_no_cycle_samples(store: Store,
+async def test_unprobed_devices_have_no_cycle_samples(db: StoreThread,
                                                       runner: ScriptedRunner) -> None:
     """Before its first cycle a device has info but no up or probe series."""
-    monitor, exposition = make(store, runner, inventory(CAMERA))
+    monitor, exposition = make(db, runner, inventory(CAMERA))
     found = samples(exposition.render())
     assert series(found, "netwatch_device_info")
     assert not series(found, "netwatch_device_up")
@@ -235,9 +235,9 @@ async def test_unprobed_devices_have_no_cycle_samples(store: Store,
     assert value(found, "netwatch_ready") == 0
 
 
-async def test_reload_drops_vanished_devices(store: Store, runner: ScriptedRunner) -> None:
+async def test_reload_drops_vanished_devices(db: StoreThread, runner: ScriptedRunner) -> None:
     """After a reload a removed device leaves every family; an added one starts with info."""
-    monitor, exposition = make(store, runner, inventory(CAMERA, CAMERA2))
+    monitor, exposition = make(db, runner, inventory(CAMERA, CAMERA2))
     await sweep_all(monitor)
     added = device("cam-9", "camera", "west", "icmp")
     monitor.reload(inventory(CAMERA, added))
@@ -251,9 +251,9 @@ async def test_reload_drops_vanished_devices(store: Store, runner: ScriptedRunne
         found, "netwatch_device_info")
 
 
-async def test_county_figures_are_zero_filled(store: Store, runner: ScriptedRunner) -> None:
+async def test_county_figures_are_zero_filled(db: StoreThread, runner: ScriptedRunner) -> None:
     """Every county × kind has device, fault and maintenance counts, zero where empty."""
-    monitor, exposition = make(store, runner, inventory(CAMERA, ENDPOINT))
+    monitor, exposition = make(db, runner, inventory(CAMERA, ENDPOINT))
     await sweep_all(monitor)
     found = samples(exposition.render())
     grid = [{"county": c, "kind": k} for c in sorted(COUNTIES) for k in sorted(KINDS)]
@@ -269,13 +269,13 @@ async def test_county_figures_are_zero_filled(store: Store, runner: ScriptedRunn
     assert {d["kind"] for d in series(found, "netwatch_online_target_ratio")} == set(KINDS)
 
 
-async def test_faults_suppression_and_online_ratio(store: Store, runner: ScriptedRunner) -> None:
+async def test_faults_suppression_and_online_ratio(db: StoreThread, runner: ScriptedRunner) -> None:
     """A down switch's children are suppressed and count as down; maintenance is left out."""
     clock = Clock()
     window = MaintenanceWindow(
         "repaint", devices=("vc-1",),
         start=datetime.fromtimestamp(T0 - 3600, UTC), end=datetime.fromtimestamp(T0 + 1e6, UTC))
-    monitor, exposition = make(store, runner,
+    monitor, exposition = make(db, runner,
                                inventory(SWITCH, CAMERA, CAMERA2, ENDPOINT, maintenance=(window,)),
                                clock)
     runner.results.update({"sw-1": {"icmp": down(), "snmp": down()},
@@ -301,10 +301,10 @@ async def test_faults_suppression_and_online_ratio(store: Store, runner: Scripte
     assert value(found, "netwatch_devices", county="west", kind="vc_endpoint") == 1
 
 
-async def test_monitor_health_families(store: Store, runner: ScriptedRunner) -> None:
+async def test_monitor_health_families(db: StoreThread, runner: ScriptedRunner) -> None:
     """Sweep counts, targets, intervals and readiness reflect the monitor's own stats."""
     clock = Clock()
-    monitor, exposition = make(store, runner, inventory(SWITCH, CAMERA, CAMERA2), clock)
+    monitor, exposition = make(db, runner, inventory(SWITCH, CAMERA, CAMERA2), clock)
     await sweep_all(monitor, clock, times=2)
     monitor.stats["camera@60s"].overruns = 4
     found = samples(exposition.render())
@@ -319,9 +319,9 @@ async def test_monitor_health_families(store: Store, runner: ScriptedRunner) -> 
     assert series(found, "netwatch_build_info") == [{"version": exposition.version}]
 
 
-async def test_reload_outcome_is_exported(store: Store, runner: ScriptedRunner) -> None:
+async def test_reload_outcome_is_exported(db: StoreThread, runner: ScriptedRunner) -> None:
     """A refused reload reads 0 and keeps the last success time; a good one moves it."""
-    _, exposition = make(store, runner, inventory(CAMERA))
+    _, exposition = make(db, runner, inventory(CAMERA))
     exposition.reload_result(True, 1234.5)
     exposition.reload_result(False, 2000.0)
     found = samples(exposition.render())
@@ -330,9 +330,9 @@ async def test_reload_outcome_is_exported(store: Store, runner: ScriptedRunner) 
 
 
 async def test_providers_add_families_and_cannot_break_the_scrape(
-        store: Store, runner: ScriptedRunner) -> None:
+        db: StoreThread, runner: ScriptedRunner) -> None:
     """A provider's families appear; one that fails or repeats a name is left out alone."""
-    _, exposition = make(store, runner, inventory(CAMERA))
+    _, exposition = make(db, runner, inventory(CAMERA))
     spots = FamilySpec("netwatch_blind_spots", "gauge", "Open blind spots per county.")
 
     def blind_spots() -> list[Family]:
@@ -355,7 +355,7 @@ async def test_providers_add_families_and_cannot_break_the_scrape(
     assert ("netwatch_devices", frozenset()) not in found
 
 
-async def test_secrets_never_exported(store: Store, runner: ScriptedRunner) -> None:
+async def test_secrets_never_exported(db: StoreThread, runner: ScriptedRunner) -> None:
     """SNMP communities and v3 keys configured on devices appear nowhere in the output."""
     v3 = snmp.parse_params({"version": "3", "user": "netwatch", "auth_protocol": "SHA",
                             "auth_key": AUTH_KEY, "priv_protocol": "AES", "priv_key": PRIV_KEY})
@@ -363,7 +363,7 @@ async def test_secrets_never_exported(store: Store, runner: ScriptedRunner) -> N
                   name="ts-1", checks=(CheckSpec("snmp", "snmp", 161, v3),), interval=60.0,
                   timeout=1.0)
     runner.results["ts-1"] = {"snmp": agent()}
-    monitor, exposition = make(store, runner, inventory(SWITCH, site))
+    monitor, exposition = make(db, runner, inventory(SWITCH, site))
     await sweep_all(monitor)
     text = exposition.render()
     assert b"netwatch_snmp_uptime_seconds{" in text
@@ -373,14 +373,14 @@ async def test_secrets_never_exported(store: Store, runner: ScriptedRunner) -> N
 
 @pytest.mark.skipif(shutil.which("promtool") is None,
                     reason="promtool missing (Debian package prometheus)")
-async def test_promtool_accepts_the_output(store: Store, runner: ScriptedRunner) -> None:
+async def test_promtool_accepts_the_output(db: StoreThread, runner: ScriptedRunner) -> None:
     """`promtool check metrics` finds no problem in an exposition holding every family."""
     clock = Clock()
     switch2 = device("sw-2", "switch", "west", "icmp", "snmp")
     site = device("ts-1", "trunking_site", "west", "icmp", "snmp", "http")
     odd = device(HOSTILE, "camera", "west", "icmp", parent="sw-2", name=HOSTILE)
     monitor, exposition = make(
-        store, runner, inventory(SWITCH, switch2, site, CAMERA, CAMERA2, ENDPOINT, odd), clock)
+        db, runner, inventory(SWITCH, switch2, site, CAMERA, CAMERA2, ENDPOINT, odd), clock)
     runner.results.update({
         "sw-2": {"icmp": down(), "snmp": down()}, HOSTILE: {"icmp": down()},
         "cam-1": {"icmp": ping(), "rtsp": ProbeResult.fail(Reason.AUTH, "401",

@@ -22,7 +22,7 @@ CHILD = textwrap.dedent("""
     from netwatch.inventory import CheckSpec, County, Device, Inventory
     from netwatch.metrics import Exposition
     from netwatch.monitor import Monitor, Runner
-    from netwatch.store import FaultLog, Store
+    from netwatch.store import StoreThread
     from probes import tcp
     from probes.base import ProbeContext
 
@@ -35,9 +35,9 @@ CHILD = textwrap.dedent("""
         inventory = Inventory(path="t.yaml", city="T", timezone="UTC",
                               counties={"east": County("east", "East", "east police")},
                               devices=devices)
-        store = Store.open(db)
+        store = StoreThread.open(db)
         async with ProbeContext() as ctx:
-            monitor = Monitor(inventory, Runner(ctx), FaultLog(store))
+            monitor = Monitor(inventory, Runner(ctx), store)
             exposition = Exposition(monitor, process_metrics=False)
             exposition.attach()
             soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

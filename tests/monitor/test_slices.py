@@ -16,7 +16,7 @@ from pathlib import Path
 from netwatch.inventory import CheckSpec, County, Device, Inventory
 from netwatch.metrics import Exposition
 from netwatch.monitor import AllowList, Monitor, Runner
-from netwatch.store import FaultLog, Store
+from netwatch.store import StoreThread
 from probes import icmp
 from probes.base import ProbeContext
 
@@ -35,11 +35,11 @@ def fleet() -> Inventory:
 
 
 async def test_sweep_end_yields_to_the_loop_between_slices(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "netwatch.db")
+    store = StoreThread.open(tmp_path / "netwatch.db")
     try:
         async with ProbeContext() as ctx:
             monitor = Monitor(fleet(), Runner(ctx, AllowList.parse("127.0.0.0/8")),
-                              FaultLog(store))
+                              store)
             exposition = Exposition(monitor, process_metrics=False)
             exposition.attach()
             first, last = (monitor.states[f"cam-{i}"] for i in (0, DEVICES - 1))

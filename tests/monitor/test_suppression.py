@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from netwatch.metrics import Exposition
 from netwatch.monitor import Monitor
-from netwatch.store import FaultLog, Store
+from netwatch.store import FaultLog, Store, StoreThread
 from tests.metrics.test_exposition import (
     CAMERA,
     SWITCH,
@@ -44,20 +44,20 @@ def camera_fault(monitor: Monitor) -> tuple[str | None, ...]:
     return tuple(f.suppressed_by for f in monitor.open_faults() if f.device == "cam-1")
 
 
-async def test_restart_keeps_the_child_suppressed(store: Store) -> None:
+async def test_restart_keeps_the_child_suppressed(store: Store, db: StoreThread) -> None:
     """Switch and camera down, faults open, restart: the camera's fault stays under the switch
     even when the camera's group sweeps before the switch has been probed again."""
     clock, runner = Clock(), ScriptedRunner()
     runner.results = dict(DOWN)
-    first = Monitor(INVENTORY, runner, FaultLog(store), clock=clock)  # type: ignore[arg-type]
+    first = Monitor(INVENTORY, runner, db, clock=clock)  # type: ignore[arg-type]
     for _ in range(3):
         await sweep(first, clock, "sw-1", "cam-1")
     assert camera_fault(first) == ("sw-1",)
 
-    second = Monitor(INVENTORY, runner, FaultLog(store), clock=clock)  # type: ignore[arg-type]
+    second = Monitor(INVENTORY, runner, db, clock=clock)  # type: ignore[arg-type]
     exposition = Exposition(second)
     exposition.attach()
-    assert second.restore() == 2
+    assert await second.restore() == 2
     assert camera_fault(second) == ("sw-1",)
     await sweep(second, clock, "cam-1")  # the switch is not probed yet in this run
     assert camera_fault(second) == ("sw-1",)
@@ -69,31 +69,33 @@ async def test_restart_keeps_the_child_suppressed(store: Store) -> None:
     assert saved.suppressed_by == "sw-1"
 
 
-async def test_restore_rederives_a_suppression_saved_wrong(store: Store) -> None:
+async def test_restore_rederives_a_suppression_saved_wrong(store: Store,
+                                                          db: StoreThread) -> None:
     """A child fault saved unsuppressed while its parent's fault is open is folded under the
     parent on restore, before any sweep."""
     clock, runner = Clock(), ScriptedRunner()
     runner.results = dict(DOWN)
-    first = Monitor(INVENTORY, runner, FaultLog(store), clock=clock)  # type: ignore[arg-type]
+    first = Monitor(INVENTORY, runner, db, clock=clock)  # type: ignore[arg-type]
     for _ in range(3):
         await sweep(first, clock, "sw-1", "cam-1")
     (episode,) = [e for e in FaultLog(store).open_episodes() if e.device == "cam-1"]
     FaultLog(store).apply([], [(episode.id, None, episode.detail)], [])
 
-    second = Monitor(INVENTORY, runner, FaultLog(store), clock=clock)  # type: ignore[arg-type]
-    second.restore()
+    second = Monitor(INVENTORY, runner, db, clock=clock)  # type: ignore[arg-type]
+    await second.restore()
     assert camera_fault(second) == ("sw-1",)
     (saved,) = [e for e in FaultLog(store).open_episodes() if e.device == "cam-1"]
     assert saved.suppressed_by == "sw-1"
 
 
-async def test_child_folds_under_its_parent_as_soon_as_the_parent_fails(store: Store) -> None:
+async def test_child_folds_under_its_parent_as_soon_as_the_parent_fails(
+        store: Store, db: StoreThread) -> None:
     """A camera fault opened while its switch was fine folds under the switch on the switch's
     own sweep, and comes out again when the switch answers."""
     clock, runner = Clock(), ScriptedRunner()
     runner.results = {"sw-1": {"icmp": ping(), "snmp": agent()},
                       "cam-1": DOWN["cam-1"]}
-    monitor = Monitor(INVENTORY, runner, FaultLog(store), clock=clock)  # type: ignore[arg-type]
+    monitor = Monitor(INVENTORY, runner, db, clock=clock)  # type: ignore[arg-type]
     for _ in range(3):
         await sweep(monitor, clock, "sw-1", "cam-1")
     assert camera_fault(monitor) == (None,)

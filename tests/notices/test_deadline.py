@@ -15,7 +15,7 @@ from netwatch.inventory import SmtpDelivery, WebhookDelivery
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.outbox import CONCURRENCY, deliver_due
 from netwatch.notices.smtp_send import DeliveryError, send_mail
-from netwatch.store import Store
+from netwatch.store import Store, StoreThread
 from tests.notices.city import DAY, fault
 from tests.notices.mail import DRIP_HOST, Receiver, dripping_smtp, start_receiver
 from tests.notices.test_outbox import HOOK_SECRET, T0, deliveries, hook_url, inventory
@@ -44,7 +44,7 @@ async def test_a_dripping_server_fails_the_send_at_its_deadline() -> None:
 
 
 async def test_webhooks_are_recorded_while_a_slow_mail_send_is_in_flight(
-        store: Store) -> None:
+        store: Store, db: StoreThread) -> None:
     """More notices than there are delivery slots, each by mail (a dripping server) and webhook:
     every webhook is recorded ``sent`` while the mail sends are still in flight, and the mail
     rows end as retries naming the deadline."""
@@ -60,7 +60,7 @@ async def test_webhooks_are_recorded_while_a_slow_mail_send_is_in_flight(
             for day in range(days):  # one notice a day: an smtp row and a webhook row each
                 issue_notices(store, inv, counties=["east"], now=T0 + day * DAY)
             now = T0 + days * DAY
-            run = asyncio.create_task(deliver_due(store, inv, now=now))
+            run = asyncio.create_task(deliver_due(db, inv, now=now))
             while not run.done() and not all(  # noqa: ASYNC110 - watching the database
                     r["state"] == "sent" for r in deliveries(store) if r["channel"] == "webhook"):
                 await asyncio.sleep(0.05)

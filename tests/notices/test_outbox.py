@@ -36,7 +36,7 @@ from netwatch.notices.outbox import (
     outbox_families,
     retry_delay,
 )
-from netwatch.store import OperationalError, Store
+from netwatch.store import OperationalError, Store, StoreThread
 from tests.notices.city import DAY, HOUR, SETTINGS, at, city, fault
 from tests.notices.mail import (
     CLOSED_HOST,
@@ -138,24 +138,28 @@ async def test_webhook_retries_across_a_restart_and_is_sent_once(
     try:
         inv = inventory(webhook=WebhookDelivery(hook_url(server.port or 0), HOOK_SECRET))
         store = Store.open(db)
+        thread = StoreThread.open(db)
         fault(store, "cam-8", T0 - 3 * DAY, county="west")
         [o] = issue_notices(store, inv, counties=["west"], now=T0, out_dir=out_dir)
-        assert await deliver_due(store, inv, now=T0) == DeliveryReport(retrying=1)
-        assert await deliver_due(store, inv, now=T0 + 30) == DeliveryReport()  # backoff
+        assert await deliver_due(thread, inv, now=T0) == DeliveryReport(retrying=1)
+        assert await deliver_due(thread, inv, now=T0 + 30) == DeliveryReport()  # backoff
         [row] = deliveries(store)
         assert (row["state"], row["attempts"], row["failures"]) == ("pending", 1, 1)
         assert row["last_error"] == "webhook: receiver answered HTTP 500"
         assert T0 + 54 <= row["next_attempt_at"] <= T0 + 66
         store.close()
+        thread.close()
 
         store = Store.open(db)  # a restart: the schedule comes back from the file
-        assert await deliver_due(store, inv, now=T0 + 70) == DeliveryReport(retrying=1)
-        assert await deliver_due(store, inv, now=T0 + 100) == DeliveryReport()  # ~2 min now
-        assert await deliver_due(store, inv, now=T0 + 400) == DeliveryReport(sent=1)
-        assert await deliver_due(store, inv, now=T0 + DAY) == DeliveryReport()
+        thread = StoreThread.open(db)
+        assert await deliver_due(thread, inv, now=T0 + 70) == DeliveryReport(retrying=1)
+        assert await deliver_due(thread, inv, now=T0 + 100) == DeliveryReport()  # ~2 min now
+        assert await deliver_due(thread, inv, now=T0 + 400) == DeliveryReport(sent=1)
+        assert await deliver_due(thread, inv, now=T0 + DAY) == DeliveryReport()
         [row] = deliveries(store)
         text = metrics_text(store)
         store.close()
+        thread.close()
     finally:
         await server.close()
     assert (row["state"], row["attempts"], row["failures"], row["sent_at"]) == (
@@ -178,21 +182,22 @@ async def test_webhook_retries_across_a_restart_and_is_sent_once(
         assert secret not in logged and secret not in text and secret not in str(row)
 
 
-async def test_gives_up_after_seven_days_and_keeps_the_notice(store: Store) -> None:
+async def test_gives_up_after_seven_days_and_keeps_the_notice(store: Store,
+                                                              db: StoreThread) -> None:
     """An unreachable receiver: retries until the bound, then ``failed``; the notice stays."""
     port = free_port(CLOSED_HOST)
     inv = inventory(webhook=WebhookDelivery(hook_url(port, CLOSED_HOST), HOOK_SECRET))
     [notice] = issue(store, inv, ["west"])
     now, reports = T0, []
     while now < T0 + 8 * DAY:
-        reports.append(await deliver_due(store, inv, now=now))
+        reports.append(await deliver_due(db, inv, now=now))
         now += 7 * HOUR
     [row] = deliveries(store)
     assert (row["state"], row["sent_at"]) == ("failed", None)
     assert row["last_error"] == "webhook: cannot connect (connection refused)"
     assert sum(r.failed for r in reports) == 1 and sum(r.sent for r in reports) == 0
     assert sum(r.retrying for r in reports) == row["failures"] - 1 == row["attempts"] - 1
-    assert await deliver_due(store, inv, now=now + DAY) == DeliveryReport()
+    assert await deliver_due(db, inv, now=now + DAY) == DeliveryReport()
     assert store.execute("SELECT count(*) FROM notices WHERE id = ?",
                               (notice,)).fetchone()[0] == 1
     assert f'netwatch_notice_delivery_failures_total{{channel="webhook"}} {row["failures"]}' \
@@ -200,7 +205,7 @@ async def test_gives_up_after_seven_days_and_keeps_the_notice(store: Store) -> N
 
 
 async def test_mail_is_sent_through_the_outbox_without_holding_the_write_lock(
-        store: Store) -> None:
+        store: Store, db: StoreThread) -> None:
     """SMTP and webhook rows go out; while a send is in flight another writer can commit."""
     probe_writes: list[bool] = []
     other = Store.open(store.path)
@@ -221,7 +226,7 @@ async def test_mail_is_sent_through_the_outbox_without_holding_the_write_lock(
                             WebhookDelivery(hook_url(server.port or 0), HOOK_SECRET))
             issue(store, inv, ["east"])
             assert 'netwatch_notice_deliveries_pending{channel="smtp"} 1' in metrics_text(store)
-            assert await deliver_due(store, inv, now=T0) == DeliveryReport(sent=2)
+            assert await deliver_due(db, inv, now=T0) == DeliveryReport(sent=2)
     finally:
         await server.close()
         other.close()
@@ -274,8 +279,11 @@ async def test_notices_list_shows_each_delivery_state(tmp_path: Path,
     done = CliRunner().invoke(main, ["notices", "generate", *common, "--out",
                                      str(tmp_path / "out")])
     assert done.exit_code == 0, done.output
-    with Store.open(db) as store:
-        assert await deliver_due(store, load_inventory(path)) == DeliveryReport(retrying=1)
+    thread = StoreThread.open(db)
+    try:
+        assert await deliver_due(thread, load_inventory(path)) == DeliveryReport(retrying=1)
+    finally:
+        thread.close()
     done = CliRunner().invoke(main, ["notices", "list", *common])
     assert done.exit_code == 0, done.output
     assert done.output.splitlines()[-1] == (
@@ -285,14 +293,14 @@ async def test_notices_list_shows_each_delivery_state(tmp_path: Path,
 
 
 async def test_a_refused_smtp_login_is_retried_and_names_no_password(
-        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+        store: Store, db: StoreThread, caplog: pytest.LogCaptureFixture) -> None:
     """535 from the relay: the row waits for a retry, and the password is nowhere to be seen."""
     caplog.set_level(logging.DEBUG)
     with smtp_server(login=("relay", "the-right-one"), auth_require_tls=False) as (inbox, port):
         inv = inventory(SmtpDelivery(host=SMTP_HOST, port=port, username="relay",
                                      password=SMTP_PASSWORD, sender="nw@example.invalid"))
         issue(store, inv, ["east"])
-        assert await deliver_due(store, inv, now=T0) == DeliveryReport(retrying=1)
+        assert await deliver_due(db, inv, now=T0) == DeliveryReport(retrying=1)
     [row] = deliveries(store)
     assert inbox.messages == [] and row["last_error"] == "SMTP AUTH: server answered 535"
     assert 'netwatch_notice_delivery_failures_total{channel="smtp"} 1' in metrics_text(store)

@@ -9,7 +9,7 @@ from netwatch.daemon import SweepScheduler
 from netwatch.daemon.duties import Duties
 from netwatch.inventory import InventoryError, load_inventory
 from netwatch.notices.outbox import outbox_families
-from netwatch.store import FaultLog, Store
+from netwatch.store import FaultLog, Store, StoreThread
 from tests.daemon.test_scheduler import SlowMonitor
 from tests.notices.city import DAY, fault
 from tests.ops.daemon import INVENTORY
@@ -65,8 +65,12 @@ async def test_prune_keeps_what_is_open_referenced_recent_or_counted(tmp_path: P
         delivery(store, notice, "recent", "sent", 0, now - 2 * DAY)
         delivery(store, notice, "failed", "failed", 5, None)
         failures_before = outbox_families(store)[1]
-        await Duties(store, lambda: inv, tmp_path / "notices", SweepScheduler(
-        SlowMonitor(), "Asia/Shanghai")).prune()  # type: ignore[arg-type]
+        db = StoreThread.open(tmp_path / "netwatch.db")
+        try:
+            await Duties(db, lambda: inv, tmp_path / "notices", SweepScheduler(
+                SlowMonitor(), "Asia/Shanghai")).prune()  # type: ignore[arg-type]
+        finally:
+            db.close()
         ids = {r[0] for r in store.conn.execute("SELECT id FROM fault_episodes")}
         assert ids == {cited, recent, still_open}
         targets = {r[0] for r in store.conn.execute("SELECT target FROM deliveries")}

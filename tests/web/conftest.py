@@ -19,8 +19,9 @@ import pytest
 from netwatch.inventory import Device, Inventory, InventoryError, load_inventory
 from netwatch.metrics import Exposition
 from netwatch.monitor import DeviceResult, Monitor
-from netwatch.store import FaultLog, Store, TokenStore
+from netwatch.store import Store, StoreThread, TokenStore
 from netwatch.web.app import WebDeps
+from netwatch.web.auth import StoredTokens
 from netwatch.web.ratelimit import RateLimiter
 from probes.base import ProbeResult, Reason
 
@@ -106,7 +107,8 @@ class City:
     monitor: Monitor
     runner: ScriptedRunner
     clock: Clock
-    tokens: TokenStore
+    db: StoreThread  # the daemon's database thread (the monitor's, and the web's with ``store``)
+    tokens: TokenStore  # the test's own, on its own connection: for creating and revoking
     limiter: RateLimiter
     limiter_clock: Clock
     exposition: Exposition
@@ -116,10 +118,12 @@ class City:
     west_tester: str  # tester token for west
     reloads: list[str]
 
-    def deps(self, **overrides: Any) -> WebDeps:
+    def deps(self, *, store: bool = False, **overrides: Any) -> WebDeps:
+        """The app's parts; with ``store`` its routes that need the store have it."""
         fields: dict[str, Any] = dict(
-            monitor=self.monitor, tokens=self.tokens, limiter=self.limiter,
-            exposition=self.exposition, reload=self.reload, version="9.9.9")
+            monitor=self.monitor, tokens=StoredTokens(self.db, clock=self.clock),
+            limiter=self.limiter, exposition=self.exposition, reload=self.reload,
+            version="9.9.9", db=self.db if store else None)
         fields.update(overrides)
         return WebDeps(**fields)
 
@@ -158,19 +162,19 @@ def _inventory(path: Path) -> Inventory:
 
 
 @pytest.fixture
-async def city(tmp_path: Path, store: Store) -> City:
+async def city(tmp_path: Path, store: Store, db: StoreThread) -> City:
     """Five cycles: sw-e down throughout (its cameras suppressed under it), cam-w1's RTSP
     refused throughout, vc-w1's SIP down for three cycles then back (a closed episode);
     the trunking site is never swept, so it stays unknown and the monitor not ready."""
     path = write_inventory(tmp_path)
     clock, limiter_clock = Clock(), Clock()
     runner = ScriptedRunner()
-    monitor = Monitor(_inventory(path), runner, FaultLog(store), clock=clock)  # type: ignore[arg-type]
+    monitor = Monitor(_inventory(path), runner, db, clock=clock)  # type: ignore[arg-type]
     exposition = Exposition(monitor, clock=clock, process_metrics=False)
     exposition.attach()
     tokens = TokenStore(store, clock=clock)
     city = City(
-        monitor=monitor, runner=runner, clock=clock, tokens=tokens,
+        monitor=monitor, runner=runner, clock=clock, db=db, tokens=tokens,
         limiter=RateLimiter(limit=FAILED_LIMIT, per=60.0, clock=limiter_clock),
         limiter_clock=limiter_clock, exposition=exposition, inventory_path=path,
         admin=tokens.create("admin", []).token,

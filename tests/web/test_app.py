@@ -52,6 +52,9 @@ async def test_large_metrics_are_compressed_off_the_loop(aiohttp_client, city: C
         def render_parts(self) -> list[bytes]:
             return [b"netwatch_big_series{i=\"%d\"} 1\n" % i for i in range(40_000)]
 
+        async def scrape_parts(self) -> list[bytes]:
+            return self.render_parts()
+
     client = await aiohttp_client(create_app(city.deps(exposition=Big())),
                                   auto_decompress=False)
     resp = await client.get("/metrics", headers={"Accept-Encoding": "gzip"})
@@ -77,7 +80,7 @@ async def test_request_work_runs_in_a_bounded_pool_of_its_own(aiohttp_client, ci
     monkeypatch.setattr(app_module, "_gzip", spy)
 
     class Big:
-        def render_parts(self) -> list[bytes]:
+        async def scrape_parts(self) -> list[bytes]:
             return [b"x" * 1024] * 400
 
     app = create_app(city.deps(exposition=Big(), web_workers=1))

@@ -12,8 +12,9 @@ from netwatch.coverage import snapshot as snapshot_module
 from netwatch.coverage.snapshot import Snapshot
 from netwatch.metrics import Exposition
 from netwatch.monitor import Monitor
-from netwatch.store import FaultLog, Store, TokenStore
+from netwatch.store import Store, StoreThread, TokenStore
 from netwatch.web.app import WebDeps, create_app
+from netwatch.web.auth import StoredTokens
 from netwatch.web.ratelimit import RateLimiter
 from tests.coverage.city import HOSTILE, NOW, add, add_many, load_city, open_fault
 from tests.web.conftest import Clock, ScriptedRunner, bearer
@@ -22,11 +23,11 @@ from tests.web.conftest import Clock, ScriptedRunner, bearer
 class Coverage:
     """The app over the coverage city, with readings and tokens."""
 
-    def __init__(self, tmp_path: Path, store: Store) -> None:
+    def __init__(self, tmp_path: Path, store: Store, db: StoreThread) -> None:
         clock = Clock()
         clock.now = NOW
         inventory = load_city(tmp_path)
-        monitor = Monitor(inventory, ScriptedRunner(), FaultLog(store),  # type: ignore[arg-type]
+        monitor = Monitor(inventory, ScriptedRunner(), db,  # type: ignore[arg-type]
                           clock=clock)
         tokens = TokenStore(store, clock=clock)
         self.admin = tokens.create("admin", []).token
@@ -37,19 +38,20 @@ class Coverage:
             return {"ok": True}
 
         self.snapshot = Snapshot()
-        self.deps = WebDeps(monitor=monitor, tokens=tokens,
+        self.db = db
+        self.deps = WebDeps(monitor=monitor, tokens=StoredTokens(db, clock=clock),
                             limiter=RateLimiter(limit=3, per=60.0, clock=clock),
                             exposition=Exposition(monitor, clock=clock, process_metrics=False),
-                            reload=reload, store=store, version="9.9.9",
+                            reload=reload, db=db, version="9.9.9",
                             coverage=lambda: self.snapshot.report)
 
 
 @pytest.fixture
 async def cov(aiohttp_client, tmp_path: Path,  # type: ignore[no-untyped-def]
-              store: Store) -> tuple[TestClient, Coverage]:
+              store: Store, db: StoreThread) -> tuple[TestClient, Coverage]:
     """Blind: n-cp-1 (site down), n-cp-3 (hostile name), a south cell; weak: s-cp-1;
     n-cp-2 (broadband) blind without signal."""
-    app = Coverage(tmp_path, store)
+    app = Coverage(tmp_path, store, db)
     add_many(store, [-120, -121, -119], county="north", point="n-cp-1")
     add_many(store, [-115, -115, -115], county="north", point="n-cp-3")
     for _ in range(3):
@@ -57,7 +59,7 @@ async def cov(aiohttp_client, tmp_path: Path,  # type: ignore[no-untyped-def]
         add(store, county="south", lat=38.25, lon=106.1, rssi_dbm=-125)
     add_many(store, [-110, -110, -110], county="south", point="s-cp-1", lat=38.2, lon=106.02)
     open_fault(store, "n-ts-1", "unreachable")
-    await app.snapshot.refresh(store, app.deps.monitor.inventory, NOW)  # the daemon's duty
+    await app.snapshot.refresh(db, app.deps.monitor.inventory, NOW)  # the daemon's duty
     return await aiohttp_client(create_app(app.deps)), app
 
 
@@ -140,9 +142,9 @@ async def test_geojson_is_a_feature_collection_of_points(
 
 
 async def test_without_a_store_the_endpoint_is_unavailable(
-        aiohttp_client, tmp_path: Path, store: Store) -> None:  # type: ignore[no-untyped-def]
-    app = Coverage(tmp_path, store)
-    client = await aiohttp_client(create_app(replace(app.deps, store=None)))
+        aiohttp_client, tmp_path: Path, store: Store, db: StoreThread) -> None:  # type: ignore[no-untyped-def]
+    app = Coverage(tmp_path, store, db)
+    client = await aiohttp_client(create_app(replace(app.deps, db=None)))
     resp = await client.get("/api/v1/blind-spots", headers=bearer(app.admin))
     assert resp.status == 503
 
@@ -164,7 +166,7 @@ async def test_requests_filter_the_latest_analysis_and_never_start_one(
     for _ in range(5):
         assert await _ids(client, app.admin) == before
     monkeypatch.undo()
-    await app.snapshot.refresh(store, app.deps.monitor.inventory, NOW)
+    await app.snapshot.refresh(app.db, app.deps.monitor.inventory, NOW)
     assert "south/s-cp-1" in await _ids(client, app.admin)
 
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from yarl import URL
 
-from netwatch.store import Store
+from netwatch.store import Store, StoreThread
 from netwatch.web.app import create_app
 from netwatch.web.auth import CSRF_HEADER, SESSION_COOKIE
 from netwatch.web.session_store import SessionStore
@@ -249,45 +249,47 @@ async def test_idle_and_old_sessions_expire(aiohttp_client: Any, city: City) -> 
     assert (await client.get("/survey", allow_redirects=False)).status == 303
 
 
-def test_session_table_is_bounded() -> None:
+async def test_session_table_is_bounded() -> None:
     """Past the limit, the least recently used session goes first; idle ones are forgotten
     when the next login comes."""
     clock = Clock()
     sessions = SessionStore(idle=100.0, max_sessions=2, clock=clock)
-    a, _ = sessions.open("a")
-    b, _ = sessions.open("b")
-    assert sessions.get(a) is not None  # a is now the most recently used
-    c, _ = sessions.open("c")
+    a, _ = await sessions.open("a")
+    b, _ = await sessions.open("b")
+    assert await sessions.get(a) is not None  # a is now the most recently used
+    c, _ = await sessions.open("c")
     assert len(sessions) == 2
-    assert sessions.get(b) is None and sessions.get(a) is not None
-    assert sessions.get(c) is not None
+    assert await sessions.get(b) is None and await sessions.get(a) is not None
+    assert await sessions.get(c) is not None
     clock.now += 60
-    assert sessions.get(c) is not None
+    assert await sessions.get(c) is not None
     clock.now += 60  # a idle for 120 s, c for 60 s
-    sessions.open("d")
-    assert len(sessions) == 2 and sessions.get(a) is None and sessions.get(c) is not None
+    await sessions.open("d")
+    assert len(sessions) == 2 and await sessions.get(a) is None
+    assert await sessions.get(c) is not None
 
 
-def test_sessions_outlive_a_restart(store: Store) -> None:
+async def test_sessions_outlive_a_restart(store: Store, db: StoreThread) -> None:
     """With a store, a session opened before a restart works after it (same CSRF token);
     logging out, expiry and the bound end it in the table too; no cookie is stored."""
     clock = Clock()
-    before = SessionStore(idle=100.0, max_age=1000.0, clock=clock, store=store)
-    cookie, opened = before.open("tok-a")
-    gone, _ = before.open("tok-b")
-    before.close(gone)
+    before = SessionStore(idle=100.0, max_age=1000.0, clock=clock, db=db)
+    cookie, opened = await before.open("tok-a")
+    gone, _ = await before.open("tok-b")
+    await before.close(gone)
     rows = store.conn.execute("SELECT id_hash, token_id FROM sessions").fetchall()
     assert [r["token_id"] for r in rows] == ["tok-a"] and rows[0]["id_hash"] != cookie
 
-    after = SessionStore(idle=100.0, max_age=1000.0, clock=clock, store=store)  # restarted
+    after = SessionStore(idle=100.0, max_age=1000.0, clock=clock, db=db)  # restarted
     clock.now += 90
-    session = after.get(cookie)
+    session = await after.get(cookie)
     assert session is not None and (session.token_id, session.csrf) == ("tok-a", opened.csrf)
-    assert after.get(gone) is None
+    assert await after.get(gone) is None
     clock.now += 90  # idle 90 s since its last use: still alive, its use was saved
-    assert SessionStore(idle=100.0, clock=clock, store=store).get(cookie) is not None
+    assert await SessionStore(idle=100.0, clock=clock, db=db).get(cookie) is not None
     clock.now += 1000  # past the maximum age
-    assert SessionStore(idle=100.0, max_age=1000.0, clock=clock, store=store).get(cookie) is None
+    assert await SessionStore(idle=100.0, max_age=1000.0, clock=clock,
+                              db=db).get(cookie) is None
     assert store.conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
 
 

@@ -14,8 +14,9 @@ from aiohttp.typedefs import Handler
 
 from netwatch.metrics import Exposition
 from netwatch.monitor import Monitor
-from netwatch.store import FaultLog, Store, TokenStore
+from netwatch.store import Store, StoreThread, TokenStore
 from netwatch.web.app import WebDeps, create_app
+from netwatch.web.auth import StoredTokens
 from netwatch.web.ratelimit import RateLimiter
 from netwatch.web.survey import ROWS_LIMIT, VIA_SESSION
 from tests.survey.city import load_city
@@ -44,7 +45,7 @@ async def session_marker(request: web.Request, handler: Handler) -> web.StreamRe
 
 @pytest.fixture
 async def survey_app(aiohttp_client, tmp_path: Path,  # type: ignore[no-untyped-def]
-                     store: Store) -> tuple[TestClient, Tokens]:
+                     store: Store, db: StoreThread) -> tuple[TestClient, Tokens]:
     """The app over the survey city, with a long retention.
 
     The API takes ``time.time()`` as now, so the fixed 2026-01-01 readings stay
@@ -53,7 +54,7 @@ async def survey_app(aiohttp_client, tmp_path: Path,  # type: ignore[no-untyped-
     inv = load_city(tmp_path)
     inv = replace(inv, coverage=replace(inv.coverage, retention_seconds=100 * 365 * 86400.0))
     clock = Clock()
-    monitor = Monitor(inv, ScriptedRunner(), FaultLog(store), clock=clock)  # type: ignore[arg-type]
+    monitor = Monitor(inv, ScriptedRunner(), db, clock=clock)  # type: ignore[arg-type]
 
     async def reload() -> dict[str, Any]:
         return {"ok": True}
@@ -62,10 +63,10 @@ async def survey_app(aiohttp_client, tmp_path: Path,  # type: ignore[no-untyped-
     tokens = Tokens(admin=token_store.create("admin", []).token,
                     north_tester=token_store.create("tester", ["north"], name="alice").token,
                     county=token_store.create("county", ["north"]).token)
-    deps = WebDeps(monitor=monitor, tokens=token_store,
+    deps = WebDeps(monitor=monitor, tokens=StoredTokens(db, clock=clock),
                    limiter=RateLimiter(limit=3, per=60.0, clock=Clock()),
                    exposition=Exposition(monitor, clock=clock, process_metrics=False),
-                   reload=reload, store=store, version="9.9.9")
+                   reload=reload, db=db, version="9.9.9")
     app = create_app(deps)
     app.middlewares.append(session_marker)
     return await aiohttp_client(app), tokens

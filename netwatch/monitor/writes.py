@@ -1,0 +1,143 @@
+"""Fault changes on their way to the store: written in order, kept while the store is away.
+
+The monitor decides in memory, from its probes alone: a fault opens, closes or is
+re-marked there whatever the store says, and never because of it. Each evaluation's
+changes become one ``Batch`` (the opened faults with their evidence, the re-marked
+ones, the closed ones with their closing time, all taken when they happened), and one
+task writes the batches in order, one transaction each, on the database thread. When
+the store is away (``OperationalError``: locked, gone, its queue full) the first batch
+stays first in line and is tried again after a pause growing to ``RETRY_MAX`` (or at
+once on ``flush``): nothing is lost, nothing is written twice, and an episode keeps the
+first-seen and closing times it had when it happened. A batch the fault log refuses as
+a contradiction (``FaultLogError``, a bug) is logged and dropped, so it cannot hold
+back the ones after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from netwatch.monitor.faults import OpenFault
+from netwatch.store import Episode, FaultLog, FaultLogError, NewEpisode, OperationalError, Store
+from netwatch.store import StoreThread as Database
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST = 1.0  # seconds before the first retry while the store is away
+RETRY_MAX = 30.0
+
+
+@dataclass(slots=True)
+class Batch:
+    """One evaluation's changes, as they were when the monitor made them."""
+
+    opened: list[tuple[OpenFault, NewEpisode]] = field(default_factory=list)
+    updated: list[tuple[OpenFault, str | None, str]] = field(default_factory=list)
+    closed: list[tuple[OpenFault, float, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.opened) + len(self.updated) + len(self.closed)
+
+
+def _apply(store: Store, opened: Sequence[NewEpisode],
+           updated: Sequence[tuple[int, str | None, str]],
+           closed: Sequence[tuple[int, float, str]]) -> list[Episode]:
+    """On the database thread: one batch, one transaction."""
+    return FaultLog(store).apply(opened, updated, closed)
+
+
+class EpisodeWriter:
+    """Writes the monitor's batches in order through the database thread."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._batches: deque[Batch] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()  # retry now (``flush``)
+        self._idle = asyncio.Event()  # nothing being written: done, or waiting to retry
+        self._idle.set()
+        self.retries = 0  # attempts that found the store away, since start
+
+    @property
+    def pending(self) -> int:
+        """Fault changes decided but not yet in the store."""
+        return sum(len(b) for b in self._batches)
+
+    def add(self, batch: Batch) -> None:
+        """Queue a batch behind the others and make sure the writer runs."""
+        if not batch:
+            return
+        self._batches.append(batch)
+        if self._task is None or self._task.done():
+            self._idle.clear()
+            self._task = asyncio.get_running_loop().create_task(self._drain(),
+                                                                 name="netwatch-fault-writer")
+
+    async def settle(self, within: float) -> None:
+        """Wait (up to ``within`` s) until the batches are written or the store is away."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await self._idle.wait()
+
+    async def flush(self, within: float | None = None) -> bool:
+        """Try the waiting batches now and wait for them (up to ``within`` s); True when
+        none is left."""
+        task = self._task
+        if task is None or task.done():
+            return not self._batches
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await asyncio.shield(task)
+        return not self._batches
+
+    async def close(self) -> None:
+        """Stop retrying (at shutdown); what is still waiting is said in the log."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._batches:
+            log.error("%d fault change(s) not recorded: the store was away at shutdown; the "
+                      "faults open again at the next run's sweeps", self.pending)
+
+    async def _drain(self) -> None:
+        delay = RETRY_FIRST
+        while self._batches:
+            batch = self._batches[0]
+            try:
+                await self._write(batch)
+            except OperationalError as exc:
+                self.retries += 1
+                if delay == RETRY_FIRST:
+                    log.error("%d fault change(s) kept in memory, the store is away: %s",
+                              self.pending, exc)
+                self._idle.set()
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
+                self._idle.clear()
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            except FaultLogError as exc:
+                log.error("fault changes dropped, the fault log refuses them: %s", exc)
+            if delay != RETRY_FIRST:
+                log.warning("fault changes kept while the store was away are recorded")
+            delay = RETRY_FIRST
+            self._batches.popleft()
+        self._idle.set()
+
+    async def _write(self, batch: Batch) -> None:
+        updated = [(f.episode_id, by, detail) for f, by, detail in batch.updated
+                   if f.episode_id is not None]
+        closed = [(f.episode_id, at, reason) for f, at, reason in batch.closed
+                  if f.episode_id is not None]
+        episodes = await self.db.call(_apply, [new for _, new in batch.opened], updated, closed)
+        for (fault, _), episode in zip(batch.opened, episodes, strict=True):
+            fault.episode_id = episode.id
