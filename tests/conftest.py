@@ -25,9 +25,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[StoreThread]:
-    """The daemon's database thread on the same file as ``store``, closed afterwards."""
-    thread = StoreThread.open(tmp_path / "netwatch.db")
+def db(store: Store) -> Iterator[StoreThread]:
+    """The daemon's database thread on the same database as ``store`` (the SQLite file, or
+    the PostgreSQL database where a module runs on both engines), closed afterwards."""
+    thread = StoreThread.open(store.path)
     try:
         yield thread
     finally:

@@ -57,17 +57,19 @@ from netwatch.store.tokens import (
     TokenStore,
     check_scope,
 )
-from netwatch.store.worker import StoreStatus, StoreThread, StoreUnavailable
 
-if TYPE_CHECKING:  # loaded on first use: psycopg only when PostgreSQL is asked for
+if TYPE_CHECKING:  # loaded on first use: psycopg only when PostgreSQL is asked for, and
+    # the database thread (asyncio) only in the daemon
     from netwatch.store.copy import CopyError, TableCopy, copy_to_postgres
     from netwatch.store.postgres import PgStore
     from netwatch.store.versions import current_version, migrate
+    from netwatch.store.worker import StoreStatus, StoreThread, StoreUnavailable
 
 _LAZY = {
     "copy": ("CopyError", "TableCopy", "copy_to_postgres"),
     "versions": ("current_version", "migrate"),
     "postgres": ("PgStore",),
+    "worker": ("StoreStatus", "StoreThread", "StoreUnavailable"),
 }
 __getattr__ = lazy_face(__name__, _LAZY)
 

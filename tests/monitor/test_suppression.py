@@ -108,23 +108,23 @@ async def test_child_folds_under_its_parent_as_soon_as_the_parent_fails(
 
 
 async def test_a_device_repaired_while_the_daemon_was_down_closes_its_restored_fault(
-        store: Store) -> None:
+        store: Store, db: StoreThread) -> None:
     """Down when the daemon stopped, up when it starts again: the restored fault closes after
     ``close_after`` good sweeps (before, no streak of its kind ever counted it absent)."""
     clock, runner = Clock(), ScriptedRunner()
     runner.results = {"cam-1": DOWN["cam-1"]}
-    first = Monitor(inventory(CAMERA), runner, FaultLog(store),  # type: ignore[arg-type]
-                    clock=clock)
+    first = Monitor(inventory(CAMERA), runner, db, clock=clock)  # type: ignore[arg-type]
     for _ in range(3):
         await sweep(first, clock, "cam-1")
     assert camera_fault(first) == (None,)
 
     runner.results = {"cam-1": {"icmp": ping(), "rtsp": ping()}}
-    second = Monitor(inventory(CAMERA), runner, FaultLog(store),  # type: ignore[arg-type]
-                     clock=clock)
-    assert second.restore() == 1
+    assert await first.writes.flush()
+    second = Monitor(inventory(CAMERA), runner, db, clock=clock)  # type: ignore[arg-type]
+    assert await second.restore() == 1
     for _ in range(CAMERA.close_after):
         await sweep(second, clock, "cam-1")
     assert camera_fault(second) == ()
+    assert await second.writes.flush()
     [episode] = FaultLog(store).query(state="all")
     assert episode.close_reason == "recovered" and episode.closed_at == clock.now

@@ -14,7 +14,7 @@ from netwatch.daemon.runs import last_run, mark_run
 from netwatch.monitor.watched import monitored_since, record_first_checks
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.items import acknowledge, sync_items
-from netwatch.store import Store
+from netwatch.store import Store, StoreThread
 from netwatch.web.session_store import SessionStore
 from tests.notices.city import DAY, at, city, fault, recover
 
@@ -27,24 +27,30 @@ class Clock:
         return self.now
 
 
-def test_sessions_outlive_a_restart(store: Store) -> None:
+async def test_sessions_outlive_a_restart(store: Store) -> None:
     """A session opened before a restart works after it (same CSRF token); logging out and
-    the maximum age end it in the table too; no cookie is stored."""
+    the maximum age end it in the table too; no cookie is stored (through the daemon's
+    database thread, as the web app keeps them)."""
     clock = Clock()
-    before = SessionStore(idle=100.0, max_age=1000.0, clock=clock, store=store)
-    cookie, opened = before.open("tok-a")
-    gone, _ = before.open("tok-b")
-    before.close(gone)
-    rows = store.query("SELECT id_hash, token_id FROM sessions")
-    assert [r["token_id"] for r in rows] == ["tok-a"] and rows[0]["id_hash"] != cookie
-    after = SessionStore(idle=100.0, max_age=1000.0, clock=clock, store=store)  # restarted
-    clock.now += 90
-    session = after.get(cookie)
-    assert session is not None and (session.token_id, session.csrf) == ("tok-a", opened.csrf)
-    assert after.get(gone) is None
-    clock.now += 1000
-    assert SessionStore(idle=100.0, max_age=1000.0, clock=clock, store=store).get(cookie) is None
-    assert store.scalar("SELECT count(*) FROM sessions") == 0
+    db = StoreThread.open(store.path)
+    try:
+        before = SessionStore(idle=100.0, max_age=1000.0, clock=clock, db=db)
+        cookie, opened = await before.open("tok-a")
+        gone, _ = await before.open("tok-b")
+        await before.close(gone)
+        rows = store.query("SELECT id_hash, token_id FROM sessions")
+        assert [r["token_id"] for r in rows] == ["tok-a"] and rows[0]["id_hash"] != cookie
+        after = SessionStore(idle=100.0, max_age=1000.0, clock=clock, db=db)  # restarted
+        clock.now += 90
+        session = await after.get(cookie)
+        assert session is not None and (session.token_id, session.csrf) == ("tok-a", opened.csrf)
+        assert await after.get(gone) is None
+        clock.now += 1000
+        assert await SessionStore(idle=100.0, max_age=1000.0, clock=clock,
+                                  db=db).get(cookie) is None
+        assert store.scalar("SELECT count(*) FROM sessions") == 0
+    finally:
+        db.close()
 
 
 def test_first_checks_keep_the_earliest_and_runs_the_latest(store: Store) -> None:
