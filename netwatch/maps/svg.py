@@ -31,12 +31,12 @@ CROWD_MAX = 400  # markers drawn one by one up to this many
 LABELLED_MAX = 50  # past CROWD_MAX: the first this many keep their marker and label
 CELL = 16.0  # the merged squares' smallest edge, SVG units
 MAX_CELLS = 250  # the squares grow (×1.5) until at most this many hold the rest
-MARKER_R = 5.0
+MARKER_R = 6.0
 LEGEND_W = 250.0
 MARGIN = 14.0
 TITLE_H = 34.0
 FOOT_H = 26.0
-LABEL_SIZE = 10.0
+LABEL_SIZE = 11.0
 MIN_STEP = 0.4  # outline positions closer than this (SVG units) to the last kept are dropped
 
 
