@@ -335,8 +335,9 @@ def _wrapped(out: _Out, x: float, y: float, text: str, size: float, width: float
              cls: str = "legend-text") -> float:
     """Text broken into lines that fit ``width``; the next line's y."""
     line = ""
-    for ch in text:
-        if _text_width(line + ch, size) > width and line:
+    for i, ch in enumerate(text):
+        # a line is not broken for its last few characters (a count such as "（6）")
+        if _text_width(line + ch, size) > width and line and len(text) - i > 3:
             out.add(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" fill="{BLACK}" '
                     f'class="{cls}">{escape(line)}</text>')
             y += size + 4
