@@ -38,6 +38,21 @@ TITLE_H = 34.0
 FOOT_H = 26.0
 LABEL_SIZE = 11.0
 MIN_STEP = 0.4  # outline positions closer than this (SVG units) to the last kept are dropped
+# The renderer's own words (the disclaimer stays Chinese on every map: it is the rule's text)
+WORDS = {
+    "legend": ("图例", "Legend"),
+    "boundary": ("区县边界", "county boundary"),
+    "hull": ("未配置区县边界：按设备与测试点范围外扩1公里示意",
+             "no boundary given: the county's devices and points, 1 km around"),
+    "merged": (f"点多处合并显示：方格内数字为该处点数（前{LABELLED_MAX}项单独标注）",
+               f"crowded: a square holds the number shown (the first {LABELLED_MAX} apart)"),
+    "rate": ("在线率", "online rate"),
+    "no_rate": ("无数据", "no data"),
+}
+
+
+def _word(key: str, lang: str) -> str:
+    return WORDS[key][0 if lang == "zh" else 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +86,7 @@ class MapSpec:
     width: float = 960.0
     height: float = 640.0
     uid: str = "map"  # unique within a page (clip path ids)
+    lang: str = "zh"  # of the legend's own words
 
 
 @dataclass(slots=True)
@@ -290,36 +306,37 @@ def _legend(out: _Out, spec: MapSpec, counts: Counter[str], merged: bool, x: flo
     y = TITLE_H + 12
     out.add('<g class="legend">')
     out.add(f'<text x="{x:.1f}" y="{y:.1f}" font-size="13" font-weight="bold" '
-            f'fill="{BLACK}">图例</text>')
+            f'fill="{BLACK}">{_word("legend", spec.lang)}</text>')
     y += 20
     for kind, words in spec.legend:
         style = STYLES[kind]
         out.add(shape_svg(style.shape, x + 7, y - 4, MARKER_R, style.colour))
-        text = f"{words}（{counts.get(kind, 0)}）"
+        n = counts.get(kind, 0)
+        text = f"{words}（{n}）" if spec.lang == "zh" else f"{words} ({n})"
         y = _wrapped(out, x + 18, y, text, 11, LEGEND_W - 18)
     if any(not r.hull and not r.faint for r in spec.regions):
         out.add(f'<path d="M{x:.1f},{y - 4:.1f} h14" stroke="{BLACK}" stroke-width="1.4"/>')
-        y = _wrapped(out, x + 18, y, "区县边界", 11, LEGEND_W - 18)
+        y = _wrapped(out, x + 18, y, _word("boundary", spec.lang), 11, LEGEND_W - 18)
     if any(r.hull for r in spec.regions):
         out.add(f'<path d="M{x:.1f},{y - 4:.1f} h14" stroke="{BLACK}" stroke-width="1.4" '
                 'stroke-dasharray="6 4"/>')
-        y = _wrapped(out, x + 18, y, "未配置区县边界：按设备与测试点范围外扩1公里示意",
-                     11, LEGEND_W - 18)
+        y = _wrapped(out, x + 18, y, _word("hull", spec.lang), 11, LEGEND_W - 18)
     if merged:
         out.add(f'<rect x="{x + 1:.1f}" y="{y - 10:.1f}" width="12" height="12" fill="{GREY}" '
                 f'fill-opacity="0.45" stroke="{BLACK}" stroke-width="0.5"/>')
-        y = _wrapped(out, x + 18, y, f"点多处合并显示：方格内数字为该处点数（前{LABELLED_MAX}"
-                     "项单独标注）", 11, LEGEND_W - 18)
+        y = _wrapped(out, x + 18, y, _word("merged", spec.lang), 11, LEGEND_W - 18)
     if spec.rates:
         y += 4
-        out.add(f'<text x="{x:.1f}" y="{y:.1f}" font-size="11" fill="{BLACK}">在线率</text>')
+        out.add(f'<text x="{x:.1f}" y="{y:.1f}" font-size="11" fill="{BLACK}">'
+                f'{_word("rate", spec.lang)}</text>')
         y += 16
         bounds = [f"≥{RATE_CLASSES[0][0]:.0%}"] + [
             f"{lo:.0%}–{hi:.0%}" for (lo, _), (hi, _) in zip(RATE_CLASSES[1:-1],
                                                             RATE_CLASSES[:-2], strict=True)]
         bounds.append(f"<{RATE_CLASSES[-2][0]:.0%}")
-        for (_, colour), words in [*zip(RATE_CLASSES, bounds, strict=True), ((0, NO_RATE),
-                                                                              "无数据")]:
+        classes = [*zip(RATE_CLASSES, bounds, strict=True),
+                   ((0.0, NO_RATE), _word("no_rate", spec.lang))]
+        for (_, colour), words in classes:
             out.add(f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="14" height="12" fill="{colour}" '
                     f'stroke="{BLACK}" stroke-width="0.6"/>')
             out.add(f'<text x="{x + 18:.1f}" y="{y:.1f}" font-size="11" fill="{BLACK}">'

@@ -65,7 +65,7 @@ def notice_map(record: NoticeRecord, lang: str = "zh") -> MapSpec | None:
              else f"Problems on the map: {record.county_name}")
     # wide enough that on the annex's landscape page the 版记 still fits under the map
     return MapSpec(title, regions, markers, tuple(legend), tuple(notes), width=1150,
-                   height=620, uid="notice-map")
+                   height=620, uid="notice-map", lang="zh" if zh else "en")
 
 
 def map_svg(record: NoticeRecord, lang: str = "zh") -> str:

@@ -97,6 +97,7 @@ def test_the_map_numbers_the_items_as_the_problem_list() -> None:
     assert DISCLAIMER in drawn.texts and "东区问题分布示意图" in drawn.texts
     english = read(svg_of(render_html(r, "en")))
     assert sorted(english.labels) == ["1", "2", "C1"]
+    assert {"Legend", "county boundary", "device down (3)", DISCLAIMER} <= set(english.texts)
     assert "附图：问题分布示意图（见 HTML、PDF、Word 版）" in render_markdown(r)
 
 
