@@ -160,11 +160,11 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
     set_deadlines(tx, deadlines)
     today = day.isoformat()
     where = {d.id: d.address for d in inventory.devices}
-    spots = _located(inventory)
-    items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone, where, spots)
+    spots, datum = _located(inventory), inventory.coverage.datum
+    items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone, where, spots, datum)
                   for n, r in enumerate(new, 1))
     old = tuple(_view(r, n, r["deadline"], r["state"] == "open" and r["deadline"] < today,
-                      now, zone, where, spots) for n, r in enumerate(carried, 1))
+                      now, zone, where, spots, datum) for n, r in enumerate(carried, 1))
     outline = county_outline(inventory, county)
     seq = allocate(tx, settings.prefix, day.year)
     place = inventory.counties[county]
@@ -200,21 +200,26 @@ def _ordered(rows: Any) -> list[Row]:
 COORD_DIGITS = 6  # ≈ 0.1 m
 
 
-def _located(inventory: Inventory) -> dict[tuple[str, str], tuple[float, float]]:
-    """(subject type, id) → WGS-84 (lat, lon) of the inventory's devices and points."""
-    datum = inventory.coverage.datum
-    found = {("device", d.id): to_wgs84(datum, d.lat, d.lon) for d in inventory.devices
+Places = dict[tuple[str, str], tuple[float, float]]
+
+
+def _located(inventory: Inventory) -> Places:
+    """(subject type, id) → (lat, lon) of the inventory's devices and points, in its datum."""
+    found = {("device", d.id): (d.lat, d.lon) for d in inventory.devices
              if d.lat is not None and d.lon is not None}
-    found.update({("point", p.id): to_wgs84(datum, p.lat, p.lon) for p in inventory.points})
-    return found
+    found.update({("point", p.id): (p.lat, p.lon) for p in inventory.points})
+    return found  # type: ignore[return-value]
 
 
-def _position(r: Row, evidence: dict[str, Any],
-              spots: dict[tuple[str, str], tuple[float, float]]) -> tuple[float, float] | None:
-    """Where the item is: the inventory's place of its device or point, else the (WGS-84)
-    position its evidence gives (a blind cell's centre); None when nothing says."""
+def _position(r: Row, evidence: dict[str, Any], spots: Places,
+              datum: str) -> tuple[float, float] | None:
+    """Where the item is in WGS-84: the inventory's place of its device or point (converted
+    from the inventory's datum), else the position its evidence gives (a blind cell's
+    centre, already WGS-84); None when nothing says."""
     found = spots.get((r["subject_type"], r["subject"]))
-    if found is None and isinstance(evidence.get("lat"), int | float) \
+    if found is not None:
+        found = to_wgs84(datum, *found)
+    elif isinstance(evidence.get("lat"), int | float) \
             and isinstance(evidence.get("lon"), int | float):
         found = (float(evidence["lat"]), float(evidence["lon"]))
     if found is None:
@@ -223,10 +228,9 @@ def _position(r: Row, evidence: dict[str, Any],
 
 
 def _view(r: Row, n: int, due: str, overdue: bool, now: float,
-          zone: ZoneInfo, addresses: dict[str, str],
-          spots: dict[tuple[str, str], tuple[float, float]]) -> ItemView:
+          zone: ZoneInfo, addresses: dict[str, str], spots: Places, datum: str) -> ItemView:
     evidence = json.loads(r["evidence"])
-    at = _position(r, evidence, spots)
+    at = _position(r, evidence, spots, datum)
     if isinstance(evidence.get("last_good"), int | float):
         evidence["last_good"] = iso(evidence["last_good"], zone)
     ack = None

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from netwatch.inventory import Area, County
+from netwatch.inventory import Area, County, to_wgs84
 from netwatch.maps import DISCLAIMER
 from netwatch.notices.docx_file import render_docx
 from netwatch.notices.figure import notice_map
@@ -69,6 +69,18 @@ def test_issue_keeps_where_each_item_is_and_the_outline(store: Store) -> None:
     assert NoticeRecord.from_json(east_notice.to_json()) == east_notice
     drawn = read(svg_of(render_html(east_notice)))
     assert sorted(drawn.labels) == ["1", "2"]
+
+
+def test_item_positions_are_converted_from_the_inventorys_datum(store: Store) -> None:
+    devices = [replace(d, lat=38.13, lon=105.9) if d.id == "site-1" else d for d in DEVICES]
+    inv = city(*devices)
+    inv = replace(inv, coverage=replace(inv.coverage, datum="gcj02"))
+    fault(store, "site-1", at("2026-11-20"), kind="trunking_site")
+    [east, _] = issue_notices(store, inv, issue_date=date(2026, 11, 23), now=at("2026-11-23"))
+    assert east.record is not None
+    [site] = east.record.items
+    lat, lon = to_wgs84("gcj02", 38.13, 105.9)
+    assert (site.lat, site.lon) == (round(lat, 6), round(lon, 6)) != (38.13, 105.9)
 
 
 def test_a_notice_from_before_maps_keeps_its_bytes_and_has_no_map_page() -> None:
