@@ -70,6 +70,10 @@ BENCHES = {
     "coverage": Bench(
         "Coverage analysis", "python bench/bench_coverage.py",
         "100,000 survey readings of 60 days in SQLite, 2,000 points: one analysis."),
+    "maps": Bench(
+        "Map rendering", "python bench/bench_maps.py",
+        "10,000 numbered markers and 3 sites in one county map (crowded: the first 50 "
+        "numbered, the rest merged into cells): the SVG, then its 1,800-pixel PNG."),
     "startup": Bench(
         "Command start", "python bench/bench_startup.py --tree OLD_CHECKOUT",
         "`netwatch --help` and `netwatch check` on the demo city, fresh interpreters; `this` "

@@ -8,12 +8,17 @@ Names and coordinates come only from ``netwatch_device_info`` and
 uid ``prometheus`` (no ``${DS_PROMETHEUS}`` input, which file provisioning leaves
 unresolved). Some panels read the recording rules in
 ``prometheus/rules/netwatch.rules.yml`` (names with colons).
+
+The county map needs nothing from the internet: its base layer is the county
+boundaries (``BOUNDARIES_SRC``, written into Grafana's public maps folder by
+``netwatch maps boundaries``), not a tile server. ``--tile-url URL`` writes the
+dashboards with an internal XYZ tile server under the boundaries instead.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -263,6 +268,25 @@ def value_named(ref: str, name: str) -> Json:
             "options": {"regex": f"^Value( #{ref})?$", "renamePattern": name}}
 
 
+BOUNDARIES_SRC = "public/maps/netwatch-counties.geojson"  # `netwatch maps boundaries` writes it
+
+
+def boundaries_layer() -> Json:
+    """The counties' outlines from the static GeoJSON, named: no tiles, nothing fetched
+    from outside Grafana."""
+    return {"type": "geojson", "name": "County boundaries", "tooltip": True,
+            "config": {"src": BOUNDARIES_SRC, "rules": [],
+                       "style": {"color": {"fixed": "blue"}, "opacity": 0.08,
+                                 "lineWidth": 2,
+                                 "text": {"mode": "field", "field": "name", "fixed": ""}}}}
+
+
+def tiles_layer(url: str) -> Json:
+    """An internal XYZ tile server as the base layer (``--tile-url``)."""
+    return {"type": "xyz", "name": "Internal tiles",
+            "config": {"url": url, "attribution": "internal tile server"}}
+
+
 def geomap_layer(name: str, ref: str, color_field: str) -> Json:
     return {"type": "markers", "name": name, "tooltip": True,
             "filterData": {"id": "byRefId", "options": ref},
@@ -286,12 +310,15 @@ def worst(expr: str, k: int = 10) -> str:
     return f"({named(expr)}) and on (device) topk({k}, avg_over_time({expr}[$__range] @ end()))"
 
 
-def county() -> Json:
+def county(tile_url: str = "") -> Json:
     device_steps = thresholds(("red", None), ("green", 1))
     point_steps = thresholds(("gray", None), ("red", 1), ("orange", 2), ("yellow", 3),
                              ("green", 4))
     layers = [geomap_layer("Devices", "A", DEVICE_STATE_FIELD),
               geomap_layer("Coverage points", "B", POINT_CLASS_FIELD)]
+    basemap = boundaries_layer()
+    if tile_url:
+        basemap, layers = tiles_layer(tile_url), [boundaries_layer(), *layers]
     fault = sel("netwatch_fault_since_timestamp_seconds")
     rows: list[list[Cell]] = [
         [panel("geomap", "Devices and coverage points", [
@@ -300,7 +327,8 @@ def county() -> Json:
             description="Devices: green up, red down (latest sweep). Coverage points: "
                         "green good, yellow fair, orange weak, red blind, gray unsurveyed. "
                         "Devices without coordinates are left off (counted beside the map). "
-                        "An offline Grafana needs its own tile server (README).",
+                        "The base layer is the county boundaries (netwatch maps boundaries), "
+                        "no tiles from the internet (README).",
             steps=device_steps,
             transformations=[value_named("A", DEVICE_STATE_FIELD),
                              value_named("B", POINT_CLASS_FIELD),
@@ -312,7 +340,7 @@ def county() -> Json:
                                        {"id": "mappings", "value": CLASS_MAPPING}]}],
             options={"view": {"id": "fit", "allLayers": True},
                      "controls": {"showZoom": True, "mouseWheelZoom": True},
-                     "basemap": {"type": "default", "name": "Basemap"},
+                     "basemap": basemap,
                      "layers": layers}),
          [panel("bargauge", "Online rate", [
              target(sel("netwatch_online_ratio"), "{{county}} {{kind}}", instant=True)],
@@ -481,19 +509,30 @@ DASHBOARDS = {"netwatch-overview.json": overview, "netwatch-county.json": county
               "netwatch-cameras.json": cameras}
 
 
-def render() -> dict[str, str]:
-    """File name → JSON text, exactly as written."""
-    return {name: json.dumps(build(), ensure_ascii=False, indent=2) + "\n"
-            for name, build in DASHBOARDS.items()}
+def render(tile_url: str = "") -> dict[str, str]:
+    """File name → JSON text, exactly as written (``tile_url``: the county map's base layer is
+    that XYZ tile server, under the boundaries)."""
+    boards = {name: build() for name, build in DASHBOARDS.items()}
+    if tile_url:
+        boards["netwatch-county.json"] = county(tile_url)
+    return {name: json.dumps(board, ensure_ascii=False, indent=2) + "\n"
+            for name, board in boards.items()}
 
 
-def main(out: Path = OUT) -> int:
-    out.mkdir(exist_ok=True)
-    for name, text in render().items():
-        (out / name).write_text(text, encoding="utf-8")
-        print(f"wrote {out / name}")
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write netwatch's Grafana dashboards.")
+    parser.add_argument("--out", type=Path, default=OUT, help="directory (default: grafana/)")
+    parser.add_argument("--tile-url", default="", metavar="URL",
+                        help="an internal XYZ tile server for the county map, e.g. "
+                             "https://TILE-SERVER/{z}/{x}/{y}.png (default: none; "
+                             "the county boundaries are the base layer)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(exist_ok=True)
+    for name, text in render(args.tile_url).items():
+        (args.out / name).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out / name}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -139,7 +139,8 @@ function checkPanel(where, panel, answers) {
     .filter((f) => /^Value( #\w+)?$/.test(grafana.getFieldDisplayName(f, frame, shown)))
     .map((f) => f.name));
   const found = [];
-  for (const layer of panel.type === 'geomap' ? panel.options.layers : []) {
+  const layers = panel.type === 'geomap' ? panel.options.layers : [];
+  for (const layer of layers.filter((l) => l.type === 'markers')) {
     const result = markers(where, layer, shown);
     missing.push(...result.missing);
     found.push(...result.out);

@@ -109,27 +109,46 @@ type PanelWith<Type extends string, O, C> = Common & {
 
 type NoCustom = Record<never, never>;
 
-/** A geomap markers layer: @grafana/schema leaves a layer's config open, so its style is
- *  written here from Grafana's MarkersConfig / StyleConfig (public/app/features/geo), each
- *  dimension in the schema's own type. */
-type MarkersLayer = Omit<MapLayerOptions, 'type' | 'config' | 'filterData'> & {
-  type: 'markers';
-  filterData?: FrameMatcher;
-  config?: {
-    showLegend?: boolean;
-    style?: {
-      color?: ColorDimensionConfig;
-      opacity?: number;
-      lineWidth?: number;
-      size?: ScaleDimensionConfig;
-      symbol?: ResourceDimensionConfig;
-      symbolAlign?: { horizontal?: 'left' | 'center' | 'right'; vertical?: 'top' | 'center' | 'bottom' };
-      rotation?: ScalarDimensionConfig;
-      text?: TextDimensionConfig;
-    };
-  };
+/** A geomap layer's style: @grafana/schema leaves a layer's config open, so it is written
+ *  here from Grafana's StyleConfig (public/app/features/geo), each dimension in the
+ *  schema's own type. */
+type Style = {
+  color?: ColorDimensionConfig;
+  opacity?: number;
+  lineWidth?: number;
+  size?: ScaleDimensionConfig;
+  symbol?: ResourceDimensionConfig;
+  symbolAlign?: { horizontal?: 'left' | 'center' | 'right'; vertical?: 'top' | 'center' | 'bottom' };
+  rotation?: ScalarDimensionConfig;
+  text?: TextDimensionConfig;
 };
-type GeomapOptions = Omit<geomap.Options, 'layers'> & { layers: MarkersLayer[] };
+
+type Layer<Type extends string, Config> = Omit<MapLayerOptions, 'type' | 'config' | 'filterData'> & {
+  type: Type;
+  filterData?: FrameMatcher;
+  config?: Config;
+};
+
+/** A markers layer (Grafana's MarkersConfig). */
+type MarkersLayer = Layer<'markers', { showLegend?: boolean; style?: Style }>;
+
+/** A static GeoJSON layer (Grafana's GeoJSONMapperConfig): the county boundaries. */
+type GeoJSONLayer = Layer<'geojson', {
+  src?: string;
+  rules?: Array<{
+    style: Style;
+    check: { property: string; operation: 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte'; value: string | number };
+  }>;
+  style?: Style;
+}>;
+
+/** An XYZ tile server (Grafana's XYZConfig): `build.py --tile-url`. */
+type XYZLayer = Layer<'xyz', { url?: string; attribution?: string; minZoom?: number; maxZoom?: number }>;
+
+type GeomapOptions = Omit<geomap.Options, 'layers' | 'basemap'> & {
+  basemap: GeoJSONLayer | XYZLayer;
+  layers: Array<MarkersLayer | GeoJSONLayer>;
+};
 
 /** Every panel type netwatch uses, with its own Options and custom FieldConfig. */
 export interface Panels {

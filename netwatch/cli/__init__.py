@@ -2,9 +2,9 @@
 
 ``main`` holds check, probe, simulate, run and demo, and loads the groups through
 ``lazy`` only when they run: ``token``, ``notices``, ``survey``, ``coverage``,
-``inventory``, ``backup`` (backup and restore) and ``db`` (migrate, and copy from
-SQLite to PostgreSQL); ``support`` is what they share
-(loading the inventory or exiting 2, ``--db``, the settings from the environment),
+``inventory``, ``maps`` (the boundaries for Grafana), ``backup`` (backup and restore)
+and ``db`` (migrate, and copy from SQLite to PostgreSQL); ``support`` is what they
+share (loading the inventory or exiting 2, ``--db``, the settings from the environment),
 ``web_limits`` the listener's flags; ``demo`` the demo runner, ``report`` the sweep
 table and ``--json`` shape, ``progress`` the terminal's progress bar.
 """

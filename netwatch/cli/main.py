@@ -38,6 +38,7 @@ SUBCOMMANDS = {
     "coverage": "netwatch.cli.coverage:coverage",
     "db": "netwatch.cli.db:db",
     "inventory": "netwatch.cli.inventory:inventory",
+    "maps": "netwatch.cli.maps:maps",
     "notices": "netwatch.cli.notices:notices",
     "restore": "netwatch.cli.backup:restore_command",
     "survey": "netwatch.cli.survey:survey",

@@ -5,7 +5,9 @@ least 10 dB under the blind limit (or no usable signal at all); major for a
 priority-2 point or 5 dB under; minor otherwise. A blind spot whose serving site
 is down refers to that site's item (``refers_to="device:<id>"``) so the notice
 points at the outage rather than listing it twice. A cell whose readings belong
-to a county no longer in the inventory has no one to notify and is left out.
+to a county no longer in the inventory has no one to notify and is left out. The
+evidence keeps where the spot is (WGS-84), so a notice can map a cell, which the
+inventory does not list.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def candidate(spot: BlindSpot, rectify_within_days: int) -> Candidate:
         rectify_within_days=rectify_within_days,
         evidence={"median_dbm": None if median is None else round(median, 1),
                   "readings": v.current.readings, "threshold_dbm": v.current.threshold_dbm,
-                  "cause": cause.kind, "site": cause.site},
+                  "cause": cause.kind, "site": cause.site,
+                  "lat": round(v.lat, 6), "lon": round(v.lon, 6)},  # WGS-84: the map's
         refers_to=f"device:{cause.site}" if cause.kind == BlindCause.SITE_DOWN else None,
     )
 

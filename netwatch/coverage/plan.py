@@ -5,7 +5,9 @@ Ranking: the point's priority first (1 is highest; cells rank as priority 3),
 then how far the median lies under the blind limit (no usable signal is
 deepest), then how many readings back it, then the id. Each row names the three
 nearest trunking sites with their distances and the cause, so a planner can tell
-a repair (site or backhaul down) from a true hole that needs a new site.
+a repair (site or backhaul down) from a true hole that needs a new site. The HTML
+shows them on a map too (``plan_map``): each blind spot with its rank number and the
+shape of its cause, the nearest sites, the county's outline and its neighbours'.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from netwatch.coverage.analysis import BlindSpot, CoverageReport
 from netwatch.coverage.sites import Nearby, nearest, wgs84_places
 from netwatch.inventory import Inventory
 from netwatch.inventory import neutralise as text_cell
+from netwatch.maps import MapSpec, Marker, Region, county_outline, render_svg
 from netwatch.notices import CAUSES
 
 NEAREST_SITES = 3
@@ -110,12 +113,36 @@ def render_csv(rows: Sequence[PlanRow]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def plan_map(rows: Sequence[PlanRow], inventory: Inventory, county: str) -> MapSpec:
+    """The county's blind spots by cause, numbered as the ranked table, and their nearest
+    sites, over the county's outline and its neighbours'."""
+    info = inventory.counties[county]
+    regions = []
+    for cid in sorted(inventory.counties):
+        outline = county_outline(inventory, cid)
+        if outline is not None:
+            regions.append(Region(outline.polygons, outline.name, hull=outline.hull,
+                                  faint=cid != county))
+    markers = [Marker(r.spot.verdict.lon, r.spot.verdict.lat, r.spot.cause.kind, str(r.rank))
+               for r in rows]
+    sites = {n.site.id: n.site for r in rows for n in r.nearest}
+    markers += [Marker(s.lon, s.lat, "site", s.name) for _, s in sorted(sites.items())]
+    causes = cause_counts(rows)
+    legend = [(kind, CAUSE_WORDS[kind]) for kind in CAUSE_WORDS if kind in causes]
+    notes = [f"编号为盲区清单的序号；共{len(rows)}处。"]
+    if sites:
+        legend.append(("site", "最近基站"))
+    return MapSpec(f"{inventory.city}{info.name}信号盲区分布示意图（按原因）", tuple(regions),
+                   tuple(markers), tuple(legend), tuple(notes), uid=f"plan-{county}")
+
+
 def render_html(rows: Sequence[PlanRow], inventory: Inventory, county: str, now: float) -> str:
     """The printable plan page (A4 landscape); every text from outside is escaped."""
     info = inventory.counties[county]
     at = datetime.fromtimestamp(now, ZoneInfo(inventory.timezone))
     return _ENV.get_template("plan.html.j2").render(
         city=inventory.city, county=info, rows=rows,
+        map_svg=render_svg(plan_map(rows, inventory, county)) if rows else "",
         words={"subject": SUBJECT_WORDS, "tech": TECH_WORDS, "trend": TREND_WORDS,
                "cause": CAUSE_WORDS},
         causes=[(CAUSE_WORDS[k], n) for k, n in cause_counts(rows).items()],

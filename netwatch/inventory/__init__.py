@@ -10,12 +10,22 @@ other programs' settings such as the lab's scenarios), ``reader`` (problems),
 (coverage points, maintenance windows). ``ledger`` turns a county's device
 ledger into a device CSV, reading workbooks with ``xlsx_stream`` within the limits of
 ``ledger_files`` and device codes with ``gb28181``; ``formulas`` keeps spreadsheet
-formulas out of text from outside. The schema is in docs/inventory.md.
+formulas out of text from outside. ``boundaries`` reads the counties' outlines (inline
+rings or a GeoJSON file) into WGS-84 areas with ``datums`` (GCJ-02 and BD-09 to WGS-84,
+the one implementation the survey uses too). The schema is in docs/inventory.md.
 """
 
 from __future__ import annotations
 
 from netwatch.inventory import units
+from netwatch.inventory.datums import (
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_wgs84,
+    outside_china,
+    to_wgs84,
+    wgs84_to_gcj02,
+)
 from netwatch.inventory.formulas import neutralise
 from netwatch.inventory.ledger import (
     LedgerError,
@@ -41,6 +51,7 @@ from netwatch.inventory.model import (
     DATUMS,
     KINDS,
     TECHNOLOGIES,
+    Area,
     BroadbandThresholds,
     CheckSpec,
     Contact,
@@ -52,6 +63,8 @@ from netwatch.inventory.model import (
     MaintenanceWindow,
     NoticeSettings,
     PdtThresholds,
+    Polygon,
+    Ring,
     SmtpDelivery,
     Thresholds,
     WebhookDelivery,
@@ -62,12 +75,14 @@ from netwatch.inventory.units import cron_trigger
 from netwatch.inventory.yaml_lines import LineList, LineMap, YamlSyntaxError, load_yaml
 
 __all__ = [
-    "DATUMS", "DEMO_SECRETS", "KINDS", "TECHNOLOGIES", "BroadbandThresholds", "CheckSpec",
-    "Contact", "County", "CoveragePoint", "CoverageThresholds", "Device", "Inventory",
-    "InventoryError", "LedgerError", "LedgerMap", "LedgerProblem", "LineList", "LineMap",
-    "MaintenanceWindow", "NoticeSettings", "PdtThresholds", "Problem", "SmtpDelivery",
-    "Thresholds", "WebhookDelivery", "YamlSyntaxError", "cron_trigger", "demo_inventory_path",
+    "DATUMS", "DEMO_SECRETS", "KINDS", "TECHNOLOGIES", "Area", "BroadbandThresholds",
+    "CheckSpec", "Contact", "County", "CoveragePoint", "CoverageThresholds", "Device",
+    "Inventory", "InventoryError", "LedgerError", "LedgerMap", "LedgerProblem", "LineList",
+    "LineMap", "MaintenanceWindow", "NoticeSettings", "PdtThresholds", "Polygon", "Problem",
+    "Ring", "SmtpDelivery", "Thresholds", "WebhookDelivery", "YamlSyntaxError",
+    "bd09_to_gcj02", "bd09_to_wgs84", "cron_trigger", "demo_inventory_path", "gcj02_to_wgs84",
     "is_demo_inventory", "load_command_inventory", "load_counties", "load_inventory",
-    "load_map", "load_yaml", "neutralise", "plain_auth_refusal", "read_ledger",
-    "resolve_inventory_path", "suggestion", "units", "use_demo_secrets", "write_devices",
+    "load_map", "load_yaml", "neutralise", "outside_china", "plain_auth_refusal",
+    "read_ledger", "resolve_inventory_path", "suggestion", "to_wgs84", "units",
+    "use_demo_secrets", "wgs84_to_gcj02", "write_devices",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import probes
+from netwatch.inventory.boundaries import read_boundaries
 from netwatch.inventory.defaults import Layers
 from netwatch.inventory.devices import DeviceBuilder
 from netwatch.inventory.files import MAX_YAML_BYTES, FileRefused, read_capped
@@ -39,7 +40,7 @@ __all__ = [
 ENV_VAR = "NETWATCH_INVENTORY"
 TOP_KEYS: tuple[str, ...] = (
     "city", "notices", "coverage", "counties", "defaults", "county_defaults", "snmp_profiles",
-    "maintenance", "device_files", "devices", "coverage_points",
+    "maintenance", "device_files", "devices", "coverage_points", "boundaries",
 )
 YAML_TOO_BIG = " for YAML; put large device lists in CSV files (device_files)"
 
@@ -152,6 +153,7 @@ def _read(r: Reader, doc: LineMap, path: Path) -> Inventory:
     counties = read_counties(r, *section("counties"))
     notices = read_notices(r, *section("notices"), timezone)
     coverage = read_coverage(r, *section("coverage"), counties)
+    counties = read_boundaries(r, *section("boundaries"), path.parent, counties, coverage.datum)
     profiles = read_snmp_profiles(r, *section("snmp_profiles"))
     table = dict(probes.PROBES)
     layers = Layers(r, table)

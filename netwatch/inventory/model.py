@@ -82,14 +82,44 @@ class Contact:
     phone: str = ""
 
 
+Ring = tuple[tuple[float, float], ...]  # (lon, lat) pairs
+Polygon = tuple[Ring, ...]  # an outer ring, then its holes
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A county's outline in WGS-84: polygons, each an outer ring then its holes.
+
+    Rings are closed (first position repeated last). Built by
+    ``netwatch.inventory.boundaries`` from an inline ring or a GeoJSON feature; the
+    survey places readings with it and the maps draw it, so both see the same line.
+    """
+
+    polygons: tuple[Polygon, ...]
+    lon_min: float
+    lat_min: float
+    lon_max: float
+    lat_max: float
+    source: str = field(default="", compare=False)  # "FILE:LINE" or "FILE: feature N"
+
+    @classmethod
+    def of(cls, polygons: tuple[Polygon, ...], source: str = "") -> Area:
+        """The area of ``polygons`` with its bounding box."""
+        lons = [x for poly in polygons for x, _ in poly[0]]
+        lats = [y for poly in polygons for _, y in poly[0]]
+        return cls(polygons, min(lons), min(lats), max(lons), max(lats), source)
+
+
 @dataclass(frozen=True, slots=True)
 class County:
     id: str
     name: str
     receiving_unit: str
     contacts: tuple[Contact, ...] = ()
-    boundary: tuple[tuple[float, float], ...] = ()  # (lon, lat) ring, optional
+    boundary: Ring = ()  # the inline (lon, lat) ring as written, in the inventory's datum
     code: str = ""  # 6-digit administrative division code (行政区划代码), optional
+    area: Area | None = None  # the outline in WGS-84 (inline ring or boundary file), if any
+    source: str = field(default="", compare=False)  # "FILE:LINE" of the county's entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +222,15 @@ class BBox:
 
 
 DATUMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+
+
+@dataclass(frozen=True, slots=True)
+class BoundaryFile:
+    """Where the counties' outlines come from when not inline: a GeoJSON FeatureCollection."""
+
+    path: str  # as resolved against the inventory's directory
+    datum: str = "wgs84"  # GeoJSON's own; gcj02 and bd09 are converted at load
+    id_property: str = "id"  # the feature property naming the county (else the feature's id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        # line 0: a place with no line (a JSON file's feature names itself in the message)
+        if not self.line:
+            return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}: {self.message}"
 
 

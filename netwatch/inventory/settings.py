@@ -102,7 +102,7 @@ def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
         first_line[cid] = m.line
         counties[cid] = County(cid, r.get(m, "name", where, u.name_text, cid),
                                r.get(m, "receiving_unit", where, u.name_text, ""),
-                               tuple(contacts), boundary, code)
+                               tuple(contacts), boundary, code, source=f"{r.file}:{m.line}")
     return counties
 
 

@@ -6,7 +6,8 @@ the notice_items table); ``issue`` numbers and records one notice per county and
 through ``numbering`` (owns notice_sequences) and ``register`` (owns notices and their
 listings), with the figures of ``summary``; ``record`` is the frozen notice as stored.
 
-Out to people: ``render`` (HTML and Markdown), ``pdf`` (WeasyPrint), ``docx_file`` and
+Out to people: ``render`` (HTML and Markdown) with ``figure`` (the items' map, from the
+coordinates the record keeps), ``pdf`` (WeasyPrint), ``docx_file`` and
 ``xlsx_file`` (office files, made repeatable by ``stablezip``), ``files`` (each
 notice's files written once), ``links`` (where the web app serves each format),
 ``outbox`` (deliveries queued and retried; owns deliveries) with ``smtp_send`` and

@@ -2,10 +2,11 @@
 
 Same parts as the HTML (``render.document``): red 版头 and rule, title, body with
 two-character indents, signature, 联系人, then a new landscape section holding the
-attachment (its header row repeated on every page) and the 版记. Page numbers
-"— 1 —" sit at the foot, right on odd pages and left on even ones. East Asian
-fonts are named the way Word looks them up (仿宋, 方正小标宋简体, 黑体); a machine
-without them shows its own fallback.
+attachment (its header row repeated on every page), the items' map on a page of its
+own (a PNG: Word documents take no SVG, so the same SVG is drawn by cairosvg) and the
+版记. Page numbers "— 1 —" sit at the foot, right on odd pages and left on even ones.
+East Asian fonts are named the way Word looks them up (仿宋, 方正小标宋简体, 黑体); a
+machine without them shows its own fallback.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
+from netwatch.maps import svg_to_png
 from netwatch.notices.record import NoticeRecord
 from netwatch.notices.render import document
 from netwatch.notices.stablezip import stable
@@ -29,6 +31,7 @@ from netwatch.notices.stablezip import stable
 RED = RGBColor(0xE6, 0x00, 0x12)
 BODY_FONT, TITLE_FONT, HEI_FONT, SONG_FONT = "仿宋", "方正小标宋简体", "黑体", "宋体"
 LATIN = "Times New Roman"
+MAP_WIDTH_MM = 225  # the annex's landscape text width is 237 mm; the map is 3:2
 
 
 def _run(p: Paragraph, text: str, size: float = 16, font: str = BODY_FONT,
@@ -148,6 +151,11 @@ def render_docx(record: NoticeRecord, lang: str = "zh") -> bytes:
             cells = table.add_row().cells
             for cell, text in zip(cells, row.cells, strict=True):
                 _run(cell.paragraphs[0], text, 10.5, BODY_FONT, bold=row.overdue)
+    if d.map_svg:
+        doc.add_page_break()
+        picture = doc.add_paragraph()  # single spacing: a fixed line height clips pictures
+        picture.alignment = center
+        picture.add_run().add_picture(io.BytesIO(svg_to_png(d.map_svg)), width=Mm(MAP_WIDTH_MM))
     _para(doc)
     if d.cc:
         cc = _para(doc, d.cc, size=14)

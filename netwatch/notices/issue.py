@@ -16,6 +16,11 @@ notice. It starts no earlier than netwatch began watching the county's devices
 (their earliest recorded first check): a notice issued minutes after a first start
 reports on those minutes and says its period is shorter than usual. Time within it
 that nothing watched (monitoring gaps) is in no rate, and the notice says how long.
+
+For its map the record keeps, as they stand at issue time, where each item is (WGS-84:
+a device's or point's inventory coordinates, a blind cell's centre from its evidence)
+and the county's outline (its boundary, else the padded hull of its places), so the
+map drawn later from the record alone never changes.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from netwatch.inventory import Inventory
+from netwatch.inventory import Inventory, to_wgs84
+from netwatch.maps import county_outline, for_storage
 from netwatch.monitor import monitored_since
 from netwatch.notices.calendar import day_start, deadline, iso, local_date
 from netwatch.notices.files import write_notice_files
@@ -154,10 +160,12 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
     set_deadlines(tx, deadlines)
     today = day.isoformat()
     where = {d.id: d.address for d in inventory.devices}
-    items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone, where)
+    spots, datum = _located(inventory), inventory.coverage.datum
+    items = tuple(_view(r, n, deadlines[r["id"]], False, now, zone, where, spots, datum)
                   for n, r in enumerate(new, 1))
     old = tuple(_view(r, n, r["deadline"], r["state"] == "open" and r["deadline"] < today,
-                      now, zone, where) for n, r in enumerate(carried, 1))
+                      now, zone, where, spots, datum) for n, r in enumerate(carried, 1))
+    outline = county_outline(inventory, county)
     seq = allocate(tx, settings.prefix, day.year)
     place = inventory.counties[county]
     record = NoticeRecord(
@@ -173,6 +181,8 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
         period_from=iso(start, zone), period_to=iso(end, zone), usual_period_days=usual_days,
         short_period=short,
         unwatched_seconds=round(unwatched_seconds(tx, county, start, end, now)),
+        outline=for_storage(outline.polygons) if outline is not None else None,
+        outline_hull=outline.hull if outline is not None else None,
     )
     notice_id = record_notice(tx, county, today, settings.prefix, day.year, seq, record.number,
                               now, record.to_json())
@@ -187,9 +197,40 @@ def _ordered(rows: Any) -> list[Row]:
                                        r["subject"], r["problem"]))
 
 
+COORD_DIGITS = 6  # ≈ 0.1 m
+
+
+Places = dict[tuple[str, str], tuple[float, float]]
+
+
+def _located(inventory: Inventory) -> Places:
+    """(subject type, id) → (lat, lon) of the inventory's devices and points, in its datum."""
+    found = {("device", d.id): (d.lat, d.lon) for d in inventory.devices
+             if d.lat is not None and d.lon is not None}
+    found.update({("point", p.id): (p.lat, p.lon) for p in inventory.points})
+    return found  # type: ignore[return-value]
+
+
+def _position(r: Row, evidence: dict[str, Any], spots: Places,
+              datum: str) -> tuple[float, float] | None:
+    """Where the item is in WGS-84: the inventory's place of its device or point (converted
+    from the inventory's datum), else the position its evidence gives (a blind cell's
+    centre, already WGS-84); None when nothing says."""
+    found = spots.get((r["subject_type"], r["subject"]))
+    if found is not None:
+        found = to_wgs84(datum, *found)
+    elif isinstance(evidence.get("lat"), int | float) \
+            and isinstance(evidence.get("lon"), int | float):
+        found = (float(evidence["lat"]), float(evidence["lon"]))
+    if found is None:
+        return None
+    return round(found[0], COORD_DIGITS), round(found[1], COORD_DIGITS)
+
+
 def _view(r: Row, n: int, due: str, overdue: bool, now: float,
-          zone: ZoneInfo, addresses: dict[str, str]) -> ItemView:
+          zone: ZoneInfo, addresses: dict[str, str], spots: Places, datum: str) -> ItemView:
     evidence = json.loads(r["evidence"])
+    at = _position(r, evidence, spots, datum)
     if isinstance(evidence.get("last_good"), int | float):
         evidence["last_good"] = iso(evidence["last_good"], zone)
     ack = None
@@ -205,4 +246,5 @@ def _view(r: Row, n: int, due: str, overdue: bool, now: float,
         suppressed_children=r["suppressed_children"], evidence=evidence,
         refers_to=r["refers_to"], acknowledgement=ack,
         address=addresses.get(r["subject"], "") if r["subject_type"] == "device" else "",
+        lat=at[0] if at else None, lon=at[1] if at else None,
     )

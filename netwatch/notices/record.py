@@ -74,6 +74,10 @@ class ItemView:
     refers_to: str | None = None
     acknowledgement: Acknowledgement | None = None
     address: str = ""  # the device's IP address ("" for points and cells)
+    # Where it is (WGS-84), for the notice's map: set at issue time when known; None (and
+    # absent from the JSON) without coordinates and in notices issued before maps.
+    lat: float | None = None
+    lon: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,12 @@ class NoticeRecord:
     short_period: bool | None = None  # watching began after the usual start: a shorter period
     unwatched_seconds: int | None = None  # of the period, time nothing watched (monitoring
     # gaps: the daemon was down): in no online rate, neither as online nor as offline
+    # The county's outline for the notice's map (WGS-84 polygons of (lon, lat) rings,
+    # simplified), fixed at issue time; None in notices issued before maps, and when the
+    # county had neither a boundary nor located places. ``outline_hull``: no boundary was
+    # given, the outline is the padded hull of the county's places.
+    outline: tuple[tuple[tuple[tuple[float, float], ...], ...], ...] | None = None
+    outline_hull: bool | None = None
 
     def to_json(self) -> str:
         """The stored and published form (stable key order, UTF-8 text)."""
@@ -128,6 +138,10 @@ class NoticeRecord:
         for name in LATER_FIELDS:
             if data[name] is None:
                 del data[name]
+        for item in data["items"] + data["carried"]:
+            for name in LATER_ITEM_FIELDS:
+                if item[name] is None:
+                    del item[name]
         return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
 
     @classmethod
@@ -136,12 +150,18 @@ class NoticeRecord:
         data["summary"] = tuple(KindSummary(**s) for s in data["summary"])
         data["items"] = tuple(_item(i) for i in data["items"])
         data["carried"] = tuple(_item(i) for i in data["carried"])
+        if data.get("outline") is not None:
+            data["outline"] = tuple(tuple(tuple((x, y) for x, y in ring) for ring in polygon)
+                                    for polygon in data["outline"])
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+# Fields added after notices were first stored: left out of the JSON while None, so a
+# record issued before them writes back byte for byte.
 LATER_FIELDS = ("period_from", "period_to", "usual_period_days", "short_period",
-                "unwatched_seconds")
+                "unwatched_seconds", "outline", "outline_hull")
+LATER_ITEM_FIELDS = ("lat", "lon")
 
 
 def _item(data: dict[str, Any]) -> ItemView:

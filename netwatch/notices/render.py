@@ -3,9 +3,10 @@
 The layout follows GB/T 9704-2012: a red 版头 (the issuing organ's name, the
 document number, a red rule), the title, 主送机关, the body with two-character
 indents, 附件说明, signature and date, 联系人; the attachment (the item table) on a
-page of its own; page numbers "— 1 —"; the 版记 (抄送, 印发) last. ``document``
-gives every part in order, so the HTML/PDF template and the Word writer lay out
-the same words.
+page of its own, then the map of the items (``figure``: numbered as the table, on a
+page of its own, when the record has coordinates); page numbers "— 1 —"; the 版记
+(抄送, 印发) last. ``document`` gives every part in order, so the HTML/PDF template and
+the Word writer lay out the same words and the same map.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from netwatch.notices import words as w
 from netwatch.notices.evidence import basis as evidence_basis
+from netwatch.notices.figure import map_svg
 from netwatch.notices.record import ItemView, NoticeRecord
 
 _ENV = Environment(
@@ -178,6 +180,7 @@ class Document:
     tables: list[tuple[str, list[_Row]]]
     cc: str  # 抄送 line, "" when none
     printed: str  # 印发 line
+    map_svg: str = ""  # the items' map (SVG), "" for a notice without coordinates
 
 
 def document(record: NoticeRecord, lang: str = "zh") -> Document:
@@ -203,6 +206,7 @@ def document(record: NoticeRecord, lang: str = "zh") -> Document:
         headers=HEADERS["zh" if zh else "en"], tables=_tables(record, lang), cc=cc,
         printed=(f"{record.issuing_unit}　　{day}印发" if zh
                  else f"Issued by {record.issuing_unit}, {day}"),
+        map_svg=map_svg(record, lang),
     )
 
 
@@ -235,6 +239,9 @@ def render_markdown(record: NoticeRecord, lang: str = "zh") -> str:
         lines += ["| " + " | ".join(d.headers) + " |", "|" + "---|" * len(d.headers)]
         lines += ["| " + " | ".join(e(c) for c in row.cells) + " |" for row in rows]
         lines.append("")
+    if d.map_svg:
+        lines += ["附图：问题分布示意图（见 HTML、PDF、Word 版）" if lang == "zh" else
+                  "Map of the problems: in the HTML, PDF and Word versions", ""]
     if d.cc:
         lines += [e(d.cc), ""]
     lines += [e(d.printed), ""]

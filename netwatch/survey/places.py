@@ -1,11 +1,14 @@
 """Which county a WGS-84 location falls in, for readings and for coverage cells (docs/coverage.md).
 
-A county boundary polygon decides when the inventory gives one and the location
-lies inside it; otherwise the county of the nearest coverage point or device with
-coordinates, within ``NEAREST_MAX_M``; farther than that the location belongs to
-no county (a reading there is refused). The inventory's coordinates are in its own
-datum, so they are converted to WGS-84 once, when ``Places`` is built; lookups
-use a coarse grid so that a city's 100,000 devices cost a few comparisons each.
+A county's area (its boundary: an inline ring or a GeoJSON feature, holes and
+several polygons allowed, already in WGS-84 from the inventory) decides when the
+inventory gives one and the location lies inside it; otherwise the county of the
+nearest coverage point or device with coordinates, within ``NEAREST_MAX_M``; farther
+than that the location belongs to no county (a reading there is refused). The
+inventory's coordinates are in its own datum, so they are converted to WGS-84 once,
+when ``Places`` is built; lookups use a coarse grid so that a city's 100,000 devices
+cost a few comparisons each. The maps draw the same areas, and a county without one
+as the hull of the places ``located`` gives.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from netwatch.inventory import Inventory
-from netwatch.survey.geo import haversine_m, point_in_polygon, to_wgs84
+from netwatch.inventory import Area, Inventory
+from netwatch.survey.geo import haversine_m, on_ring, point_in_polygon, to_wgs84
 
 NEAREST_MAX_M = 20_000.0  # a location farther than this from every known place has no county
 GRID_DEG = 0.2  # grid cell edge, degrees of latitude (≈ 22 km)
@@ -24,25 +27,30 @@ METRES_PER_DEG = 111_320.0
 _CACHED = 4  # inventories whose Places are kept (the daemon's current one, tests' few)
 
 
+def area_contains(area: Area, lat: float, lon: float) -> bool:
+    """Inside one of the area's polygons and in none of that polygon's holes (edges count
+    as inside the outer ring and outside a hole)."""
+    if not (area.lat_min <= lat <= area.lat_max and area.lon_min <= lon <= area.lon_max):
+        return False
+    for outer, *holes in area.polygons:
+        if point_in_polygon(lat, lon, outer) and not any(
+                _strictly_inside(lat, lon, hole) for hole in holes):
+            return True
+    return False
+
+
+def _strictly_inside(lat: float, lon: float, ring: Sequence[tuple[float, float]]) -> bool:
+    """Inside a hole, its edge not included (a point on a hole's edge is in the county)."""
+    return point_in_polygon(lat, lon, ring) and not on_ring(lat, lon, ring)
+
+
 @dataclass(frozen=True, slots=True)
 class Boundary:
     county: str
-    ring: tuple[tuple[float, float], ...]  # (lon, lat), WGS-84
-    lat_min: float
-    lat_max: float
-    lon_min: float
-    lon_max: float
+    area: Area
 
     def contains(self, lat: float, lon: float) -> bool:
-        if not (self.lat_min <= lat <= self.lat_max and self.lon_min <= lon <= self.lon_max):
-            return False
-        return point_in_polygon(lat, lon, self.ring)
-
-
-def _boundary(county: str, ring: Sequence[tuple[float, float]], datum: str) -> Boundary:
-    wgs = tuple((lon2, lat2) for lat2, lon2 in (to_wgs84(datum, lat, lon) for lon, lat in ring))
-    lons, lats = [p[0] for p in wgs], [p[1] for p in wgs]
-    return Boundary(county, wgs, min(lats), max(lats), min(lons), max(lons))
+        return area_contains(self.area, lat, lon)
 
 
 class Places:
@@ -51,15 +59,17 @@ class Places:
     def __init__(self, inventory: Inventory, max_m: float = NEAREST_MAX_M) -> None:
         datum = inventory.coverage.datum
         self.max_m = max_m
-        self.boundaries = tuple(_boundary(c.id, c.boundary, datum)
-                                for c in inventory.counties.values() if len(c.boundary) >= 3)
+        self.boundaries = tuple(Boundary(c.id, c.area) for c in inventory.counties.values()
+                                if c.area is not None)
         self.grid: dict[tuple[int, int], list[tuple[float, float, str]]] = defaultdict(list)
+        self.located: dict[str, list[tuple[float, float]]] = defaultdict(list)
         located = [(p.lat, p.lon, p.county) for p in inventory.points]
         located += [(d.lat, d.lon, d.county) for d in inventory.devices
                     if d.lat is not None and d.lon is not None]
         for lat, lon, county in located:
             wlat, wlon = to_wgs84(datum, lat, lon)
             self.grid[_cell(wlat, wlon)].append((wlat, wlon, county))
+            self.located[county].append((wlat, wlon))
 
     def county_at(self, lat: float, lon: float) -> str | None:
         """The county of a WGS-84 location, or None when nothing places it."""

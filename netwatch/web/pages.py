@@ -5,7 +5,10 @@ are untrusted text. The page is open without a token, so it shows counts per
 county only; the list of open faults (device names) appears when the daemon
 listens on loopback without a proxy (where ``/metrics`` with the same names is
 open too), and otherwise only to an admin or county session, narrowed to its
-counties.
+counties. The map of online rates (each county's outline coloured by the share of its
+checked devices that are up) is drawn for sessions only, wherever netwatch listens: an
+admin's shows every county, a county's only its own; nobody else sees another
+county's rate on a map.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup
 
+from netwatch.inventory import Inventory
+from netwatch.maps import CountyOutline, MapSpec, Region, county_outline, rate_colour, render_svg
 from netwatch.monitor import OpenFault
 from netwatch.store import TokenInfo
 from netwatch.vocab import Role
@@ -26,6 +32,7 @@ from netwatch.web.deps import WebDeps
 
 FAULTS_SHOWN = 50  # open faults listed on the landing page, newest first
 FAULT_VIEWERS = (Role.ADMIN, Role.COUNTY)  # roles whose session sees device names on the page
+MAP_VIEWERS = (Role.ADMIN, Role.COUNTY)  # roles whose session sees the online-rate map
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,12 @@ class CountyRow:
     unchecked: int
     open_faults: int
     suppressed: int
+
+    @property
+    def rate(self) -> float | None:
+        """Up among the checked devices now, None when none is checked."""
+        checked = self.up + self.down
+        return self.up / checked if checked else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,44 @@ class Pages:
         self.deps = deps
         self.env = environment()
         self.css = files("netwatch.web").joinpath("templates/netwatch.css").read_bytes()
+        self._outlines: tuple[Inventory, dict[str, CountyOutline | None]] | None = None
+
+    def outlines(self) -> dict[str, CountyOutline | None]:
+        """Each county's outline, computed once per inventory (hulls walk every device)."""
+        inventory = self.deps.monitor.inventory
+        if self._outlines is None or self._outlines[0] is not inventory:
+            self._outlines = (inventory, {c: county_outline(inventory, c)
+                                          for c in sorted(inventory.counties)})
+        return self._outlines[1]
+
+    def rate_map(self, rows: list[CountyRow], viewer: TokenInfo | None) -> str:
+        """The online-rate map (SVG) of the counties the session's holder may see; "" for
+        anyone else or when none of them has an outline."""
+        if viewer is None or viewer.role not in MAP_VIEWERS:
+            return ""
+        outlines = self.outlines()
+        regions, unplaced = [], []
+        for row in rows:
+            if not viewer.can_see(row.id):
+                continue
+            outline = outlines.get(row.id)
+            if outline is None:
+                unplaced.append(row.name)
+                continue
+            rate = row.rate
+            regions.append(Region(outline.polygons, row.name,
+                                  "无数据" if rate is None else f"在线率 {rate:.1%}",
+                                  rate_colour(rate), hull=outline.hull))
+        if not regions:
+            return ""
+        city = self.deps.monitor.inventory.city
+        title = (f"{city}各区县设备在线率" if viewer.role == Role.ADMIN
+                 else f"{'、'.join(r.name for r in regions)}设备在线率")
+        notes = ["在线率：当前已检测设备中在线的比例。"]
+        if unplaced:
+            notes.append(f"无边界和坐标，未绘出：{'、'.join(unplaced)}")
+        return render_svg(MapSpec(title, tuple(regions), notes=tuple(notes), rates=True,
+                                  width=900, height=560, uid="rates"))
 
     def county_rows(self) -> list[CountyRow]:
         monitor = self.deps.monitor
@@ -115,9 +166,10 @@ class Pages:
         """GET /: what runs here, the links, and how each county is doing."""
         monitor = self.deps.monitor
         rows = self.county_rows()
+        holder = await self.viewer(request)
         viewer = None
         if self.deps.metrics_auth:
-            viewer = await self.viewer(request)
+            viewer = holder
             if viewer is not None and viewer.role not in FAULT_VIEWERS:
                 viewer = None
         show_faults = not self.deps.metrics_auth or viewer is not None
@@ -133,6 +185,7 @@ class Pages:
             faults_shown=FAULTS_SHOWN,
             timezone=monitor.inventory.timezone,
             metrics_auth=self.deps.metrics_auth,
+            rate_map=Markup(self.rate_map(rows, holder)),  # escaped by the renderer
         )
         return web.Response(text=html, content_type="text/html", charset="utf-8")
 

@@ -33,7 +33,8 @@ def test_a_blind_point_becomes_a_candidate(store: Store, inv: Inventory) -> None
         "point", "s-cp-1", "south", "blind_spot", "pdt")
     assert (c.name, c.location) == ("南镇政府", "38.20000, 106.02000 南镇政府")
     assert c.evidence == {"median_dbm": -113.0, "readings": 3, "threshold_dbm": -112.0,
-                          "cause": "coverage_hole", "site": "s-ts-1"}
+                          "cause": "coverage_hole", "site": "s-ts-1", "lat": 38.2,
+                          "lon": 106.02}
     assert (c.severity, c.rectify_within_days, c.refers_to) == ("minor", 30, None)
     assert c.first_seen == NOW - 3 * 3600
 

@@ -9,10 +9,19 @@ from pathlib import Path
 import pytest
 
 from netwatch.coverage.analysis import analyse
-from netwatch.coverage.plan import neutralise, plan_rows, render_csv, render_html, write_plan
+from netwatch.coverage.plan import (
+    CAUSE_WORDS,
+    neutralise,
+    plan_rows,
+    render_csv,
+    render_html,
+    write_plan,
+)
 from netwatch.inventory import Inventory
+from netwatch.maps import DISCLAIMER
 from netwatch.store import Store
 from tests.coverage.city import HOSTILE, NOW, add, add_many, load_city
+from tests.maps.svgcheck import inside, marker_points, read, subpaths
 
 
 @pytest.fixture
@@ -93,3 +102,26 @@ def test_write_plan_puts_both_files_under_the_county(store: Store, inv: Inventor
     assert html_path == tmp_path / "out" / "north" / "plan.html"
     assert csv_path.read_bytes() == render_csv(rows)
     assert sorted(p.name for p in html_path.parent.iterdir()) == ["plan.csv", "plan.html"]
+
+
+def test_the_plan_page_maps_its_blind_spots_numbered_as_the_table(store: Store,
+                                                                 inv: Inventory) -> None:
+    """One map per county: each blind spot's rank beside its cause's shape, inside the
+    frame, the nearest sites, the county's closed outline, the disclaimer."""
+    _north(store)
+    report = analyse(store, inv, NOW)
+    rows = plan_rows(report, inv, "north")
+    page = render_html(rows, inv, "north", NOW)
+    assert page.count("<svg") == 1
+    drawn = read(page[page.index("<svg"):page.index("</svg>") + len("</svg>")])
+    sites = sorted({n.site.id: n.site.name for r in rows for n in r.nearest}.values())
+    assert sorted(drawn.labels) == sorted([str(r.rank) for r in rows] + sites)
+    assert len(drawn.markers) == len(rows) + len(sites)
+    for el in drawn.markers:
+        assert all(inside(drawn.frame, x, y) for x, y in marker_points(el))
+    assert drawn.outlines and all(p.endswith("Z") for d in drawn.outlines for p in subpaths(d))
+    assert DISCLAIMER in drawn.texts
+    hole = CAUSE_WORDS["coverage_hole"]
+    assert f"{hole}（{len(rows)}）" in drawn.texts and f"最近基站（{len(sites)}）" in drawn.texts
+    assert "二、盲区分布图" in page and "三、盲区清单" in page
+    assert "<svg" not in render_html(plan_rows(report, inv, "east"), inv, "east", NOW)

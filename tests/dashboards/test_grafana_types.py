@@ -11,11 +11,13 @@ import copy
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.dashboards.grafana_node import FILES, node
+from tests.dashboards.test_structure import load_build
 
 
 def test_every_dashboard_type_checks() -> None:
@@ -65,6 +67,11 @@ def _marker_style(b: dict[str, Any]) -> None:
     style["colour"] = style.pop("color")
 
 
+def _boundaries_src(b: dict[str, Any]) -> None:
+    config = panel(b, "Devices and coverage points")["options"]["basemap"]["config"]
+    config["source"] = config.pop("src")
+
+
 def _panel_type(b: dict[str, Any]) -> None:
     panel(b, "Open faults")["type"] = "tabel"
 
@@ -79,6 +86,7 @@ PLANTED: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "wrong custom field option type": (_custom, "not assignable to type 'number'"),
     "wrong geomap location mode": (_layer, '"xy"'),
     "misspelt marker style": (_marker_style, "'\"colour\"' does not exist"),
+    "misspelt boundaries source": (_boundaries_src, "'\"source\"' does not exist"),
     "unknown panel type": (_panel_type, '"tabel"'),
 }
 
@@ -106,3 +114,17 @@ def test_a_planted_mistake_fails_the_check(mistake: str, planted_run: str) -> No
     errors = [b for b in blocks if b.startswith(mistake.replace(" ", "_") + ".ts:")]
     assert errors, planted_run[-3000:]
     assert any(message in error for error in errors), errors
+
+
+def test_the_tile_server_switch_type_checks(tmp_path: Path) -> None:
+    """``build.py --tile-url``: an XYZ base layer, the boundaries over it, still Grafana's types."""
+    build = load_build()
+    assert build.main(["--out", str(tmp_path), "--tile-url",
+                       "https://TILE-SERVER/{z}/{x}/{y}.png"]) == 0
+    board = json.loads((tmp_path / "netwatch-county.json").read_text(encoding="utf-8"))
+    options = panel(board, "Devices and coverage points")["options"]
+    assert options["basemap"]["type"] == "xyz"
+    assert options["basemap"]["config"]["url"] == "https://TILE-SERVER/{z}/{x}/{y}.png"
+    assert [layer["type"] for layer in options["layers"]] == ["geojson", "markers", "markers"]
+    done = node("typecheck.cjs", str(tmp_path / "netwatch-county.json"))
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]

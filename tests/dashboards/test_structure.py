@@ -133,3 +133,17 @@ def test_every_metric_queried_is_exported_or_recorded() -> None:
     unknown = {n for n in queried if ":" not in n} - exported_names()
     assert unknown == set(), f"not exported by netwatch: {sorted(unknown)}"
     assert {n for n in queried if ":" in n} <= recorded, "a recording rule is missing"
+
+
+def test_the_county_map_needs_nothing_from_the_internet() -> None:
+    """Its base layer is the boundaries file `netwatch maps boundaries` writes into Grafana's
+    public maps folder (no tile server, no token); every other layer is the markers."""
+    board = load(DASHBOARDS / "grafana" / "netwatch-county.json")
+    [geomap] = [p for p in board["panels"] if p["type"] == "geomap"]
+    basemap = geomap["options"]["basemap"]
+    assert basemap["type"] == "geojson"
+    assert basemap["config"]["src"] == "public/maps/netwatch-counties.geojson"
+    assert {layer["type"] for layer in geomap["options"]["layers"]} == {"markers"}
+    readme = (DASHBOARDS / "README.md").read_text(encoding="utf-8")
+    assert "netwatch maps boundaries" in readme and "--tile-url" in readme
+    assert not [s for s in strings(board) if s.startswith(("http://", "https://"))]

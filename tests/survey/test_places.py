@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
-from netwatch.survey.geo import gcj02_to_wgs84
+from netwatch.inventory import gcj02_to_wgs84
 from netwatch.survey.places import Places, county_at, places_for
 from tests.survey.city import INVENTORY, load_city
 
@@ -39,7 +38,7 @@ def test_without_any_boundary_nearest_decides(tmp_path: Path) -> None:
 def test_inventory_datum_is_converted(tmp_path: Path) -> None:
     """Inventory coordinates in GCJ-02 are compared in WGS-84: a boundary edge moves."""
     inv = load_city(tmp_path)
-    gcj = dataclasses.replace(inv, coverage=dataclasses.replace(inv.coverage, datum="gcj02"))
+    gcj = load_city(tmp_path, INVENTORY.replace("retention: 30d", "retention: 30d\n  datum: gcj02"))
     edge, _ = gcj02_to_wgs84(38.4, 106.0)  # the GCJ-02 edge at 38.4, in WGS-84
     assert 38.4 - edge > 0.0002  # here GCJ-02 lies ≈ 47 m north (and ≈ 380 m east) of WGS-84
     probe = (38.4 + edge) / 2  # south of 38.4, north of the converted edge
