@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from netwatch.vocab import BlindCause
+
 # Okabe & Ito (2008), "Color Universal Design"
 ORANGE, SKY_BLUE, GREEN, YELLOW = "#E69F00", "#56B4E9", "#009E73", "#F0E442"
 BLUE, VERMILLION, PURPLE, BLACK = "#0072B2", "#D55E00", "#CC79A7", "#000000"
@@ -30,10 +32,10 @@ STYLES: dict[str, Style] = {
     "device_down": Style("triangle", VERMILLION),  # an outage: unreachable, service or uplink
     "device_fault": Style("triangle_down", YELLOW),  # any other device problem
     "site": Style("square", GREEN),  # a trunking site (the plan's nearest sites)
-    "coverage_hole": Style("circle", BLUE),  # blind spots, by cause
-    "site_down": Style("diamond", ORANGE),
-    "uplink_down": Style("pentagon", PURPLE),
-    "uplink_slow": Style("hexagon", SKY_BLUE),
+    BlindCause.COVERAGE_HOLE: Style("circle", BLUE),  # blind spots, by cause
+    BlindCause.SITE_DOWN: Style("diamond", ORANGE),
+    BlindCause.UPLINK_DOWN: Style("pentagon", PURPLE),
+    BlindCause.UPLINK_SLOW: Style("hexagon", SKY_BLUE),
     "point": Style("circle", GREY),  # a coverage point or device without a problem
 }
 
