@@ -6,10 +6,13 @@ root (initdb refuses root), and is stopped and removed by ``stop``. Its cluster 
 made with the C locale and UTF-8, as netwatch asks of a database (docs/operations.md).
 The administrator connects over the socket (trust); netwatch's role ``netwatch``
 connects over TCP with a SCRAM password, which the tests give netwatch through a
-``${NETWATCH_TEST_PGPASSWORD}`` reference in the URL, as an operator would.
+``${NETWATCH_TEST_PGPASSWORD}`` reference in the URL, as an operator would (a server a
+test starts for itself names another variable, so the session's URLs keep working).
 Settings trade crash safety for speed (``fsync=off``): a test cluster holds nothing.
 The fixtures ``pg_server`` (one per session) and ``pg_url`` (a fresh database per
-test) are imported by the conftest of each test directory that uses them.
+test) are imported by the conftest of each test directory that uses them;
+``own_pg_server`` is a server of one test's own, which it may stop and start again
+(``halt``, ``resume``) without breaking the session's.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class Server:
     port: int
     password: str = field(repr=False)
     bin: Path = field(default_factory=lambda: bindir() or Path("/usr/bin"))
+    password_env: str = PASSWORD_ENV  # the variable its URLs name for the password
 
     @property
     def socket_dir(self) -> Path:
@@ -84,7 +88,7 @@ class Server:
                                dbname=dbname, autocommit=True)
 
     def url(self, dbname: str, password: str | None = None) -> str:
-        secret = f"${{{PASSWORD_ENV}}}" if password is None else password
+        secret = f"${{{self.password_env}}}" if password is None else password
         return f"postgresql://{ROLE}:{secret}@{HOST}:{self.port}/{dbname}"
 
     def database(self, prefix: str = "nw") -> str:
@@ -103,9 +107,17 @@ class Server:
     def restart(self) -> None:
         self.ctl("-w", "-t", "60", "-m", "fast", "-l", str(self.root / "log"), "restart")
 
+    def halt(self) -> None:
+        """Stop the server, keeping its data: ``resume`` starts it again on the same port."""
+        self.ctl("-w", "-t", "60", "-m", "fast", "stop")
+
+    def resume(self) -> None:
+        self.ctl("-w", "-t", "60", "-l", str(self.root / "log"), "start")
+
     def stop(self) -> None:
         try:
-            self.ctl("-w", "-t", "60", "-m", "fast", "stop")
+            if (self.root / "data" / "postmaster.pid").exists():  # not halted
+                self.ctl("-w", "-t", "60", "-m", "fast", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -117,11 +129,12 @@ def _as_postgres(cmd: list[str]) -> None:
                    timeout=120)
 
 
-def start() -> Server:
-    """initdb, configure for loopback only, start; the caller stops it."""
+def start(password_env: str = PASSWORD_ENV) -> Server:
+    """initdb, configure for loopback only, start; the caller stops it. netwatch's password
+    goes into the environment as ``password_env``."""
     root = Path(tempfile.mkdtemp(prefix="netwatch-pg-"))
     password = secrets.token_urlsafe(18)
-    server = Server(root, free_port(), password)
+    server = Server(root, free_port(), password, password_env=password_env)
     try:
         (root / "sock").mkdir()
         pwfile = root / "pw"
@@ -157,7 +170,7 @@ def start() -> Server:
             pass
         shutil.rmtree(root, ignore_errors=True)
         raise
-    os.environ[PASSWORD_ENV] = password
+    os.environ[password_env] = password
     return server
 
 
@@ -193,3 +206,21 @@ def pg_url(pg_server: Server) -> Iterator[PgUrl]:
         yield PgUrl(pg_server.url(name))
     finally:
         pg_server.drop(name)
+
+
+OWN_PASSWORD_ENV = "NETWATCH_TEST_OWN_PGPASSWORD"  # not the session server's variable
+
+
+@pytest.fixture
+def own_pg_server() -> Iterator[Server]:
+    """A server of this test's own, to stop and start again (``halt``, ``resume``); its URLs
+    name the password as ``${NETWATCH_TEST_OWN_PGPASSWORD}``; removed afterwards."""
+    why = missing()
+    if why is not None:
+        pytest.skip(why)
+    server = start(password_env=OWN_PASSWORD_ENV)
+    try:
+        yield server
+    finally:
+        server.stop()
+        os.environ.pop(OWN_PASSWORD_ENV, None)

@@ -25,9 +25,14 @@ never consistency) and ``transaction(durable=True)`` turns it on for that one
 transaction (tokens, readings, acknowledgements, issued notices wait for the WAL
 flush, and a synchronous standby's, before their answer).
 
-When the server goes away, a statement fails with ``OperationalError``; a broken
-connection makes the pool check the others, and new ones are made once the server
-is back.
+When the server goes away (stopped, restarted, unreachable), the statement that finds
+its connection broken fails with ``OperationalError`` and the pool is set aside: its
+other connections are as dead, and its own reconnection would pause ever longer (up
+to minutes) between attempts. From then on each statement fails at once with the
+reason, except at most one a ``RECONNECT_EVERY`` that tries a fresh connection first:
+once the server answers it, a new pool serves that statement and the ones after it.
+So a caller learns of an outage in milliseconds, not after the pool's wait, and the
+store serves again as soon as the server does.
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import psycopg
 from psycopg import pq
@@ -47,7 +53,7 @@ from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import RowMaker, tuple_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from netwatch.store import pg_schema
 from netwatch.store.schema import MIGRATIONS, Migration
@@ -67,6 +73,7 @@ log = logging.getLogger(__name__)
 
 POOL_SIZE = 4  # connections at most: the daemon, its duties' threads, an analysis
 POOL_WAIT = 10.0  # seconds a statement waits for a free (or new) connection
+RECONNECT_EVERY = 1.0  # seconds between fresh connection attempts while the server is away
 CONNECT_TIMEOUT = "10"  # libpq's connect_timeout, unless the URL sets one
 ITERSIZE = 2000  # rows fetched at a time by ``tuples``
 READ_ONLY = "25006"  # SQLSTATE read_only_sql_transaction: a standby, or a read-only setting
@@ -298,18 +305,33 @@ class PgTransaction(Transaction):
         return _stream(self.pg, sql, params, self._secrets, lambda: None)
 
 
+Pool: TypeAlias = ConnectionPool[psycopg.Connection[PgRow]]
+
+
+def _pool(conninfo: str, kwargs: dict[str, Any]) -> Pool:
+    """netwatch's pool of connections to one database, not yet open."""
+    return ConnectionPool(conninfo, min_size=1, max_size=POOL_SIZE, kwargs=kwargs,
+                          configure=_configure, timeout=POOL_WAIT, name="netwatch", open=False)
+
+
 class PgStore(Store):
     """An open netwatch database on PostgreSQL; ``Store.open(URL)`` makes one."""
 
-    __slots__ = ("_local", "pool", "secrets")
+    __slots__ = ("_conninfo", "_down", "_kwargs", "_lock", "_local", "_retry_at", "pool",
+                 "secrets")
 
-    def __init__(self, pool: ConnectionPool[psycopg.Connection[PgRow]], url: PgUrl,
-                 secrets: Sequence[str]) -> None:
+    def __init__(self, pool: Pool, url: PgUrl, secrets: Sequence[str], conninfo: str,
+                 kwargs: dict[str, Any]) -> None:
         # no sqlite3 connection: ``conn`` stays unset
         self.pool = pool
         self.path = url
         self.secrets = tuple(secrets)
+        self._conninfo = conninfo  # resolved: for libpq only, never shown
+        self._kwargs = kwargs
         self._local = threading.local()  # the transaction this thread has open, if any
+        self._lock = threading.Lock()  # guards the three below
+        self._down: str | None = None  # why the server is away; None while the pool serves
+        self._retry_at = 0.0  # monotonic time of the next fresh connection attempt
 
     @classmethod
     def open(cls, path: Path | str | PgUrl, *, create: bool = True,
@@ -343,30 +365,61 @@ class PgStore(Store):
             raise StoreError(f"{url}: cannot use the database: {_message(exc, secrets)}") from None
         finally:
             first.close()
-        pool: ConnectionPool[psycopg.Connection[PgRow]] = ConnectionPool(
-            conninfo, min_size=1, max_size=POOL_SIZE, kwargs=kwargs, configure=_configure,
-            timeout=POOL_WAIT, name="netwatch", open=False)
+        pool = _pool(conninfo, kwargs)
         try:
             pool.open(wait=True, timeout=POOL_WAIT)
         except psycopg.Error as exc:
             pool.close()
             raise StoreError(f"{url}: cannot open connections: {_message(exc, secrets)}") from None
-        return cls(pool, url, secrets)
+        return cls(pool, url, secrets, conninfo, kwargs)
 
-    def _get(self) -> psycopg.Connection[PgRow]:
+    def _get(self) -> tuple[Pool, psycopg.Connection[PgRow]]:
+        """A connection and the pool to give it back to."""
+        pool = self._serving()
         try:
-            return self.pool.getconn()
+            return pool, pool.getconn()
         except psycopg.Error as exc:
+            if isinstance(exc, PoolTimeout):  # nothing connected in POOL_WAIT: likely away
+                self._lost(pool)
             raise store_error(exc, self.secrets) from None
 
-    def _put(self, conn: psycopg.Connection[PgRow]) -> None:
+    def _put(self, pool: Pool, conn: psycopg.Connection[PgRow]) -> None:
         broken = conn.broken or conn.closed
-        self.pool.putconn(conn)
-        if broken:  # the server went away: drop the other idle connections too
-            try:
-                self.pool.check()
+        pool.putconn(conn)
+        if broken:
+            self._lost(pool)
+
+    def _serving(self) -> Pool:
+        """The pool, or (while the server is away) the reason at once, or a new pool when a
+        fresh connection attempt, at most one a ``RECONNECT_EVERY``, finds the server back."""
+        with self._lock:
+            if self._down is None:
+                return self.pool
+            now = time.monotonic()
+            if now < self._retry_at:
+                raise OperationalError(self._down)
+            self._retry_at = now + RECONNECT_EVERY
+            try:  # fails at once with libpq's reason, where a pool would wait and retry
+                psycopg.connect(self._conninfo, **self._kwargs).close()
             except psycopg.Error as exc:
-                log.debug("%s: pool check after a broken connection: %s", self.path, exc)
+                self._down = f"cannot connect: {_message(exc, self.secrets)}"
+                raise OperationalError(self._down) from None
+            pool = _pool(self._conninfo, self._kwargs)
+            pool.open(wait=False)  # its first connection comes at once: the server answers
+            self.pool, self._down = pool, None
+        log.warning("%s: connected again", self.path)
+        return pool
+
+    def _lost(self, pool: Pool) -> None:
+        """A connection broke: the server went away or restarted. Its pool is closed (its
+        connections out are closed as they come back) and the next statement reconnects."""
+        with self._lock:
+            if pool is not self.pool or self._down is not None:
+                return  # already set aside
+            self._down = "the connection to the server was lost"
+            self._retry_at = 0.0
+        log.warning("%s: the connection to the server was lost", self.path)
+        pool.close(timeout=1.0)
 
     def _joined(self) -> PgTransaction | None:
         """This thread's open transaction: a statement on the store while it is open belongs
@@ -378,50 +431,50 @@ class PgStore(Store):
         tx = self._joined()
         if tx is not None:
             return tx.execute(sql, params)
-        conn = self._get()
+        pool, conn = self._get()
         try:
             cur = _execute(conn, sql, params, self.secrets)
             rows = cur.fetchall() if cur.description is not None else []
             return _Result(rows, cur.rowcount)
         finally:
-            self._put(conn)
+            self._put(pool, conn)
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         tx = self._joined()
         if tx is not None:
             return tx.executemany(sql, rows)
-        conn = self._get()
+        pool, conn = self._get()
         try:
             return _executemany(conn, sql, rows, self.secrets)
         finally:
-            self._put(conn)
+            self._put(pool, conn)
 
     def tuples(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
         tx = self._joined()
         if tx is not None:
             return tx.tuples(sql, params)
-        conn = self._get()
+        pool, conn = self._get()
         try:
             conn.execute("BEGIN")  # a server-side cursor lives in a transaction
         except psycopg.Error as exc:
-            self._put(conn)
+            self._put(pool, conn)
             raise store_error(exc, self.secrets) from None
 
         def done() -> None:
             _finish(conn, "COMMIT")
-            self._put(conn)
+            self._put(pool, conn)
 
         return _stream(conn, sql, params, self.secrets, done)
 
     @property
     def version(self) -> int:
-        conn = self._get()
+        pool, conn = self._get()
         try:
             return pg_schema.schema_version(conn) or 0
         except psycopg.Error as exc:
             raise store_error(exc, self.secrets) from None
         finally:
-            self._put(conn)
+            self._put(pool, conn)
 
     @contextmanager
     def transaction(self, *, durable: bool = False) -> Iterator[Transaction]:
@@ -429,7 +482,7 @@ class PgStore(Store):
         ``durable`` waits for the WAL flush at commit."""
         if getattr(self._local, "tx", None) is not None:
             raise RuntimeError(f"{self.path}: transactions do not nest")
-        conn = self._get()
+        pool, conn = self._get()
         tx = PgTransaction(conn, self.secrets)
         self._local.tx = tx
         try:
@@ -451,7 +504,7 @@ class PgStore(Store):
         finally:
             tx._open = False
             self._local.tx = None
-            self._put(conn)
+            self._put(pool, conn)
 
     def close(self) -> None:
         """Close every connection of the pool."""

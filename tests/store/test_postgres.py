@@ -21,12 +21,15 @@ from netwatch.store import (
     PgUrl,
     Store,
     StoreError,
+    StoreThread,
     TargetError,
     parse_target,
+    postgres,
 )
 from netwatch.store.postgres import PgRow, _Columns, translate
 from netwatch.store.schema import BASELINE_VERSION, MIGRATIONS
 from tests import pgserver
+from tests.pgserver import own_pg_server  # noqa: F401 - fixture
 
 SECRET = "s3cr:t/p@ss?#%&word"
 
@@ -350,6 +353,77 @@ def test_the_store_carries_on_after_the_server_restarts(pg_server: pgserver.Serv
             tx.execute("INSERT INTO schedule_runs (job, ran_at) VALUES ('b', 2)")
         assert store.scalar("SELECT count(*) FROM schedule_runs") == 2
 
+
+
+def count_runs(store: Store) -> int:
+    return int(store.scalar("SELECT count(*) FROM schedule_runs"))
+
+
+def test_a_stopped_server_fails_statements_at_once_and_they_serve_once_it_is_back(
+        own_pg_server: pgserver.Server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """The statement that finds its connection broken fails; the next ones fail at once with
+    libpq's reason, not after the pool's wait ("couldn't get a connection after 10 s"); the
+    first one after the server is back connects again (the pool did not back off)."""
+    monkeypatch.setattr(postgres, "RECONNECT_EVERY", 0.0)  # a fresh attempt every statement
+    server = own_pg_server
+    with Store.open(PgUrl(server.url(server.database()))) as store:
+        store.execute("INSERT INTO schedule_runs (job, ran_at) VALUES ('a', 1)")
+        server.halt()
+        with pytest.raises(OperationalError):
+            count_runs(store)
+        for _ in range(3):
+            with pytest.raises(OperationalError, match="^cannot connect: ") as caught:
+                count_runs(store)
+            assert server.password not in str(caught.value)
+        with pytest.raises(OperationalError, match="^cannot connect: "), store.transaction():
+            pass
+        server.resume()
+        assert count_runs(store) == 1
+        with store.transaction() as tx:
+            tx.execute("INSERT INTO schedule_runs (job, ran_at) VALUES ('b', 2)")
+        assert count_runs(store) == 2
+
+
+def test_between_attempts_a_statement_fails_with_the_last_reason(
+        own_pg_server: pgserver.Server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """At most one fresh connection attempt a ``RECONNECT_EVERY``: the statements between fail
+    with the reason it found, even once the server is back, until the next attempt."""
+    monkeypatch.setattr(postgres, "RECONNECT_EVERY", 3600.0)
+    server = own_pg_server
+    with Store.open(PgUrl(server.url(server.database()))) as store:
+        server.halt()
+        with pytest.raises(OperationalError):
+            count_runs(store)  # the broken connection
+        with pytest.raises(OperationalError, match="^cannot connect: ") as tried:
+            count_runs(store)  # the attempt
+        server.resume()
+        with pytest.raises(OperationalError) as between:
+            count_runs(store)
+        assert str(between.value) == str(tried.value)
+
+
+async def test_the_database_thread_sees_the_server_go_and_come_back(
+        own_pg_server: pgserver.Server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """Away with libpq's reason as soon as a call finds the server gone; back at the first
+    check after it returns, and the calls then run."""
+    monkeypatch.setattr(postgres, "RECONNECT_EVERY", 0.0)
+    server = own_pg_server
+    db = StoreThread.open(PgUrl(server.url(server.database())))
+    try:
+        assert await db.call(count_runs) == 0
+        server.halt()
+        with pytest.raises(OperationalError):
+            await db.call(count_runs)
+        assert not db.status().up
+        status = await db.check()
+        assert not status.up and (status.problem or "").startswith("cannot connect: ")
+        with pytest.raises(OperationalError, match="^cannot connect: "):
+            await db.call(count_runs)
+        server.resume()
+        assert (await db.check()).up
+        assert await db.call(count_runs) == 0
+    finally:
+        db.close()
 
 
 def test_a_statement_on_the_store_inside_a_transaction_joins_it(pg_url: PgUrl) -> None:
