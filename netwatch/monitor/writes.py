@@ -79,7 +79,11 @@ class EpisodeWriter:
                                                                  name="netwatch-fault-writer")
 
     async def settle(self, within: float) -> None:
-        """Wait (up to ``within`` s) until the batches are written or the store is away."""
+        """Wait (up to ``within`` s) until the batches are written or the store is away;
+        not at all while it is known away (a retry under way then is likely to fail, and
+        may wait on a lock or a connection: the sweeps must not)."""
+        if not self.db.status().up:
+            return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(within):
                 await self._idle.wait()

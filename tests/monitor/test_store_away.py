@@ -5,6 +5,8 @@ it refuse writes (its busy wait is short, so nothing here waits long)."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +108,43 @@ async def test_a_restart_after_the_store_returned_restores_what_was_kept(
     (before,), (after,) = first.open_faults(), second.open_faults()
     assert (after.first_seen, after.opened_at, after.episode_id) == (
         before.first_seen, before.opened_at, before.episode_id)
+
+
+async def test_a_sweep_does_not_wait_for_a_retry_while_the_store_is_known_away(
+        quick_db: StoreThread, store: Store, tmp_path: Path) -> None:
+    """A retry of the kept changes may wait long on a lock or a connection (here a call holds
+    the database thread); a sweep meanwhile finishes without waiting for it, however long
+    its write wait, and the retry writes the change once the thread is free."""
+    clock, runner = Clock(), ScriptedRunner()
+    monitor = Monitor(INVENTORY, runner, quick_db, clock=clock)  # type: ignore[arg-type]
+    monitor.write_wait = 3600.0  # a sweep that waited for the retry would not finish
+    runner.results = {"cam-2": {"icmp": down()}}
+    lock = Lock(tmp_path / "netwatch.db")
+    try:
+        await sweep_all(monitor, clock, times=3)  # opened; its write refused: the store away
+    finally:
+        lock.release()
+    assert not quick_db.status().up and monitor.writes.pending == 1
+    release, started = threading.Event(), threading.Event()
+
+    def held(store: Store) -> None:
+        started.set()
+        release.wait(30)
+
+    holder = asyncio.create_task(quick_db.call(held))
+    try:
+        assert await asyncio.to_thread(started.wait, 30)
+        retry = asyncio.create_task(monitor.writes.flush())
+        for _ in range(100):  # until the retry waits behind the held call
+            if quick_db.status().queued:
+                break
+            await asyncio.sleep(0)
+        assert quick_db.status().queued == 1
+        async with asyncio.timeout(20):  # the old sweep waited for the retry: never ends
+            await sweep_all(monitor, clock)
+        assert not retry.done() and monitor.writes.pending == 1
+    finally:
+        release.set()
+        await holder
+    assert await retry
+    assert [e[0] for e in episodes(store)] == ["cam-2"]
