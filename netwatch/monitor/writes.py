@@ -7,7 +7,8 @@ ones, the closed ones with their closing time, all taken when they happened), an
 task writes the batches in order, one transaction each, on the database thread. When
 the store is away (``OperationalError``: locked, gone, its queue full) the first batch
 stays first in line and is tried again after a pause growing to ``RETRY_MAX`` (or at
-once on ``flush``): nothing is lost, nothing is written twice, and an episode keeps the
+once on ``flush``, or at the first sweep that finds the store answering again, however
+long the pause has grown): nothing is lost, nothing is written twice, and an episode keeps the
 first-seen and closing times it had when it happened. A batch the fault log refuses as
 a contradiction (``FaultLogError``, a bug) is logged and dropped, so it cannot hold
 back the ones after it.
@@ -84,6 +85,9 @@ class EpisodeWriter:
         may wait on a lock or a connection: the sweeps must not)."""
         if not self.db.status().up:
             return
+        if self._batches and self._task is not None and not self._task.done():
+            self._idle.clear()  # wait for that retry below
+            self._wake.set()  # the store answers (again): retry now, not after the pause
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(within):
                 await self._idle.wait()

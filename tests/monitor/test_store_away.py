@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from netwatch.monitor import Monitor
+from netwatch.monitor import Monitor, writes
 from netwatch.store import FaultLog, Store, StoreThread
 from tests.metrics.test_exposition import (
     CAMERA2,
@@ -147,4 +147,28 @@ async def test_a_sweep_does_not_wait_for_a_retry_while_the_store_is_known_away(
         release.set()
         await holder
     assert await retry
+    assert [e[0] for e in episodes(store)] == ["cam-2"]
+
+
+async def test_the_first_sweep_after_the_store_returns_writes_what_was_kept(
+        quick_db: StoreThread, store: Store, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's pause grows to ``RETRY_MAX`` during a long outage; once the database
+    thread finds the store back, the next sweep has the kept change written, not the end of
+    the pause (here made an hour long)."""
+    monkeypatch.setattr(writes, "RETRY_FIRST", 3600.0)
+    clock, runner = Clock(), ScriptedRunner()
+    monitor = Monitor(INVENTORY, runner, quick_db, clock=clock)  # type: ignore[arg-type]
+    runner.results = {"cam-2": {"icmp": down()}}
+    lock = Lock(tmp_path / "netwatch.db")
+    try:
+        await sweep_all(monitor, clock, times=3)
+        assert monitor.writes.pending == 1 and monitor.writes.retries == 1
+    finally:
+        lock.release()
+    await sweep_all(monitor, clock)  # still known away: nothing tried
+    assert monitor.writes.pending == 1 and episodes(store) == []
+    assert (await quick_db.check()).up  # what the database thread does every 2 s while away
+    await sweep_all(monitor, clock)
+    assert monitor.writes.pending == 0
     assert [e[0] for e in episodes(store)] == ["cam-2"]
