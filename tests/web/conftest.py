@@ -1,4 +1,7 @@
-"""A small city behind the web app: a real Monitor, SQLite store, tokens and exposition.
+"""A small city behind the web app: a real Monitor, store, tokens and exposition.
+
+The store is a SQLite file; the modules that set ``BOTH_ENGINES`` run their tests on it
+and again on a fresh database of the session's PostgreSQL server (``tests/engines.py``).
 
 The inventory is YAML in tmp_path with SNMP secrets seeded through ``${ENV}``;
 results come from a scripted runner (no probing), so faults open, suppress and
@@ -24,6 +27,8 @@ from netwatch.web.app import WebDeps
 from netwatch.web.auth import StoredTokens
 from netwatch.web.ratelimit import RateLimiter
 from probes.base import ProbeResult, Reason
+from tests.engines import engine, pg_server, pg_url, store, target  # noqa: F401 - fixtures
+from tests.engines import parametrize_where_asked as pytest_generate_tests  # noqa: F401
 
 T0 = 1_700_000_000.0
 COMMUNITY = "web-Community-s3cret-41c7"
@@ -118,7 +123,7 @@ class City:
     west_tester: str  # tester token for west
     reloads: list[str]
 
-    def deps(self, *, store: bool = False, **overrides: Any) -> WebDeps:
+    def deps(self, *, store: bool = False, **overrides: Any) -> WebDeps:  # noqa: F811
         """The app's parts; with ``store`` its routes that need the store have it."""
         fields: dict[str, Any] = dict(
             monitor=self.monitor, tokens=StoredTokens(self.db, clock=self.clock),
@@ -162,7 +167,7 @@ def _inventory(path: Path) -> Inventory:
 
 
 @pytest.fixture
-async def city(tmp_path: Path, store: Store, db: StoreThread) -> City:
+async def city(tmp_path: Path, store: Store, db: StoreThread) -> City:  # noqa: F811
     """Five cycles: sw-e down throughout (its cameras suppressed under it), cam-w1's RTSP
     refused throughout, vc-w1's SIP down for three cycles then back (a closed episode);
     the trunking site is never swept, so it stays unknown and the monitor not ready."""

@@ -7,6 +7,7 @@ from aiohttp.test_utils import TestClient
 from netwatch.web.app import create_app
 from tests.web.conftest import FAILED_LIMIT, City, bearer
 
+BOTH_ENGINES = True  # tokens checked on SQLite and on PostgreSQL
 WRONG = "nw_" + "A" * 43  # well formed, never issued
 
 

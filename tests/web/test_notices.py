@@ -17,6 +17,8 @@ from tests.notices.factory import item, record
 from tests.web.conftest import City, bearer
 from tests.web.test_pages import Page
 
+BOTH_ENGINES = True  # notices listed and acknowledged on both engines
+
 
 @pytest.fixture
 async def client(aiohttp_client, city: City,  # type: ignore[no-untyped-def]
@@ -106,9 +108,9 @@ def _item(store: Store, county: str, state: str = "open") -> int:
             "INSERT INTO notice_items (subject_type, subject, county, problem, name, kind, "
             "location, severity, state, close_reason, first_seen, created_at, "
             "rectify_within_days) VALUES ('device', ?, ?, 'unreachable', 'cam', 'camera', "
-            "'x', 'major', ?, ?, 0, 0, 3)",
+            "'x', 'major', ?, ?, 0, 0, 3) RETURNING id",
             (f"{county}-cam", county, state, "verified" if state == "closed" else None))
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
 
 async def test_acknowledge_item(client: TestClient, city: City, store: Store) -> None:
@@ -121,7 +123,7 @@ async def test_acknowledge_item(client: TestClient, city: City, store: Store) ->
     assert resp.status == 200, await resp.text()
     body = await resp.json()
     assert body["acknowledgement"]["promised"] == promised
-    row = store.conn.execute("SELECT state, ack_note FROM notice_items WHERE id = ?",
+    row = store.execute("SELECT state, ack_note FROM notice_items WHERE id = ?",
                              (east,)).fetchone()
     assert (row["state"], row["ack_note"]) == ("open", "已派人")
     resp = await client.post(f"/api/v1/notice-items/{west}/ack",
@@ -165,12 +167,12 @@ async def test_a_county_session_sees_states_and_acknowledges_from_the_page(
     form = {"note": "已派人抢修", "promised_date": promised}
     resp = await client.post("/notices/1/items/1/ack", data=form, allow_redirects=False)
     assert resp.status == 403
-    assert store.conn.execute("SELECT ack_note FROM notice_items WHERE id = 1").fetchone()[0] \
+    assert store.execute("SELECT ack_note FROM notice_items WHERE id = 1").fetchone()[0] \
         is None
     resp = await client.post("/notices/1/items/1/ack", allow_redirects=False,
                              data={**form, "csrf_token": found.group(1)})
     assert resp.status == 303 and resp.headers["Location"] == "/notices/1"
-    assert store.conn.execute("SELECT state, ack_note FROM notice_items WHERE id = 1"
+    assert store.execute("SELECT state, ack_note FROM notice_items WHERE id = 1"
                               ).fetchone()[:] == ("open", "已派人抢修")
     assert "已派人抢修" in await (await client.get("/notices/1")).text()
     resp = await client.post("/notices/1/items/1/ack", allow_redirects=False,

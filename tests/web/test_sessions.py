@@ -24,6 +24,7 @@ from netwatch.web.session_store import SessionStore
 from netwatch.web.sessions import safe_next
 from tests.web.conftest import FAILED_LIMIT, City, Clock, bearer
 
+BOTH_ENGINES = True  # sessions and their tokens on SQLite and on PostgreSQL
 HOST = "127.111.0.2"
 WRONG = "nw_" + "A" * 43  # well formed, never issued
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -193,14 +194,14 @@ async def test_readings_by_cookie_are_form_readings(aiohttp_client: Any, city: C
                "technology": "pdt", "rssi_dbm": -80, "client_id": "c-1"}
     resp = await client.post("/api/v1/readings", json=reading)
     assert resp.status == 403
-    assert store.conn.execute("SELECT count(*) FROM readings").fetchone()[0] == 0
+    assert store.execute("SELECT count(*) FROM readings").fetchone()[0] == 0
     resp = await client.post("/api/v1/readings", json=reading, headers={CSRF_HEADER: csrf})
     assert resp.status == 201
     client.session.cookie_jar.clear()
     resp = await client.post("/api/v1/readings", json={**reading, "client_id": "c-2"},
                              headers=bearer(city.admin))
     assert resp.status == 201
-    rows = store.conn.execute("SELECT idem_key, source FROM readings ORDER BY id").fetchall()
+    rows = store.execute("SELECT idem_key, source FROM readings ORDER BY id").fetchall()
     assert [tuple(r) for r in rows] == [("c-1", "form"), ("c-2", "api")]
 
 
@@ -277,7 +278,7 @@ async def test_sessions_outlive_a_restart(store: Store, db: StoreThread) -> None
     cookie, opened = await before.open("tok-a")
     gone, _ = await before.open("tok-b")
     await before.close(gone)
-    rows = store.conn.execute("SELECT id_hash, token_id FROM sessions").fetchall()
+    rows = store.execute("SELECT id_hash, token_id FROM sessions").fetchall()
     assert [r["token_id"] for r in rows] == ["tok-a"] and rows[0]["id_hash"] != cookie
 
     after = SessionStore(idle=100.0, max_age=1000.0, clock=clock, db=db)  # restarted
@@ -290,7 +291,7 @@ async def test_sessions_outlive_a_restart(store: Store, db: StoreThread) -> None
     clock.now += 1000  # past the maximum age
     assert await SessionStore(idle=100.0, max_age=1000.0, clock=clock,
                               db=db).get(cookie) is None
-    assert store.conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    assert store.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("target", [

@@ -22,6 +22,7 @@ from netwatch.web.survey import ROWS_LIMIT, VIA_SESSION
 from tests.survey.city import load_city
 from tests.web.conftest import Clock, ScriptedRunner, bearer
 
+BOTH_ENGINES = True  # readings and their idempotency keys on both engines
 NORTH: dict[str, Any] = {"point": "n-cp-1", "taken_at": "2026-01-01T08:00:00+08:00",
                          "rssi_dbm": -95}
 SOUTH: dict[str, Any] = {"lat": 38.2, "lon": 106.1, "taken_at": "2026-01-01T08:00:00Z",
@@ -73,7 +74,7 @@ async def survey_app(aiohttp_client, tmp_path: Path,  # type: ignore[no-untyped-
 
 
 def readings(store: Store) -> list[tuple[Any, ...]]:
-    return [tuple(r) for r in store.conn.execute(
+    return [tuple(r) for r in store.execute(
         "SELECT id, tester, county, source FROM readings ORDER BY id")]
 
 
@@ -137,7 +138,7 @@ async def test_csv_body(survey_app: tuple[TestClient, Tokens], store: Store) -> 
     resp = await client.post("/api/v1/readings", data=csv.encode(),
                              headers={**bearer(tokens.north_tester), "Content-Type": "text/csv"})
     assert resp.status == 201
-    note = store.conn.execute("SELECT note FROM readings").fetchone()[0]
+    note = store.execute("SELECT note FROM readings").fetchone()[0]
     assert note == "'=cmd()"
     bad = csv + "n-cp-1,2026-01-01T08:00:00+08:00,-5,\n"
     resp = await client.post("/api/v1/readings", data=bad.encode(),
