@@ -69,22 +69,28 @@ HEALTHY = ("sw-a", "ts-d")
 T = TypeVar("T")
 
 class Daemon:
-    """One ``netwatch run`` on the test's PostgreSQL database; stopped by PID."""
+    """One ``netwatch run`` on ``root/inventory.yaml`` and the database ``url``; stopped by
+    PID."""
 
     def __init__(self, root: Path, url: str, env: dict[str, str]) -> None:
         self.log = root / "daemon.log"
+        self.start = self.log.stat().st_size if self.log.exists() else 0  # a restart appends
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "netwatch", "run", str(root / "inventory.yaml"),
                  "--listen", f"{HOST}:0", "--db", url,
                  "--notices-dir", str(root / "notices")], stdout=out, stderr=out, env=env)
-        self.url = listening_url(self.proc, self.log, 0, WAIT).rstrip("/")
+        self.url = listening_url(self.proc, self.log, self.start, WAIT).rstrip("/")
         if not self.url:
             self.stop()
             raise RuntimeError(f"netwatch run did not start: {self.tail()}")
 
     def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
+        return self.text()[-4000:]
+
+    def text(self) -> str:
+        """What this run logged."""
+        return self.log.read_bytes()[self.start:].decode(errors="replace")
 
     def stop(self) -> int | None:
         return terminate(self.proc, 30.0)
