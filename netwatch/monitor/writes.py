@@ -7,11 +7,11 @@ ones, the closed ones with their closing time, all taken when they happened), an
 task writes the batches in order, one transaction each, on the database thread. When
 the store is away (``OperationalError``: locked, gone, its queue full) the first batch
 stays first in line and is tried again after a pause growing to ``RETRY_MAX`` (or at
-once on ``flush``, or at the first sweep that finds the store answering again, however
-long the pause has grown): nothing is lost, nothing is written twice, and an episode keeps the
-first-seen and closing times it had when it happened. A batch the fault log refuses as
-a contradiction (``FaultLogError``, a bug) is logged and dropped, so it cannot hold
-back the ones after it.
+once on ``flush``, or at the first sweep that finds the store answering again): nothing
+is lost, nothing is written twice, and an episode keeps the first-seen and closing
+times it had when it happened. While the store is known away a sweep does not wait for
+the writer at all. A batch the fault log refuses as a contradiction (``FaultLogError``,
+a bug) is logged and dropped, so it cannot hold back the ones after it.
 """
 
 from __future__ import annotations
