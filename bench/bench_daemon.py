@@ -191,12 +191,13 @@ def cycle_lines(counts: dict[str, Counter[str]]) -> tuple[list[str], int]:
 
 
 async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: int,
-                interval: float, pg: PrivateServer | None,
-                samples: list[Sample]) -> list[dict[str, float]]:
+                interval: float, pg: PrivateServer | None, samples: list[Sample],
+                listened: Counter[str]) -> list[dict[str, float]]:
     """Wait for ``cycles`` complete cycles of every group, printing each; then time scrapes.
 
     With ``pg``, the server's counters are sampled (off the loop) at each cycle's end
-    into ``samples``, the first at the watch's start."""
+    into ``samples``, the first at the watch's start; ``listened`` counts each group's
+    sweeps whose listeners have all run."""
     monitor = daemon.monitor
     pid = os.getpid()
     seen = 0
@@ -229,9 +230,15 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
     figures: list[dict[str, float]] = []
 
     async def sample_server() -> None:
-        """The server's counters once the database thread has done the work queued so far
-        (a sweep's first checks are written just after its run is counted)."""
+        """The server's counters once the cycle's store work is done: a sweep's run is
+        counted before its listeners run, and the daemon's listener takes the devices'
+        first checks and hands their write to the database thread."""
         assert pg is not None
+        for _ in range(600):  # every sweep's listeners done (the bench's is the last)
+            if all(listened[key] >= stats.runs for key, stats in monitor.stats.items()):
+                break
+            await asyncio.sleep(0.05)
+        await daemon.duties.record_monitored()  # after any first-check write under way
         await daemon.db.call(_nothing)
         samples.append(await asyncio.to_thread(pg.sample, time.monotonic()))
 
@@ -406,9 +413,11 @@ async def run(inventory: Inventory, path: Path, db: Target, cycles: int, lab_pid
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[str] = loop.create_future()
     tally = Tally()
+    listened: Counter[str] = Counter()
 
     def on_ready(base: str) -> None:
         tally.wrap(daemon.monitor.runner)  # before the first sweep starts
+        daemon.monitor.listeners.append(lambda key, touched: listened.update([key]))
         ready.set_result(base)
 
     opts = DaemonOptions(
@@ -424,7 +433,8 @@ async def run(inventory: Inventory, path: Path, db: Target, cycles: int, lab_pid
         print(f"daemon: listening on {base}, RSS {rss_mib():.0f} MiB", flush=True)
         for load in daemon.monitor.capacity:
             print(f"load: {load.resource} {load.wanted:,.0f}/s of {load.limit:,.0f}/s")
-        return await watch(daemon, tally, base, cycles, lab_pid, interval, pg, samples)
+        return await watch(daemon, tally, base, cycles, lab_pid, interval, pg, samples,
+                           listened)
     finally:
         stop.set()
         await task
