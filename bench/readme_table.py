@@ -165,7 +165,7 @@ def number(key: str, value: float) -> str:
     if key.startswith("ratio") or key.endswith("_ratio"):
         return f"{value:.2f}×"
     if key.startswith("cpu_median") or key.endswith("_share"):
-        return f"{value:.0%}"
+        return f"{value * 100:.2g}%" if 0 < abs(value) < 0.01 else f"{value:.0%}"
     if value == int(value) and abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
