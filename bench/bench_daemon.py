@@ -8,15 +8,25 @@ answered by the kernel. The daemon runs here, in-process, exactly as ``netwatch
 run`` builds it, and serves /metrics on loopback.
 
 Prints, per sweep cycle: each group's sweep duration against the interval, the
-daemon's CPU share of the wall time, the lab's CPU, open faults, and per device kind
-and check the checks attempted, succeeded, failed by reason and skipped by reason;
-then the peak RSS, the /metrics render time and size (plain and gzip, as a scrape
-gets it) and one ``RESULT`` line. The lab is healthy, so any failed or skipped check,
-open fault or overrun is a false result: the run then FAILS (exit 1). Capacity
-settings come from the environment as for ``netwatch run`` (``NETWATCH_ICMP_RATE``...).
-Loopback only (127.150.0.0/15); bounded by ``--cycles``.
+daemon's CPU share of the wall time, the lab's CPU, open faults, the event loop's
+longest stall, and per device kind and check the checks attempted, succeeded, failed by
+reason and skipped by reason; then the peak RSS, the /metrics render time and size
+(plain and gzip, as a scrape gets it) and one ``RESULT`` line, its case named after the
+engine. The lab is healthy, so any failed or skipped check, open fault or overrun is a
+false result: the run then FAILS (exit 1). Capacity settings come from the environment
+as for ``netwatch run`` (``NETWATCH_ICMP_RATE``...).
+
+``--engine`` picks the store behind the daemon's database thread: a SQLite file in a
+temporary directory, or a PostgreSQL server of this run's own (``pgload.py``: initdb
+into a temporary directory, 127.74.0.1 only, stopped and removed at the end). With
+PostgreSQL each cycle also prints the server's load, read from its own statistics, and
+a second ``RESULT`` line (bench ``daemon_db``) gives it over the steady cycles (2 on):
+statements, transactions, rows written, returned and scanned, WAL bytes per second, and
+the server's CPU; and what the first cycle wrote (every device's monitoring start).
+Loopback only (devices in 127.150.0.0/15); bounded by ``--cycles``.
 
     python bench/bench_daemon.py [--devices 100000] [--cycles 2] [--interval 60] [--echoes 5]
+                                 [--engine sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ from typing import Any
 
 import aiohttp
 from figures import result as print_result
+from pgload import Load, PrivateServer, Sample
 
 from netwatch.daemon import Daemon, DaemonOptions, Listen
 from netwatch.inventory import CheckSpec, Inventory, load_inventory
@@ -45,11 +56,14 @@ from netwatch.lab.process import LabProcess
 from netwatch.monitor import AllowList, DeviceResult, Runner
 from netwatch.monitor.capacity import Capacity
 from netwatch.runtime import run_async
+from netwatch.store import Store, Target
 
 SERVICES = 10_000  # devices with a service check besides ICMP
 SNMP = 2_000  # trunking sites with SNMP
 SNMP_V3 = 200
 INTERVAL = 60
+PG_HOST = "127.74.0.1"  # the run's own PostgreSQL server listens here only
+ENGINES = ("sqlite", "postgresql")
 
 
 def address(i: int) -> str:
@@ -177,8 +191,13 @@ def cycle_lines(counts: dict[str, Counter[str]]) -> tuple[list[str], int]:
 
 
 async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: int,
-                interval: float) -> list[dict[str, float]]:
-    """Wait for ``cycles`` complete cycles of every group, printing each; then time scrapes."""
+                interval: float, pg: PrivateServer | None, samples: list[Sample],
+                listened: Counter[str]) -> list[dict[str, float]]:
+    """Wait for ``cycles`` complete cycles of every group, printing each; then time scrapes.
+
+    With ``pg``, the server's counters are sampled (off the loop) at each cycle's end
+    into ``samples``, the first at the watch's start; ``listened`` counts each group's
+    sweeps whose listeners have all run."""
     monitor = daemon.monitor
     pid = os.getpid()
     seen = 0
@@ -209,7 +228,23 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
 
     gc.callbacks.append(time_collections)
     figures: list[dict[str, float]] = []
+
+    async def sample_server() -> None:
+        """The server's counters once the cycle's store work is done: a sweep's run is
+        counted before its listeners run, and the daemon's listener takes the devices'
+        first checks and hands their write to the database thread."""
+        assert pg is not None
+        for _ in range(600):  # every sweep's listeners done (the bench's is the last)
+            if all(listened[key] >= stats.runs for key, stats in monitor.stats.items()):
+                break
+            await asyncio.sleep(0.05)
+        await daemon.duties.record_monitored()  # after any first-check write under way
+        await daemon.db.call(_nothing)
+        samples.append(await asyncio.to_thread(pg.sample, time.monotonic()))
+
     wall0, cpu0, lab0 = time.perf_counter(), cpu_of(pid), sum(cpu_of(lab_pid))
+    if pg is not None:
+        await sample_server()
     deadline = time.monotonic() + (cycles + 1) * interval * 3
     while seen < cycles and time.monotonic() < deadline:
         await asyncio.sleep(1.0)
@@ -234,6 +269,9 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
               f"garbage collection CPU {collections['total']:.2f} s in all, "
               f"{collections['full']:.0f} full", flush=True)
         print("\n".join(lines), flush=True)
+        if pg is not None:
+            await sample_server()
+            print(f"  PostgreSQL: {Load.between(samples[-2], samples[-1]).line()}", flush=True)
         by_fault = Counter((f.kind, f.fault) for f in monitor.open_faults())
         for (kind, fault), n in sorted(by_fault.items()):
             example = next(f for f in monitor.open_faults() if (f.kind, f.fault) == (kind, fault))
@@ -268,12 +306,18 @@ async def watch(daemon: Daemon, tally: Tally, base: str, cycles: int, lab_pid: i
     return figures
 
 
+def _nothing(store: Store) -> None:
+    """A database-thread call that only waits its turn behind the calls queued before it."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--interval", type=float, default=INTERVAL, help="seconds per cycle")
     parser.add_argument("--echoes", type=int, default=5, help="ICMP echoes per check")
+    parser.add_argument("--engine", choices=ENGINES, default="sqlite",
+                        help="the store: a SQLite file, or a PostgreSQL server of the run's own")
     args = parser.parse_args()
     os.environ.update(BENCH_SNMP_COMMUNITY="bench-community", BENCH_SNMP_AUTH_KEY="bench-auth-1",
                       BENCH_SNMP_PRIV_KEY="bench-priv-1")
@@ -285,14 +329,39 @@ def main() -> None:
         inventory = transform(load_inventory(path))
         print(f"inventory: {len(inventory.devices):,} devices loaded in "
               f"{time.perf_counter() - t0:.2f} s, RSS {rss0:.0f} → {rss_mib():.0f} MiB")
-        t0 = time.perf_counter()
-        with LabProcess(path, table=f"netwatch_lab_bench_{os.getpid()}") as lab:
-            print(f"lab: ready in {time.perf_counter() - t0:.1f} s (pid {lab.pid})", flush=True)
-            figures = run_async(run(inventory, path, Path(tmp), args.cycles, lab.pid,
-                                    args.interval, transform))
+        samples: list[Sample] = []
+        pg = PrivateServer(PG_HOST) if args.engine == "postgresql" else None
+        try:
+            db: Target = Path(tmp) / "netwatch.db" if pg is None else pg.url
+            print(f"store: {args.engine}, {db}", flush=True)
+            t0 = time.perf_counter()
+            with LabProcess(path, table=f"netwatch_lab_bench_{os.getpid()}") as lab:
+                print(f"lab: ready in {time.perf_counter() - t0:.1f} s (pid {lab.pid})",
+                      flush=True)
+                figures = run_async(run(inventory, path, db, args.cycles, lab.pid,
+                                        args.interval, transform, pg, samples))
+            if pg is not None:
+                print("PostgreSQL's most frequent statements over the run (pg_stat_statements):")
+                print("\n".join(f"  {line}" for line in pg.busiest()), flush=True)
+        finally:
+            if pg is not None:
+                pg.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the daemon process: {peak:.0f} MiB (bar: 1024 MiB)")
-    sys.exit(verdict(figures, peak, args.devices, args.interval, args.echoes))
+    case = f"{args.devices}-devices-{args.echoes}-echoes-{args.interval:g}s-{args.engine}"
+    code = verdict(figures, peak, case)
+    if len(samples) > 2:  # the steady cycles: from the first cycle's end to the last's
+        load, first = Load.between(samples[1], samples[-1]), samples[1] - samples[0]
+        print(f"PostgreSQL over the steady cycles ({load.seconds:.0f} s): {load.line()}")
+        print_result("daemon_db", case, steady_cycles=len(samples) - 2,
+                     statements_per_s=load.statements, transactions_per_s=load.transactions,
+                     rows_written_per_s=load.rows_written,
+                     rows_returned_per_s=load.rows_returned,
+                     rows_scanned_per_s=load.rows_scanned, wal_kib_per_s=load.wal_bytes / 1024,
+                     server_cpu_share=load.cpu_share,
+                     first_cycle_rows_written=first.written,
+                     first_cycle_wal_mib=first.wal_bytes / 2**20)
+    sys.exit(code)
 
 
 def with_echoes(inventory: Inventory, echoes: int) -> Inventory:
@@ -308,8 +377,7 @@ def with_echoes(inventory: Inventory, echoes: int) -> Inventory:
     return replace(inventory, devices=devices)
 
 
-def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval: float,
-            echoes: int) -> int:
+def verdict(figures: list[dict[str, float]], peak: float, case: str) -> int:
     """The run's summary line; exit 1 if any check failed or was skipped, or a fault opened.
 
     The lab is healthy: every failure, skip or fault is a false result of the monitor.
@@ -325,10 +393,9 @@ def verdict(figures: list[dict[str, float]], peak: float, devices: int, interval
     sweep = max((f.get("sweep", 0.0) for f in figures), default=0.0)
     stall = max((f.get("stall", 0.0) for f in figures), default=0.0)
     ok = bad == 0 and faults == 0 and overruns == 0
-    print_result("daemon", f"{devices}-devices-{echoes}-echoes-{interval:g}s",
-                 "PASS" if ok else "FAIL", cycles=len(figures), false_results=int(bad),
-                 open_faults=int(faults), overruns=int(overruns), daemon_cpu_share=cpu,
-                 daemon_system_share=system, cpu_s_per_cycle=per_cycle["cpu"],
+    print_result("daemon", case, "PASS" if ok else "FAIL", cycles=len(figures),
+                 false_results=int(bad), open_faults=int(faults), overruns=int(overruns),
+                 daemon_cpu_share=cpu, daemon_system_share=system, cpu_s_per_cycle=per_cycle["cpu"],
                  gc_s_per_cycle=per_cycle["gc"], full_gcs_per_cycle=per_cycle["gc_full"],
                  longest_sweep_s=sweep, longest_stall_s=stall, peak_rss_mib=round(peak))
     return 0 if ok else 1
@@ -340,19 +407,21 @@ def _steady_median(figures: list[dict[str, float]], key: str) -> float:
     return values[len(values) // 2] if values else float("nan")
 
 
-async def run(inventory: Inventory, path: Path, tmp: Path, cycles: int, lab_pid: int,
-              interval: float, transform: Callable[[Inventory], Inventory]
-              ) -> list[dict[str, float]]:
+async def run(inventory: Inventory, path: Path, db: Target, cycles: int, lab_pid: int,
+              interval: float, transform: Callable[[Inventory], Inventory],
+              pg: PrivateServer | None, samples: list[Sample]) -> list[dict[str, float]]:
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[str] = loop.create_future()
     tally = Tally()
+    listened: Counter[str] = Counter()
 
     def on_ready(base: str) -> None:
         tally.wrap(daemon.monitor.runner)  # before the first sweep starts
+        daemon.monitor.listeners.append(lambda key, touched: listened.update([key]))
         ready.set_result(base)
 
     opts = DaemonOptions(
-        inventory_path=path, db_path=tmp / "netwatch.db", listen=Listen("127.150.0.254", 0),
+        inventory_path=path, db_path=db, listen=Listen("127.150.0.254", 0),
         allow=AllowList.parse("127.0.0.0/8"), on_ready=on_ready,
         capacity=Capacity.from_env(os.environ), inventory_transform=transform,
     )
@@ -364,7 +433,8 @@ async def run(inventory: Inventory, path: Path, tmp: Path, cycles: int, lab_pid:
         print(f"daemon: listening on {base}, RSS {rss_mib():.0f} MiB", flush=True)
         for load in daemon.monitor.capacity:
             print(f"load: {load.resource} {load.wanted:,.0f}/s of {load.limit:,.0f}/s")
-        return await watch(daemon, tally, base, cycles, lab_pid, interval)
+        return await watch(daemon, tally, base, cycles, lab_pid, interval, pg, samples,
+                           listened)
     finally:
         stop.set()
         await task

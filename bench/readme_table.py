@@ -37,11 +37,25 @@ class Bench:
 
 BENCHES = {
     "daemon": Bench(
-        "The daemon at city scale", "python bench/bench_daemon.py --devices N --cycles 10",
+        "The daemon at city scale",
+        "python bench/bench_daemon.py --devices N --cycles C --engine sqlite|postgresql",
         "`netwatch run` in-process over N devices (all ICMP; 7,000 RTSP, 3,000 SIP, 2,000 "
         "SNMP of which 200 v3), the device lab in its own process, loopback only. A healthy "
         "lab: any failed or skipped check, open fault or overrun is a false result and FAILS "
-        "the run. CPU: the daemon's share of one core, median of the steady cycles (2 on)."),
+        "the run. CPU: the daemon's share of one core, median of the steady cycles (2 on). "
+        "Longest stall: how late a 50 ms sleep on the event loop woke, worst of all cycles. "
+        "The case ends with the engine behind the database thread (a SQLite file, or a "
+        "PostgreSQL server of the run's own on loopback); the case without one is the run "
+        "of 2026-12-05, before the database thread: SQLite called on the event loop."),
+    "daemon_db": Bench(
+        "The daemon's database load on PostgreSQL",
+        "python bench/bench_daemon.py --devices N --cycles C --engine postgresql",
+        "The runs above on PostgreSQL, read from the server's own statistics over the steady "
+        "cycles (2 on): statements (`pg_stat_statements`, `BEGIN`/`COMMIT` included) and the "
+        "rows they wrote or returned, committed transactions and rows scanned "
+        "(`pg_stat_database`), WAL written (`pg_current_wal_lsn()`), the server processes' "
+        "CPU; and what the first cycle wrote (every device's monitoring start). The server "
+        "runs with `fsync` and `full_page_writes` on and the default `shared_buffers`."),
     "icmp": Bench(
         "ICMP engine against fping", "python bench/bench_icmp.py",
         "The same targets in 127.200.0.0/14, `fping -i 0` and the engine interleaved in one "
@@ -151,7 +165,7 @@ def number(key: str, value: float) -> str:
     if key.startswith("ratio") or key.endswith("_ratio"):
         return f"{value:.2f}×"
     if key.startswith("cpu_median") or key.endswith("_share"):
-        return f"{value:.0%}"
+        return f"{value * 100:.2g}%" if 0 < abs(value) < 0.01 else f"{value:.0%}"
     if value == int(value) and abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"

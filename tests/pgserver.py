@@ -1,6 +1,7 @@
 """A real PostgreSQL server of the tests' own: initdb and pg_ctl into a temporary directory.
 
-The server listens on 127.69.0.1 only (a free port picked at start), keeps its unix
+The server listens on one loopback address only (127.69.0.1 unless ``start`` is given
+another, e.g. a benchmark's own; a free port picked at start), keeps its unix
 socket inside its own directory, runs as the ``postgres`` user when the tests run as
 root (initdb refuses root), and is stopped and removed by ``stop``. Its cluster is
 made with the C locale and UTF-8, as netwatch asks of a database (docs/operations.md).
@@ -63,9 +64,9 @@ def missing() -> str | None:
     return None
 
 
-def free_port() -> int:
+def free_port(host: str = HOST) -> int:
     with socket.socket() as s:
-        s.bind((HOST, 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
@@ -78,6 +79,7 @@ class Server:
     password: str = field(repr=False)
     bin: Path = field(default_factory=lambda: bindir() or Path("/usr/bin"))
     password_env: str = PASSWORD_ENV  # the variable its URLs name for the password
+    host: str = HOST
 
     @property
     def socket_dir(self) -> Path:
@@ -89,7 +91,7 @@ class Server:
 
     def url(self, dbname: str, password: str | None = None) -> str:
         secret = f"${{{self.password_env}}}" if password is None else password
-        return f"postgresql://{ROLE}:{secret}@{HOST}:{self.port}/{dbname}"
+        return f"postgresql://{ROLE}:{secret}@{self.host}:{self.port}/{dbname}"
 
     def database(self, prefix: str = "nw") -> str:
         name = f"{prefix}_{os.getpid()}_{next(_counter)}"
@@ -129,12 +131,14 @@ def _as_postgres(cmd: list[str]) -> None:
                    timeout=120)
 
 
-def start(password_env: str = PASSWORD_ENV) -> Server:
-    """initdb, configure for loopback only, start; the caller stops it. netwatch's password
-    goes into the environment as ``password_env``."""
+def start(password_env: str = PASSWORD_ENV, host: str = HOST) -> Server:
+    """initdb, configure for ``host`` (a loopback address) only, start; the caller stops it.
+    netwatch's password goes into the environment as ``password_env``."""
+    if not host.startswith("127."):
+        raise ValueError(f"PostgreSQL test server on {host}: only 127.0.0.0/8 is allowed")
     root = Path(tempfile.mkdtemp(prefix="netwatch-pg-"))
     password = secrets.token_urlsafe(18)
-    server = Server(root, free_port(), password, password_env=password_env)
+    server = Server(root, free_port(host), password, password_env=password_env, host=host)
     try:
         (root / "sock").mkdir()
         pwfile = root / "pw"
@@ -150,7 +154,7 @@ def start(password_env: str = PASSWORD_ENV) -> Server:
         (root / "data" / "pg_hba.conf").write_text(
             "local all all trust\nhost all all 127.0.0.0/8 scram-sha-256\n")
         with (root / "data" / "postgresql.conf").open("a") as conf:
-            conf.write(f"listen_addresses = '{HOST}'\nport = {server.port}\n"
+            conf.write(f"listen_addresses = '{host}'\nport = {server.port}\n"
                        f"unix_socket_directories = '{root / 'sock'}'\n"
                        "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\n"
                        "max_connections = 200\nlog_min_messages = warning\n")
