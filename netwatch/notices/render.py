@@ -86,7 +86,8 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
     if zh:
         basis = f"（{'；'.join(notes)}）" if notes else ""
         return [
-            f"根据{r.city}公安技术监测平台{start}至{end}的监测数据{basis}，"
+            f"根据{r.city}公安技术监测平台{start if start == end else f'{start}至{end}'}"
+            f"的监测数据{basis}，"
             "现将你单位存在的问题通报如下。",
             f"一、发现问题。本期新发现问题{n}项，前期未整改问题{c}项。"
             + ("；".join(figs) + "。" if figs else ""),
@@ -98,7 +99,8 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
         ]
     basis = f" ({'; '.join(notes)})" if notes else ""
     return [
-        f"Based on {r.city} police monitoring data from {start} to {end}{basis}, we notify you:",
+        f"Based on {r.city} police monitoring data "
+        f"{f'of {start}' if start == end else f'from {start} to {end}'}{basis}, we notify you:",
         f"1. Problems found: {n} new, {c} carried forward."
         + (" " + "; ".join(figs) + "." if figs else ""),
         "2. Requirements: check and rectify each item in the attached list.",

@@ -20,9 +20,10 @@ from netwatch.store import Store
 from tests.notices.city import DAY, HOUR, at, city, fault, recover
 from tests.notices.factory import record
 
-SHORT_ZH = ("根据示例市公安技术监测平台2026年12月6日至2026年12月6日的监测数据"
+# a period within one day names that day once
+SHORT_ZH = ("根据示例市公安技术监测平台2026年12月6日的监测数据"
             "（监测自2026年12月6日8时10分起，本期不足7天），现将你单位存在的问题通报如下。")
-SHORT_EN = ("Based on 示例市 police monitoring data from 2026-12-06 to 2026-12-06 "
+SHORT_EN = ("Based on 示例市 police monitoring data of 2026-12-06 "
             "(monitored since 2026-12-06 08:10, shorter than the usual 7 days), we notify you:")
 GAP_ZH = "（其中2小时10分钟未监测，不计入在线率）"
 GAP_EN = "(2 h 10 min of it unwatched, left out of the online rates)"
