@@ -94,7 +94,8 @@ class Role(StrEnum):
 class GapReason(StrEnum):
     """Why nothing watched (some or all counties' devices) for a while: a monitoring gap."""
 
-    DAEMON_DOWN = "daemon_down"  # from the daemon's last heartbeat to its next start
+    DAEMON_DOWN = "daemon_down"  # from an instance's last word to its own next start
+    NO_ACTIVE = "no_active"  # from a county's last holder's last word to another's takeover
 
 
 # A device counts as offline while one of these is open: notices' online rates

@@ -51,7 +51,7 @@ WIRE_CAUSES = (("SITE_DOWN", "site_down"), ("UPLINK_DOWN", "uplink_down"),
                ("UPLINK_SLOW", "uplink_slow"), ("COVERAGE_HOLE", "coverage_hole"))
 WIRE_ROLES = (("ADMIN", "admin"), ("COUNTY", "county"), ("TESTER", "tester"),
               ("METRICS", "metrics"))
-WIRE_GAPS = (("DAEMON_DOWN", "daemon_down"),)
+WIRE_GAPS = (("DAEMON_DOWN", "daemon_down"), ("NO_ACTIVE", "no_active"))
 WIRE_MEASUREMENTS = {
     "status_code", "describe_status_code", "response_seconds", "connect_seconds",
     "rtt_seconds", "rtt_min_seconds", "rtt_max_seconds", "loss_ratio", "jitter_seconds",

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from netwatch.cli.cluster import cluster_options, cluster_settings
 from netwatch.cli.lazy import LazyGroup
 from netwatch.cli.support import (
     allow_list_or_exit,
@@ -156,10 +157,12 @@ def _daemon_options(f: Callable[..., None]) -> Callable[..., None]:
               help="A TLS reverse proxy fronts netwatch (allows a non-loopback --listen).")
 @click.option("--notices-dir", default="notices", show_default=True,
               type=click.Path(file_okay=False), help="Where scheduled notices are written.")
+@cluster_options
 @web_limit_options
 def run(inventory: str | None, listen: str, log_level: str, log_format: str,
         db_arg: str | None, tls_cert: str | None, tls_key: str | None, behind_proxy: bool,
-        notices_dir: str, **limits: Any) -> None:
+        notices_dir: str, counties: str | None, instance: str | None, lease_ttl: float,
+        shadow: str, **limits: Any) -> None:
     """The daemon: scheduled probes, fault tracking, /metrics and the web app."""
     from netwatch.daemon import DaemonOptions, ListenError, check_exposure, parse_listen, run_daemon
 
@@ -172,6 +175,7 @@ def run(inventory: str | None, listen: str, log_level: str, log_format: str,
             tls_key=Path(tls_key) if tls_key else None, behind_proxy=behind_proxy,
             allow=allow_list_or_exit(), notice_dir=Path(notices_dir),
             capacity=capacity_or_exit(), **daemon_limits(limits),
+            **cluster_settings(inv, counties, instance, lease_ttl, shadow),
         )
         check_exposure(opts)
     except ListenError as exc:

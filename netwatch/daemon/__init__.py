@@ -6,7 +6,9 @@ work besides sweeps (notice items, scheduled notices, delivery, retention) and
 ``runs`` owns when each scheduled duty last ran; ``descriptors`` keeps file
 descriptors for the probes; ``heap`` settles the garbage collector after start and
 reloads; ``threads`` is the pool the duties run on, which the web cannot fill;
-``defaults`` holds what the command line shows.
+``leasing`` is the lease loop (renew, take over, let go; the leases' metrics) by which
+instances over one database share a city; ``defaults`` holds what the command line
+shows.
 
 The face is lazy: importing a default (``DEFAULT_LISTEN``) does not load the web app,
 the scheduler and every package the daemon runs.

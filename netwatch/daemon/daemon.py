@@ -1,14 +1,19 @@
 """``netwatch run``: the monitor, its scheduler and its web app in one process.
 
 Startup order: descriptor limit raised → store (opened on the database thread,
-where every store call of the daemon runs) → probe context → monitor (restoring
-open faults) → exposition → web app listening (behind the connection guard) →
-scheduler. SIGHUP or ``POST /-/reload`` re-reads the inventory; a bad file is
-refused and the old one keeps running. SIGTERM/SIGINT stop the scheduler, the web
-app and the probes, in that order, then give the fault changes still waiting for
-the store a last chance (``STOP_WAIT``) before the database thread closes.
-Watching begins just before the scheduler starts and ends when it stops: the time
-between a stop and the next start is a monitoring gap (``Duties.resume``).
+where every store call of the daemon runs) → probe context → monitor → exposition →
+web app listening (behind the connection guard) → the first lease round (the
+counties taken, their open faults adopted) → scheduler. SIGHUP or ``POST /-/reload``
+re-reads the inventory; a bad file is refused and the old one keeps running.
+SIGTERM/SIGINT stop the scheduler, give the fault changes still waiting for the store
+a last chance (``STOP_WAIT``), release the leases (other instances take over at
+once), then stop the web app, the probes and the database thread.
+
+Several instances over one database share a city: each is active for the counties
+whose leases it holds and standby for the others it was started for
+(``--counties``); see ``leasing``. One instance alone simply holds every lease. The
+time a county has no active instance (between a stop or a crash and the next
+takeover) is a monitoring gap, recorded at the takeover.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import asyncio
 import ipaddress
 import logging
 import signal
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -30,11 +36,22 @@ from netwatch.daemon.defaults import DEFAULT_LISTEN
 from netwatch.daemon.descriptors import DEFAULT_RESERVE, raise_nofile, web_connection_cap
 from netwatch.daemon.duties import Duties
 from netwatch.daemon.heap import settle
+from netwatch.daemon.leasing import LeaseKeeper
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.daemon.threads import duty_pool, in_thread
 from netwatch.inventory import Inventory, InventoryError, load_inventory
 from netwatch.metrics import Exposition
-from netwatch.monitor import AllowList, Capacity, Monitor, Runner, assess, problems
+from netwatch.monitor import (
+    LEASE_TTL,
+    AllowList,
+    Capacity,
+    Monitor,
+    Ownership,
+    Runner,
+    Shadow,
+    assess,
+    problems,
+)
 from netwatch.store import StoreThread, Target
 from netwatch.web import (
     DEFAULT_LIMIT,
@@ -113,6 +130,10 @@ class DaemonOptions:
     inventory_transform: Callable[[Inventory], Inventory] | None = None  # demo: short intervals
     on_ready: Callable[[str], None] | None = None  # called with the base URL once listening
     capacity: Capacity = field(default_factory=Capacity)  # rates, spread (NETWATCH_*_RATE)
+    counties: frozenset[str] | None = None  # the counties to watch (None: every county)
+    instance: str | None = None  # unique among a database's instances (default host:port)
+    lease_ttl: float = LEASE_TTL  # seconds without renewal before a standby takes over
+    shadow: Shadow = Shadow.ICMP  # what a standby probes of the counties it stands by for
 
 
 def check_exposure(opts: DaemonOptions) -> None:
@@ -154,6 +175,7 @@ class Daemon:
         self.db = StoreThread.open(opts.db_path)
         self.tokens = StoredTokens(self.db)
         self._reload_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def _load(self) -> Inventory:
         inventory = load_inventory(self.opts.inventory_path)
@@ -195,23 +217,27 @@ class Daemon:
         capacity = self.opts.capacity
         async with ProbeContext({"icmp": {"rate": capacity.icmp_rate}}) as ctx:
             runner = Runner(ctx, self.opts.allow, spread=capacity.spread, capacity=capacity)
-            self.monitor = Monitor(self.inventory, runner, self.db)
+            self.ownership = Ownership("", self.opts.counties, self.opts.shadow)  # named at bind
+            self.monitor = Monitor(self.inventory, runner, self.db, ownership=self.ownership)
             self._assess_capacity()
-            restored = await self.monitor.restore()
-            if restored:
-                log.info("restored %d open fault(s) from %s", restored, self.opts.db_path)
+            self.leases = LeaseKeeper(self.db, self.monitor, lambda: self.inventory,
+                                      ttl=self.opts.lease_ttl)
             self.exposition = Exposition(self.monitor)
             self.exposition.attach()
             self.exposition.add_provider(lambda: guard_families(self.web_stats, self.web_limits))
             self.exposition.add_provider(lambda: render_families(self.render_stats))
             self.scheduler = SweepScheduler(self.monitor, self.inventory.timezone)
             self.duties = Duties(self.db, lambda: self.inventory, self.opts.notice_dir,
-                                 self.scheduler, self.threads)
+                                 self.scheduler, self.threads, self.ownership)
             self.duties.attach(self.exposition)
+            self.exposition.add_provider(self.leases.families)
+            self.leases.listeners.append(self._on_leases)
             settle()  # after the exposition's 100,000s of label sets, too
             app = create_app(
                 WebDeps(
                     monitor=self.monitor,
+                    roles=self.leases.roles,
+                    leading=lambda: self.ownership.leading,
                     tokens=self.tokens,
                     limiter=RateLimiter(limit=self.opts.auth_failures,
                                         overall=self.opts.auth_failures_total),
@@ -236,11 +262,19 @@ class Daemon:
                 await self._serve(web_runner, stop)
             finally:
                 await self.scheduler.shutdown()
-                await self.duties.stop()  # watched until now: the time to the next start is a gap
+                await self.monitor.writes.flush(STOP_WAIT)
+                await self.leases.stop()  # watched until now; the others may take over
                 await web_runner.cleanup()
                 self.threads.shutdown(wait=False, cancel_futures=True)
-                await self.monitor.writes.flush(STOP_WAIT)
                 await self.monitor.writes.close()
+
+    def _on_leases(self, taken: set[str], lost: set[str]) -> None:
+        """The counties this instance is active for changed: its series follow, and the
+        duties catch up what a lost leader missed."""
+        self.exposition.on_roles()
+        task = asyncio.ensure_future(self.duties.on_leases(taken, lost))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _assess_capacity(self) -> None:
         """Compare the inventory's load with the capacity settings; say plainly if over."""
@@ -266,7 +300,8 @@ class Daemon:
         port = site.bound_port
         base = f"{scheme}://{Listen(listen.host, port).url}"
         log.info("listening on %s", base)
-        await self.duties.resume()  # the time since the last heartbeat is a monitoring gap
+        self.ownership.holder = self.opts.instance or f"{socket.gethostname()}:{port}"
+        await self.leases.start()  # takes the counties free to take, records their gaps
         self.scheduler.start()
         await self.duties.schedule()
         loop = asyncio.get_running_loop()

@@ -13,10 +13,15 @@ restart) is caught up shortly after start, as anacron would: the last scheduled 
 is recorded in ``schedule_runs``. Issuing is idempotent per county and day, so a
 catch-up never doubles a notice.
 
-The time the daemon was down is a monitoring gap, in no online rate: ``resume``
-(before the first sweep) records the time since the last heartbeat, a heartbeat
-job says every minute that the daemon is still watching, and ``stop`` (a clean
-shutdown) says until when it watched (``netwatch.monitor.watched``).
+With several instances over one database, the duties run on the one instance that
+holds the duties' lease (``leading``; the others' jobs return at once) and every
+write they make is fenced by that lease (``netwatch.monitor.leases``): an instance
+that lost it mid-run writes nothing more, and numbering stays gap-free because a
+refused issue rolls back whole. The instance that takes the duties over checks at
+once for a scheduled issue missed meanwhile. The families read from the shared
+database (notices, deliveries, coverage, readings, gaps) are exported by the leading
+instance only, so a city's Prometheus never sums them twice. First checks, which
+belong to a county, are written under that county's lease by its active instance.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,12 +47,11 @@ from netwatch.daemon.threads import in_thread
 from netwatch.inventory import Inventory, cron_trigger
 from netwatch.metrics import Exposition, Family, gap_families
 from netwatch.monitor import (
-    HEARTBEAT_SECONDS,
+    DUTIES,
     DeviceState,
-    beat,
+    Fenced,
+    Ownership,
     record_first_checks,
-    resume_watching,
-    stop_watching,
 )
 from netwatch.notices import (
     IssueError,
@@ -60,7 +64,7 @@ from netwatch.notices import (
     sync_items,
     write_files,
 )
-from netwatch.store import DatabaseError, OperationalError, Store, StoreThread, prune_episodes
+from netwatch.store import OperationalError, Store, StoreThread, guarded, prune_episodes
 from netwatch.survey import prune_readings, survey_families
 from netwatch.vocab import OFFLINE_FAULTS  # what a notice counts as down
 
@@ -104,8 +108,10 @@ class Duties:
     """
 
     def __init__(self, db: StoreThread, inventory: Callable[[], Inventory], notice_dir: Path,
-                 scheduler: SweepScheduler, executor: Executor | None = None) -> None:
+                 scheduler: SweepScheduler, executor: Executor | None = None,
+                 ownership: Ownership | None = None) -> None:
         self.db = db
+        self.ownership = ownership  # None: one instance, leading always
         self.inventory = inventory
         self.notice_dir = notice_dir
         self.scheduler = scheduler
@@ -114,48 +120,53 @@ class Duties:
         self._schedule: tuple[str, str] | None = None
         self._monitored: set[str] = set()  # devices whose first settled check is recorded
         self._first_check: dict[str, float] = {}  # checked, not yet settled: first check
-        self._watching = False  # between ``resume`` and ``stop``
         self._unwritten: list[tuple[str, float]] = []  # first checks taken, not yet written
         self._recording = asyncio.Lock()  # one write of first checks at a time
         self._tasks: set[asyncio.Task[None]] = set()
         scheduler.monitor.listeners.append(self.on_sweep)
 
-    async def resume(self, now: float | None = None) -> None:
-        """Watching starts (before the first sweep): the time since the last heartbeat, when
-        the daemon was down, is recorded as a gap and logged."""
-        now = time.time() if now is None else now
-        gap = await self.db.call(resume_watching, now)
-        self._watching = True
-        if gap is not None:
-            log.info("nothing was watched for %.0f s, since the last heartbeat at %s: a "
-                     "monitoring gap, left out of the online rates", gap.seconds,
-                     datetime.fromtimestamp(gap.started).astimezone().isoformat(
-                         timespec="seconds"))
+    @property
+    def leading(self) -> bool:
+        """Whether this instance runs the city-wide duties now."""
+        return self.ownership is None or self.ownership.leading
 
-    async def heartbeat(self) -> None:
-        """Still watching (one UPDATE a minute): a crash leaves a gap from the last beat."""
-        await self.db.call(beat, time.time())
+    def _led(self, duty: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """The job of a city-wide duty: nothing unless leading, and fenced by the lease."""
+        async def run() -> None:
+            if not self.leading:
+                return
+            fence = None if self.ownership is None else self.ownership.guard((DUTIES,))
+            with guarded(fence):
+                try:
+                    await duty()
+                except Fenced as exc:
+                    log.warning("%s stopped: %s", duty.__name__, exc)
+        run.__name__ = duty.__name__
+        return run
 
-    async def stop(self, now: float | None = None) -> None:
-        """A clean shutdown: watched until now, and not from now on (no-op unless resumed)."""
-        if not self._watching:
-            return
-        self._watching = False
-        try:
-            await self.db.call(stop_watching, time.time() if now is None else now)
-        except DatabaseError as exc:  # the shutdown goes on: the gap starts at the last beat
-            log.error("the stop was not recorded (%s): the next start counts the gap from "
-                      "the last heartbeat", exc)
+    async def on_leases(self, taken: set[str], lost: set[str]) -> None:
+        """The lease loop's listener: taking the duties over catches up a scheduled issue
+        missed meanwhile (the instance that held them may have died just before it)."""
+        if DUTIES in taken and self._schedule is not None:
+            await self._catch_up(cron_trigger(*self._schedule), self._schedule[1])
 
     def attach(self, exposition: Exposition) -> None:
         """Add the notice, delivery, coverage, survey and gap families to ``/metrics`` (read on
         the database thread at each scrape)."""
         db = self.db
-        exposition.add_provider(lambda: db.call(notice_families, self.inventory()))
-        exposition.add_provider(lambda: db.call(outbox_families))
-        exposition.add_provider(self.coverage_families)
-        exposition.add_provider(lambda: db.call(survey_families, self.inventory()))
-        exposition.add_provider(lambda: db.call(gap_families))
+        exposition.add_provider(self._shared(lambda: db.call(notice_families, self.inventory())))
+        exposition.add_provider(self._shared(lambda: db.call(outbox_families)))
+        exposition.add_provider(self._shared(self.coverage_families))
+        exposition.add_provider(self._shared(lambda: db.call(survey_families, self.inventory())))
+        exposition.add_provider(self._shared(lambda: db.call(gap_families,
+                                                             self.inventory().counties)))
+
+    def _shared(self, provider: Callable[[], Awaitable[list[Family]]]
+                ) -> Callable[[], Awaitable[list[Family]]]:
+        """A provider of families read from the shared database: the leading instance's."""
+        async def provide() -> list[Family]:
+            return await provider() if self.leading else []
+        return provide
 
     async def coverage_families(self) -> list[Family]:
         """The latest coverage analysis as metrics (analysed first only when there is none)."""
@@ -170,21 +181,27 @@ class Duties:
             return
         add = self.scheduler.add_job
         trigger = cron_trigger(*wanted)
+        led = self._led
         if self._schedule is None:
-            add("duty:coverage", self.analyse, IntervalTrigger(seconds=COVERAGE_PERIOD))
-            add("duty:items", self.sync, IntervalTrigger(seconds=ITEMS_PERIOD))
-            add("duty:deliver", self.deliver, IntervalTrigger(seconds=DELIVERY_PERIOD))
-            add("duty:prune", self.prune, IntervalTrigger(seconds=PRUNE_PERIOD))
-            add("duty:heartbeat", self.heartbeat, IntervalTrigger(seconds=HEARTBEAT_SECONDS))
+            add("duty:coverage", led(self.analyse), IntervalTrigger(seconds=COVERAGE_PERIOD))
+            add("duty:items", led(self.sync), IntervalTrigger(seconds=ITEMS_PERIOD))
+            add("duty:deliver", led(self.deliver), IntervalTrigger(seconds=DELIVERY_PERIOD))
+            add("duty:prune", led(self.prune), IntervalTrigger(seconds=PRUNE_PERIOD))
             add("duty:store", self.check_store, IntervalTrigger(seconds=STORE_CHECK_PERIOD))
-            missed = await self._missed(trigger, datetime.now(ZoneInfo(wanted[1])))
-            if missed is not None:
-                log.info("the scheduled notices of %s were missed: issuing them now", missed)
-                add("duty:notices-catch-up", self.scheduled_issue, DateTrigger(
-                    datetime.now(ZoneInfo(wanted[1])) + timedelta(seconds=CATCH_UP_DELAY)))
-        add(NOTICES_JOB, self.scheduled_issue, trigger)
+            if self.leading:
+                await self._catch_up(trigger, wanted[1])
+        add(NOTICES_JOB, led(self.scheduled_issue), trigger)
         self._schedule = wanted
         log.info("notices scheduled at %r (%s)", *wanted)
+
+    async def _catch_up(self, trigger: Any, zone: str) -> None:
+        """Issue soon a scheduled issue missed while no instance ran the duties."""
+        missed = await self._missed(trigger, datetime.now(ZoneInfo(zone)))
+        if missed is not None:
+            log.info("the scheduled notices of %s were missed: issuing them now", missed)
+            self.scheduler.add_job("duty:notices-catch-up", self._led(self.scheduled_issue),
+                                   DateTrigger(datetime.now(ZoneInfo(zone))
+                                               + timedelta(seconds=CATCH_UP_DELAY)))
 
     async def _missed(self, trigger: Any, now: datetime) -> datetime | None:
         """The last fire time, when the daemon has run the schedule before but not since."""
@@ -204,7 +221,7 @@ class Duties:
             log.warning("scheduled notices not issued, the store is away (%s); trying again "
                         "in %.0f s", exc, ISSUE_RETRY)
             zone = ZoneInfo(self.inventory().notices.timezone)
-            self.scheduler.add_job(RETRY_JOB, self.scheduled_issue, DateTrigger(
+            self.scheduler.add_job(RETRY_JOB, self._led(self.scheduled_issue), DateTrigger(
                 datetime.now(zone) + timedelta(seconds=ISSUE_RETRY)))
 
     async def check_store(self) -> None:
@@ -256,8 +273,9 @@ class Duties:
             return
         for state in monitor.states.values() if states is None else states:
             device = state.device.id
-            if not state.checked_at or device in self._monitored:
-                continue
+            if not state.checked_at or device in self._monitored or not monitor.active(
+                    state.device.county):
+                continue  # a standby's shadow checks start no county's time
             first = self._first_check.get(device)
             if state.up or any(f in OFFLINE_FAULTS for f in monitor.faults.get(device, ())):
                 self._unwritten.append((device, state.checked_at if first is None else first))
@@ -268,13 +286,23 @@ class Duties:
                 self._unwritten.append((device, math.inf))
 
     async def _write_first_checks(self) -> None:
-        """Write the rows taken so far, in order; kept for the next try if the write fails."""
+        """Write the rows taken so far, in order, under their counties' leases; kept for
+        the next try if the store is away, dropped if a lease moved on (the county's new
+        active records its own, and the earliest wins)."""
         async with self._recording:
             rows, self._unwritten = self._unwritten, []
             if not rows:
                 return
+            fence = None
+            if self.ownership is not None:
+                states = self.scheduler.monitor.states
+                fence = self.ownership.guard({states[d].device.county for d, _ in rows
+                                              if d in states})
             try:
-                await self.db.call(record_first_checks, rows)
+                with guarded(fence):
+                    await self.db.call(record_first_checks, rows)
+            except Fenced as exc:
+                log.warning("first checks of %d device(s) not recorded: %s", len(rows), exc)
             except BaseException:
                 self._unwritten[:0] = rows
                 raise

@@ -139,10 +139,14 @@ def _coordinate(value: float | None) -> str:
     return "" if value is None else repr(value)
 
 
-def info_text(inventory: Inventory, by_device: dict[str, DeviceLabels]) -> bytes:
-    """``netwatch_device_info`` and ``netwatch_coverage_point_info``, rendered per load."""
+def info_text(inventory: Inventory, by_device: dict[str, DeviceLabels],
+              exported: Callable[[str], bool] = lambda county: True) -> bytes:
+    """``netwatch_device_info`` and ``netwatch_coverage_point_info`` of the ``exported``
+    counties, rendered per load (and per change of the counties this instance is active for)."""
     lines = [DEVICE_INFO.header]
     for d in inventory.devices:
+        if not exported(d.county):
+            continue
         lines.append(
             f'netwatch_device_info{{{by_device[d.id].body},site="{escape_label(d.site)}",'
             f'name="{escape_label(d.name)}",lat="{_coordinate(d.lat)}",'
@@ -150,6 +154,8 @@ def info_text(inventory: Inventory, by_device: dict[str, DeviceLabels]) -> bytes
     if inventory.points:
         lines.append(POINT_INFO.header)
         for p in inventory.points:
+            if not exported(p.county):
+                continue
             body = label_body((("county", p.county), ("point", p.id), ("name", p.name),
                                ("lat", repr(p.lat)), ("lon", repr(p.lon)),
                                ("technology", p.technology)))

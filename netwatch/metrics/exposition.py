@@ -5,7 +5,10 @@ rendered once per inventory load, and each group's per-device samples once
 per sweep (as the monitor's listener), so a scrape concatenates byte chunks,
 adds the families computed from small data (faults, per-county figures, the
 monitor's own health, later providers) and prometheus_client's process
-metrics. Sample timestamps are never set; HELP says results come from
+metrics. With several instances, the per-device and per-county series are those of
+the counties this instance is active for only (``on_roles`` re-renders when that
+changes): a standby exports none, so no county is ever counted twice. Sample
+timestamps are never set; HELP says results come from
 scheduled probes. A provider that reads the store returns an awaitable (its read
 runs on the database thread): ``scrape_parts`` awaits those first, then renders
 the rest on the event loop in one go (it reads live monitor state); compress its
@@ -110,8 +113,12 @@ class Exposition:
         renderer = LabelRenderer()
         self._labels = {d.id: renderer.device(d) for d in inventory.devices}
         self._parents = frozenset(d.parent for d in inventory.devices if d.parent)
-        self._info = info_text(inventory, self._labels)
+        self._info = info_text(inventory, self._labels, self.monitor.active)
         self._chunks = {key: self._render(group) for key, group in self.monitor.groups.items()}
+
+    def on_roles(self) -> None:
+        """The counties this instance is active for changed: render everything again."""
+        self.on_inventory(self.monitor.inventory)
 
     def on_group(self, key: str, states: list[DeviceState]) -> None:
         """Re-render one group after its sweep, from all its devices' current state.
@@ -134,8 +141,9 @@ class Exposition:
             return
         parts: list[Chunk] = []
         async for devices in in_slices(group.devices):
-            states_now = self.monitor.states
-            present = [states_now[d.id] for d in devices if d.id in states_now]
+            states_now, active = self.monitor.states, self.monitor.active
+            present = [states_now[d.id] for d in devices
+                       if d.id in states_now and active(d.county)]
             if present:
                 parts.append(render_group(present, self._labels))
         if self.monitor.groups.get(key) is group:  # not replaced by a reload meanwhile
@@ -143,8 +151,8 @@ class Exposition:
             self._chunks[key] = tuple(joined) if parts else EMPTY
 
     def _render(self, group: Group) -> Chunk:
-        states = self.monitor.states
-        present = [states[d.id] for d in group.devices if d.id in states]
+        states, active = self.monitor.states, self.monitor.active
+        present = [states[d.id] for d in group.devices if d.id in states and active(d.county)]
         return render_group(present, self._labels) if present else EMPTY
 
     def render(self) -> bytes:

@@ -121,6 +121,8 @@ class MonitorView(Protocol):
 
     def health_problems(self) -> list[str]: ...
 
+    def active(self, county: str) -> bool: ...
+
     def open_faults(self) -> list[OpenFault]: ...
 
     def maintenance_now(self) -> list[MaintenanceWindow]: ...
@@ -161,7 +163,8 @@ def county_families(monitor: MonitorView) -> list[Family]:
     """Per county × kind, every combination present and zero-filled."""
     inventory = monitor.inventory
     kinds = list(KINDS) + sorted({d.kind for d in inventory.devices} - set(KINDS))
-    counties = sorted(set(inventory.counties) | {d.county for d in inventory.devices})
+    counties = sorted(c for c in set(inventory.counties) | {d.county for d in inventory.devices}
+                      if monitor.active(c))
     keys = [(c, k) for c in counties for k in kinds]
     devices = dict.fromkeys(keys, 0)
     expected = dict.fromkeys(keys, 0)
@@ -171,6 +174,8 @@ def county_families(monitor: MonitorView) -> list[Family]:
     for state in monitor.states.values():
         device = state.device
         key = (device.county, device.kind)
+        if key not in devices:
+            continue  # a county another instance is active for: its series are that one's
         devices[key] += 1
         if windows and any(w.matches(device) for w in windows):
             held[key] += 1

@@ -7,8 +7,10 @@ against the rate settings; ``slices`` gives the loop a turn while walking the fl
 device's recent results say; ``faults`` decides (pure) when a fault opens, closes or is
 suppressed; ``monitor`` owns all of it between cycles; ``writes`` records its fault
 changes in the store, in order, through the database thread (kept while the store is
-away); ``watched`` records what was watched and when (first checks, heartbeats,
-monitoring gaps).
+away); ``watched`` records what was watched and when (first checks, monitoring gaps);
+``leases`` says which instance writes for which county (per-county leases in the
+database, fencing, the gaps of a takeover); ``ownership`` is this instance's share of
+them and how it probes the counties it stands by for.
 """
 
 from __future__ import annotations
@@ -16,28 +18,38 @@ from __future__ import annotations
 from netwatch.monitor.allowlist import AllowList
 from netwatch.monitor.capacity import Capacity, CapacityError, Load, assess, problems
 from netwatch.monitor.faults import MAINTENANCE, OpenFault
+from netwatch.monitor.leases import (
+    DUTIES,
+    LEASE_TTL,
+    RENEW_EVERY,
+    Claim,
+    Fenced,
+    Lease,
+    claim,
+    gaps_within,
+    leases,
+    release,
+)
 from netwatch.monitor.monitor import Group, GroupListener, GroupStats, Monitor
+from netwatch.monitor.ownership import Ownership, Shadow
 from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import FAULT_KINDS, DeviceState
 from netwatch.monitor.sweep import sweep_once
 from netwatch.monitor.verdict import Verdict, judge
 from netwatch.monitor.watched import (
-    HEARTBEAT_SECONDS,
     Gap,
-    beat,
+    county_gap_seconds,
     gap_totals,
-    gaps_within,
     monitored_since,
     record_first_checks,
-    resume_watching,
-    stop_watching,
 )
 
 __all__ = [
-    "FAULT_KINDS", "HEARTBEAT_SECONDS", "MAINTENANCE", "AllowList", "Capacity", "CapacityError",
-    "DeviceResult", "DeviceState", "Gap", "Group", "GroupListener", "GroupStats", "Load",
-    "Monitor", "OpenFault", "Runner", "Verdict", "assess", "beat", "gap_totals", "gaps_within",
-    "in_slices", "judge", "monitored_since", "problems", "record_first_checks",
-    "resume_watching", "sweep_once", "stop_watching",
+    "DUTIES", "FAULT_KINDS", "LEASE_TTL", "MAINTENANCE", "RENEW_EVERY", "AllowList", "Capacity",
+    "CapacityError", "Claim", "DeviceResult", "DeviceState", "Fenced", "Gap", "Group",
+    "GroupListener", "GroupStats", "Lease", "Load", "Monitor", "OpenFault", "Ownership",
+    "Runner", "Shadow", "Verdict", "assess", "claim", "county_gap_seconds", "gap_totals",
+    "gaps_within", "in_slices", "judge", "leases", "monitored_since", "problems",
+    "record_first_checks", "release", "sweep_once",
 ]

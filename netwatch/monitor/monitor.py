@@ -9,6 +9,14 @@ listeners (metrics). Faults open and close in memory on the probes' word alone;
 the store records them through the database thread (``writes``), and a sweep waits
 for that at most ``WRITE_WAIT`` seconds, so a slow or absent database never holds
 up probing.
+
+With an ``Ownership`` (several instances over one database), faults are the monitor's
+business only in the counties it is active for: there it judges, opens and closes,
+and each county's changes are written under that county's lease (fenced). The
+devices of the counties it stands by for are probed as its ``Shadow`` says and their
+state kept, nothing judged. ``adopt`` takes a county over: its open episodes become
+the monitor's faults with their first-seen times, exactly as after a restart; ``drop``
+lets one go (nothing closed: the new active has the episodes).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from netwatch.monitor.faults import (
     suppressor,
     would_open,
 )
+from netwatch.monitor.ownership import Ownership
 from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState, Streak
@@ -112,8 +121,10 @@ class Monitor:
         runner: Runner,
         db: StoreThread,
         clock: Callable[[], float] = time.time,
+        ownership: Ownership | None = None,
     ) -> None:
         self.inventory = inventory
+        self.ownership = ownership  # None: one instance, active for every county
         self.runner = runner
         self.db = db
         self.writes = EpisodeWriter(db)
@@ -134,6 +145,34 @@ class Monitor:
         self.capacity: list[Load] = []  # the inventory's load against the settings
         self.capacity_problems: list[str] = []
 
+    # -- counties ----------------------------------------------------------------------
+
+    def active(self, county: str) -> bool:
+        """Whether this monitor judges and writes for the county."""
+        return self.ownership is None or self.ownership.active(county)
+
+    def adopt(self, county: str, generation: int, episodes: list[Episode]) -> int:
+        """Take over ``county`` under the lease of ``generation``: its open ``episodes``
+        (read after the lease was taken) become faults as ``restore`` makes them, and its
+        devices' other streaks start over (a standby's came from its shadow checks), so
+        the hand-over itself opens and closes nothing. Returns the faults adopted."""
+        assert self.ownership is not None
+        self.ownership.generations[county] = generation
+        for state in self.states.values():
+            if state.device.county == county:
+                state.streaks.clear()
+        return self._take(ep for ep in episodes if ep.county == county)
+
+    def drop(self, county: str) -> None:
+        """Stand by for ``county`` (its lease moved on, or lapsed): forget its faults and
+        their changes not yet written, closing nothing; the new active has them."""
+        if self.ownership is not None:
+            self.ownership.generations.pop(county, None)
+        for device in [d for d, by_kind in self.faults.items()
+                       if next(iter(by_kind.values())).county == county]:
+            del self.faults[device]
+        self.writes.drop(county)
+
     # -- faults ------------------------------------------------------------------------
 
     async def restore(self) -> int:
@@ -143,24 +182,31 @@ class Monitor:
         repaired while the daemon was down closes its fault after ``close_after`` good
         cycles (without one, nothing would ever count the fault's condition absent).
         """
-        gone = Batch()
-        now = self.clock()
-        for ep in await self.db.call(open_episodes):
+        restored = self._take(await self.db.call(open_episodes))
+        await self.writes.settle(self.write_wait)
+        return restored
+
+    def _take(self, episodes: Iterable[Episode]) -> int:
+        """Open episodes become faults (those of devices gone close as removed), then
+        re-marked as the restored parents' faults say now, not as when they were saved."""
+        gone = Changes()
+        taken = []
+        for ep in episodes:
+            fault = _from_episode(ep)
             state = self.states.get(ep.device)
-            if state is not None:
-                self.faults.setdefault(ep.device, {})[ep.fault] = _from_episode(ep)
-                state.streaks.setdefault(Fault(ep.fault), Streak(since=ep.first_seen))
-            else:
-                gone.closed.append((_from_episode(ep), now, REMOVED))
-        self.writes.add(gone)
-        # suppression as the restored parents' faults say now, not as it was when saved
+            if state is None:
+                gone.closed.append((fault, REMOVED))
+                continue
+            self.faults.setdefault(ep.device, {})[ep.fault] = fault
+            state.streaks.setdefault(Fault(ep.fault), Streak(since=ep.first_seen))
+            taken.append(state)
+        self._persist(gone)
         windows = self.maintenance_now()
         changes = Changes()
-        for device_id in list(self.faults):
-            changes.updated += self._remark(self.states[device_id], windows)
+        for state in taken:
+            changes.updated += self._remark(state, windows)
         self._persist(changes)
-        await self.writes.settle(self.write_wait)
-        return sum(len(f) for f in self.faults.values())
+        return len(taken)
 
     def _suppressor(self, state: DeviceState, windows: list[MaintenanceWindow]) -> str | None:
         device = state.device
@@ -180,15 +226,21 @@ class Monitor:
         return sum(1 for f in self.open_faults() if f.suppressed_by == device_id)
 
     def _persist(self, changes: Changes) -> None:
-        """Take the changes into the monitor's state at once, and hand them to the writer."""
+        """Take the changes into the monitor's state at once, and hand them to the writer:
+        one batch per county, under its lease when there are several instances."""
         if not changes:
             return
         now = self.clock()
-        self.writes.add(Batch(
-            [(f, _to_new(f, self.states.get(f.device))) for f in changes.opened],
-            [(f, f.suppressed_by, f.detail) for f in changes.updated],
-            [(f, now, reason) for f, reason in changes.closed],
-        ))
+        batches: dict[str, Batch] = {}
+        for f in changes.opened:
+            new = _to_new(f, self.states.get(f.device))
+            self._batch(batches, f.county).opened.append((f, new))
+        for f in changes.updated:
+            self._batch(batches, f.county).updated.append((f, f.suppressed_by, f.detail))
+        for f, reason in changes.closed:
+            self._batch(batches, f.county).closed.append((f, now, reason))
+        for batch in batches.values():
+            self.writes.add(batch)
         for fault in changes.opened:
             log.info("fault %s opened on %s", fault.fault, fault.device, extra={
                 "device": fault.device, "county": fault.county, "fault": fault.fault,
@@ -203,6 +255,13 @@ class Monitor:
             by_kind.pop(fault.fault, None)
             if not by_kind:
                 self.faults.pop(fault.device, None)
+
+    def _batch(self, batches: dict[str, Batch], county: str) -> Batch:
+        batch = batches.get(county)
+        if batch is None:
+            fence = None if self.ownership is None else self.ownership.guard((county,))
+            batch = batches[county] = Batch(county=county, guard=fence)
+        return batch
 
     # -- sweeps ------------------------------------------------------------------------
 
@@ -230,7 +289,7 @@ class Monitor:
         stats.running = True
         started = time.perf_counter()
         try:
-            results = await self.runner.sweep(group.devices)
+            results = await self._sweep(group.devices)
             stats.last_skipped = _skips(results)
             touched = await self._record(results)
             await self._refresh_stale_parents(touched)
@@ -255,6 +314,28 @@ class Monitor:
             outcome = listener(key, touched)
             if inspect.isawaitable(outcome):
                 await outcome
+
+    async def _sweep(self, devices: list[Device]) -> list[DeviceResult]:
+        """Probe the devices: fully where active, as the shadow says where standing by."""
+        ownership = self.ownership
+        if ownership is None:
+            return await self.runner.sweep(devices)
+        probed: list[Device] = []
+        originals: dict[str, Device] = {}
+        for device in devices:
+            if ownership.active(device.county):
+                probed.append(device)
+                continue
+            shadow = ownership.shadowed(device)
+            if shadow is not None:
+                probed.append(shadow)
+                originals[device.id] = device
+        results = await self.runner.sweep(probed)
+        for result in results:
+            original = originals.get(result.device.id)
+            if original is not None:
+                result.device = original  # recorded against the device the state knows
+        return results
 
     async def _record(self, results: list[DeviceResult]) -> list[DeviceState]:
         """Take the sweep's results into the devices' state, in slices (see ``slices``)."""
@@ -318,14 +399,15 @@ class Monitor:
         stale: dict[str, Device] = {}
         for state in states:
             parent_id = state.device.parent
-            if parent_id is None or not would_open(state, self.faults.get(state.device.id, {})):
+            if parent_id is None or not self.active(state.device.county) or not would_open(
+                    state, self.faults.get(state.device.id, {})):
                 continue
             parent = self.states.get(parent_id)
             since = min((s.since for s in state.streaks.values() if s.bad), default=0.0)
             if parent is not None and parent.checked_at < since:
                 stale[parent_id] = parent.device
         if stale:
-            await self._record(await self.runner.sweep(list(stale.values())))
+            await self._record(await self._sweep(list(stale.values())))
 
     async def _evaluate(self, states: list[DeviceState]) -> None:
         """Open, close and re-mark faults of the devices just recorded, in slices."""
@@ -337,6 +419,8 @@ class Monitor:
             for state in part:
                 if not state.streaks:
                     continue  # no condition ever held: nothing to open, close or re-mark
+                if self.ownership is not None and not self.ownership.active(state.device.county):
+                    continue  # standing by: the county's active judges it
                 if current.get(state.device.id) is not state:
                     continue  # removed by a reload between slices: its faults closed
                 changes.extend(

@@ -12,6 +12,12 @@ is lost, nothing is written twice, and an episode keeps the first-seen and closi
 times it had when it happened. While the store is known away a sweep does not wait for
 the writer at all. A batch the fault log refuses as a contradiction (``FaultLogError``,
 a bug) is logged and dropped, so it cannot hold back the ones after it.
+
+With several instances, a batch holds one county's changes and carries the guard of
+its lease (``netwatch.monitor.leases``): once the county's lease has moved on, the
+store refuses it (``Fenced``) and it is dropped, as are the county's batches still
+waiting when the monitor lets the county go (``drop``): the new active has the
+episodes and judges them from now on.
 """
 
 from __future__ import annotations
@@ -24,7 +30,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from netwatch.monitor.faults import OpenFault
-from netwatch.store import Episode, FaultLog, FaultLogError, NewEpisode, OperationalError, Store
+from netwatch.monitor.leases import Fenced
+from netwatch.store import (
+    Episode,
+    FaultLog,
+    FaultLogError,
+    Guard,
+    NewEpisode,
+    OperationalError,
+    Store,
+    guarded,
+)
 from netwatch.store import StoreThread as Database
 
 log = logging.getLogger(__name__)
@@ -40,6 +56,8 @@ class Batch:
     opened: list[tuple[OpenFault, NewEpisode]] = field(default_factory=list)
     updated: list[tuple[OpenFault, str | None, str]] = field(default_factory=list)
     closed: list[tuple[OpenFault, float, str]] = field(default_factory=list)
+    county: str | None = None  # the county of every change (None: not kept apart)
+    guard: Guard | None = None  # the county's lease fence, when several instances run
 
     def __len__(self) -> int:
         return len(self.opened) + len(self.updated) + len(self.closed)
@@ -104,6 +122,18 @@ class EpisodeWriter:
                 await asyncio.shield(task)
         return not self._batches
 
+    def drop(self, county: str) -> None:
+        """Forget the county's batches still waiting (the one being written, if any, meets
+        the fence); the county's lease has moved on."""
+        busy = self._task is not None and not self._task.done()
+        writing = self._batches[0] if self._batches and busy else None
+        kept = [b for b in self._batches if b is writing or b.county != county]
+        gone = len(self._batches) - len(kept)
+        if gone:
+            self._batches = deque(kept)
+            log.warning("%d batch(es) of fault changes of %s not recorded: the county's "
+                        "active instance has its episodes now", gone, county)
+
     async def close(self) -> None:
         """Stop retrying (at shutdown); what is still waiting is said in the log."""
         if self._task is not None and not self._task.done():
@@ -133,6 +163,8 @@ class EpisodeWriter:
                 self._idle.clear()
                 delay = min(delay * 2, RETRY_MAX)
                 continue
+            except Fenced as exc:
+                log.warning("%d fault change(s) not recorded: %s", len(batch), exc)
             except FaultLogError as exc:
                 log.error("fault changes dropped, the fault log refuses them: %s", exc)
             if delay != RETRY_FIRST:
@@ -146,6 +178,8 @@ class EpisodeWriter:
                    if f.episode_id is not None]
         closed = [(f.episode_id, at, reason) for f, at, reason in batch.closed
                   if f.episode_id is not None]
-        episodes = await self.db.call(_apply, [new for _, new in batch.opened], updated, closed)
+        with guarded(batch.guard):
+            episodes = await self.db.call(_apply, [new for _, new in batch.opened], updated,
+                                          closed)
         for (fault, _), episode in zip(batch.opened, episodes, strict=True):
             fault.episode_id = episode.id

@@ -39,6 +39,7 @@ from netwatch.store.faultlog import (
 from netwatch.store.schema import SCHEMA_VERSION
 from netwatch.store.store import (
     DatabaseError,
+    Guard,
     Handle,
     IntegrityError,
     OperationalError,
@@ -63,23 +64,23 @@ if TYPE_CHECKING:  # loaded on first use: psycopg only when PostgreSQL is asked 
     from netwatch.store.copy import CopyError, TableCopy, copy_to_postgres
     from netwatch.store.postgres import PgStore
     from netwatch.store.versions import current_version, migrate
-    from netwatch.store.worker import StoreStatus, StoreThread, StoreUnavailable
+    from netwatch.store.worker import StoreStatus, StoreThread, StoreUnavailable, guarded
 
 _LAZY = {
     "copy": ("CopyError", "TableCopy", "copy_to_postgres"),
     "versions": ("current_version", "migrate"),
     "postgres": ("PgStore",),
-    "worker": ("StoreStatus", "StoreThread", "StoreUnavailable"),
+    "worker": ("StoreStatus", "StoreThread", "StoreUnavailable", "guarded"),
 }
 __getattr__ = lazy_face(__name__, _LAZY)
 
 __all__ = [
     "ROLES", "SCHEMA_VERSION", "UNSCOPED", "BackupError", "CopyError", "DatabaseError",
-    "Episode", "FaultLog", "FaultLogError", "Handle", "IntegrityError", "NewEpisode",
+    "Episode", "FaultLog", "FaultLogError", "Guard", "Handle", "IntegrityError", "NewEpisode",
     "OperationalError", "PgStore", "PgUrl", "Row", "Store", "StoreError", "StoreStatus",
     "StoreThread", "StoreUnavailable", "TableCopy", "Target", "TargetError", "TokenError",
     "TokenInfo", "TokenRecord", "TokenStore", "Transaction", "backup", "check_scope",
-    "copy_to_postgres", "current_version", "find_episodes", "is_url", "last_recovery",
+    "copy_to_postgres", "current_version", "find_episodes", "guarded", "is_url", "last_recovery",
     "migrate", "open_episodes", "open_faults", "open_mark", "outages", "parse_target",
     "prune_episodes", "restore",
 ]

@@ -71,10 +71,16 @@ def _marks(values: Collection[object]) -> str:
     return ", ".join("?" * len(values))
 
 
-def open_episodes(db: Handle) -> list[Episode]:
-    """Every open episode, oldest first: the monitor's state to restore after a restart."""
-    rows = db.execute(
-        f"SELECT {COLUMNS} FROM fault_episodes WHERE closed_at IS NULL ORDER BY opened_at, id")
+def open_episodes(db: Handle, counties: Collection[str] | None = None) -> list[Episode]:
+    """Every open episode (of ``counties``, when given), oldest first: the monitor's state
+    to restore after a restart, or to adopt with a county's lease."""
+    where, params = "closed_at IS NULL", tuple(counties or ())
+    if counties is not None:
+        if not counties:
+            return []
+        where += f" AND county IN ({_marks(counties)})"
+    rows = db.execute(f"SELECT {COLUMNS} FROM fault_episodes WHERE {where} "
+                      "ORDER BY opened_at, id", params)
     return [_episode(r) for r in rows]
 
 

@@ -280,10 +280,15 @@ class _Result:
         return self._rows
 
 
+# the server's clock: ``clock_timestamp()`` moves within a transaction, ``now()`` does not
+PG_CLOCK = "SELECT extract(epoch FROM clock_timestamp())::float8"
+
+
 class PgTransaction(Transaction):
     """The handle ``PgStore.transaction()`` yields, on the connection it holds."""
 
     __slots__ = ("_open", "_secrets", "pg")
+    CLOCK_SQL = PG_CLOCK
 
     def __init__(self, pg: psycopg.Connection[PgRow], secrets: Sequence[str]) -> None:
         # no sqlite3 connection: ``conn`` stays unset; the queries below use ``pg``
@@ -319,6 +324,7 @@ class PgStore(Store):
 
     __slots__ = ("_conninfo", "_down", "_kwargs", "_lock", "_local", "_retry_at", "pool",
                  "secrets")
+    CLOCK_SQL = PG_CLOCK
 
     def __init__(self, pool: Pool, url: PgUrl, secrets: Sequence[str], conninfo: str,
                  kwargs: dict[str, Any]) -> None:
@@ -332,6 +338,7 @@ class PgStore(Store):
         self._lock = threading.Lock()  # guards the three below
         self._down: str | None = None  # why the server is away; None while the pool serves
         self._retry_at = 0.0  # monotonic time of the next fresh connection attempt
+        self.guard = None
 
     @classmethod
     def open(cls, path: Path | str | PgUrl, *, create: bool = True,
@@ -493,6 +500,8 @@ class PgStore(Store):
                 _finish(conn, "ROLLBACK")
                 raise store_error(exc, self.secrets) from None
             try:
+                if self.guard is not None:
+                    self.guard(tx)
                 yield tx
                 conn.execute("COMMIT")
             except psycopg.Error as exc:

@@ -59,7 +59,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -218,6 +218,8 @@ class Handle:
     """Where owners run their SQL: the ``Store`` (autocommit) or a ``Transaction``."""
 
     __slots__ = ("conn",)
+    # the database's own clock, in Unix seconds: what leases expire by, never a host's
+    CLOCK_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0"
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -255,6 +257,10 @@ class Handle:
         row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    def clock(self) -> float:
+        """The database's time now (Unix seconds), the same for every host that asks."""
+        return float(self.scalar(self.CLOCK_SQL))
+
     def tuples(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
         """A query's rows as plain tuples, read as they are iterated: for large scans."""
         cursor = self.conn.cursor()
@@ -277,15 +283,22 @@ class Transaction(Handle):
         return self.conn.in_transaction
 
 
+Guard = Callable[[Transaction], None]
+
+
 class Store(Handle):
     """An open netwatch database; use ``Store.open``."""
 
-    __slots__ = ("path",)
+    __slots__ = ("guard", "path")
     path: Target  # the SQLite file, or the PostgreSQL URL (printed with its password masked)
+    # run first in every transaction while set (the database thread sets it per call):
+    # fencing, which refuses the whole transaction when this instance's lease moved on
+    guard: Guard | None
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         super().__init__(conn)
         self.path = path
+        self.guard = None
 
     @classmethod
     def open(cls, path: Path | str | PgUrl, *, create: bool = True,
@@ -338,6 +351,8 @@ class Store(Handle):
         try:
             tx.execute("BEGIN IMMEDIATE")
             try:
+                if self.guard is not None:
+                    self.guard(tx)
                 yield tx
                 tx.execute("COMMIT")
             except BaseException:

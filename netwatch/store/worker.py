@@ -20,6 +20,9 @@ Whether the store answers (``status``): a call that fails with ``OperationalErro
 away the thread tries an empty write transaction every ``PROBE_EVERY`` seconds, and
 only that (or ``check``) marks it back: a read that works says nothing of writes. A
 call running longer than ``STALL_SECONDS`` reports the store away until it ends.
+
+A call made under ``guarded(guard)`` runs ``guard`` first in each transaction it opens
+(``Store.guard``): the fencing of an instance's lease (``netwatch.monitor.leases``).
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from netwatch.store.store import DatabaseError, OperationalError, Store
+from netwatch.store.store import DatabaseError, Guard, OperationalError, Store
 from netwatch.store.target import Target
 
 log = logging.getLogger(__name__)
@@ -75,16 +80,33 @@ def _label(where: Target | str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+# The guard of the calls made from this context (a task and the tasks it starts): every
+# transaction those calls open runs it first (``Store.guard``). Fencing: a duty or a
+# fault write of an instance whose lease moved on is refused in the database itself.
+GUARD: ContextVar[Guard | None] = ContextVar("netwatch_store_guard", default=None)
+
+
+@contextmanager
+def guarded(guard: Guard | None) -> Iterator[None]:
+    """Calls made inside (and from tasks started inside) run under ``guard``."""
+    token = GUARD.set(guard)
+    try:
+        yield
+    finally:
+        GUARD.reset(token)
+
+
 class _Job:
     """One call: the function, its arguments and where its outcome goes."""
 
-    __slots__ = ("args", "cancelled", "fn", "future", "kwargs", "loop")
+    __slots__ = ("args", "cancelled", "fn", "future", "guard", "kwargs", "loop")
 
     def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
                  loop: asyncio.AbstractEventLoop | None,
-                 future: asyncio.Future[Any] | None) -> None:
+                 future: asyncio.Future[Any] | None, guard: Guard | None = None) -> None:
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.loop, self.future = loop, future
+        self.guard = guard
         self.cancelled = False  # set on the loop when the caller stops waiting
 
     def settle(self, result: Any, error: BaseException | None) -> None:
@@ -164,7 +186,7 @@ class StoreThread:
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        job = _Job(fn, args, kwargs, loop, future)
+        job = _Job(fn, args, kwargs, loop, future, GUARD.get())
         self._put(job)
 
         def left(done: asyncio.Future[T]) -> None:
@@ -270,6 +292,7 @@ class StoreThread:
         error: BaseException | None = None
         with self._cond:
             self._running_since = time.monotonic()
+        store.guard = job.guard
         try:
             result = job.fn(store, *job.args, **job.kwargs)
         except OperationalError as exc:
@@ -279,6 +302,7 @@ class StoreThread:
         except BaseException as exc:
             error = exc
         finally:
+            store.guard = None
             with self._cond:
                 self._running_since = None
         job.settle(result, error)

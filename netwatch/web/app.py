@@ -178,6 +178,8 @@ class Ops:
         """GET /readyz: ready to serve (the status code a load balancer reads) and, apart
         from it, whether the monitor is degraded (the body; see ``readiness``)."""
         body = readiness(self.deps.monitor)
+        body["counties"] = dict(self.deps.roles())
+        body["duties"] = "active" if self.deps.leading() else "standby"
         return web.json_response(body, status=200 if body["ready"] else 503)
 
     async def openapi(self, request: web.Request) -> web.Response:
@@ -197,7 +199,9 @@ def readiness(monitor: Monitor) -> dict[str, Any]:
     checks skipped by the monitor's own limits in a latest sweep, an inventory over the
     capacity settings) is reported; only the store makes it a 503: an instance that
     answers stays in a load balancer's rotation while ``netwatch_monitor_degraded`` and
-    its alert call for attention.
+    its alert call for attention. The handler adds each county's role here (``counties``:
+    ``active`` or ``standby``) and whether this instance runs the city-wide duties
+    (``duties``): a standby is ready, and any instance answers for every county.
     """
     pending = sorted(key for key, stats in monitor.stats.items() if stats.runs == 0)
     problems = monitor.health_problems()

@@ -47,3 +47,6 @@ class WebDeps:
     render_limits: RenderLimits = RenderLimits()  # the notice render pool's own bounds
     render_stats: RenderStats = field(default_factory=RenderStats)  # for the daemon's metrics
     version: str = field(default_factory=lambda: package_version("netwatch"))
+    # per county this instance was started for: "active" (it writes) or "standby"
+    roles: Callable[[], Mapping[str, str]] = dict
+    leading: Callable[[], bool] = lambda: True  # runs the city-wide duties now

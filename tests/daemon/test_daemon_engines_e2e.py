@@ -100,7 +100,7 @@ def test_a_fault_is_recorded_and_a_restart_restores_it(
 
         second = Daemon(tmp_path, database, env)
         try:
-            assert "restored 1 open fault(s)" in second.text(), second.tail()
+            assert "1 open fault(s) adopted" in second.text(), second.tail()
             assert faults(second, token) == {"cam-b": (episode.id, episode.first_seen)}
             until("ready again, every group swept", lambda: second.readyz()[0] == 200, second)
             assert faults(second, token) == {"cam-b": (episode.id, episode.first_seen)}

@@ -9,7 +9,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from netwatch.monitor.watched import beat, record_first_checks, resume_watching, stop_watching
+from netwatch.monitor import claim, leases, record_first_checks, release
 from netwatch.notices.docx_file import render_docx
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.pdf import render_pdf
@@ -29,8 +29,30 @@ GAP_ZH = "（其中2小时10分钟未监测，不计入在线率）"
 GAP_EN = "(2 h 10 min of it unwatched, left out of the online rates)"
 
 
+COUNTIES = ("east", "west")
+
+
+def resume_watching(store: Store, when: float) -> None:
+    """A daemon's start: it takes every county's lease (the time since its stop is a gap)."""
+    claim(store, "nw", COUNTIES, {}, now=when)
+
+
+def held(store: Store) -> dict[str, int]:
+    return {s: lease.generation for s, lease in leases(store).items() if lease.holder == "nw"}
+
+
+def beat(store: Store, when: float) -> None:
+    """Still watching: the daemon renews its leases."""
+    claim(store, "nw", COUNTIES, held(store), now=when)
+
+
+def stop_watching(store: Store, when: float) -> None:
+    """A clean stop: the leases are released."""
+    release(store, "nw", held(store), now=when)
+
+
 def started(store: Store, when: float, devices: tuple[str, ...]) -> None:
-    """What a daemon's first start records: its heartbeat and its devices' first checks."""
+    """What a daemon's first start records: its leases and its devices' first checks."""
     resume_watching(store, when)
     record_first_checks(store, [(d, when) for d in devices])
 

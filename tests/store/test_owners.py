@@ -26,6 +26,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "netwatch/store/tokens.py": ("tokens",),
     "netwatch/web/session_store.py": ("sessions",),
     "netwatch/monitor/watched.py": ("monitored_since", "monitoring_gaps", "watch_heartbeat"),
+    "netwatch/monitor/leases.py": ("leases",),
     "netwatch/daemon/runs.py": ("schedule_runs",),
     "netwatch/notices/numbering.py": ("notice_sequences",),
     "netwatch/notices/register.py": ("notices", "notice_item_listings"),

@@ -12,6 +12,7 @@ here is one shipped migration:
 - ``sessions`` (5): browser sessions;
 - ``metrics_role`` (6): the tokens table rebuilt for the metrics role;
 - ``gaps`` (7): monitoring gaps and the watchers' heartbeats;
+- ``leases`` (8): per-county leases (which instance writes for a county) and the duties';
 - ``postgres_baseline``: PostgreSQL's first schema, equal to version 6 and recorded
   as 6: a new PostgreSQL database starts there, never from 1.
 
@@ -40,6 +41,7 @@ The queries on each table belong to its one owner, which every other module call
 
 - ``fault_episodes``: ``netwatch.store.faultlog``; ``tokens``: ``netwatch.store.tokens``;
 - ``monitored_since``, ``monitoring_gaps``, ``watch_heartbeat``: ``netwatch.monitor.watched``;
+  ``leases``: ``netwatch.monitor.leases``;
 - ``readings``, ``readings_received``: ``netwatch.survey.readings``;
 - ``notices``, ``notice_item_listings``: ``netwatch.notices.register``;
   ``notice_items``: ``netwatch.notices.items``; ``notice_sequences``:
@@ -51,6 +53,7 @@ from __future__ import annotations
 
 from netwatch.store.schema.faults_tokens import V1_FAULTS_AND_TOKENS
 from netwatch.store.schema.gaps import V7_MONITORING_GAPS
+from netwatch.store.schema.leases import V8_LEASES
 from netwatch.store.schema.metrics_role import V6_METRICS_ROLE
 from netwatch.store.schema.notices import V2_NOTICES
 from netwatch.store.schema.outbox import V4_OUTBOX
@@ -67,6 +70,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V5_SESSIONS,
     V6_METRICS_ROLE,
     V7_MONITORING_GAPS,
+    V8_LEASES,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
