@@ -16,7 +16,7 @@ from netwatch.daemon.runs import last_run
 from netwatch.inventory import Device, Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Family, Provider
-from netwatch.monitor import Monitor, gaps_within
+from netwatch.monitor import Monitor
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.summary import figures
 from netwatch.store import Store, StoreThread
@@ -79,10 +79,8 @@ async def test_schedule_follows_a_changed_notice_schedule(db: StoreThread,
     scheduler.start()  # as in the daemon: duties are scheduled on a running scheduler
     await duties.schedule()
     jobs = {j.id: j for j in scheduler.scheduler.get_jobs()}
-    assert {"duty:coverage", "duty:items", "duty:deliver", "duty:prune", "duty:heartbeat",
-            "duty:store",
+    assert {"duty:coverage", "duty:items", "duty:deliver", "duty:prune", "duty:store",
             "duty:notices"} <= set(jobs)
-    assert "0:01:00" in str(jobs["duty:heartbeat"].trigger)  # one UPDATE a minute
     assert "hour='8'" in str(jobs["duty:notices"].trigger)
     current[0] = city(settings=replace(SETTINGS, schedule="30 17 * * 5"))
     await duties.schedule()
@@ -193,25 +191,6 @@ async def test_a_notice_seconds_after_the_first_sweep_claims_no_rate(
     assert [(s.kind, s.online_ratio) for s in outcome.record.summary] == [("camera", 0.0)]
     later = figures(store, inventory, first_sweep - HOUR, time.time() + 10)
     assert later["east"]["camera"].ratio == 0.0
-
-
-async def test_watching_is_resumed_beaten_and_stopped(tmp_path: Path) -> None:
-    """The daemon's start records the time since the last heartbeat as a gap; a stop
-    before any start (a listener that failed to bind) records nothing."""
-    db = quick_thread(tmp_path / "netwatch.db")
-    try:
-        duties = Duties(db, city, tmp_path, SweepScheduler(
-            SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
-        await duties.stop(500.0)  # never resumed: no heartbeat written
-        await duties.resume(1000.0)
-        await duties.stop(1100.0)
-        again = Duties(db, city, tmp_path, SweepScheduler(
-            SlowMonitor(), "Asia/Shanghai"))  # type: ignore[arg-type]
-        await again.resume(4700.0)
-        gaps = await db.call(gaps_within, 0.0, 5000.0, 4700.0)
-        assert [(g.started, g.ended) for g in gaps] == [(1100.0, 4700.0)]
-    finally:
-        db.close()
 
 
 async def test_a_scheduled_issue_the_store_was_away_for_is_tried_again(

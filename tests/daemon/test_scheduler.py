@@ -29,6 +29,9 @@ class SlowMonitor:
     started: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: int = 0
 
+    def active(self, county: str) -> bool:
+        return True  # one instance: active for every county
+
     async def run_group(self, key: str) -> None:
         self.started.set()
         try:

@@ -110,11 +110,13 @@ async def test_healthz_and_readyz_until_every_group_swept(aiohttp_client, city: 
     resp = await client.get("/readyz")
     assert resp.status == 503
     assert await resp.json() == {"ready": False, "degraded": False,
-                                 "pending": ["trunking_site@30s"], "problems": []}
+                                 "pending": ["trunking_site@30s"], "problems": [],
+                                 "counties": {}, "duties": "active"}
     await city.sweep("trunking_site")
     resp = await client.get("/readyz")
     assert (resp.status, await resp.json()) == (
-        200, {"ready": True, "degraded": False, "pending": [], "problems": []})
+        200, {"ready": True, "degraded": False, "pending": [], "problems": [],
+              "counties": {}, "duties": "active"})
 
 
 async def test_security_headers_on_every_answer(aiohttp_client, city: City) -> None:

@@ -53,7 +53,8 @@ async def test_readyz_stays_200_while_degraded(aiohttp_client, city: City) -> No
     await city.sweep("trunking_site")
     resp = await client.get("/readyz")
     assert (resp.status, await resp.json()) == (
-        200, {"ready": True, "degraded": False, "pending": [], "problems": []})
+        200, {"ready": True, "degraded": False, "pending": [], "problems": [],
+              "counties": {}, "duties": "active"})
     city.runner.results = dict(HEALTHY)
     city.runner.results["cam-e1"] = {"icmp": skip(), "rtsp": ok(status_code=200)}
     await city.sweep("camera")
