@@ -2,8 +2,9 @@
 
 Startup order: descriptor limit raised → store (opened on the database thread,
 where every store call of the daemon runs) → probe context → monitor → exposition →
-web app listening (behind the connection guard) → the first lease round (the
-counties taken, their open faults adopted) → scheduler. SIGHUP or ``POST /-/reload``
+the first lease round (the counties taken, their open faults adopted: no request
+sees a county's faults missing) → web app listening (behind the connection guard) →
+scheduler. SIGHUP or ``POST /-/reload``
 re-reads the inventory; a bad file is refused and the old one keeps running.
 SIGTERM/SIGINT stop the scheduler, give the fault changes still waiting for the store
 a last chance (``STOP_WAIT``), release the leases (other instances take over at
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import signal
 import socket
 import ssl
@@ -134,6 +136,13 @@ class DaemonOptions:
     instance: str | None = None  # unique among a database's instances (default host:port)
     lease_ttl: float = LEASE_TTL  # seconds without renewal before a standby takes over
     shadow: Shadow = Shadow.ICMP  # what a standby probes of the counties it stands by for
+
+
+def default_instance(listen: Listen) -> str:
+    """The instance's name: HOST:PORT of its listener, which no two live processes share
+    (with port 0, chosen at bind, the process id stands in: tests only)."""
+    port = str(listen.port) if listen.port else f"0-pid{os.getpid()}"
+    return f"{socket.gethostname()}:{port}"
 
 
 def check_exposure(opts: DaemonOptions) -> None:
@@ -254,6 +263,9 @@ class Daemon:
                     render_stats=self.render_stats,
                 )
             )
+            # the counties taken and their faults adopted before anyone can ask
+            self.ownership.holder = self.opts.instance or default_instance(self.opts.listen)
+            await self.leases.start()
             web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0,
                                        keepalive_timeout=self.opts.web_limits.keepalive_timeout,
                                        logger=RequestLog())
@@ -300,8 +312,6 @@ class Daemon:
         port = site.bound_port
         base = f"{scheme}://{Listen(listen.host, port).url}"
         log.info("listening on %s", base)
-        self.ownership.holder = self.opts.instance or f"{socket.gethostname()}:{port}"
-        await self.leases.start()  # takes the counties free to take, records their gaps
         self.scheduler.start()
         await self.duties.schedule()
         loop = asyncio.get_running_loop()

@@ -27,6 +27,7 @@ from netwatch.monitor.leases import (
     Lease,
     claim,
     gaps_within,
+    lapse_all,
     leases,
     release,
 )
@@ -50,6 +51,6 @@ __all__ = [
     "CapacityError", "Claim", "DeviceResult", "DeviceState", "Fenced", "Gap", "Group",
     "GroupListener", "GroupStats", "Lease", "Load", "Monitor", "OpenFault", "Ownership",
     "Runner", "Shadow", "Verdict", "assess", "claim", "county_gap_seconds", "gap_totals",
-    "gaps_within", "in_slices", "judge", "leases", "monitored_since", "problems",
+    "gaps_within", "in_slices", "judge", "lapse_all", "leases", "monitored_since", "problems",
     "record_first_checks", "release", "sweep_once",
 ]

@@ -60,7 +60,8 @@ SCHEMAS: dict[str, Any] = {
         "count": {"type": "integer"}, "truncated": {"type": "boolean"},
         "faults": {"type": "array", "items": {"$ref": "#/components/schemas/Fault"}}}},
     "Readiness": {
-        "type": "object", "required": ["ready", "degraded", "pending", "problems"],
+        "type": "object",
+        "required": ["ready", "degraded", "pending", "problems", "counties", "duties"],
         "description": "ready is the status (200 or 503); degraded changes it only when the "
                        "store is away. Fields may be added; these keep their meaning.",
         "properties": {
@@ -74,7 +75,13 @@ SCHEMAS: dict[str, Any] = {
             "problems": {"type": "array", "items": {"type": "string"},
                          "description": "why degraded: the store away (first, as 'store: "
                                         "REASON'), checks skipped by the monitor's own "
-                                        "limits, an inventory over the capacity settings"}}},
+                                        "limits, an inventory over the capacity settings"},
+            "counties": {"type": "object", "additionalProperties": {
+                "type": "string", "enum": ["active", "standby"]},
+                "description": "per county this instance watches: active (it holds the "
+                               "county's lease and writes for it) or standby"},
+            "duties": {"type": "string", "enum": ["active", "standby"],
+                       "description": "whether this instance runs the city-wide duties"}}},
     "ReloadOutcome": {"type": "object", "properties": {
         "ok": {"type": "boolean"}, "added": {"type": "integer"}, "removed": {"type": "integer"},
         "changed": {"type": "integer"}, "kept": {"type": "integer"}}},

@@ -125,3 +125,18 @@ def test_probe_filters_and_unknown_county(tmp_path: Path) -> None:
     done = netwatch("probe", str(inventory_path), "--county", "atlantis", "--json")
     assert done.returncode == 2
     assert "atlantis" in done.stderr
+
+
+def test_run_refuses_unknown_counties_and_a_short_lease(tmp_path: Path) -> None:
+    """``--counties`` names counties of the inventory; a lease shorter than three renewal
+    rounds could lapse between two of them. Both are refused before anything starts."""
+    inventory_path = own_demo(tmp_path)
+    db = tmp_path / "nw.db"
+    done = netwatch("run", str(inventory_path), "--db", str(db), "--counties", "linhe,atlantis")
+    assert done.returncode == 2
+    assert "unknown county atlantis" in done.stderr and "linhe" in done.stderr
+    done = netwatch("run", str(inventory_path), "--db", str(db), "--counties", " , ")
+    assert done.returncode == 2 and "no county given" in done.stderr
+    done = netwatch("run", str(inventory_path), "--db", str(db), "--lease-ttl", "2")
+    assert done.returncode == 2 and "--lease-ttl" in done.stderr
+    assert not db.exists()  # refused before the store was opened

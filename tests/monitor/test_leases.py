@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from netwatch.monitor import DUTIES, Fenced, Gap, claim, gap_totals, gaps_within, leases, release
+from netwatch.monitor import (
+    DUTIES,
+    Fenced,
+    Gap,
+    claim,
+    gap_totals,
+    gaps_within,
+    lapse_all,
+    leases,
+    release,
+)
 from netwatch.monitor.leases import check, guard
 from netwatch.store import Store, guarded
 from netwatch.vocab import GapReason
@@ -131,3 +141,12 @@ def test_the_database_clock_decides(store: Store) -> None:
     lease = leases(store)["north"]
     assert before <= lease.renewed <= store.clock()
     assert lease.expires == pytest.approx(lease.renewed + TTL)
+
+
+def test_a_restored_backups_leases_are_free_from_their_last_renewal(store: Store) -> None:
+    """A backup taken while "a" held the county: after ``netwatch restore`` nobody holds it,
+    the next instance takes it at once, and the time since the backup is the gap."""
+    claim(store, "a", {"north"}, {}, TTL, now=1000.0)
+    assert lapse_all(store) == 1
+    b = claim(store, "b", {"north"}, {}, TTL, now=1010.0)  # inside a's old lease: taken
+    assert b.taken == {"north": Gap(1000.0, 1010.0, GapReason.NO_ACTIVE, "north")}
