@@ -7,7 +7,10 @@ Names and coordinates come only from ``netwatch_device_info`` and
 ``netwatch_coverage_point_info`` joins (docs/metrics.md). The datasource is the provisioned
 uid ``prometheus`` (no ``${DS_PROMETHEUS}`` input, which file provisioning leaves
 unresolved). Some panels read the recording rules in
-``prometheus/rules/netwatch.rules.yml`` (names with colons).
+``prometheus/rules/netwatch.rules.yml`` (names with colons). A county's series come from
+whichever instance is active for it (``one`` takes the ``instance`` label away), and the
+province dashboard reads only the rules a provincial Prometheus federates from the cities
+(``prometheus/province.yml``).
 
 The county map needs nothing from the internet: its base layer is the county
 boundaries (``BOUNDARIES_SRC``, written into Grafana's public maps folder by
@@ -41,6 +44,13 @@ CAMERA_TARGET, KEY_AREA_TARGET = 0.95, 0.98  # 发改高技〔2015〕996号
 def sel(metric: str, *matchers: str) -> str:
     """``metric{county=~"$county", ...}``."""
     return metric + "{" + ", ".join(('county=~"$county"',) + matchers) + "}"
+
+
+def one(metric: str, *matchers: str) -> str:
+    """A county's series whichever instance exports them: ``sel`` with ``instance`` aggregated
+    away, so a failover (the county's series from another instance) keeps one series per
+    county or device, and the moment two instances both export it counts once."""
+    return f"max without (instance) ({sel(metric, *matchers)})"
 
 
 def named(expr: str, on: str = "device", info: str = "netwatch_device_info",
@@ -121,7 +131,8 @@ COUNTY_VARIABLE: Json = {
 }
 
 
-def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[Cell]]) -> Json:
+def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[Cell]],
+              variables: Sequence[Json] = (COUNTY_VARIABLE,)) -> Json:
     return {
         "id": None, "uid": uid, "title": title, "description": description,
         "tags": ["netwatch"], "timezone": "browser", "editable": False, "graphTooltip": 1,
@@ -131,7 +142,7 @@ def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[Ce
         "annotations": {"list": []},
         "links": [{"title": "Netwatch", "type": "dashboards", "tags": ["netwatch"],
                    "asDropdown": True, "includeVars": True, "keepTime": True}],
-        "templating": {"list": [COUNTY_VARIABLE]},
+        "templating": {"list": list(variables)},
         "panels": layout(rows),
     }
 
@@ -146,7 +157,7 @@ def table_hide(*labels: str) -> Json:
             "options": {"excludeByName": dict.fromkeys(("Time", *labels), True)}}
 
 
-SCRAPE_LABELS = ("job", "instance")  # what a join on an info series keeps of the scrape
+SCRAPE_LABELS = ("job",)  # what ``one`` keeps of the scrape (a join on it too)
 LINES_AT = {"thresholdsStyle": {"mode": "line+area"}}
 
 
@@ -168,7 +179,7 @@ STRICT_KINDS = [{"matcher": {"id": "byRegexp", "options": ".* (trunking_site|swi
 # ---------------------------------------------------------------- city overview
 
 def overview() -> Json:
-    online = sel("netwatch_online_ratio")
+    online = one("netwatch_online_ratio")
     rows = [
         [panel("bargauge", "Online rate by county and kind", [
             target(online, "{{county}} {{kind}}", instant=True)], w=12, h=9, ratio=True,
@@ -179,10 +190,10 @@ def overview() -> Json:
             overrides=STRICT_KINDS),
          panel("timeseries", "Online rate vs target", [
              target(online, "{{county}} {{kind}}"),
-             target("netwatch_online_target_ratio", "target {{kind}}", ref="B")],
+             target("kind:netwatch_online_target_ratio:max", "target {{kind}}", ref="B")],
             w=12, h=9, ratio=True,
             description="Targets from the inventory's notices.online_targets "
-                        "(netwatch_online_target_ratio).",
+                        "(kind:netwatch_online_target_ratio:max, the same on every instance).",
             overrides=[{"matcher": {"id": "byFrameRefID", "options": "B"},
                         "properties": [{"id": "custom.lineStyle",
                                         "value": {"fill": "dash", "dash": [10, 10]}}]}])],
@@ -191,46 +202,49 @@ def overview() -> Json:
                    instant=True)], w=8, ratio=True, steps=target_steps(CAMERA_TARGET),
             options={"orientation": "horizontal", "displayMode": "lcd"}),
          panel("piechart", "Open faults by kind", [
-             target("sum by (kind) (" + sel("netwatch_open_faults") + ")", "{{kind}}",
+             target("sum by (kind) (" + one("netwatch_open_faults") + ")", "{{kind}}",
                     instant=True)], w=8,
             description="Open faults that are not suppressed.",
             options={"pieType": "donut", "legend": {"displayMode": "table",
                                                     "placement": "right", "values": ["value"]}}),
          panel("stat", "Blind spots", [
-             target("sum by (county) (" + sel("netwatch_blind_spots") + ")", "{{county}}",
+             target("sum by (county) (" + one("netwatch_blind_spots") + ")", "{{county}}",
                     instant=True)], w=8,
             steps=thresholds(("green", None), ("red", 1)))],
         [panel("stat", "Notices issued", [
-            target(sel("netwatch_notices_issued_total"), "{{county}}", instant=True)], w=8,
+            target(one("netwatch_notices_issued_total"), "{{county}}", instant=True)], w=8,
             steps=thresholds(("blue", None))),
          panel("bargauge", "Notice items open and overdue", [
-             target(sel("netwatch_notice_items_open"), "{{county}} open", instant=True),
-             target(sel("netwatch_notice_items_overdue"), "{{county}} overdue", instant=True,
+             target(one("netwatch_notice_items_open"), "{{county}} open", instant=True),
+             target(one("netwatch_notice_items_overdue"), "{{county}} overdue", instant=True,
                     ref="B")], w=8, steps=thresholds(("green", None), ("orange", 1)),
             options={"orientation": "horizontal"}),
          panel("stat", "Latest notice issued", [
-             target(sel("netwatch_notice_last_issued_timestamp_seconds") + " * 1000",
+             target(one("netwatch_notice_last_issued_timestamp_seconds") + " * 1000",
                     "{{county}}", instant=True)], w=8, unit="dateTimeAsIso",
             steps=thresholds(("blue", None)))],
         [panel("timeseries", "Sweep duration vs interval", [
-            target("netwatch_sweep_duration_seconds", "{{group}} duration"),
-            target("netwatch_sweep_interval_seconds", "{{group}} interval", ref="B")],
+            target("netwatch_sweep_duration_seconds", "{{instance}} {{group}} duration"),
+            target("netwatch_sweep_interval_seconds", "{{instance}} {{group}} interval",
+                   ref="B")],
             w=8, unit="s", description="A sweep longer than its interval overruns."),
          panel("timeseries", "Sweep overruns", [
-             target("increase(netwatch_sweep_overruns_total[$__rate_interval])", "{{group}}")],
+             target("increase(netwatch_sweep_overruns_total[$__rate_interval])",
+                    "{{instance}} {{group}}")],
             w=8, unit="short", steps=thresholds(("green", None), ("red", 1)), custom=LINES_AT),
          panel("stat", "Last sweep age", [
-             target("time() - netwatch_sweep_last_run_timestamp_seconds", "{{group}}",
-                    instant=True)], w=8, unit="s",
+             target("time() - netwatch_sweep_last_run_timestamp_seconds",
+                    "{{instance}} {{group}}", instant=True)], w=8, unit="s",
             steps=thresholds(("green", None), ("red", 300)))],
         [panel("stat", "netwatch scrape", [
             target('up{job="netwatch"}', "{{instance}}", instant=True)], w=8,
             mappings=UP_DOWN, steps=thresholds(("red", None), ("green", 1))),
          panel("timeseries", "Notice deliveries pending", [
-             target("netwatch_notice_deliveries_pending", "{{channel}}")], w=8, unit="short"),
+             target("netwatch_notice_deliveries_pending", "{{instance}} {{channel}}")], w=8,
+            unit="short"),
          panel("timeseries", "Notice delivery failures", [
              target("increase(netwatch_notice_delivery_failures_total[$__rate_interval])",
-                    "{{channel}}")], w=8, unit="short")],
+                    "{{instance}} {{channel}}")], w=8, unit="short")],
     ]
     return dashboard("netwatch-overview", "Netwatch / City overview",
                      "Online rate per county and kind against the target, county ranking, "
@@ -244,8 +258,8 @@ DEVICE_STATE = (
     "max by (county, kind, device, name, site, lat, lon) ("
     + sel("netwatch_device_info", 'lat!=""', 'lon!=""') + ")"
     " * on (device) group_left () max by (device) (netwatch_device_up)")
-OFF_THE_MAP = ("count(" + sel("netwatch_device_info") + ' unless netwatch_device_info{lat!="", '
-               'lon!=""}) or vector(0)')
+OFF_THE_MAP = ("count(max by (device) (" + sel("netwatch_device_info") + ") unless max by (device) "
+               '(netwatch_device_info{lat!="", lon!=""})) or vector(0)')
 CLASS_CODES = (("good", 4), ("fair", 3), ("weak", 2), ("blind", 1), ("unsurveyed", 0))
 POINT_CLASS = (
     "max by (county, point, name, technology, lat, lon) ("
@@ -301,13 +315,16 @@ def geomap_layer(name: str, ref: str, color_field: str) -> Json:
 DEVICE_STATE_FIELD, POINT_CLASS_FIELD = "Device up", "Coverage class"
 
 
-def worst(expr: str, k: int = 10) -> str:
-    """Every sample of the ``k`` series with the highest average over the whole range.
+def worst(metric: str, *matchers: str, k: int = 10) -> str:
+    """Every sample of the ``k`` devices with the highest average over the whole range.
 
     ``topk`` in a range query ranks each step apart and so draws more than ``k`` lines;
     ranking ``avg_over_time`` at the range's end (``@ end()``) picks one set for all steps.
+    A device whose series moved to another instance in the range is ranked once (its
+    higher average).
     """
-    return f"({named(expr)}) and on (device) topk({k}, avg_over_time({expr}[$__range] @ end()))"
+    rank = f"max by (device) (avg_over_time({sel(metric, *matchers)}[$__range] @ end()))"
+    return f"({named(one(metric, *matchers))}) and on (device) topk({k}, {rank})"
 
 
 def county(tile_url: str = "") -> Json:
@@ -343,7 +360,7 @@ def county(tile_url: str = "") -> Json:
                      "basemap": basemap,
                      "layers": layers}),
          [panel("bargauge", "Online rate", [
-             target(sel("netwatch_online_ratio"), "{{county}} {{kind}}", instant=True)],
+             target(one("netwatch_online_ratio"), "{{county}} {{kind}}", instant=True)],
              w=8, h=12, ratio=True, steps=target_steps(CAMERA_TARGET), overrides=STRICT_KINDS,
              options={"orientation": "horizontal", "displayMode": "basic"}),
           panel("stat", "Devices not on the map", [target(OFF_THE_MAP, "", instant=True)],
@@ -368,14 +385,14 @@ def county(tile_url: str = "") -> Json:
                  "properties": [{"id": "displayName", "value": "duration"},
                                 {"id": "unit", "value": "s"}]}])],
         [panel("timeseries", "Endpoint round-trip time (worst 10)", [
-            target(worst(sel("netwatch_icmp_rtt_seconds")), "{{name}}")], w=12, unit="s",
+            target(worst("netwatch_icmp_rtt_seconds"), "{{name}}")], w=12, unit="s",
             description="The ten endpoints with the highest average over the time range."),
          panel("timeseries", "Endpoint packet loss (worst 10)", [
-             target(worst(sel("netwatch_icmp_packet_loss_ratio")), "{{name}}")], w=12,
+             target(worst("netwatch_icmp_packet_loss_ratio"), "{{name}}")], w=12,
             ratio=True, description="The ten endpoints with the highest average over the "
                                     "time range.")],
         [panel("state-timeline", "Site uplink state", [
-            target(named(sel("netwatch_uplink_up")), "{{name}}")], w=24, h=10,
+            target(named(one("netwatch_uplink_up")), "{{name}}")], w=24, h=10,
             mappings=UP_DOWN, steps=thresholds(("red", None), ("green", 1)),
             description="ifOperStatus of the uplink of trunking sites and switches.",
             options={"showValue": "never", "mergeValues": True})],
@@ -392,31 +409,31 @@ def trunking() -> Json:
     point_name = {"on": "county, point", "info": "netwatch_coverage_point_info"}
     rows = [
         [panel("stat", "Sites up", [
-            target("sum by (county) (" + sel("netwatch_device_up", site) + ")",
+            target("sum by (county) (" + one("netwatch_device_up", site) + ")",
                    "{{county}} up", instant=True),
-            target("count by (county) (" + sel("netwatch_device_up", site) + ")",
+            target("count by (county) (" + one("netwatch_device_up", site) + ")",
                    "{{county}} probed", instant=True, ref="B")], w=8,
             steps=thresholds(("blue", None))),
          panel("stat", "Blind spots by technology", [
-             target("sum by (county, technology) (" + sel("netwatch_blind_spots") + ")",
+             target("sum by (county, technology) (" + one("netwatch_blind_spots") + ")",
                     "{{county}} {{technology}}", instant=True)], w=8,
             steps=thresholds(("green", None), ("red", 1))),
          panel("piechart", "Coverage point classes", [
-             target("count by (class) (" + sel("netwatch_coverage_point_class") + " == 1)",
+             target("count by (class) (" + one("netwatch_coverage_point_class") + " == 1)",
                     "{{class}}", instant=True)], w=8,
             options={"pieType": "donut", "legend": {"displayMode": "table",
                                                     "placement": "right", "values": ["value"]}})],
         [panel("state-timeline", "Uplink state", [
-            target(named(sel("netwatch_uplink_up", site)), "{{name}}")], w=12, h=10,
+            target(named(one("netwatch_uplink_up", site)), "{{name}}")], w=12, h=10,
             mappings=UP_DOWN, steps=thresholds(("red", None), ("green", 1)),
             options={"showValue": "never", "mergeValues": True}),
          panel("timeseries", "Uplink speed", [
-             target(named(sel("netwatch_uplink_speed_bytes_per_second", site)) + " * 8",
+             target(named(one("netwatch_uplink_speed_bytes_per_second", site)) + " * 8",
                     "{{name}}")], w=12, h=10, unit="bps")],
         [panel("table", "Coverage points", [
-            target(named(sel("netwatch_coverage_point_signal_dbm"), **point_name),
+            target(named(one("netwatch_coverage_point_signal_dbm"), **point_name),
                    instant=True, table=True),
-            target(named(sel("netwatch_coverage_point_readings"), **point_name),
+            target(named(one("netwatch_coverage_point_readings"), **point_name),
                    instant=True, table=True, ref="B")], w=12, h=10,
             description="Median signal of the recent readings per point, and how many.",
             transformations=[{"id": "merge", "options": {}}, table_hide(*SCRAPE_LABELS)],
@@ -430,7 +447,7 @@ def trunking() -> Json:
              target("sum by (county) (increase(" + sel("netwatch_survey_readings_received_total")
                     + "[$__rate_interval]))", "{{county}}")], w=6, h=10, unit="short"),
          panel("timeseries", "Site SNMP uptime", [
-             target(named(sel("netwatch_snmp_uptime_seconds", site)), "{{name}}")],
+             target(named(one("netwatch_snmp_uptime_seconds", site)), "{{name}}")],
             w=6, h=10, unit="s", description="A drop means the site restarted.")],
     ]
     return dashboard("netwatch-trunking", "Netwatch / Trunking radio",
@@ -444,27 +461,27 @@ def video() -> Json:
     vc = 'kind="vc_endpoint"'
     rows = [
         [panel("timeseries", "Round-trip time", [
-            target(named(sel("netwatch_icmp_rtt_seconds", vc)), "{{name}}")], w=12, unit="s",
+            target(named(one("netwatch_icmp_rtt_seconds", vc)), "{{name}}")], w=12, unit="s",
             steps=thresholds(("green", None), ("red", VC_RTT_SECONDS)), custom=LINES_AT,
             description="Red above 300 ms round trip (ITU-T G.114: 150 ms one way)."),
          panel("timeseries", "Packet loss", [
-             target(named(sel("netwatch_icmp_packet_loss_ratio", vc)), "{{name}}")], w=12,
+             target(named(one("netwatch_icmp_packet_loss_ratio", vc)), "{{name}}")], w=12,
             unit="percentunit", custom=LINES_AT,
             steps=thresholds(("green", None), ("orange", VC_LOSS_MAJOR),
                              ("red", VC_LOSS_CRITICAL)),
             description="Under 1 % normal, 1–5 % major, over 5 % critical.")],
         [panel("timeseries", "Jitter", [
-            target(named(sel("netwatch_icmp_jitter_seconds", vc)), "{{name}}")], w=12,
+            target(named(one("netwatch_icmp_jitter_seconds", vc)), "{{name}}")], w=12,
             unit="s", steps=thresholds(("green", None), ("red", VC_JITTER_SECONDS)),
             custom=LINES_AT, description="Red above 30 ms."),
          panel("table", "SIP answer", [
-             target(named(sel("netwatch_sip_status_code", vc)), instant=True, table=True)],
+             target(named(one("netwatch_sip_status_code", vc)), instant=True, table=True)],
             w=12, description="Any SIP status line (200, 401, 403, 405) proves signalling "
                               "is alive; no sample means no answer.",
             overrides=[display_name("Value", "SIP status")],
             transformations=[table_hide(*SCRAPE_LABELS)])],
         [panel("bargauge", "Endpoints online", [
-            target(sel("netwatch_online_ratio", vc), "{{county}}", instant=True)], w=24,
+            target(one("netwatch_online_ratio", vc), "{{county}}", instant=True)], w=24,
             h=6, ratio=True, steps=target_steps(CAMERA_TARGET),
             options={"orientation": "vertical", "displayMode": "gradient"})],
     ]
@@ -479,23 +496,23 @@ def cameras() -> Json:
     outage = 'fault=~"unreachable|service_down"'
     rows = [
         [panel("timeseries", "Camera online rate", [
-            target(sel("netwatch_online_ratio", cam), "{{county}}")], w=16, h=9, ratio=True,
+            target(one("netwatch_online_ratio", cam), "{{county}}")], w=16, h=9, ratio=True,
             custom=LINES_AT, steps=thresholds(("red", None), ("orange", CAMERA_TARGET),
                                               ("green", KEY_AREA_TARGET)),
             description="National target: 95 % (98 % in key public areas)."),
          panel("stat", "Cameras offline now", [
-             target("sum by (county) (1 - " + sel("netwatch_device_up", cam) + ")",
+             target("sum by (county) (1 - " + one("netwatch_device_up", cam) + ")",
                     "{{county}}", instant=True)], w=8, h=9,
             steps=thresholds(("green", None), ("red", 1)))],
         [panel("table", "Longest offline", [
-            target(named("topk(20, time() - " + sel("netwatch_fault_since_timestamp_seconds",
+            target(named("topk(20, time() - " + one("netwatch_fault_since_timestamp_seconds",
                                                      cam, outage) + ")",
                          extra="name, site"), instant=True, table=True)],
             w=16, h=10, unit="s", overrides=[display_name("Value", "offline for")],
             transformations=[table_hide(*SCRAPE_LABELS), {"id": "sortBy", "options": {
                 "sort": [{"field": "Value", "desc": True}]}}]),
          panel("stat", "Camera online rate, time-weighted over the range", [
-             target("avg_over_time(" + sel("netwatch_online_ratio", cam) + "[$__range])",
+             target("avg_over_time((" + one("netwatch_online_ratio", cam) + ")[$__range:1m])",
                     "{{county}}", instant=True)], w=8, h=10, ratio=True,
             steps=target_steps(CAMERA_TARGET))],
     ]
@@ -504,9 +521,97 @@ def cameras() -> Json:
                      "outages.", rows)
 
 
+# ---------------------------------------------------------------- province
+
+PROVINCE_RULE = "county:netwatch_online_ratio:weighted"  # every city's counties, federated
+
+
+def variable(name: str, label: str, query: str) -> Json:
+    """A multi-select query variable with *All* (``.*``)."""
+    return {**COUNTY_VARIABLE, "name": name, "label": label,
+            "query": {"query": query, "refId": name}}
+
+
+PROVINCE_VARIABLES = (
+    variable("city", "City", f"label_values({PROVINCE_RULE}, city)"),
+    variable("county", "County", f'label_values({PROVINCE_RULE}{{city=~"$city"}}, county)'),
+)
+
+
+def federated(rule: str, by: str) -> str:
+    """A federated recording rule of the chosen cities and counties, one series per ``by``:
+    the labels a city Prometheus (or a second replica of it) adds are aggregated away."""
+    matchers = 'city=~"$city"' + (', county=~"$county"' if "county" in by.split(", ") else "")
+    return f"max by ({by}) ({rule}{{{matchers}}})"
+
+
+def province() -> Json:
+    """The province's view: only the recording rules every city's Prometheus federates
+    (``prometheus/province.yml``), each series labelled with its ``city``."""
+    rates = federated("county_kind:netwatch_online_ratio:avg5m", "city, county, kind")
+    targets = federated("kind:netwatch_online_target_ratio:max", "city, kind")
+    under = f"{rates} < on (city, kind) group_left () {targets}"
+    cities = federated("city:netwatch_online_ratio:weighted", "city")
+    margin_steps = thresholds(("red", None), ("green", 0))
+    rows = [
+        [panel("bargauge", "City ranking (all kinds, weighted by devices)", [
+            target(f"sort_desc({cities})", "{{city}}", instant=True)], w=8, h=10, ratio=True,
+            steps=target_steps(CAMERA_TARGET),
+            options={"orientation": "horizontal", "displayMode": "lcd"}),
+         panel("bargauge", "County ranking (all kinds, weighted by devices)", [
+             target("sort_desc(" + federated(PROVINCE_RULE, "city, county") + ")",
+                    "{{city}} {{county}}", instant=True)], w=16, h=10, ratio=True,
+            steps=target_steps(CAMERA_TARGET),
+            description="Devices up ÷ devices expected over all kinds of each county, best "
+                        "first; a county is named with its city (county ids repeat across "
+                        "cities).",
+            options={"orientation": "horizontal", "displayMode": "lcd"})],
+        [panel("table", "Online rate against target, by county and kind (worst first)", [
+            target(rates, instant=True, table=True),
+            target(f"{rates} * 0 + on (city, kind) group_left () {targets}", instant=True,
+                   table=True, ref="B"),
+            target(f"{rates} - on (city, kind) group_left () {targets}", instant=True,
+                   table=True, ref="C")], w=24, h=12,
+            description="5-minute online rate of each county and kind, its city's target "
+                        "(notices.online_targets) and the difference: under target in red, "
+                        "the furthest under first.",
+            transformations=[{"id": "merge", "options": {}}, table_hide(),
+                             {"id": "sortBy", "options": {"sort": [{"field": "Value #C",
+                                                                    "desc": False}]}}],
+            overrides=[
+                {"matcher": {"id": "byName", "options": "Value #A"},
+                 "properties": [{"id": "displayName", "value": "online rate"},
+                                {"id": "unit", "value": "percentunit"}]},
+                {"matcher": {"id": "byName", "options": "Value #B"},
+                 "properties": [{"id": "displayName", "value": "target"},
+                                {"id": "unit", "value": "percentunit"}]},
+                {"matcher": {"id": "byName", "options": "Value #C"},
+                 "properties": [{"id": "displayName", "value": "against target"},
+                                {"id": "unit", "value": "percentunit"},
+                                {"id": "thresholds", "value": margin_steps},
+                                {"id": "custom.cellOptions",
+                                 "value": {"type": "color-text"}}]}])],
+        [panel("timeseries", "City online rate", [
+            target(cities, "{{city}}")], w=16, ratio=True, custom=LINES_AT,
+            steps=target_steps(CAMERA_TARGET),
+            description="All kinds, weighted by devices expected; the line at the camera "
+                        "target, 95 %."),
+         panel("stat", "Counties' kinds under target", [
+             target(f"count by (city) ({under}) or on (city) (0 * {cities})", "{{city}}",
+                    instant=True)], w=8,
+            steps=thresholds(("green", None), ("red", 1)),
+            description="Counties and kinds whose 5-minute online rate is under their "
+                        "target, per city.")],
+    ]
+    return dashboard("netwatch-province", "Netwatch / Province",
+                     "Online rate per city and per county against the targets, ranked, from "
+                     "the recording rules each city's Prometheus federates.", rows,
+                     PROVINCE_VARIABLES)
+
+
 DASHBOARDS = {"netwatch-overview.json": overview, "netwatch-county.json": county,
               "netwatch-trunking.json": trunking, "netwatch-vc.json": video,
-              "netwatch-cameras.json": cameras}
+              "netwatch-cameras.json": cameras, "netwatch-province.json": province}
 
 
 def render(tile_url: str = "") -> dict[str, str]:

@@ -13,6 +13,8 @@ import pytest
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 CHECK = DASHBOARDS / "check"
 FILES = sorted((DASHBOARDS / "grafana").glob("*.json"))
+PROVINCE = "netwatch-province"  # reads what a provincial Prometheus federates, nothing else
+CITY_FILES = tuple(p for p in FILES if p.stem != PROVINCE)
 
 
 def node(script: str, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
@@ -25,8 +27,9 @@ def node(script: str, *args: str, timeout: float = 300.0) -> subprocess.Complete
                           timeout=timeout, check=False)
 
 
-def dashboards() -> dict[str, Any]:
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in FILES}
+def dashboards(files: tuple[Path, ...] = CITY_FILES) -> dict[str, Any]:
+    """The city's dashboards by name (or those of ``files``)."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in files}
 
 
 def panel_report(boards: dict[str, Any], answers: dict[str, dict[int, dict[str, Any]]],

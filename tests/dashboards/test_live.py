@@ -71,12 +71,13 @@ def grafana_to_promql(expr: str, county: str = COUNTY) -> str:
 
 
 def panel_queries() -> list[tuple[str, str]]:
-    """(where, PromQL) for every target of every dashboard."""
+    """(where, PromQL) for every target of every city dashboard (the province's reads a
+    provincial Prometheus: test_federation.py)."""
     out = []
-    for path in sorted((DASHBOARDS / "grafana").glob("*.json")):
-        for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]:
+    for name, board in dashboards().items():
+        for panel in board["panels"]:
             for target in panel["targets"]:
-                where = f"{path.stem} / {panel['title']} / {target['refId']}"
+                where = f"{name} / {panel['title']} / {target['refId']}"
                 out.append((where, grafana_to_promql(target["expr"])))
     return out
 
@@ -94,11 +95,12 @@ def get(url: str) -> tuple[int, bytes]:
 class Child:
     """A subprocess writing to a log file, stopped by PID with a chosen signal."""
 
-    def __init__(self, args: list[str], log: Path, stop_signal: signal.Signals) -> None:
+    def __init__(self, args: list[str], log: Path, stop_signal: signal.Signals,
+                 env: dict[str, str] = ENV) -> None:
         self.log = log
         self.stop_signal = stop_signal
         with log.open("ab") as out:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=out, env=ENV)
+            self.proc = subprocess.Popen(args, stdout=out, stderr=out, env=env)
 
     def alive(self) -> bool:
         return self.proc.poll() is None

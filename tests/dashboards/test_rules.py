@@ -32,6 +32,11 @@ def test_config_is_valid() -> None:
     assert "1 rule files found" in out
 
 
+def test_province_config_is_valid() -> None:
+    out = promtool("check", "config", PROMETHEUS / "province.yml")
+    assert "province.yml is valid" in out
+
+
 def test_rules_are_valid() -> None:
     promtool("check", "rules", RULES)
 

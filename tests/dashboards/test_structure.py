@@ -11,9 +11,23 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
+
+from tests.dashboards.grafana_node import PROVINCE
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 FILES = sorted((DASHBOARDS / "grafana").glob("*.json"))
+PROMETHEUS = DASHBOARDS / "prometheus"
+# The county variable lists the inventory's counties; the province's, every city's counties
+# from a federated rule (filtered by the city variable).
+COUNTIES = "label_values(netwatch_device_info, county)"
+PROVINCE_VARIABLES = {
+    "city": "label_values(county:netwatch_online_ratio:weighted, city)",
+    "county": 'label_values(county:netwatch_online_ratio:weighted{city=~"$city"}, county)',
+}
+# Exported by the county leases (`netwatch run --counties`), which this package does not
+# have yet: the rules count the active instances per county from it.
+LEASE_METRICS = {"netwatch_county_active"}
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
 VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
 GRID = 24
@@ -52,10 +66,10 @@ def test_json_is_what_build_py_writes() -> None:
             f"{path.name} differs from build.py's output: run python dashboards/build.py")
 
 
-def test_the_five_dashboards_have_unique_stable_uids_and_titles() -> None:
+def test_the_six_dashboards_have_unique_stable_uids_and_titles() -> None:
     boards = [load(p) for p in FILES]
     uids = [b["uid"] for b in boards]
-    assert len(boards) == 5
+    assert len(boards) == 6
     assert len(set(uids)) == len(uids)
     assert len({b["title"] for b in boards}) == len(boards)
     for board in boards:
@@ -99,9 +113,10 @@ def test_every_panel_and_target_uses_the_provisioned_datasource(path: Path) -> N
 def test_county_variable_and_every_variable_used_is_defined(path: Path) -> None:
     board = load(path)
     variables = {v["name"]: v for v in board["templating"]["list"]}
-    county = variables["county"]
-    assert county["query"]["query"] == "label_values(netwatch_device_info, county)"
-    assert county["multi"] and county["includeAll"]
+    expected = PROVINCE_VARIABLES if path.stem == PROVINCE else {"county": COUNTIES}
+    assert {name: v["query"]["query"] for name, v in variables.items()} == expected
+    assert all(v["multi"] and v["includeAll"] and v["allValue"] == ".*"
+               for v in variables.values())
     used = {a or b for text in strings(board["panels"]) for a, b in VARIABLE.findall(text)}
     builtin = {name for name in used if name.startswith("__")}
     assert used - builtin <= set(variables), f"undefined: {used - builtin - set(variables)}"
@@ -130,7 +145,7 @@ def test_every_metric_queried_is_exported_or_recorded() -> None:
     texts = [text for path in FILES for text in strings(load(path)["panels"])] + [rules]
     queried = {name for text in texts for name in METRIC.findall(text)}
     recorded = set(re.findall(r"record: (\S+)", rules))
-    unknown = {n for n in queried if ":" not in n} - exported_names()
+    unknown = {n for n in queried if ":" not in n} - exported_names() - LEASE_METRICS
     assert unknown == set(), f"not exported by netwatch: {sorted(unknown)}"
     assert {n for n in queried if ":" in n} <= recorded, "a recording rule is missing"
 
@@ -147,3 +162,47 @@ def test_the_county_map_needs_nothing_from_the_internet() -> None:
     readme = (DASHBOARDS / "README.md").read_text(encoding="utf-8")
     assert "netwatch maps boundaries" in readme and "--tile-url" in readme
     assert not [s for s in strings(board) if s.startswith(("http://", "https://"))]
+
+
+def recording_rules() -> set[str]:
+    groups = yaml.safe_load((PROMETHEUS / "rules" / "netwatch.rules.yml").read_text())["groups"]
+    return {rule["record"] for group in groups for rule in group["rules"] if "record" in rule}
+
+
+def federation_match() -> re.Pattern[str]:
+    """The metric names province.yml federates: its match[] selector's ``__name__`` regex
+    (Prometheus anchors it at both ends, as ``fullmatch`` does)."""
+    config = yaml.safe_load((PROMETHEUS / "province.yml").read_text())
+    [job] = config["scrape_configs"]
+    assert job["metrics_path"] == "/federate" and job["honor_labels"] is True
+    [selector] = job["params"]["match[]"]
+    found = re.fullmatch(r'\{__name__=~"(.+)"\}', selector)
+    assert found, selector
+    return re.compile(found[1])
+
+
+def test_the_province_federates_the_recording_rules_and_no_raw_series() -> None:
+    """Every city:, county:, county_kind: and kind: rule, each already free of `instance`;
+    no exported series (per device, per instance) leaves the city."""
+    match = federation_match()
+    federated = {r for r in recording_rules() if match.fullmatch(r)}
+    assert federated == {r for r in recording_rules()
+                         if r.split(":")[0] in ("city", "county", "county_kind", "kind")}
+    assert {"county_kind:netwatch_online_ratio:avg5m", "county:netwatch_online_ratio:weighted",
+            "city:netwatch_online_ratio:weighted", "kind:netwatch_online_target_ratio:max"
+            } <= federated
+    assert not [n for n in exported_names() | LEASE_METRICS if match.fullmatch(n)]
+    city = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["global"]
+    assert set(city["external_labels"]) == {"city"}  # what tells the cities apart
+
+
+def test_the_province_dashboard_reads_only_federated_series_per_city() -> None:
+    """Its queries name federated rules only, and keep each series' `city`: county ids
+    repeat across cities."""
+    match = federation_match()
+    board = load(DASHBOARDS / "grafana" / f"{PROVINCE}.json")
+    for panel in board["panels"]:
+        for target in panel["targets"]:
+            names = set(METRIC.findall(target["expr"]))
+            assert names and all(match.fullmatch(n) for n in names), (panel["title"], names)
+            assert re.search(r"\bby \(city\b", target["expr"]), (panel["title"], target["expr"])
