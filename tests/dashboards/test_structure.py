@@ -25,9 +25,6 @@ PROVINCE_VARIABLES = {
     "city": "label_values(county:netwatch_online_ratio:weighted, city)",
     "county": 'label_values(county:netwatch_online_ratio:weighted{city=~"$city"}, county)',
 }
-# Exported by the county leases (`netwatch run --counties`), which this package does not
-# have yet: the rules count the active instances per county from it.
-LEASE_METRICS = {"netwatch_county_active"}
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
 VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
 GRID = 24
@@ -145,7 +142,7 @@ def test_every_metric_queried_is_exported_or_recorded() -> None:
     texts = [text for path in FILES for text in strings(load(path)["panels"])] + [rules]
     queried = {name for text in texts for name in METRIC.findall(text)}
     recorded = set(re.findall(r"record: (\S+)", rules))
-    unknown = {n for n in queried if ":" not in n} - exported_names() - LEASE_METRICS
+    unknown = {n for n in queried if ":" not in n} - exported_names()
     assert unknown == set(), f"not exported by netwatch: {sorted(unknown)}"
     assert {n for n in queried if ":" in n} <= recorded, "a recording rule is missing"
 
@@ -191,7 +188,7 @@ def test_the_province_federates_the_recording_rules_and_no_raw_series() -> None:
     assert {"county_kind:netwatch_online_ratio:avg5m", "county:netwatch_online_ratio:weighted",
             "city:netwatch_online_ratio:weighted", "kind:netwatch_online_target_ratio:max"
             } <= federated
-    assert not [n for n in exported_names() | LEASE_METRICS if match.fullmatch(n)]
+    assert not [n for n in exported_names() if match.fullmatch(n)]
     city = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["global"]
     assert set(city["external_labels"]) == {"city"}  # what tells the cities apart
 
