@@ -24,7 +24,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -289,9 +289,9 @@ class Monitor:
         stats.running = True
         started = time.perf_counter()
         try:
-            results = await self._sweep(group.devices)
+            results, standing_by = await self._sweep(group.devices)
             stats.last_skipped = _skips(results)
-            touched = await self._record(results)
+            touched = await self._record(results, standing_by)
             await self._refresh_stale_parents(touched)
             await self._evaluate(touched)
             await self.writes.settle(self.write_wait)
@@ -315,11 +315,15 @@ class Monitor:
             if inspect.isawaitable(outcome):
                 await outcome
 
-    async def _sweep(self, devices: list[Device]) -> list[DeviceResult]:
-        """Probe the devices: fully where active, as the shadow says where standing by."""
+    async def _sweep(self, devices: list[Device]) -> tuple[list[DeviceResult], set[str]]:
+        """Probe the devices: fully where active, as the shadow says where standing by.
+
+        Also returns the devices probed as a standby: their results keep the state warm
+        and are never judged (``_record``).
+        """
         ownership = self.ownership
         if ownership is None:
-            return await self.runner.sweep(devices)
+            return await self.runner.sweep(devices), set()
         probed: list[Device] = []
         originals: dict[str, Device] = {}
         for device in devices:
@@ -335,10 +339,16 @@ class Monitor:
             original = originals.get(result.device.id)
             if original is not None:
                 result.device = original  # recorded against the device the state knows
-        return results
+        return results, set(originals)
 
-    async def _record(self, results: list[DeviceResult]) -> list[DeviceState]:
-        """Take the sweep's results into the devices' state, in slices (see ``slices``)."""
+    async def _record(self, results: list[DeviceResult],
+                      standing_by: Collection[str] = ()) -> list[DeviceState]:
+        """Take the sweep's results into the devices' state, in slices (see ``slices``).
+
+        A device probed as a standby whose county was taken over while the sweep ran is
+        left out: its cycle (ICMP only, by default) would count as a good cycle of an
+        adopted service fault, and the active judges what it probes in full.
+        """
         now = self.clock()
         touched = []
         async for part in in_slices(results):
@@ -349,6 +359,8 @@ class Monitor:
                     continue  # removed or redefined by a reload during the sweep
                 if self._skipped(result):
                     continue  # the monitor's own limit: this cycle says nothing of the device
+                if result.device.id in standing_by and self.active(result.device.county):
+                    continue  # probed as a standby, taken over since: not a cycle to judge
                 state.record(result.checks, now)
                 touched.append(state)
         return touched
@@ -407,7 +419,8 @@ class Monitor:
             if parent is not None and parent.checked_at < since:
                 stale[parent_id] = parent.device
         if stale:
-            await self._record(await self._sweep(list(stale.values())))
+            results, _ = await self._sweep(list(stale.values()))
+            await self._record(results)
 
     async def _evaluate(self, states: list[DeviceState]) -> None:
         """Open, close and re-mark faults of the devices just recorded, in slices."""
