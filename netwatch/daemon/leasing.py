@@ -110,10 +110,15 @@ class LeaseKeeper:
     async def round(self) -> None:
         """One claim round, then adopt and drop as it says."""
         started = time.monotonic()
+        wanted = self.wanted()
+        gone = {s: g for s, g in self.ownership.generations.items() if s not in wanted}
+        if gone:  # a reload removed the county: let it go
+            self._lose(set(gone))
+            with contextlib.suppress(DatabaseError):  # else it lapses on its own
+                await self.db.call(release, self.ownership.holder, gone)
         held = dict(self.ownership.generations)
         try:
-            outcome = await self.db.call(claim, self.ownership.holder, self.wanted(), held,
-                                         self.ttl)
+            outcome = await self.db.call(claim, self.ownership.holder, wanted, held, self.ttl)
         except DatabaseError as exc:
             if held and time.monotonic() - self._confirmed >= self.ttl:
                 log.error("no lease renewed for %.0f s (%s): standing by for every county "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,20 @@ def test_the_keeper_needs_an_ownership(tmp_path: Path) -> None:
             LeaseKeeper(db, monitor, city)
     finally:
         db.close()
+
+
+async def test_a_county_a_reload_removes_is_let_go(tmp_path: Path) -> None:
+    one = Instance(tmp_path / "nw.db", "one")
+    try:
+        await one.keeper.start()
+        assert one.active == {"east", "west"}
+        smaller = city(*[d for d in city().devices if d.county == "east"])
+        one.keeper.inventory = lambda: replace(smaller, counties={
+            "east": smaller.counties["east"]})
+        await one.keeper.round()
+        assert one.active == {"east"}
+        west = (await one.db.call(leases))["west"]
+        assert west.released is not None  # free at once for whoever watches it now
+    finally:
+        await one.keeper.stop()
+        one.db.close()
