@@ -1,18 +1,20 @@
 """A city Prometheus over two netwatch instances, a provincial Prometheus federating it.
 
-Two ``netwatch run`` daemons, each with its own database and an inventory of its own
-counties (what two instances each active for those counties export: a county's series from
-one instance only), watch small ICMP-only counties on 127.77.1.x and 127.77.2.x, played by
-the device lab (root and nft: a few devices dropped, so the counties rank apart). A real
-Prometheus (copies of ``dashboards/prometheus``: the city's config and rules, the
-province's federation, every interval one second) scrapes both, and a second one federates
-its recording rules as the province does. The province ranks every county with its
-``city``; every province panel answers, through Grafana's own transformations.
+Two ``netwatch run`` instances over one database share a city by leases: ``a`` is
+started for north and east, ``b`` for south and west (``--counties``), each active for
+its own, so a county's series come from one instance only. They watch small ICMP-only
+counties on 127.77.1.x and 127.77.2.x, played by the device lab (root and nft: a few
+devices dropped, so the counties rank apart). A real Prometheus (copies of
+``dashboards/prometheus``: the city's config and rules, the province's federation, every
+interval one second) scrapes both, and a second one federates its recording rules as the
+province does. The province ranks every county with its ``city``; every province panel
+answers, through Grafana's own transformations.
 
-Then a failover: a third instance takes over the first one's counties (another ``instance``
-label), first alongside it (the overlap), then alone. Nothing is counted twice during the
-overlap, and every county keeps one series in the city's dashboards, the rules and the
-province. Everything is stopped by PID.
+Then a failover: a third instance ``c`` is started for a's counties and stands by (it
+exports none of their series: nothing counted twice, one active instance per county);
+``a`` stops and ``c`` takes its counties over (another ``instance`` label). Every county
+keeps one series in the city's dashboards, the rules and the province. Everything is
+stopped by PID.
 """
 
 from __future__ import annotations
@@ -162,11 +164,11 @@ class Federation:
     instances: dict[str, Child] = field(default_factory=dict)
 
     def start_instance(self, name: str, counties: tuple[str, ...]) -> Child:
-        path = self.root / f"{name}.yaml"
-        path.write_text(inventory(counties), encoding="utf-8")
-        child = Child([sys.executable, "-m", "netwatch", "run", str(path),
+        """``netwatch run`` over the city's one inventory and database, for ``counties``."""
+        child = Child([sys.executable, "-m", "netwatch", "run", str(self.root / "lab.yaml"),
                        "--listen", f"{HOSTS[name]}:{self.ports[name]}",
-                       "--db", str(self.root / f"{name}.db"),
+                       "--db", str(self.root / "city.db"), "--counties", ",".join(counties),
+                       "--instance", f"netwatch-{name}", "--lease-ttl", "15",
                        "--notices-dir", str(self.root / f"notices-{name}")],
                       self.root / f"{name}.log", signal.SIGTERM, ENV)
         self.instances[name] = child
@@ -302,16 +304,24 @@ def county_series_with_instance(town: Federation) -> list[str]:
 
 def test_a_failover_counts_nothing_twice_and_keeps_one_series_per_county(
         federation: Federation) -> None:
-    """Instance c takes over a's counties: alongside a first (both export north and east),
-    then alone. The rules, the city's dashboards and the province see each county once."""
+    """Instance c stands by for a's counties while a runs, then takes them over when a
+    stops. The rules, the city's dashboards and the province see each county once."""
     city = federation.city
     takeover = time.time()
     federation.start_instance("c", COUNTIES["a"])
-    poll("the overlap: a and c both export east, c with its faults open", lambda: city.values(
-        'netwatch_open_faults{county="east", kind="camera"}', "instance") == {
-        ("netwatch-a",): 1.0, ("netwatch-c",): 1.0}, SETTLE_SECONDS)
+    poll("c scraped, standing by for north and east", lambda: city.values(
+        "netwatch_county_active", "instance", "county") == {
+        ("netwatch-a", "north"): 1.0, ("netwatch-a", "east"): 1.0,
+        ("netwatch-b", "south"): 1.0, ("netwatch-b", "west"): 1.0,
+        ("netwatch-c", "north"): 0.0, ("netwatch-c", "east"): 0.0}, SETTLE_SECONDS)
+    poll("the rules count one active instance per county", lambda: city.values(
+        "county:netwatch_county_active:sum", "county") == {(c,): 1.0 for c in RATES},
+        SETTLE_SECONDS)
+    # the standby exports none of its counties' series
     assert city.values('count by (county) (netwatch_devices{kind="camera"})', "county") == {
-        ("north",): 2, ("east",): 2, ("south",): 1, ("west",): 1}
+        ("north",): 1, ("east",): 1, ("south",): 1, ("west",): 1}
+    assert city.values('netwatch_open_faults{county="east", kind="camera"}', "instance") == {
+        ("netwatch-a",): 1.0}
     # the rules count each county once
     assert city.values("county:netwatch_devices_expected:sum", "county") == {
         (c,): DEVICES_PER_COUNTY for c in RATES}
@@ -333,9 +343,15 @@ def test_a_failover_counts_nothing_twice_and_keeps_one_series_per_county(
     assert panel_values("netwatch-county", "Devices not on the map") == {(): 1}
     assert county_series_with_instance(federation) == []
 
-    assert federation.instances["a"].stop() == 0
+    assert federation.instances["a"].stop() == 0  # a clean stop releases its leases
     poll("instance a gone", lambda: city.values('up{instance="netwatch-a"}') == {(): 0.0})
     gone = time.time()
+    poll("c active for a's counties", lambda: city.values(
+        'netwatch_county_active{instance="netwatch-c"}', "county") == {
+        ("north",): 1.0, ("east",): 1.0}, SETTLE_SECONDS)
+    poll("c's faults of east exported", lambda: city.values(
+        'netwatch_open_faults{county="east", kind="camera"}', "instance") == {
+        ("netwatch-c",): 1.0}, SETTLE_SECONDS)
     poll("the province ranks every county once, c's counties from c",
          lambda: as_expected(ranked(federation)), SETTLE_SECONDS)
     # the 5-minute window holds a's samples and c's, yet one series per county and kind
