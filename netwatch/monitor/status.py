@@ -36,6 +36,7 @@ from netwatch.monitor.leases import Fenced, guard
 from netwatch.monitor.monitor import Monitor
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState
+from netwatch.monitor.verdict import UP
 from netwatch.store import Handle, OperationalError, Store, guarded
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,11 @@ class DeviceStatus:
 
 def change_key(state: DeviceState) -> tuple[object, ...]:
     """What a device's row says, in brief: the row is written when this changes."""
-    return (state.verdict,
-            tuple((name, r.success, r.reason) for name, r in state.results.items()))
+    verdict = state.verdict
+    if verdict is UP:  # the usual case: every check passed (success is reason ok)
+        return (verdict, tuple(state.results))
+    return (verdict,
+            tuple([(name, r.success, r.reason) for name, r in state.results.items()]))
 
 
 def status_of(state: DeviceState, holder: str, now: float) -> DeviceStatus:
@@ -157,6 +161,17 @@ class StatusWriter:
         ownership = self.monitor.ownership
         return 0 if ownership is None else ownership.generations.get(county, 0)
 
+    def _taken(self, county: str) -> int | None:
+        """The generation this instance writes the county under (None: standing by); a
+        new one (taken over, or at start) has its rows of devices gone deleted once."""
+        if not self.monitor.active(county):
+            return None
+        generation = self._generation(county)
+        if self._generations.get(county) != generation:
+            self._generations[county] = generation
+            self._prune.add(county)
+        return generation
+
     async def on_sweep(self, key: str, touched: list[DeviceState]) -> None:
         """The monitor's listener: queue the changed devices of the active counties."""
         monitor = self.monitor
@@ -169,15 +184,16 @@ class StatusWriter:
         holder = "" if monitor.ownership is None else monitor.ownership.holder
         now = monitor.clock()
         known, pending = self._known, self._pending
+        generations: dict[str, int | None] = {}  # this sweep's, by county; None: standby
         async for part in in_slices(touched):
             for state in part:
                 county = state.device.county
-                if not monitor.active(county):
+                if county in generations:
+                    generation = generations[county]
+                else:
+                    generation = generations[county] = self._taken(county)
+                if generation is None:
                     continue  # standing by: the county's active writes it
-                generation = self._generation(county)
-                if self._generations.get(county) != generation:
-                    self._generations[county] = generation  # taken (over): prune once
-                    self._prune.add(county)
                 change = (county, generation, change_key(state))
                 device = state.device.id
                 if known.get(device) == change:
