@@ -16,7 +16,9 @@ to this instance, with scripted probe results (no network), and times three phas
 Per phase, one ``RESULT`` line: rows and transactions per sweep, the rows written per
 second of database time (the store's capacity for this work), each transaction's time
 (median and longest; the lease check included), the event loop's time finding the
-changes per sweep (``detect_ms``), and the write load at the 60 s interval
+changes and building their rows per sweep (``detect_ms``, in slices: the listener's
+whole run) beside the monitor's own sweep (``sweep_ms``: recording and judging the
+results it was handed, no probing), and the write load at the 60 s interval
 (``rows_per_wall_s``). With PostgreSQL (a server of this run's own, ``pgload.py``, on
 127.75.9.1 only, ``fsync`` on) also the server's own count of rows written and WAL
 bytes over the phase. Loopback only; bounded by ``--sweeps``.
@@ -87,6 +89,7 @@ class Timed:
     def __init__(self, writer: StatusWriter) -> None:
         self.transactions: list[tuple[float, int]] = []  # seconds, rows
         self.detect: list[float] = []
+        self.sweeps: list[float] = []  # the monitor's own sweep, before its listeners
         original = status.write_status
 
         def write(store: Store, rows: Any, *args: Any) -> int:
@@ -102,12 +105,13 @@ class Timed:
             started = time.perf_counter()
             await on_sweep(key, touched)
             self.detect.append(time.perf_counter() - started)
+            self.sweeps.append(writer.monitor.stats[key].last_duration)
 
         self.on_sweep = timed
 
-    def take(self) -> tuple[list[tuple[float, int]], list[float]]:
-        out = self.transactions, self.detect
-        self.transactions, self.detect = [], []
+    def take(self) -> tuple[list[tuple[float, int]], list[float], list[float]]:
+        out = self.transactions, self.detect, self.sweeps
+        self.transactions, self.detect, self.sweeps = [], [], []
         return out
 
 
@@ -119,7 +123,7 @@ async def sweep(monitor: Monitor, writer: StatusWriter) -> None:
 
 def report(engine: str, phase: str, sweeps: int, timed: Timed, pg: PrivateServer | None,
            before: Sample | None) -> None:
-    transactions, detect = timed.take()
+    transactions, detect, swept = timed.take()
     rows = sum(n for _, n in transactions)
     seconds = sum(s for s, _ in transactions)
     times = [s * 1000 for s, _ in transactions] or [0.0]
@@ -129,6 +133,7 @@ def report(engine: str, phase: str, sweeps: int, timed: Timed, pg: PrivateServer
         "rows_per_s": rows / seconds if seconds else 0.0,
         "tx_median_ms": statistics.median(times), "tx_max_ms": max(times),
         "detect_ms": statistics.median(detect) * 1000 if detect else 0.0,
+        "sweep_ms": statistics.median(swept) * 1000 if swept else 0.0,
         "rows_per_wall_s": rows / sweeps / INTERVAL}
     if pg is not None and before is not None:
         d = pg.sample(time.monotonic()) - before
