@@ -19,7 +19,7 @@ second of database time (the store's capacity for this work), each transaction's
 changes and building their rows per sweep (``detect_ms``, in slices: the listener's
 whole run) beside the monitor's own sweep (``sweep_ms``: recording and judging the
 results it was handed, no probing), and the write load at the 60 s interval
-(``rows_per_wall_s``). With PostgreSQL (a server of this run's own, ``pgload.py``, on
+(``load_rows_per_s``). With PostgreSQL (a server of this run's own, ``pgload.py``, on
 127.75.9.1 only, ``fsync`` on) also the server's own count of rows written and WAL
 bytes over the phase. Loopback only; bounded by ``--sweeps``.
 
@@ -134,10 +134,10 @@ def report(engine: str, phase: str, sweeps: int, timed: Timed, pg: PrivateServer
         "tx_median_ms": statistics.median(times), "tx_max_ms": max(times),
         "detect_ms": statistics.median(detect) * 1000 if detect else 0.0,
         "sweep_ms": statistics.median(swept) * 1000 if swept else 0.0,
-        "rows_per_wall_s": rows / sweeps / INTERVAL}
+        "load_rows_per_s": rows / sweeps / INTERVAL}
     if pg is not None and before is not None:
         d = pg.sample(time.monotonic()) - before
-        figures.update(server_rows_written=d.written, wal_kib=d.wal_bytes / 1024,
+        figures.update(server_rows_written=d.written, wal_mib=d.wal_bytes / 2**20,
                        server_cpu_s=d.cpu)
     print(f"{engine} {phase}: {rows:,} rows in {len(transactions)} transactions over "
           f"{sweeps} sweep(s), {seconds:.3f} s of database time", flush=True)
