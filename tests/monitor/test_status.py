@@ -165,6 +165,19 @@ async def test_a_takeover_writes_every_device_once_and_drops_rows_of_devices_gon
     assert writer.written == 8
 
 
+async def test_a_reload_drops_the_rows_of_devices_gone(store: Store, db: StoreThread) -> None:
+    """cam-2 leaves the inventory: its row goes with east's next write; the others stay."""
+    clock, runner = Clock(), ScriptedRunner()
+    runner.results = dict(HEALTHY)
+    monitor, writer = writer_of(db, runner, clock)
+    await swept(monitor, writer, clock)
+    monitor.reload(inventory(SWITCH, CAMERA, ENDPOINT))
+    runner.results["cam-1"] = {"icmp": ping(), "rtsp": down()}  # a change in east
+    await swept(monitor, writer, clock)
+    assert set(rows(store)) == {"sw-1", "cam-1", "vc-1"}
+    assert rows(store)["cam-1"].state == "down"
+
+
 @pytest.fixture
 def quick_db(tmp_path: Path) -> Iterator[StoreThread]:
     db = quick_thread(tmp_path / "away.db")
