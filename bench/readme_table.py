@@ -100,6 +100,13 @@ BENCHES = {
         "another connection holds the write lock for 2 s (a stalled database). A "
         "loopback device answering in 100 ms is checked every 20 ms with a 0.5 s deadline: "
         "late checks are the false results a held loop makes."),
+    "status": Bench(
+        "Device states in the store", "python bench/bench_status.py",
+        "The real monitor and status writer over 100,000 cameras in 10 counties (scripted "
+        "results, one 60 s group), each county's rows one fenced transaction per sweep: "
+        "every device at the first sweep, 0.1 % changing per sweep, one county's 5 % down "
+        "and back. Rows per second of database time; the event loop's share finding the "
+        "changes (`detect`) beside the monitor's own sweep; the write load at 60 s."),
     "libraries": Bench(
         "Libraries kept off the probe path", "python bench/bench_libraries.py",
         "pysnmp 7, ping3 and aiohttp's client against netwatch's own probes in the same "

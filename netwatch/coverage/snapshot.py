@@ -6,7 +6,9 @@ database thread, which every other store call waits for. The daemon refreshes it
 worker thread (of its own pool, given as ``executor``) on a connection of its own
 (SQLite connections stay in their thread) whenever what it reads has changed (a new
 reading, a site fault opened or closed: asked of the database thread) or the window
-has moved on (``TTL_SECONDS``); scrapes read the latest one.
+has moved on (``TTL_SECONDS``); scrapes read the latest one. An instance that does not
+run the city's duties analyses on demand instead (``recent``), for its web API, no more
+often than the leading instance's duty would.
 """
 
 from __future__ import annotations
@@ -59,6 +61,16 @@ class Snapshot:
                 self._keep(report, key, now)
             assert self.report is not None
             return self.report
+
+    async def recent(self, db: StoreThread, inventory: Inventory, within: float,
+                     now: float | None = None) -> CoverageReport:
+        """The report, refreshed (``refresh``: analysed only when its inputs changed) unless
+        one for this inventory was made less than ``within`` seconds ago."""
+        now = time.time() if now is None else now
+        if (self.report is not None and self._key[0] is inventory
+                and 0 <= now - self._at < within):
+            return self.report
+        return await self.refresh(db, inventory, now)
 
     async def latest(self, db: StoreThread, inventory: Inventory,
                      now: float | None = None) -> CoverageReport:

@@ -14,7 +14,9 @@ Several instances over one database share a city: each is active for the countie
 whose leases it holds and standby for the others it was started for
 (``--counties``); see ``leasing``. One instance alone simply holds every lease. The
 time a county has no active instance (between a stop or a crash and the next
-takeover) is a monitoring gap, recorded at the takeover.
+takeover) is a monitoring gap, recorded at the takeover. Each device's state changes
+are written to the store by its county's active instance (``StatusWriter``), so the
+web API of any instance answers for every county.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from netwatch.monitor import (
     Ownership,
     Runner,
     Shadow,
+    StatusWriter,
     assess,
     problems,
 )
@@ -77,7 +80,7 @@ from probes.base import ProbeContext
 
 log = logging.getLogger(__name__)
 
-STOP_WAIT = 10.0  # seconds, at shutdown, for fault changes still waiting for the store
+STOP_WAIT = 10.0  # seconds, at shutdown, for fault and state changes still waiting for the store
 
 
 class ListenError(ValueError):
@@ -239,6 +242,8 @@ class Daemon:
             self.duties = Duties(self.db, lambda: self.inventory, self.opts.notice_dir,
                                  self.scheduler, self.threads, self.ownership)
             self.duties.attach(self.exposition)
+            self.status = StatusWriter(self.monitor)  # any instance answers for any county
+            self.monitor.listeners.append(self.status.on_sweep)
             self.exposition.add_provider(self.leases.families)
             self.leases.listeners.append(self._on_leases)
             settle()  # after the exposition's 100,000s of label sets, too
@@ -256,7 +261,7 @@ class Daemon:
                     behind_proxy=self.opts.behind_proxy,
                     db=self.db,
                     sessions=SessionStore(db=self.db),
-                    coverage=lambda: self.duties.coverage.report,
+                    coverage=self.duties.current_coverage,
                     web_workers=self.opts.web_workers,
                     body_timeout=self.web_limits.body_timeout,
                     render_limits=self.opts.render_limits,
@@ -275,10 +280,12 @@ class Daemon:
             finally:
                 await self.scheduler.shutdown()
                 await self.monitor.writes.flush(STOP_WAIT)
+                await self.status.flush(STOP_WAIT)
                 await self.leases.stop()  # watched until now; the others may take over
                 await web_runner.cleanup()
                 self.threads.shutdown(wait=False, cancel_futures=True)
                 await self.monitor.writes.close()
+                await self.status.close()
 
     def _on_leases(self, taken: set[str], lost: set[str]) -> None:
         """The counties this instance is active for changed: its series follow, and the

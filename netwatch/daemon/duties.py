@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from netwatch.coverage import Snapshot, candidates_of, coverage_families
+from netwatch.coverage import CoverageReport, Snapshot, candidates_of, coverage_families
 from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.daemon.threads import in_thread
@@ -167,6 +167,14 @@ class Duties:
         async def provide() -> list[Family]:
             return await provider() if self.leading else []
         return provide
+
+    async def current_coverage(self) -> CoverageReport | None:
+        """For the web: the leading instance's latest analysis (None until its first);
+        another instance analyses on demand, at most once per ``COVERAGE_PERIOD`` and only
+        when a reading or a site fault changed what it reads (off the event loop)."""
+        if self.leading:
+            return self.coverage.report
+        return await self.coverage.recent(self.db, self.inventory(), COVERAGE_PERIOD)
 
     async def coverage_families(self) -> list[Family]:
         """The latest coverage analysis as metrics (analysed first only when there is none)."""

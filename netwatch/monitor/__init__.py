@@ -10,7 +10,8 @@ changes in the store, in order, through the database thread (kept while the stor
 away); ``watched`` records what was watched and when (first checks, monitoring gaps);
 ``leases`` says which instance writes for which county (per-county leases in the
 database, fencing, the gaps of a takeover); ``ownership`` is this instance's share of
-them and how it probes the counties it stands by for.
+them and how it probes the counties it stands by for; ``status`` writes each device's
+state changes to the store, so any instance answers for every county.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ from netwatch.monitor.ownership import Ownership, Shadow
 from netwatch.monitor.runner import DeviceResult, Runner
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import FAULT_KINDS, DeviceState
+from netwatch.monitor.status import (
+    DeviceStatus,
+    StatusWriter,
+    read_status,
+    status_words,
+    write_status,
+)
 from netwatch.monitor.sweep import sweep_once
 from netwatch.monitor.verdict import Verdict, judge
 from netwatch.monitor.watched import (
@@ -48,9 +56,10 @@ from netwatch.monitor.watched import (
 
 __all__ = [
     "DUTIES", "FAULT_KINDS", "LEASE_TTL", "MAINTENANCE", "RENEW_EVERY", "AllowList", "Capacity",
-    "CapacityError", "Claim", "DeviceResult", "DeviceState", "Fenced", "Gap", "Group",
-    "GroupListener", "GroupStats", "Lease", "Load", "Monitor", "OpenFault", "Ownership",
-    "Runner", "Shadow", "Verdict", "assess", "claim", "county_gap_seconds", "gap_totals",
-    "gaps_within", "in_slices", "judge", "lapse_all", "leases", "monitored_since", "problems",
-    "record_first_checks", "release", "sweep_once",
+    "CapacityError", "Claim", "DeviceResult", "DeviceState", "DeviceStatus", "Fenced", "Gap",
+    "Group", "GroupListener", "GroupStats", "Lease", "Load", "Monitor", "OpenFault",
+    "Ownership", "Runner", "Shadow", "StatusWriter", "Verdict", "assess", "claim",
+    "county_gap_seconds", "gap_totals", "gaps_within", "in_slices", "judge", "lapse_all",
+    "leases", "monitored_since", "problems", "read_status", "record_first_checks", "release",
+    "status_words", "sweep_once", "write_status",
 ]

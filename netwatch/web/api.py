@@ -1,17 +1,23 @@
 """The JSON API: devices, faults and reload, each narrowed to the token's counties.
 
-Answers are built from the monitor's live state on the event loop (no awaits in
-between, so one answer is one consistent snapshot) and from the fault log for
-closed episodes (read on the database thread first). Device checks are serialised
-field by field from results, never from ``CheckSpec.params``, so SNMP communities
-and keys cannot leak.
+Any instance answers for every county. For the counties it is active for, answers are
+built from the monitor's live state on the event loop (no awaits in between, so that
+part is one consistent snapshot); for the others (its standby counties, whose state in
+memory is a shadow, and the counties it was not started for) from the store: each
+device's latest state as the county's active instance wrote it (``device_status``,
+``netwatch.monitor.status``) and the open fault episodes, read on the database thread
+first. Such a device says so (``source``: ``store``, ``as_of``: its county's last lease
+renewal) and has no measurements. Closed episodes come from the fault log for every
+county. Device checks are serialised field by field from results, never from
+``CheckSpec.params``, so SNMP communities and keys cannot leak.
 Times go out twice: ISO 8601 in the inventory's time zone and Unix seconds.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,8 +25,17 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from netwatch.inventory import KINDS, Device
-from netwatch.monitor import FAULT_KINDS, DeviceState, OpenFault
-from netwatch.store import Episode, find_episodes
+from netwatch.monitor import (
+    FAULT_KINDS,
+    DeviceState,
+    DeviceStatus,
+    Lease,
+    OpenFault,
+    leases,
+    read_status,
+    status_words,
+)
+from netwatch.store import Episode, Store, find_episodes, open_episodes
 from netwatch.web.auth import ApiError, visible_counties
 from netwatch.web.deps import WebDeps
 
@@ -81,6 +96,30 @@ def device_state(state: DeviceState, open_faults: dict[str, OpenFault] | None) -
     return "up" if state.verdict.up else "down"
 
 
+@dataclass(slots=True)
+class Stored:
+    """What the store says of the counties this instance is not active for."""
+
+    episodes: list[Episode] = field(default_factory=list)  # their open fault episodes
+    words: dict[str, str] = field(default_factory=dict)  # device → its row's state word
+    leases: dict[str, Lease] = field(default_factory=dict)  # county → its lease
+
+    def open_by_device(self) -> dict[str, list[Episode]]:
+        found: dict[str, list[Episode]] = {}
+        for ep in self.episodes:
+            found.setdefault(ep.device, []).append(ep)
+        return found
+
+
+def read_stored(store: Store, counties: Sequence[str], devices: bool) -> Stored:
+    """On the database thread: the open episodes of ``counties`` and, for a device list,
+    their devices' state words and their leases."""
+    if not devices:
+        return Stored(open_episodes(store, counties))
+    return Stored(open_episodes(store, counties), status_words(store, counties),
+                  leases(store, counties))
+
+
 class Api:
     """Request handlers over the daemon's monitor and reload hook."""
 
@@ -91,6 +130,12 @@ class Api:
         inventory = self.deps.monitor.inventory
         return visible_counties(request, request.query.getall("county", []), inventory.counties)
 
+    def _elsewhere(self, counties: frozenset[str] | None) -> list[str]:
+        """The counties in scope this instance is not active for: answered from the store."""
+        monitor = self.deps.monitor
+        scope = monitor.inventory.counties if counties is None else counties
+        return sorted(c for c in scope if not monitor.active(c))
+
     async def devices(self, request: web.Request) -> web.Response:
         """GET /api/v1/devices: the devices the token may see, filtered and paged."""
         monitor = self.deps.monitor
@@ -99,26 +144,48 @@ class Api:
         wanted = one(request, "state", DEVICE_STATES)
         limit = integer(request, "limit", DEVICES_LIMIT[0], 1, DEVICES_LIMIT[1])
         offset = integer(request, "offset", 0, 0, 10**9)
+        elsewhere = self._elsewhere(counties)
+        stored = await monitor.db.call(read_stored, elsewhere, True) if elsewhere else Stored()
         clock = Clock(monitor.inventory.timezone)
-        children = Counter(f.suppressed_by for f in monitor.open_faults() if f.suppressed_by)
-        matched: list[tuple[DeviceState, str]] = []
+        episodes = stored.open_by_device()
+        children = Counter(f.suppressed_by for f in self._open_here() if f.suppressed_by)
+        children.update(ep.suppressed_by for ep in stored.episodes if ep.suppressed_by)
+        matched: list[tuple[Device, DeviceState | None, str]] = []  # None: from the store
         for device in monitor.inventory.devices:
             if (counties is not None and device.county not in counties) or (
                     kind is not None and device.kind != kind):
                 continue
-            state = monitor.states.get(device.id)
-            if state is None:
-                continue
-            word = device_state(state, monitor.faults.get(device.id))
+            state: DeviceState | None = None
+            if monitor.active(device.county):
+                state = monitor.states.get(device.id)
+                if state is None:
+                    continue
+                word = device_state(state, monitor.faults.get(device.id))
+            else:
+                word = "fault" if device.id in episodes else stored.words.get(device.id,
+                                                                              "unknown")
             if wanted is None or word == wanted:
-                matched.append((state, word))
-        page = [
-            self._device(state, word, monitor.faults.get(state.device.id, {}),
-                         children[state.device.id], clock)
-            for state, word in matched[offset:offset + limit]
-        ]
+                matched.append((device, state, word))
+        window = matched[offset:offset + limit]
+        page = [None if state is None else self._device(
+                    state, word, monitor.faults.get(device.id, {}), children[device.id], clock)
+                for device, state, word in window]
+        missing = [device.id for device, state, _ in window if state is None]
+        if missing:  # the page's devices answered from the store, after the snapshot above
+            rows = await monitor.db.call(read_status, missing)
+            for i, (device, state, word) in enumerate(window):
+                if state is None:
+                    lease = stored.leases.get(device.county)
+                    page[i] = self._stored_device(
+                        device, word, rows.get(device.id), episodes.get(device.id, []),
+                        children[device.id], lease, clock)
         return web.json_response(
             {"total": len(matched), "offset": offset, "limit": limit, "devices": page})
+
+    def _open_here(self) -> list[OpenFault]:
+        """The open faults this instance judges (of the counties it is active for)."""
+        monitor = self.deps.monitor
+        return [f for f in monitor.open_faults() if monitor.active(f.county)]
 
     def _device(self, state: DeviceState, word: str, faults: dict[str, OpenFault],
                 suppressed_children: int, clock: Clock) -> dict[str, Any]:
@@ -148,7 +215,44 @@ class Api:
         out["checks"] = checks
         return out
 
-    def _open_fault(self, fault: OpenFault, clock: Clock) -> dict[str, Any]:
+    def _stored_device(self, device: Device, word: str, row: DeviceStatus | None,
+                       episodes: list[Episode], suppressed_children: int, lease: Lease | None,
+                       clock: Clock) -> dict[str, Any]:
+        """A device of a county another instance watches, as the store has it: the same
+        fields (no measurements or durations: those stay with the instance that probed),
+        and where and as of when the answer comes from."""
+        out: dict[str, Any] = describe_device(device)
+        out.update(state=word, up=None if row is None else row.up)
+        clock.stamp(out, "checked_at", None if row is None else row.checked_at)
+        clock.stamp(out, "last_up_at", None if row is None else row.last_up_at)
+        out["fault"] = None if row is None else row.fault
+        out["reasons"] = [] if row is None else list(row.reasons)
+        out["findings"] = [] if row is None else list(row.findings)
+        out["open_faults"] = [self._open_fault(ep, clock)
+                              for ep in sorted(episodes, key=_fault_order)]
+        out["suppressed_children"] = suppressed_children
+        checks: dict[str, dict[str, Any]] = {}
+        for spec in device.checks:
+            seen = None if row is None else row.checks.get(spec.name)
+            checks[spec.name] = {
+                "probe": spec.probe, "port": spec.port or None,
+                "success": None if seen is None else seen["success"],
+                "reason": None if seen is None else seen["reason"],
+                "detail": None if seen is None else seen["detail"],
+                "duration_seconds": None, "measurements": {},
+            }
+        out["checks"] = checks
+        out["source"] = "store"
+        # the county's active instance writes every change within the sweep that saw it:
+        # the row holds as of its last renewal (or clean stop) of the county's lease
+        as_of = lease.last_watched if lease is not None else (
+            None if row is None else row.checked_at)
+        clock.stamp(out, "as_of", as_of)
+        clock.stamp(out, "state_since", None if row is None else row.changed_at)
+        out["written_by"] = None if row is None else row.holder
+        return out
+
+    def _open_fault(self, fault: OpenFault | Episode, clock: Clock) -> dict[str, Any]:
         out: dict[str, Any] = {"fault": fault.fault, "suppressed_by": fault.suppressed_by,
                                "detail": fault.detail}
         clock.stamp(out, "first_seen", fault.first_seen)
@@ -156,7 +260,8 @@ class Api:
         return out
 
     async def faults(self, request: web.Request) -> web.Response:
-        """GET /api/v1/faults: open faults from the monitor, closed ones from the fault log."""
+        """GET /api/v1/faults: open faults from the monitor (the counties this instance is
+        active for) and the store (the others), closed ones from the fault log."""
         monitor = self.deps.monitor
         counties = self._scope(request)
         kind = one(request, "kind", KINDS)
@@ -170,6 +275,10 @@ class Api:
             closed = await monitor.db.call(
                 find_episodes, counties=None if counties is None else sorted(counties),
                 kind=kind, state="closed", limit=limit if fault is None else FAULTS_LIMIT[1])
+        stored = Stored()
+        elsewhere = self._elsewhere(counties)
+        if state in ("open", "all") and elsewhere:
+            stored = await monitor.db.call(read_stored, elsewhere, False)
         clock = Clock(monitor.inventory.timezone)
         names = {d.id: d.name for d in monitor.inventory.devices}
 
@@ -181,10 +290,13 @@ class Api:
 
         items: list[dict[str, Any]] = []
         if state in ("open", "all"):
-            open_now = [f for f in monitor.open_faults()
-                        if keep(f.county, f.kind, f.fault, f.suppressed_by)]
-            children = Counter(f.suppressed_by for f in monitor.open_faults() if f.suppressed_by)
+            every: list[OpenFault | Episode] = [*self._open_here(), *stored.episodes]
+            open_now = [f for f in every if keep(f.county, f.kind, f.fault, f.suppressed_by)]
+            children = Counter(f.suppressed_by for f in every if f.suppressed_by)
             for f in sorted(open_now, key=_fault_order):
+                if isinstance(f, Episode):
+                    items.append(_episode_answer(f, names, clock, children[f.device]))
+                    continue
                 item = _episode_item(f.episode_id, f.device, names, f.county, f.kind,
                                      f.fault, f.suppressed_by, f.detail)
                 clock.stamp(item, "first_seen", f.first_seen)
@@ -195,7 +307,7 @@ class Api:
         if state in ("closed", "all") and len(items) < limit:
             for ep in closed[:limit - len(items)] if fault is None else closed:
                 if keep(ep.county, ep.kind, ep.fault, ep.suppressed_by):
-                    items.append(_closed_item(ep, names, clock))
+                    items.append(_episode_answer(ep, names, clock, 0))
         truncated = len(items) > limit
         return web.json_response(
             {"count": min(len(items), limit), "truncated": truncated, "faults": items[:limit]})
@@ -224,16 +336,19 @@ def _episode_item(episode_id: int | None, device: str, names: dict[str, str], co
             "suppressed_by": suppressed_by, "detail": detail}
 
 
-def _closed_item(ep: Episode, names: dict[str, str], clock: Clock) -> dict[str, Any]:
+def _episode_answer(ep: Episode, names: dict[str, str], clock: Clock,
+                    suppressed_children: int) -> dict[str, Any]:
+    """A fault as the fault log has it: closed, or open in a county another instance
+    watches."""
     item = _episode_item(ep.id, ep.device, names, ep.county, ep.kind, ep.fault,
                          ep.suppressed_by, ep.detail)
     clock.stamp(item, "first_seen", ep.first_seen)
     clock.stamp(item, "opened_at", ep.opened_at)
-    item["state"] = "closed"
+    item["state"] = "open" if ep.closed_at is None else "closed"
     clock.stamp(item, "closed_at", ep.closed_at)
-    item.update(close_reason=ep.close_reason, suppressed_children=0)
+    item.update(close_reason=ep.close_reason, suppressed_children=suppressed_children)
     return item
 
 
-def _fault_order(fault: OpenFault) -> tuple[float, str, str]:
+def _fault_order(fault: OpenFault | Episode) -> tuple[float, str, str]:
     return (-fault.first_seen, fault.device, fault.fault)

@@ -2,11 +2,13 @@
 
 Lists the coverage verdicts of points and surveyed cells, blind ones by default
 (``class`` chooses others), narrowed to the token's counties. The verdicts are the
-daemon's latest coverage analysis, which it refreshes within seconds of a new
-reading or a site fault; a request only filters them. An analysis of 100,000
-readings takes about a second, so letting requests start one would let any token
-holder keep the workers busy. GeoJSON is a FeatureCollection of WGS-84 Points
-whose properties are the JSON fields.
+daemon's latest coverage analysis, which the instance running the city's duties
+refreshes within seconds of a new reading or a site fault; a request only filters
+them. An analysis of 100,000 readings takes about a second, so requests never start
+one at will: on another instance a request refreshes the analysis only when its
+inputs changed, and at most once per the duty's period (the daemon's
+``Duties.current_coverage``). GeoJSON is a FeatureCollection of WGS-84 Points whose
+properties are the JSON fields.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         technology = one(request, "technology", TECHNOLOGIES)
         classes = _classes(request)
         fmt = one(request, "format", FORMATS) or "json"
-        report = deps.coverage()
+        report = await deps.coverage()
         if report is None:
             raise ApiError(503, "coverage not analysed yet",
                            f"the daemon analyses coverage every {COVERAGE_RETRY} s; try again",

@@ -28,6 +28,10 @@ class Renderer(Protocol):
 ReloadHook = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
+async def _none() -> None:
+    """No coverage analysis (an app without the daemon's duties)."""
+
+
 @dataclass(frozen=True, slots=True)
 class WebDeps:
     """What the web app needs from the daemon."""
@@ -40,7 +44,8 @@ class WebDeps:
     metrics_auth: bool = False  # off loopback or behind a proxy: /metrics needs a token
     db: StoreThread | None = None  # readings, notices, acknowledgements (None: those routes 503)
     sessions: SessionStore = field(default_factory=SessionStore)  # browser logins
-    coverage: Callable[[], CoverageReport | None] = lambda: None  # the daemon's latest analysis
+    # the daemon's latest coverage analysis (None: not analysed yet)
+    coverage: Callable[[], Awaitable[CoverageReport | None]] = _none
     behind_proxy: bool = False  # a proxy fronts netwatch: trust its X-Forwarded-For
     web_workers: int = DEFAULT_WORKERS  # threads request handlers may use at once
     body_timeout: float = DEFAULT_BODY_TIMEOUT  # seconds to send a whole request body

@@ -42,7 +42,14 @@ SCHEMAS: dict[str, Any] = {
         "open_faults": {"type": "array", "items": {"$ref": "#/components/schemas/DeviceFault"}},
         "suppressed_children": {"type": "integer"},
         "checks": {"type": "object",
-                   "additionalProperties": {"$ref": "#/components/schemas/Check"}}}},
+                   "additionalProperties": {"$ref": "#/components/schemas/Check"}},
+        "source": {"type": "string", "enum": ["store"],
+                   "description": "only on a device of a county another instance watches: "
+                                  "answered from the store, as that instance wrote it (no "
+                                  "measurements); absent: this instance's own probes"},
+        **stamps("as_of", "state_since"),
+        "written_by": {"type": ["string", "null"],
+                       "description": "the instance that wrote the stored state"}}},
     "DevicePage": {"type": "object", "properties": {
         "total": {"type": "integer"}, "offset": {"type": "integer"},
         "limit": {"type": "integer"},

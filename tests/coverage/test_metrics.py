@@ -66,3 +66,19 @@ async def test_the_snapshot_is_analysed_again_only_when_stale(store: Store, db: 
     assert 'netwatch_blind_spots{county="north",technology="pdt"} 1' in text
     await snapshot.refresh(db, inv, NOW + 1.6 * TTL_SECONDS)  # the window moved on
     assert snapshot.runs == 3
+
+
+async def test_recent_analyses_on_demand_at_most_once_per_period(store: Store, db: StoreThread,
+                                                                 inv: Inventory) -> None:
+    """An instance not running the duties analyses for its web API on demand: a report of
+    this inventory younger than ``within`` is served as it is, an older one only analysed
+    again when a reading (or a site fault) changed its inputs."""
+    snapshot = Snapshot()
+    first = await snapshot.recent(db, inv, 15.0, NOW)
+    assert snapshot.runs == 1
+    add_many(store, [-120, -121, -119], county="north", point="n-cp-1")
+    assert await snapshot.recent(db, inv, 15.0, NOW + 10) is first  # within the period
+    second = await snapshot.recent(db, inv, 15.0, NOW + 16)  # past it, and a new reading
+    assert snapshot.runs == 2 and second is not first
+    assert await snapshot.recent(db, inv, 15.0, NOW + 40) is second  # past it, nothing new
+    assert snapshot.runs == 2

@@ -16,7 +16,7 @@ from netwatch.daemon.runs import last_run
 from netwatch.inventory import Device, Inventory
 from netwatch.inventory.units import cron_trigger
 from netwatch.metrics import Family, Provider
-from netwatch.monitor import Monitor
+from netwatch.monitor import DUTIES, Monitor, Ownership
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.summary import figures
 from netwatch.store import Store, StoreThread
@@ -220,3 +220,23 @@ async def test_a_scheduled_issue_the_store_was_away_for_is_tried_again(
     finally:
         await scheduler.shutdown()
         db.close()
+
+
+async def test_an_instance_not_leading_answers_coverage_on_demand(db: StoreThread,
+                                                                 tmp_path: Path) -> None:
+    """The web's coverage: the leading instance serves its duty's latest analysis (none
+    before its first run); another instance, whose duty never runs, analyses on demand."""
+    inventory = city()
+    scheduler = SweepScheduler(SlowMonitor(), "Asia/Shanghai")  # type: ignore[arg-type]
+    leader = Duties(db, lambda: inventory, tmp_path, scheduler,
+                    ownership=Ownership("a", generations={DUTIES: 1, "east": 1}))
+    assert await leader.current_coverage() is None and leader.coverage.runs == 0
+    await leader._led(leader.analyse)()  # its duty's run
+    assert await leader.current_coverage() is leader.coverage.report is not None
+    other = Duties(db, lambda: inventory, tmp_path, scheduler,
+                   ownership=Ownership("b", generations={"west": 1}))
+    await other._led(other.analyse)()  # the duty's job does nothing here
+    assert other.coverage.runs == 0
+    report = await other.current_coverage()
+    assert report is not None and other.coverage.runs == 1
+    assert await other.current_coverage() is report and other.coverage.runs == 1

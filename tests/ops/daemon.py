@@ -43,9 +43,9 @@ class Daemon:
     """``netwatch run`` on ``inventory``; ``url`` once it listens, stopped by PID."""
 
     def __init__(self, inventory: Path, db: Path, notices: Path, log: Path,
-                 *extra: str, env: dict[str, str] | None = None) -> None:
+                 *extra: str, env: dict[str, str] | None = None, host: str = HOST) -> None:
         self.args = [sys.executable, "-m", "netwatch", "run", str(inventory), "--listen",
-                     f"{HOST}:0", "--db", str(db), "--notices-dir", str(notices), *extra]
+                     f"{host}:0", "--db", str(db), "--notices-dir", str(notices), *extra]
         self.log = log
         self.env = env or ENV
         self.proc: subprocess.Popen[bytes] | None = None

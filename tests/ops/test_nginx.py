@@ -1,5 +1,6 @@
 """deploy/nginx.conf in front of ``netwatch run --behind-proxy``: a real nginx on loopback with
-a certificate made here; login, a readings POST, the body limit and /metrics through it."""
+a certificate made here; login, a readings POST, the body limit and /metrics through it; and
+one upstream over two instances sharing a database, one of them stopped under load."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 from netwatch.lab.process import terminate
-from tests.ops.daemon import INVENTORY, Daemon, token
+from tests.ops.daemon import ENV, INVENTORY, Daemon, token
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 PROXY = "127.67.0.2"
@@ -34,12 +35,17 @@ def free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def site_config(upstream: str, tls_port: int, http_port: int, tmp: Path,
+SERVER = "server 127.0.0.1:9810 max_fails=2 fail_timeout=10s;"
+
+
+def site_config(upstream: str | list[str], tls_port: int, http_port: int, tmp: Path,
                 proxy: str = PROXY) -> str:
-    """The shipped file with this test's addresses, ports and certificate."""
+    """The shipped file with this test's addresses (one ``server`` line per upstream, as
+    the file's comment says), ports and certificate."""
     text = (DEPLOY / "nginx.conf").read_text()
+    upstreams = [upstream] if isinstance(upstream, str) else upstream
     replaced = [
-        ("server 127.0.0.1:9810;", f"server {upstream};"),
+        (SERVER, "\n    ".join(SERVER.replace("127.0.0.1:9810", u) for u in upstreams)),
         ("listen 80;", f"listen {proxy}:{http_port};"),
         ("listen 443 ssl http2;", f"listen {proxy}:{tls_port} ssl http2;"),
         ("/etc/netwatch/tls/fullchain.pem", str(tmp / "cert.pem")),
@@ -62,6 +68,8 @@ error_log {tmp}/error.log warn;
 events {{ worker_connections 64; }}
 http {{
     access_log {tmp}/access.log;
+    log_format upstreams '$request_method $uri $status $upstream_addr $upstream_status';
+    access_log {tmp}/upstream.log upstreams;
     client_body_temp_path {tmp}/body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;
@@ -201,3 +209,92 @@ def test_tls_1_2_offers_forward_secret_suites_only(tmp_path: Path) -> None:
         assert not handshake(tls_port, "-tls1_1", "-cipher", "ALL:@SECLEVEL=0")
     finally:
         terminate(nginx, 10)
+
+
+CLUSTER = "127.75.3.1"  # where both instances listen
+CLUSTER_PROXY = "127.75.3.2"
+CLUSTER_INVENTORY = """\
+city: {{name: 示例市, timezone: Asia/Shanghai}}
+coverage:
+  bbox: {{lat_min: 38.0, lat_max: 39.0, lon_min: 106.0, lon_max: 107.0}}
+counties:
+  - {{id: east, name: 东区, receiving_unit: 东区公安分局}}
+  - {{id: west, name: 西区, receiving_unit: 西区公安分局}}
+defaults:
+  camera: {{interval: 1s, timeout: 500ms, grace: 0s}}
+devices:
+  - {{id: cam-e, kind: camera, county: east, address: 127.75.3.11,
+     checks: [{{probe: tcp, port: {east_port}}}]}}
+  - {{id: cam-w, kind: camera, county: west, address: 127.75.3.21,
+     checks: [{{probe: tcp, port: {west_port}}}]}}
+coverage_points:
+  - {{id: p1, name: 人民广场, county: west, lat: 38.5, lon: 106.5}}
+"""
+
+
+def test_one_upstream_over_two_instances_keeps_answering_when_one_stops(tmp_path: Path) -> None:
+    """Instance a watches east, b west, over one SQLite file; both cameras' ports are closed,
+    so each county has a fault. Through nginx both counties' faults are listed whichever
+    instance answers (both do); once b is stopped every request is still answered (by a, west
+    from the database), and a readings POST too."""
+    self_signed(tmp_path, CLUSTER_PROXY)
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(CLUSTER_INVENTORY.format(  # nothing listens there: refused
+        east_port=free_port("127.75.3.11"), west_port=free_port("127.75.3.21")),
+        encoding="utf-8")
+    db = tmp_path / "netwatch.db"
+    env = {**ENV, "NETWATCH_ALLOWED_NETS": "127.75.0.0/16"}
+    admin = token(db, inventory, "admin")
+    tester = token(db, inventory, "tester", "--county", "west")
+    ctx = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+    auth = {"Authorization": f"Bearer {admin}"}
+
+    with Daemon(inventory, db, tmp_path / "a", tmp_path / "a.log", "--behind-proxy",
+                "--counties", "east", "--instance", "a", env=env, host=CLUSTER) as a, \
+            Daemon(inventory, db, tmp_path / "b", tmp_path / "b.log", "--behind-proxy",
+                   "--counties", "west", "--instance", "b", env=env, host=CLUSTER) as b:
+        upstreams = [urllib.parse.urlsplit(d.url).netloc for d in (a, b)]
+        tls_port, http_port = free_port(CLUSTER_PROXY), free_port(CLUSTER_PROXY)
+        nginx = start_nginx(tmp_path, site_config(upstreams, tls_port, http_port, tmp_path,
+                                                  CLUSTER_PROXY), tls_port, CLUSTER_PROXY)
+        base = f"https://{CLUSTER_PROXY}:{tls_port}"
+
+        def faults(county: str) -> tuple[int, set[str]]:
+            status, _, body = call(f"{base}/api/v1/faults?county={county}", ctx, headers=auth)
+            return status, ({f["device"] for f in json.loads(body)["faults"]}
+                            if status == 200 else set())
+
+        try:
+            deadline = time.monotonic() + 90
+            while (faults("east"), faults("west")) != ((200, {"cam-e"}), (200, {"cam-w"})):
+                assert time.monotonic() < deadline, (a.log.read_text()[-3000:],
+                                                     b.log.read_text()[-3000:])
+                time.sleep(0.2)
+            for _ in range(10):  # round robin: each instance answers for both counties
+                assert faults("east") == (200, {"cam-e"}) and faults("west") == (200, {"cam-w"})
+            answered = (tmp_path / "upstream.log").read_text()
+            for upstream in upstreams:
+                assert f"GET /api/v1/faults 200 {upstream} 200" in answered
+
+            assert b.stop() == 0  # a clean stop: b's lease of west is released
+            for _ in range(20):  # every request answered; west's faults from the database
+                assert faults("west") == (200, {"cam-w"}) and faults("east") == (200, {"cam-e"})
+            status, _, body = call(f"{base}/api/v1/devices?county=west", ctx, headers=auth)
+            (cam,) = json.loads(body)["devices"]
+            assert status == 200 and (cam["state"], cam["source"]) == ("fault", "store")
+            reading = {"point": "p1", "taken_at": "2026-01-01T08:00:00+08:00",
+                       "technology": "pdt", "rssi_dbm": -97, "ber": 0.01, "client_id": "n1"}
+            status, _, body = call(f"{base}/api/v1/readings", ctx, "POST",
+                                   json.dumps(reading).encode(),
+                                   {"Authorization": f"Bearer {tester}",
+                                    "Content-Type": "application/json"})
+            assert status == 201, body
+        finally:
+            terminate(nginx, 10)
+    # requests that nginx sent to the stopped b (refused) were passed on to a, not failed
+    lines = (tmp_path / "upstream.log").read_text().splitlines()
+    retried = [i for i, line in enumerate(lines)
+               if line.endswith(f" {upstreams[1]}, {upstreams[0]} 502, 200")]
+    assert retried, lines
+    assert all(line.endswith(f" {upstreams[0]} 200") or line.endswith(f" {upstreams[0]} 201")
+               or i in retried for i, line in enumerate(lines) if i > retried[0])

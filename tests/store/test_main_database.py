@@ -149,7 +149,8 @@ def test_the_dump_is_a_whole_database_of_every_table(tmp_path: Path) -> None:
 
 
 # what the migrations after main's version 6 add: new, empty tables and their index only
-ADDED_SINCE_V6 = {"monitoring_gaps", "watch_heartbeat", "ix_monitoring_gaps_ended", "leases"}
+ADDED_SINCE_V6 = {"monitoring_gaps", "watch_heartbeat", "ix_monitoring_gaps_ended", "leases",
+                  "device_status", "ix_device_status_county"}
 
 
 def test_todays_schema_is_mains(tmp_path: Path) -> None:
@@ -168,12 +169,12 @@ def test_opens_with_only_the_new_tables_added(tmp_path: Path) -> None:
     db = load(tmp_path / "netwatch.db")
     before = tables(db)
     with Store.open(db, create=False) as store:
-        assert store.version == SCHEMA_VERSION == 8
+        assert store.version == SCHEMA_VERSION == 9
         read_everything(store, before, db)
     after = tables(db)
     assert {n: r for n, r in after.items() if n in before} == before
     assert {n: r for n, r in after.items() if n not in before} == {
-        "monitoring_gaps": [], "watch_heartbeat": [], "leases": []}
+        "monitoring_gaps": [], "watch_heartbeat": [], "leases": [], "device_status": []}
     assert len(list(tmp_path.glob("netwatch.db.bak-v6-*"))) == 1
 
 
@@ -184,15 +185,15 @@ def test_a_copy_on_postgres_holds_every_row_and_reads_back_the_same(tmp_path: Pa
     db = load(tmp_path / "netwatch.db")
     before = tables(db)
     copied = copy_to_postgres(db, pg_url)
-    # migrations 7 and 8 ran before the copy
-    added = {"monitoring_gaps": [], "watch_heartbeat": [], "leases": []}
+    # migrations 7 to 9 ran before the copy
+    added = {"monitoring_gaps": [], "watch_heartbeat": [], "leases": [], "device_status": []}
     assert {c.table: c.rows for c in copied} == {t: len(r) for t, r in (before | added).items()}
     assert same(pg_tables(pg_url)) == same(before | added)
     with Store.open(pg_url, create=False) as store:
         assert store.version == SCHEMA_VERSION
         read_everything(store, before, db)
     assert same(pg_tables(pg_url)) == same(before | added)
-    assert tables(db) == before | added  # rows untouched (the copy brought it to schema 8 first)
+    assert tables(db) == before | added  # rows untouched (the copy brought it to schema 9 first)
 
 
 def read_everything(store: Store, rows: Tables, db: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from netwatch.coverage import CoverageReport
 from netwatch.coverage import snapshot as snapshot_module
 from netwatch.coverage.snapshot import Snapshot
 from netwatch.metrics import Exposition
@@ -39,11 +40,16 @@ class Coverage:
 
         self.snapshot = Snapshot()
         self.db = db
+
+        async def current() -> CoverageReport | None:
+            return self.snapshot.report
+
+        self.current = current
         self.deps = WebDeps(monitor=monitor, tokens=StoredTokens(db, clock=clock),
                             limiter=RateLimiter(limit=3, per=60.0, clock=clock),
                             exposition=Exposition(monitor, clock=clock, process_metrics=False),
                             reload=reload, db=db, version="9.9.9",
-                            coverage=lambda: self.snapshot.report)
+                            coverage=self.current)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ here is one shipped migration:
 - ``metrics_role`` (6): the tokens table rebuilt for the metrics role;
 - ``gaps`` (7): monitoring gaps and the watchers' heartbeats;
 - ``leases`` (8): per-county leases (which instance writes for a county) and the duties';
+- ``device_status`` (9): each device's latest state, written by its county's active instance;
 - ``postgres_baseline``: PostgreSQL's first schema, equal to version 6 and recorded
   as 6: a new PostgreSQL database starts there, never from 1.
 
@@ -41,7 +42,7 @@ The queries on each table belong to its one owner, which every other module call
 
 - ``fault_episodes``: ``netwatch.store.faultlog``; ``tokens``: ``netwatch.store.tokens``;
 - ``monitored_since``, ``monitoring_gaps``, ``watch_heartbeat``: ``netwatch.monitor.watched``;
-  ``leases``: ``netwatch.monitor.leases``;
+  ``leases``: ``netwatch.monitor.leases``; ``device_status``: ``netwatch.monitor.status``;
 - ``readings``, ``readings_received``: ``netwatch.survey.readings``;
 - ``notices``, ``notice_item_listings``: ``netwatch.notices.register``;
   ``notice_items``: ``netwatch.notices.items``; ``notice_sequences``:
@@ -51,6 +52,7 @@ The queries on each table belong to its one owner, which every other module call
 
 from __future__ import annotations
 
+from netwatch.store.schema.device_status import V9_DEVICE_STATUS
 from netwatch.store.schema.faults_tokens import V1_FAULTS_AND_TOKENS
 from netwatch.store.schema.gaps import V7_MONITORING_GAPS
 from netwatch.store.schema.leases import V8_LEASES
@@ -71,6 +73,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V6_METRICS_ROLE,
     V7_MONITORING_GAPS,
     V8_LEASES,
+    V9_DEVICE_STATUS,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
