@@ -209,7 +209,7 @@ def scenario(key: str, inventory: Path, devices: int, cycles: int, interval: flo
              folder: Path, lab_pid: int, env: dict[str, str]) -> bool:
     """Run one scenario on a fresh server; print its lines and RESULTs; True if it passed."""
     title, layout = SCENARIOS[key]
-    case = f"{key}-{title}"
+    case = f"{key}-{title}" + ("" if devices == PER else f"-{devices}")
     sizes = county_sizes(devices)
     print(f"scenario {case}:", flush=True)
     pg = PrivateServer(PG_HOST)
