@@ -56,6 +56,23 @@ BENCHES = {
         "(`pg_stat_database`), WAL written (`pg_current_wal_lsn()`), the server processes' "
         "CPU; and what the first cycle wrote (every device's monitoring start). The server "
         "runs with `fsync` and `full_page_writes` on and the default `shared_buffers`."),
+    "shards": Bench(
+        "Instances sharing the city", "python bench/bench_shards.py --devices N --cycles C",
+        "The daemon's city over one PostgreSQL, each `netwatch run` instance in its own "
+        "process: `a` one instance for all 8 counties, `b` two shards of 4 counties, `c` the "
+        "two shards and a standby for every county (ICMP only, writes nothing). Per instance "
+        "over the steady window (after every instance's first sweep): its CPU share of one "
+        "core, the devices it is active or standby for, devices per core (active devices "
+        "per core-second per second; for the standby, devices shadowed). A healthy lab: "
+        "any open fault, failed probe, skipped check or overrun FAILS the run."),
+    "shards_db": Bench(
+        "Database load with shards and a standby",
+        "python bench/bench_shards.py --devices N --cycles C",
+        "The same windows, read from the server's own statistics (as for the daemon's "
+        "database load), lease rounds included, scaled to 100,000 devices by proportion "
+        "(the `-10000` rows: ×10, which multiplies the lease rounds' fixed cost too; the "
+        "server saw the same statements/s at both sizes); `open episodes`: fault episodes "
+        "open in the database at the end (must be 0)."),
     "icmp": Bench(
         "ICMP engine against fping", "python bench/bench_icmp.py",
         "The same targets in 127.200.0.0/14, `fping -i 0` and the engine interleaved in one "
