@@ -29,6 +29,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from netwatch.lab.process import terminate
+from netwatch.store.pg_schema import WRITE_LOCK
 from tests import pgserver
 from tests.daemon.city import listening_url
 
@@ -74,8 +75,9 @@ class Instance:
         self.mark = 0  # the log's size at ``note``: ``since`` reads what came after
 
     def start(self) -> Instance:
+        url = f"{self.db_url}?application_name={self.application}"  # its sessions, by name
         args = [sys.executable, "-m", "netwatch", "run", str(self.root / "inventory.yaml"),
-                "--listen", f"{self.host}:0", "--db", self.db_url, "--instance", self.name,
+                "--listen", f"{self.host}:0", "--db", url, "--instance", self.name,
                 "--lease-ttl", f"{TTL:g}", "--notices-dir", str(self.notices)]
         if self.counties is not None:
             args += ["--counties", ",".join(self.counties)]
@@ -87,6 +89,11 @@ class Instance:
             self.stop()
             raise RuntimeError(f"{self.name} did not start: {self.tail()}")
         return self
+
+    @property
+    def application(self) -> str:
+        """The ``application_name`` of its database sessions."""
+        return f"netwatch-{self.name}"
 
     @property
     def pid(self) -> int:
@@ -253,6 +260,26 @@ class Database:
     def gaps(self) -> list[tuple[str | None, float, float, str]]:
         return [(r[0], float(r[1]), float(r[2]), r[3]) for r in self.rows(
             "SELECT county, started, ended, reason FROM monitoring_gaps ORDER BY county, id")]
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold netwatch's write lock (the advisory lock every write transaction takes
+        first) inside: every instance's writes wait, and fail after its lock timeout."""
+        with self.server.admin(self.name) as conn:
+            conn.execute("BEGIN")
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            try:
+                yield
+            finally:
+                conn.execute("ROLLBACK")
+
+    def write_lock_sessions(self, application: str) -> list[tuple[bool, str]]:
+        """The sessions of ``application`` holding or awaiting netwatch's write lock:
+        (granted, the session's state)."""
+        return [(bool(r[0]), str(r[1])) for r in self.rows(
+            "SELECT l.granted, a.state FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE l.locktype = 'advisory' AND a.application_name = %s "
+            "AND a.datname = current_database()", application)]
 
     def last_issue_run(self) -> float | None:
         found = self.rows("SELECT ran_at FROM schedule_runs WHERE job = 'duty:notices'")

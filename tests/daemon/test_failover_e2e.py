@@ -24,6 +24,12 @@ Paused: ``a`` stops past its lease, ``b`` takes over, and east's switch fails an
 camera is repaired meanwhile; ``b`` records both. Resumed, ``a`` writes nothing (the
 database's episodes stay ``b``'s), stands by for every county and the duties, and only
 ``b`` reports ``netwatch_county_active`` 1.
+
+Paused inside a transaction: ``a`` has a change it cannot write yet (the test holds the
+database's write lock) and is stopped while its write waits for the lock; once the test
+lets go, ``a``'s stopped session holds it, idle in its transaction. The server ends that
+session after the lease (the daemon's idle limit), so ``b`` takes over all the same;
+resumed, ``a`` has its kept change refused by the fence.
 """
 
 from __future__ import annotations
@@ -331,3 +337,71 @@ def _split_brain(db: Database, a: Instance, b: Instance, services: dict[str, Ser
     assert set(by_label(mb["netwatch_device_up"], "device")) == {
         "sw-e", "cam-e", "ts-e", "sw-w", "cam-w", "cam-n"}
 
+
+def test_paused_inside_a_transaction_neither_blocks_the_takeover_nor_writes(
+        tmp_path: Path, pg_server: pgserver.Server, services: dict[str, Service]) -> None:
+    """a decides a change it cannot write yet (the test holds the database's write lock)
+    and is paused while its write waits for the lock; the test lets the lock go, so a's
+    session holds it, idle in its transaction, while a is stopped. The server ends that
+    session (the idle limit), so b takes the city over all the same; a, resumed, finds
+    its county taken: the store refuses the kept change (fencing) and the switch's
+    episode in the database is b's."""
+    port = services["sw-e"].port
+    (tmp_path / "inventory.yaml").write_text(inventory(port), encoding="utf-8")
+    for name in ("sw-e", "sw-w", "cam-n"):
+        services[name].open()
+    with database(pg_server) as db:
+        a = Instance("a", HOSTS[0], tmp_path, db.url)
+        b = Instance("b", HOSTS[1], tmp_path, db.url)
+        with running(a, b):
+            _paused_holding_the_lock(db, a, b, services)
+
+
+def _paused_holding_the_lock(db: Database, a: Instance, b: Instance,
+                             services: dict[str, Service]) -> None:
+    every = dict.fromkeys(COUNTIES, "active")
+    standby = dict.fromkeys(COUNTIES, "standby")
+    a.start()
+    until("a active for every county and the duties",
+          lambda: a.roles() == (every, "active"), a)
+    b.start()
+    until("b standing by, a's faults recorded", lambda: (
+        b.roles() == (standby, "standby") and set(db.open_episodes()) == set(BROKEN)), a, b)
+
+    # just after a's renewal the test takes the write lock; east's switch fails
+    renewed = db.leases()["east"][3]
+    until("a renews its leases", lambda: db.leases()["east"][3] > renewed, a)
+    with db.write_lock():
+        services["sw-e"].close()
+        until("a's change decided and kept, the store refusing it", lambda: any(
+            "1 fault change(s) wait to be recorded" in p for p in a.readyz()["problems"]), a)
+        until("a's session waiting for the write lock", lambda: (
+            (False, "active") in db.write_lock_sessions(a.application)), a)
+        a.pause()
+    until("a's session holding the write lock, idle in its transaction, a stopped", lambda: (
+        any(granted and state.startswith("idle in transaction")
+            for granted, state in db.write_lock_sessions(a.application))), b)
+
+    # b takes over all the same, and records the switch's fault itself
+    until("b active for every county and the duties",
+          lambda: b.roles() == (every, "active"), b)
+    assert db.write_lock_sessions(a.application) == []
+    taken = db.leases()["east"][2]
+    until("b records the switch's fault", lambda: "sw-e" in db.open_episodes(), b)
+    episodes = db.episodes()
+    [switch] = [e for e in episodes if e[1] == "sw-e"]
+    assert switch[4] >= taken  # first seen by b after its takeover, not by a before
+
+    a.note()
+    a.resume()
+    until("a refused its kept change and stands by", lambda: (
+        "write refused" in a.since() and a.roles() == (standby, "standby")), a, b)
+    swept(a)
+    assert db.episodes() == episodes
+    log = a.since()
+    assert "1 fault change(s) not recorded: the lease of east moved on to another instance: " \
+        "a's write refused" in log, log
+    ma, mb = a.metrics(), b.metrics()
+    assert by_label(ma["netwatch_county_active"], "county") == dict.fromkeys(COUNTIES, 0)
+    assert by_label(mb["netwatch_county_active"], "county") == dict.fromkeys(COUNTIES, 1)
+    assert ma["netwatch_fault_changes_unrecorded"][()] == 0
