@@ -77,6 +77,9 @@ RECONNECT_EVERY = 1.0  # seconds between fresh connection attempts while the ser
 CONNECT_TIMEOUT = "10"  # libpq's connect_timeout, unless the URL sets one
 ITERSIZE = 2000  # rows fetched at a time by ``tuples``
 READ_ONLY = "25006"  # SQLSTATE read_only_sql_transaction: a standby, or a read-only setting
+# SQLSTATE idle_in_transaction_session_timeout: the server ended a session left idle in a
+# transaction past the idle limit (rolled back); psycopg calls it an internal error
+IDLE_ENDED = "25P03"
 _cursor_ids = itertools.count(1)
 
 
@@ -210,7 +213,7 @@ def store_error(exc: psycopg.Error, secrets: Sequence[str]) -> DatabaseError:
     if isinstance(exc, psycopg.IntegrityError):
         return IntegrityError(text)
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) or (
-            exc.sqlstate == READ_ONLY):
+            exc.sqlstate in (READ_ONLY, IDLE_ENDED)):
         return OperationalError(text)
     return DatabaseError(text)
 
