@@ -57,7 +57,7 @@ from netwatch.monitor import (
     assess,
     problems,
 )
-from netwatch.store import StoreThread, Target
+from netwatch.store import Store, StoreThread, Target
 from netwatch.web import (
     DEFAULT_LIMIT,
     DEFAULT_OVERALL,
@@ -184,7 +184,11 @@ class Daemon:
         self.render_stats = RenderStats()
         self.threads = duty_pool()  # the duties' own: no web request can fill it
         # opened and migrated on its own thread; nothing else runs yet while this waits
-        self.db = StoreThread.open(opts.db_path)
+        # a session idle inside a transaction for a whole lease is this process stopped
+        # mid-transaction (none of its rounds can have renewed meanwhile: they run on the
+        # same thread): the server ends it, or its write lock would keep every standby out
+        self.db = StoreThread.open(opts.db_path, opener=lambda: Store.open(
+            opts.db_path, idle_limit=opts.lease_ttl))
         self.tokens = StoredTokens(self.db)
         self._reload_lock = asyncio.Lock()
         self._tasks: set[asyncio.Future[None]] = set()

@@ -13,8 +13,9 @@ holds, take what is free (never held, released by a clean stop, expired, or its 
 from before a restart: instance names are unique, a host and port by default), and
 say what it lost. Taking a county records the time since its previous holder's last
 renewal (or clean stop) as a monitoring gap of that county (``NO_ACTIVE``, or
-``DAEMON_DOWN`` when the instance itself was down), so no rate counts time nobody
-watched. While a county's lease lies lapsed, ``gaps_within`` adds the time since its
+``DAEMON_DOWN`` when the instance itself was down), and so does renewing a lease that
+lapsed meanwhile (its holder paused past it, nobody took it over), so no rate counts
+time nobody watched. While a county's lease lies lapsed, ``gaps_within`` adds the time since its
 last renewal as a gap still open.
 
 Fencing: each acquisition moves the scope's ``generation`` on. Every write of the
@@ -104,6 +105,8 @@ def claim(store: Store, holder: str, wanted: Collection[str], held: Mapping[str,
             lease, mine = found.get(scope), held.get(scope)
             if mine is not None:
                 if lease is not None and (lease.holder, lease.generation) == (holder, mine):
+                    if lease.free(now):  # lapsed (its holder paused past it), nobody took it
+                        _gap(tx, lease, holder, now)
                     tx.execute("UPDATE leases SET renewed = ?, expires = ?, released = NULL "
                                "WHERE scope = ? AND generation = ?", (now, now + ttl, scope, mine))
                     out.held[scope] = mine

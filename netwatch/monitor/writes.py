@@ -167,8 +167,9 @@ class EpisodeWriter:
                 log.warning("%d fault change(s) not recorded: %s", len(batch), exc)
             except FaultLogError as exc:
                 log.error("fault changes dropped, the fault log refuses them: %s", exc)
-            if delay != RETRY_FIRST:
-                log.warning("fault changes kept while the store was away are recorded")
+            else:
+                if delay != RETRY_FIRST:
+                    log.warning("fault changes kept while the store was away are recorded")
             delay = RETRY_FIRST
             self._batches.popleft()
         self._idle.set()

@@ -77,6 +77,9 @@ RECONNECT_EVERY = 1.0  # seconds between fresh connection attempts while the ser
 CONNECT_TIMEOUT = "10"  # libpq's connect_timeout, unless the URL sets one
 ITERSIZE = 2000  # rows fetched at a time by ``tuples``
 READ_ONLY = "25006"  # SQLSTATE read_only_sql_transaction: a standby, or a read-only setting
+# SQLSTATE idle_in_transaction_session_timeout: the server ended a session left idle in a
+# transaction past the idle limit (rolled back); psycopg calls it an internal error
+IDLE_ENDED = "25P03"
 _cursor_ids = itertools.count(1)
 
 
@@ -186,11 +189,14 @@ class _NumericLoader(Loader):
         return int(text)
 
 
-def _configure(conn: psycopg.Connection[Any]) -> None:
-    """Each new connection: numeric loader, SQLite's NORMAL durability and busy timeout."""
+def _configure(conn: psycopg.Connection[Any], idle_limit: float | None = None) -> None:
+    """Each new connection: numeric loader, SQLite's NORMAL durability and busy timeout,
+    and the idle limit inside a transaction when one is given."""
     conn.adapters.register_loader("numeric", _NumericLoader)
-    conn.execute(f"SET synchronous_commit TO off; SET lock_timeout TO '{pg_schema.LOCK_WAIT}'",
-                 prepare=False)
+    idle = ("" if idle_limit is None else
+            f"; SET idle_in_transaction_session_timeout TO {max(1, round(idle_limit * 1000))}")
+    conn.execute(f"SET synchronous_commit TO off; SET lock_timeout TO '{pg_schema.LOCK_WAIT}'"
+                 + idle, prepare=False)
 
 
 def _message(exc: psycopg.Error, secrets: Sequence[str]) -> str:
@@ -207,7 +213,7 @@ def store_error(exc: psycopg.Error, secrets: Sequence[str]) -> DatabaseError:
     if isinstance(exc, psycopg.IntegrityError):
         return IntegrityError(text)
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) or (
-            exc.sqlstate == READ_ONLY):
+            exc.sqlstate in (READ_ONLY, IDLE_ENDED)):
         return OperationalError(text)
     return DatabaseError(text)
 
@@ -313,27 +319,29 @@ class PgTransaction(Transaction):
 Pool: TypeAlias = ConnectionPool[psycopg.Connection[PgRow]]
 
 
-def _pool(conninfo: str, kwargs: dict[str, Any]) -> Pool:
+def _pool(conninfo: str, kwargs: dict[str, Any], idle_limit: float | None) -> Pool:
     """netwatch's pool of connections to one database, not yet open."""
     return ConnectionPool(conninfo, min_size=1, max_size=POOL_SIZE, kwargs=kwargs,
-                          configure=_configure, timeout=POOL_WAIT, name="netwatch", open=False)
+                          configure=lambda conn: _configure(conn, idle_limit),
+                          timeout=POOL_WAIT, name="netwatch", open=False)
 
 
 class PgStore(Store):
     """An open netwatch database on PostgreSQL; ``Store.open(URL)`` makes one."""
 
-    __slots__ = ("_conninfo", "_down", "_kwargs", "_lock", "_local", "_retry_at", "pool",
-                 "secrets")
+    __slots__ = ("_conninfo", "_down", "_idle_limit", "_kwargs", "_lock", "_local",
+                 "_retry_at", "pool", "secrets")
     CLOCK_SQL = PG_CLOCK
 
     def __init__(self, pool: Pool, url: PgUrl, secrets: Sequence[str], conninfo: str,
-                 kwargs: dict[str, Any]) -> None:
+                 kwargs: dict[str, Any], idle_limit: float | None = None) -> None:
         # no sqlite3 connection: ``conn`` stays unset
         self.pool = pool
         self.path = url
         self.secrets = tuple(secrets)
         self._conninfo = conninfo  # resolved: for libpq only, never shown
         self._kwargs = kwargs
+        self._idle_limit = idle_limit  # seconds a session may idle inside a transaction
         self._local = threading.local()  # the transaction this thread has open, if any
         self._lock = threading.Lock()  # guards the three below
         self._down: str | None = None  # why the server is away; None while the pool serves
@@ -342,8 +350,10 @@ class PgStore(Store):
 
     @classmethod
     def open(cls, path: Path | str | PgUrl, *, create: bool = True,
-             migrations: Sequence[Migration] = MIGRATIONS) -> PgStore:
-        """Connect, check the database, migrate it, then open the pool."""
+             migrations: Sequence[Migration] = MIGRATIONS,
+             idle_limit: float | None = None) -> PgStore:
+        """Connect, check the database, migrate it, then open the pool. With ``idle_limit``
+        the server ends a session of the pool left idle inside a transaction that long."""
         url = parse_target(path)
         if not isinstance(url, PgUrl):
             raise StoreError(f"{url}: not a postgresql:// URL")
@@ -372,13 +382,13 @@ class PgStore(Store):
             raise StoreError(f"{url}: cannot use the database: {_message(exc, secrets)}") from None
         finally:
             first.close()
-        pool = _pool(conninfo, kwargs)
+        pool = _pool(conninfo, kwargs, idle_limit)
         try:
             pool.open(wait=True, timeout=POOL_WAIT)
         except psycopg.Error as exc:
             pool.close()
             raise StoreError(f"{url}: cannot open connections: {_message(exc, secrets)}") from None
-        return cls(pool, url, secrets, conninfo, kwargs)
+        return cls(pool, url, secrets, conninfo, kwargs, idle_limit)
 
     def _get(self) -> tuple[Pool, psycopg.Connection[PgRow]]:
         """A connection and the pool to give it back to."""
@@ -411,7 +421,7 @@ class PgStore(Store):
             except psycopg.Error as exc:
                 self._down = f"cannot connect: {_message(exc, self.secrets)}"
                 raise OperationalError(self._down) from None
-            pool = _pool(self._conninfo, self._kwargs)
+            pool = _pool(self._conninfo, self._kwargs, self._idle_limit)
             pool.open(wait=False)  # its first connection comes at once: the server answers
             self.pool, self._down = pool, None
         log.warning("%s: connected again", self.path)

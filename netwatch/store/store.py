@@ -302,16 +302,22 @@ class Store(Handle):
 
     @classmethod
     def open(cls, path: Path | str | PgUrl, *, create: bool = True,
-             migrations: Sequence[Migration] = MIGRATIONS) -> Store:
+             migrations: Sequence[Migration] = MIGRATIONS,
+             idle_limit: float | None = None) -> Store:
         """Open (or, with ``create``, create) the database and migrate it to the current schema.
 
         A ``postgresql://`` URL opens PostgreSQL (``postgres``); anything else is a file path.
+        ``idle_limit`` (PostgreSQL only) is how long the server lets one of the store's
+        sessions sit idle inside a transaction before it ends the session: a process
+        stopped mid-transaction (paused, frozen, cut off) then keeps the write lock, which
+        every process on the database needs, no longer than that.
         """
         target = parse_target(path)
         if isinstance(target, PgUrl):
             from netwatch.store.postgres import PgStore  # psycopg only when asked for
 
-            return PgStore.open(target, create=create, migrations=migrations)
+            return PgStore.open(target, create=create, migrations=migrations,
+                                idle_limit=idle_limit)
         path = target
         _secure_file(path, create)
         try:

@@ -67,13 +67,13 @@ pytestmark = pytest.mark.skipif(not faketime_library(),
 class Service:
     """A TCP port that accepts and closes connections while open: a device's service."""
 
-    def __init__(self, host: str) -> None:
-        self.host = host
+    def __init__(self, host: str, port: int = PORT) -> None:
+        self.host, self.port = host, port
         self.server: socket.socket | None = None
         self.thread: threading.Thread | None = None
 
     def open(self) -> None:
-        server = socket.create_server((self.host, PORT))
+        server = socket.create_server((self.host, self.port))
         server.settimeout(0.2)
         self.server = server
         self.thread = threading.Thread(target=self._accept, args=(server,), daemon=True)

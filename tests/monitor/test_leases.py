@@ -58,6 +58,23 @@ def test_a_lapsed_lease_is_taken_over_with_the_gap_since_its_last_renewal(store:
     assert old.lost == ["north"] and old.held == {"south": 1}
 
 
+def test_a_lease_renewed_after_it_lapsed_keeps_the_lapse_as_a_gap(store: Store) -> None:
+    """The active paused (SIGSTOP) from its renewal at 1010 to 1100, nobody taking over:
+    its next round renews the lease it still holds, and 1010..1100, which a notice issued
+    during the pause counted as unwatched, stays a gap (its own: daemon_down)."""
+    claim(store, "a", {"north", DUTIES}, {}, TTL, now=1000.0)
+    claim(store, "a", {"north", DUTIES}, {"north": 1, DUTIES: 1}, TTL, now=1010.0)
+    during = Gap(1010.0, 1090.0, GapReason.DAEMON_DOWN, "north")
+    assert gaps_within(store, 0.0, 1090.0, now=1090.0) == [during]
+    back = claim(store, "a", {"north", DUTIES}, {"north": 1, DUTIES: 1}, TTL, now=1100.0)
+    assert back.held == {"north": 1, DUTIES: 1} and back.lost == []
+    assert gaps_within(store, 0.0, 1200.0, now=1120.0) == [
+        Gap(1010.0, 1100.0, GapReason.DAEMON_DOWN, "north")]
+    assert gap_totals(store) == {"daemon_down": (1, 90.0)}  # the duties are no county
+    claim(store, "a", {"north", DUTIES}, {"north": 1, DUTIES: 1}, TTL, now=1125.0)
+    assert gap_totals(store) == {"daemon_down": (1, 90.0)}  # a timely renewal: no gap
+
+
 def test_a_restart_of_the_same_instance_takes_its_own_lease_at_once(store: Store) -> None:
     """Same name (its host and port): its old self is gone, no need to wait for expiry; the
     time it was down is its own gap, and the generation moves on (fencing the old self)."""
@@ -77,12 +94,12 @@ def test_a_clean_stop_frees_the_lease_at_once(store: Store) -> None:
 
 
 def test_while_a_lease_lies_lapsed_its_county_is_an_open_gap(store: Store) -> None:
-    claim(store, "a", {"north", "south"}, {}, TTL, now=1000.0)
-    claim(store, "a", {"south"}, {"south": 1}, TTL, now=1100.0)  # north no longer renewed
+    claim(store, "a", {"north", "south"}, {}, 90.0, now=1000.0)
+    claim(store, "a", {"south"}, {"south": 1}, 90.0, now=1080.0)  # north no longer renewed
     assert gaps_within(store, 0.0, 1020.0, now=1020.0) == []  # north's lease still runs
     assert gaps_within(store, 0.0, 1200.0, now=1200.0) == [
         Gap(1000.0, 1200.0, GapReason.DAEMON_DOWN, "north"),
-        Gap(1100.0, 1200.0, GapReason.DAEMON_DOWN, "south")]
+        Gap(1080.0, 1200.0, GapReason.DAEMON_DOWN, "south")]
     assert gaps_within(store, 0.0, 900.0, now=1200.0) == []  # the period ended before
 
 

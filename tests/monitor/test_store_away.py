@@ -6,13 +6,14 @@ it refuse writes (its busy wait is short, so nothing here waits long)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from netwatch.monitor import Monitor, writes
+from netwatch.monitor import Monitor, Ownership, claim, writes
 from netwatch.store import FaultLog, Store, StoreThread
 from tests.metrics.test_exposition import (
     CAMERA2,
@@ -172,3 +173,29 @@ async def test_the_first_sweep_after_the_store_returns_writes_what_was_kept(
     await sweep_all(monitor, clock)
     assert monitor.writes.pending == 0
     assert [e[0] for e in episodes(store)] == ["cam-2"]
+
+
+async def test_a_kept_change_the_fence_refuses_is_never_said_recorded(
+        quick_db: StoreThread, store: Store, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Kept while the store was away, then refused by the fence once it is back (another
+    instance took the county meanwhile): the log says it was not recorded, and nothing
+    says the kept changes were recorded."""
+    clock, runner = Clock(), ScriptedRunner()
+    monitor = Monitor(INVENTORY, runner, quick_db, clock=clock,  # type: ignore[arg-type]
+                      ownership=Ownership("a"))
+    taken = claim(store, "a", {"east"}, {}, 30.0, now=1000.0)
+    monitor.adopt("east", taken.held["east"], [])
+    runner.results = {"cam-2": {"icmp": down()}}
+    lock = Lock(tmp_path / "netwatch.db")
+    try:
+        await sweep_all(monitor, clock, times=3)
+        assert monitor.writes.pending == 1
+    finally:
+        lock.release()
+    assert claim(store, "b", {"east"}, {}, 30.0, now=2000.0).held == {"east": 2}
+    with caplog.at_level(logging.WARNING, logger="netwatch.monitor.writes"):
+        assert await monitor.writes.flush()
+    assert "1 fault change(s) not recorded: the lease of east moved on" in caplog.text
+    assert "are recorded" not in caplog.text
+    assert episodes(store) == []

@@ -32,9 +32,14 @@ GAP_EN = "(2 h 10 min of it unwatched, left out of the online rates)"
 COUNTIES = ("east", "west")
 
 
+# the leases' lifetime here: one renewal stands for the daemon's rounds every few seconds
+# (a lease that lapsed before its renewal would be a gap, nobody watching meanwhile)
+WATCHING = 365 * DAY
+
+
 def resume_watching(store: Store, when: float) -> None:
     """A daemon's start: it takes every county's lease (the time since its stop is a gap)."""
-    claim(store, "nw", COUNTIES, {}, now=when)
+    claim(store, "nw", COUNTIES, {}, WATCHING, now=when)
 
 
 def held(store: Store) -> dict[str, int]:
@@ -42,8 +47,8 @@ def held(store: Store) -> dict[str, int]:
 
 
 def beat(store: Store, when: float) -> None:
-    """Still watching: the daemon renews its leases."""
-    claim(store, "nw", COUNTIES, held(store), now=when)
+    """Still watching: the daemon renews its leases (as it did all along)."""
+    claim(store, "nw", COUNTIES, held(store), WATCHING, now=when)
 
 
 def stop_watching(store: Store, when: float) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +27,7 @@ from netwatch.store import (
     parse_target,
     postgres,
 )
+from netwatch.store.pg_schema import WRITE_LOCK
 from netwatch.store.postgres import PgRow, _Columns, translate
 from netwatch.store.schema import BASELINE_VERSION, MIGRATIONS
 from tests import pgserver
@@ -181,6 +183,28 @@ def test_durable_transactions_wait_for_the_flush(pg_url: PgUrl) -> None:
             assert tx.scalar("SHOW synchronous_commit") == "on"
         with store.transaction() as tx:
             assert tx.scalar("SHOW synchronous_commit") == "off"
+
+
+def test_a_session_idle_inside_a_transaction_past_the_idle_limit_is_ended(
+        pg_server: pgserver.Server, pg_url: PgUrl) -> None:
+    """``idle_limit`` (the daemon's lease): a process stopped inside a transaction keeps
+    the write lock no longer than that; without it (the commands) there is no limit."""
+    with Store.open(pg_url) as store:
+        assert store.scalar("SHOW idle_in_transaction_session_timeout") == "0"
+    with Store.open(pg_url, idle_limit=0.5) as store:
+        assert store.scalar("SHOW idle_in_transaction_session_timeout") == "500ms"
+        with pytest.raises(OperationalError), store.transaction() as tx:
+            pid = tx.scalar("SELECT pg_backend_pid()")  # holds the write lock, then idles
+            deadline = time.monotonic() + 30
+            with pg_server.admin() as admin:
+                while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+                                    (pid,)).fetchone() is not None:
+                    assert time.monotonic() < deadline, "the idle session was not ended"
+                    time.sleep(0.05)
+                taken = admin.execute("SELECT pg_try_advisory_lock(%s)",
+                                      (WRITE_LOCK,)).fetchone()
+                assert taken == (True,)  # the write lock went with the session
+            tx.execute("SELECT 1")
 
 
 def test_a_database_that_sorts_text_otherwise_is_refused(pg_server: pgserver.Server) -> None:
