@@ -148,7 +148,6 @@ def test_each_instance_watches_its_own_county_and_one_issues(shards: Shards) -> 
         assert "issued " not in instance.text()
 
 
-@pytest.mark.xfail(strict=False, reason="any-instance API lands separately")
 def test_each_instance_lists_every_countys_faults(shards: Shards) -> None:
     """Any instance answers for the whole city from the database."""
     db, every = shards.db, tuple(shards.instances.values())
