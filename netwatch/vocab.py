@@ -56,6 +56,8 @@ class Fault(StrEnum):
     DEGRADED_LINK = "degraded_link"  # an endpoint's RTT, loss or jitter over its limits
     FLAPPING = "flapping"  # too many up/down changes within the flap window
     AUTH_FAILED = "auth_failed"  # the device refused our credentials: alive, misconfigured
+    NO_VIDEO = "no_video"  # a camera answers RTSP but its sampled stream carries no picture
+    CLOCK_DRIFT = "clock_drift"  # the device's clock (ONVIF) is off by more than its limit
 
 
 class Problem(StrEnum):
@@ -68,6 +70,8 @@ class Problem(StrEnum):
     DEGRADED_LINK = Fault.DEGRADED_LINK.value
     FLAPPING = Fault.FLAPPING.value
     AUTH_FAILED = Fault.AUTH_FAILED.value
+    NO_VIDEO = Fault.NO_VIDEO.value
+    CLOCK_DRIFT = Fault.CLOCK_DRIFT.value
     OPEN_STREAM = "open_stream"  # a camera serves video without credentials (RTSP finding)
     REBOOTED = "rebooted"  # the device's uptime went back to zero
     BLIND_SPOT = "blind_spot"  # a surveyed place or cell without usable radio coverage

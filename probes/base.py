@@ -81,6 +81,12 @@ class Measurement(StrEnum):
     UPLINK_SPEED_BPS = "uplink_speed_bps"
     UPLINK_IN_ERRORS = "uplink_in_errors"
     UPLINK_OUT_ERRORS = "uplink_out_errors"
+    VIDEO_PACKETS = "video_packets"  # video: RTP packets of the video track in the sample
+    VIDEO_BYTES_PER_SECOND = "video_bytes_per_second"
+    FIRST_PACKET_SECONDS = "first_packet_seconds"  # from PLAY's answer to the first packet
+    KEYFRAME = "keyframe"  # 1 if a key frame (H.264 IDR, H.265 IRAP) arrived, else 0
+    TIMESTAMPS_ADVANCING = "timestamps_advancing"  # 1 if RTP timestamps moved forward
+    CLOCK_OFFSET_SECONDS = "clock_offset_seconds"  # onvif_time: device minus netwatch
 
 
 SKIP_REASONS = frozenset({Reason.LOCAL_RESOURCES, Reason.ENGINE_SATURATED, Reason.BATCH_OVERRAN,

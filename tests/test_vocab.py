@@ -43,6 +43,7 @@ WIRE_FAULTS = (
     ("UNREACHABLE", "unreachable"), ("SERVICE_DOWN", "service_down"),
     ("UPLINK_DOWN", "uplink_down"), ("UPLINK_SLOW", "uplink_slow"),
     ("DEGRADED_LINK", "degraded_link"), ("FLAPPING", "flapping"), ("AUTH_FAILED", "auth_failed"),
+    ("NO_VIDEO", "no_video"), ("CLOCK_DRIFT", "clock_drift"),
 )
 WIRE_PROBLEMS = WIRE_FAULTS + (
     ("OPEN_STREAM", "open_stream"), ("REBOOTED", "rebooted"), ("BLIND_SPOT", "blind_spot"),
@@ -56,7 +57,8 @@ WIRE_MEASUREMENTS = {
     "status_code", "describe_status_code", "response_seconds", "connect_seconds",
     "rtt_seconds", "rtt_min_seconds", "rtt_max_seconds", "loss_ratio", "jitter_seconds",
     "sent", "received", "sys_uptime_seconds", "uplink_oper_status", "uplink_speed_bps",
-    "uplink_in_errors", "uplink_out_errors",
+    "uplink_in_errors", "uplink_out_errors", "video_packets", "video_bytes_per_second",
+    "first_packet_seconds", "keyframe", "timestamps_advancing", "clock_offset_seconds",
 }
 
 
@@ -113,6 +115,11 @@ SITE = Device(id="site-1", kind="trunking_site", county="c1", address="127.67.0.
               interval=30.0, timeout=1.0, open_after=1)
 ENDPOINT = replace(SITE, id="vc-1", kind="vc_endpoint", address="127.67.0.2",
                    checks=(CheckSpec("icmp", "icmp", 0, None), CheckSpec("sip", "sip", 5060, None)))
+OPEN_AFTER = 2  # the camera's hysteresis: a clock drifts over it, video over its resample
+CAMERA = replace(SITE, id="cam-1", kind="camera", address="127.67.0.3", open_after=OPEN_AFTER,
+                 checks=(CheckSpec("icmp", "icmp", 0, None), CheckSpec("rtsp", "rtsp", 554, None),
+                         CheckSpec("video", "video", 554, None),
+                         CheckSpec("onvif_time", "onvif_time", 80, None)))
 OK = ProbeResult.ok()
 DOWN = ProbeResult.fail(Reason.TIMEOUT, "no reply")
 
@@ -130,6 +137,10 @@ CYCLES: dict[Fault, tuple[Device, list[dict[str, ProbeResult]]]] = {
     Fault.DEGRADED_LINK: (ENDPOINT, [{"icmp": ProbeResult.ok(rtt_seconds=0.5, loss_ratio=0.0,
                                                             jitter_seconds=0.0), "sip": OK}]),
     Fault.FLAPPING: (SITE, [{"icmp": OK, "snmp": snmp()}, {"icmp": DOWN, "snmp": DOWN}] * 3),
+    Fault.NO_VIDEO: (CAMERA, [{"icmp": OK, "rtsp": OK, "video": ProbeResult.ok(
+        video_packets=0, keyframe=0, timestamps_advancing=0)}] * 2),
+    Fault.CLOCK_DRIFT: (CAMERA, [{"icmp": OK, "rtsp": OK, "onvif_time": ProbeResult.ok(
+        clock_offset_seconds=90.0)}] * OPEN_AFTER),
 }
 
 
@@ -174,16 +185,17 @@ def test_online_rates_count_exactly_the_offline_faults(store: Store) -> None:
 
 
 def test_severity_rates_exactly_the_outage_problems_as_outages() -> None:
-    """Outage problems are major (critical on a site); open streams major; the rest minor."""
+    """Outage problems are major (critical on a site); open streams and cameras without video
+    major; the rest minor."""
     camera = replace(SITE, kind="camera")
     for problem in Problem:
         if problem is Problem.BLIND_SPOT:
             continue  # blind spots are rated by their readings (coverage.notice_items)
         outage = problem in OUTAGE_PROBLEMS
         assert candidates.severity(SITE, problem, 0) == (
-            "critical" if outage else "major" if problem in candidates.SECURITY else "minor")
+            "critical" if outage else "major" if problem in candidates.MAJOR else "minor")
         assert candidates.severity(camera, problem, 0) == (
-            "major" if outage or problem is Problem.OPEN_STREAM else "minor")
+            "major" if outage or problem in (Problem.OPEN_STREAM, Problem.NO_VIDEO) else "minor")
 
 
 # --- no vocabulary as bare strings --------------------------------------------------------

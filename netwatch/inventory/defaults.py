@@ -29,6 +29,10 @@ THRESHOLD_KEYS: dict[str, tuple[str, Any]] = {
     "link_window": ("link_window", u.integer(1, 1000)),
     "flap_changes": ("flap_changes", u.integer(1, 1000)),
     "flap_window": ("flap_window", u.integer(1, 1000)),
+    "video_every": ("video_every_seconds", u.positive_duration),
+    "resample": ("resample_seconds", u.positive_duration),
+    "clock_every": ("clock_every_seconds", u.positive_duration),
+    "clock_offset": ("clock_offset_seconds", u.duration),
 }
 
 _COMMON: dict[str, Any] = {

@@ -41,6 +41,10 @@ class Thresholds:
     link_window: int = 5  # cycles over which RTT, jitter and loss are judged
     flap_changes: int = 5  # state changes within flap_window cycles that make a device flapping
     flap_window: int = 20
+    video_every_seconds: float = 3600.0  # a camera's video sampled at most this often
+    resample_seconds: float = 300.0  # a sample that found a problem is taken again this much later
+    clock_every_seconds: float = 600.0  # a device's clock (onvif_time) read this often
+    clock_offset_seconds: float = 5.0  # the largest clock offset that is no drift
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 ``exposition`` keeps the text ready between scrapes; ``devices`` renders the
 per-device families from pre-built label sets; ``summary`` the small families
-computed at scrape time; ``process`` the process's own figures; ``gaps`` the
+computed at scrape time; ``samples`` the per-county video and clock rates from the
+latest samples; ``process`` the process's own figures; ``gaps`` the
 monitoring gaps' counters (from the database); ``text`` the format itself (escaping,
 numbers, families), which every package's metrics provider uses.
 """

@@ -43,6 +43,7 @@ from netwatch.metrics.devices import (
     render_group,
 )
 from netwatch.metrics.process import SandboxedProcessCollector
+from netwatch.metrics.samples import sample_families
 from netwatch.metrics.summary import (
     MonitorView,
     county_families,
@@ -208,6 +209,8 @@ class Exposition:
         monitor = self.monitor
         families = fault_families(monitor.open_faults(), self._labels, self._parents)
         families += county_families(monitor)
+        if monitor.sampling:
+            families += sample_families(monitor)
         families += sweep_families(monitor.groups, monitor.stats)
         families += health_families(monitor)
         families += store_families(monitor)

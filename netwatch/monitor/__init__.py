@@ -11,7 +11,9 @@ away); ``watched`` records what was watched and when (first checks, monitoring g
 ``leases`` says which instance writes for which county (per-county leases in the
 database, fencing, the gaps of a takeover); ``ownership`` is this instance's share of
 them and how it probes the counties it stands by for; ``status`` writes each device's
-state changes to the store, so any instance answers for every county.
+state changes to the store, so any instance answers for every county; ``sampling``
+runs the checks taken now and then (a camera's video, a device's clock) and says what a
+sample shows.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from netwatch.monitor.leases import (
 from netwatch.monitor.monitor import Group, GroupListener, GroupStats, Monitor
 from netwatch.monitor.ownership import Ownership, Shadow
 from netwatch.monitor.runner import DeviceResult, Runner
+from netwatch.monitor.sampling import CLOCK, SAMPLED_FAULTS, VIDEO
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import FAULT_KINDS, DeviceState
 from netwatch.monitor.status import (
@@ -55,11 +58,11 @@ from netwatch.monitor.watched import (
 )
 
 __all__ = [
-    "DUTIES", "FAULT_KINDS", "LEASE_TTL", "MAINTENANCE", "RENEW_EVERY", "AllowList", "Capacity",
-    "CapacityError", "Claim", "DeviceResult", "DeviceState", "DeviceStatus", "Fenced", "Gap",
-    "Group", "GroupListener", "GroupStats", "Lease", "Load", "Monitor", "OpenFault",
-    "Ownership", "Runner", "Shadow", "StatusWriter", "Verdict", "assess", "claim",
-    "county_gap_seconds", "gap_totals", "gaps_within", "in_slices", "judge", "lapse_all",
+    "CLOCK", "DUTIES", "FAULT_KINDS", "LEASE_TTL", "MAINTENANCE", "RENEW_EVERY", "SAMPLED_FAULTS",
+    "VIDEO", "AllowList", "Capacity", "CapacityError", "Claim", "DeviceResult", "DeviceState",
+    "DeviceStatus", "Fenced", "Gap", "Group", "GroupListener", "GroupStats", "Lease", "Load",
+    "Monitor", "OpenFault", "Ownership", "Runner", "Shadow", "StatusWriter", "Verdict", "assess",
+    "claim", "county_gap_seconds", "gap_totals", "gaps_within", "in_slices", "judge", "lapse_all",
     "leases", "monitored_since", "problems", "read_status", "record_first_checks", "release",
     "status_words", "sweep_once", "write_status",
 ]

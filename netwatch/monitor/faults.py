@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from netwatch.monitor.state import DeviceState
-from netwatch.vocab import Fault
+from netwatch.monitor.sampling import SAMPLED_FAULTS
+from netwatch.monitor.state import SAMPLED_KINDS, DeviceState
+from netwatch.vocab import Fault, Measurement
 
 MAINTENANCE = "maintenance"
 RECOVERED = "recovered"
@@ -111,7 +112,7 @@ def evaluate(
                         suppressed_by, describe(state, kind),
                     )
                 )
-        elif kind not in state.conditions and streak.good >= device.close_after:
+        elif kind not in state.conditions and streak.good >= _close_after(state, kind):
             changes.closed.append((fault, RECOVERED))
         elif fault.suppressed_by != suppressed_by:
             fault.suppressed_by = suppressed_by
@@ -120,7 +121,37 @@ def evaluate(
 
 
 def _open_after(state: DeviceState, kind: str) -> int:
-    return 1 if kind == Fault.FLAPPING else state.device.open_after
+    """Cycles (samples, for a sampled condition) in a row before the fault opens: a video
+    sample and the resample that confirms it; flapping (a windowed judgement) at once."""
+    if kind == Fault.FLAPPING:
+        return 1
+    return 2 if kind == Fault.NO_VIDEO else state.device.open_after
+
+
+def _close_after(state: DeviceState, kind: str) -> int:
+    """Cycles without the condition before the fault closes; one good sample for a sampled
+    condition (the picture, or the clock, was seen right)."""
+    return 1 if kind in SAMPLED_KINDS else state.device.close_after
+
+
+def sample_detail(state: DeviceState, kind: str) -> str:
+    """What the latest sample behind a sampled fault measured, in a few words."""
+    for name, result in state.samples.items():
+        check = state.device.check(name)
+        if check is None or SAMPLED_FAULTS.get(check.probe) != kind:
+            continue
+        if not result.success:
+            return f"{name}: {result.reason}" + (f" ({result.detail})" if result.detail else "")
+        figures = result.measurements
+        if kind == Fault.CLOCK_DRIFT:
+            offset = figures.get(Measurement.CLOCK_OFFSET_SECONDS, 0.0)
+            return (f"{name}: clock offset {offset:+.0f} s (limit "
+                    f"{state.device.thresholds.clock_offset_seconds:g} s)")
+        moving = "advancing" if figures.get(Measurement.TIMESTAMPS_ADVANCING) else "frozen"
+        return (f"{name}: {figures.get(Measurement.VIDEO_PACKETS, 0):.0f} RTP packets, "
+                f"key frame {'yes' if figures.get(Measurement.KEYFRAME) else 'no'}, "
+                f"timestamps {moving}")
+    return kind
 
 
 def describe(state: DeviceState, kind: str) -> str:
@@ -131,6 +162,8 @@ def describe(state: DeviceState, kind: str) -> str:
         return f"{state.state_changes()} up/down changes in the last {window} cycles"
     if kind == Fault.DEGRADED_LINK:
         return "; ".join(state.link_reasons()) or kind
+    if kind in SAMPLED_KINDS:
+        return sample_detail(state, kind)
     if verdict is not None and verdict.fault == kind and verdict.reasons:
         details = [
             f"{name}: {r.reason} ({r.detail})" if r.detail else f"{name}: {r.reason}"

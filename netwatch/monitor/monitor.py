@@ -17,10 +17,15 @@ devices of the counties it stands by for are probed as its ``Shadow`` says and t
 state kept, nothing judged. ``adopt`` takes a county over: its open episodes become
 the monitor's faults with their first-seen times, exactly as after a restart; ``drop``
 lets one go (nothing closed: the new active has the episodes).
+
+Sampled checks (a camera's ``video``, a device's ``onvif_time``) run only when their
+``Sampler`` says so, and a sample the monitor's own limits kept from running is simply
+due again: it never leaves the device's cycle out as other skipped checks do.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import time
@@ -43,6 +48,7 @@ from netwatch.monitor.faults import (
 )
 from netwatch.monitor.ownership import Ownership
 from netwatch.monitor.runner import DeviceResult, Runner
+from netwatch.monitor.sampling import SAMPLED, Sampler, sampled_checks
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState, Streak
 from netwatch.monitor.writes import Batch, EpisodeWriter
@@ -144,6 +150,10 @@ class Monitor:
         self.skipped: dict[tuple[str, str], int] = {}
         self.capacity: list[Load] = []  # the inventory's load against the settings
         self.capacity_problems: list[str] = []
+        self.sampler = Sampler()
+        self.sampling = _sampling(inventory.devices)  # devices with sampled checks
+        # whether netwatch's own clock may judge a device's (the daemon: the kernel's sync)
+        self.clock_trusted: Callable[[], bool] = lambda: True
 
     # -- counties ----------------------------------------------------------------------
 
@@ -316,30 +326,45 @@ class Monitor:
                 await outcome
 
     async def _sweep(self, devices: list[Device]) -> tuple[list[DeviceResult], set[str]]:
-        """Probe the devices: fully where active, as the shadow says where standing by.
+        """Probe the devices: fully where active (with the samples due), as the shadow
+        says where standing by (never a sample: a standby judges nothing).
 
         Also returns the devices probed as a standby: their results keep the state warm
         and are never judged (``_record``).
         """
-        ownership = self.ownership
-        if ownership is None:
+        ownership, sampling = self.ownership, self.sampling
+        if ownership is None and not sampling:
             return await self.runner.sweep(devices), set()
+        now = self.clock()
         probed: list[Device] = []
         originals: dict[str, Device] = {}
+        standing_by: set[str] = set()
         for device in devices:
-            if ownership.active(device.county):
-                probed.append(device)
+            if ownership is not None and not ownership.active(device.county):
+                shadow = ownership.shadowed(device)
+                if shadow is not None and device.id in sampling:
+                    regular = tuple(c for c in shadow.checks if c.probe not in SAMPLED)
+                    shadow = dataclasses.replace(shadow, checks=regular) if regular else None
+                if shadow is not None:
+                    probed.append(shadow)
+                    originals[device.id] = device
+                    standing_by.add(device.id)
                 continue
-            shadow = ownership.shadowed(device)
-            if shadow is not None:
-                probed.append(shadow)
-                originals[device.id] = device
+            if device.id in sampling:
+                state = self.states.get(device.id)
+                planned = self.sampler.plan(device, state.results if state else {}, now)
+                if planned is None:
+                    continue
+                if planned is not device:
+                    originals[device.id] = device
+                    device = planned
+            probed.append(device)
         results = await self.runner.sweep(probed)
         for result in results:
             original = originals.get(result.device.id)
             if original is not None:
                 result.device = original  # recorded against the device the state knows
-        return results, set(originals)
+        return results, standing_by
 
     async def _record(self, results: list[DeviceResult],
                       standing_by: Collection[str] = ()) -> list[DeviceState]:
@@ -350,6 +375,7 @@ class Monitor:
         adopted service fault, and the active judges what it probes in full.
         """
         now = self.clock()
+        trusted = self.clock_trusted() if self.sampling else True
         touched = []
         async for part in in_slices(results):
             states = self.states  # read per slice: a reload may have swapped it meanwhile
@@ -359,9 +385,15 @@ class Monitor:
                     continue  # removed or redefined by a reload during the sweep
                 if self._skipped(result):
                     continue  # the monitor's own limit: this cycle says nothing of the device
-                if result.device.id in standing_by and self.active(result.device.county):
-                    continue  # probed as a standby, taken over since: not a cycle to judge
-                state.record(result.checks, now)
+                if result.device.id in standing_by:
+                    if self.active(result.device.county):
+                        continue  # probed as a standby, taken over since: not to be judged
+                    state.record(result.checks, now)
+                elif result.device.id in self.sampling:
+                    state.record(result.checks, now, trusted)
+                    self.sampler.after(result.device, result.checks, now, trusted)
+                else:
+                    state.record(result.checks, now)
                 touched.append(state)
         return touched
 
@@ -373,11 +405,17 @@ class Monitor:
         it unreachable: so the whole cycle is left out, nothing opens and nothing closes.
         """
         found = False
-        for check in result.checks.values():
+        sampled = None
+        for name, check in list(result.checks.items()):
             if check.reason is not Reason.OK and check.skipped:
                 key = (result.device.kind, check.reason.value)
                 self.skipped[key] = self.skipped.get(key, 0) + 1
-                found = True
+                if sampled is None:
+                    sampled = {c.name for c in sampled_checks(result.device)}
+                if name in sampled:
+                    del result.checks[name]  # a sample not taken: due again, nothing judged
+                else:
+                    found = True
         return found
 
     def store_status(self) -> StoreStatus:
@@ -483,10 +521,17 @@ class Monitor:
         self._persist(closing)
         self.inventory = inventory
         self.states = new_states
+        self.sampling = _sampling(inventory.devices)
+        self.sampler.forget(removed_ids)
         self.groups = build_groups(inventory.devices)
         self.children = build_children(inventory.devices)
         self.stats = {key: self.stats.get(key, GroupStats()) for key in self.groups}
         return ReloadReport(added, len(removed_ids), changed, kept)
+
+
+def _sampling(devices: Iterable[Device]) -> frozenset[str]:
+    """The devices with sampled checks (``sampling``)."""
+    return frozenset(d.id for d in devices if any(c.probe in SAMPLED for c in d.checks))
 
 
 def _skips(results: list[DeviceResult]) -> dict[str, int]:

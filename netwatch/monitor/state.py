@@ -9,9 +9,11 @@ condition has held or been absent, and when its current bad streak began.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from netwatch.inventory import Device
+from netwatch.inventory import CheckSpec, Device
+from netwatch.monitor.sampling import SAMPLED_FAULTS, condition, sampled_checks
 from netwatch.monitor.verdict import (
     Verdict,
     judge,
@@ -24,6 +26,7 @@ from probes.base import ProbeResult
 FAULT_KINDS: tuple[Fault, ...] = tuple(Fault)  # every kind, in the API's order
 UPLINK_FAULTS = (Fault.UPLINK_DOWN, Fault.UPLINK_SLOW)
 NO_CONDITIONS: frozenset[Fault] = frozenset()
+SAMPLED_KINDS: frozenset[Fault] = frozenset(SAMPLED_FAULTS.values())
 HISTORY = 20  # cycles of up/down kept for display and flap detection (at least flap_window)
 
 LinkSample = tuple[float | None, float, float | None]  # RTT, loss, jitter of one cycle
@@ -56,8 +59,13 @@ class DeviceState:
     uptime_seconds: float | None = None
     rebooted_at: float | None = None
     cycles: int = 0
+    # the latest sample of each sampled check (video, clock: ``sampling``), and when
+    samples: dict[str, ProbeResult] = field(default_factory=dict)
+    sampled_at: dict[str, float] = field(default_factory=dict)
+    _sampled: dict[str, CheckSpec] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._sampled = {c.name: c for c in sampled_checks(self.device)}
         window = self._window()
         self.history_bits &= (1 << window) - 1
         self.history_len = min(self.history_len, window)
@@ -76,11 +84,45 @@ class DeviceState:
     def up(self) -> bool:
         return self.verdict is not None and self.verdict.up
 
-    def record(self, results: dict[str, ProbeResult], now: float) -> None:
-        """Take one cycle's results: verdict, windows, conditions and streaks."""
+    def record(self, results: dict[str, ProbeResult], now: float,
+               clock_trusted: bool = True) -> None:
+        """Take one cycle's results: verdict, windows, conditions and streaks.
+
+        Samples (``sampling``: video, clock) are judged apart from the verdict: each says
+        whether its own condition holds, and moves that condition's streak only in the
+        cycle it was taken (in the others the condition stands as last sampled).
+        ``clock_trusted`` False (netwatch's own clock not synchronised) judges no clock.
+        """
+        if not self._sampled:  # the usual device: every check every cycle
+            self._record_cycle(results, results, now, NO_CONDITIONS, NO_CONDITIONS)
+            return
+        taken = {n: r for n, r in results.items() if n in self._sampled}
+        regular = {n: r for n, r in results.items() if n not in self._sampled}
+        held = {f for f in self.conditions if f in SAMPLED_KINDS}  # as last sampled
+        judged: set[Fault] = set()
+        for name, result in taken.items():
+            check = self._sampled[name]
+            said = condition(check, result, self.device, clock_trusted)
+            if said is None:
+                continue
+            kind = SAMPLED_FAULTS[check.probe]
+            judged.add(kind)
+            if said:
+                held.add(kind)
+            else:
+                held.discard(kind)
+        self.samples.update(taken)
+        self.sampled_at.update(dict.fromkeys(taken, now))
+        self._record_cycle(results, regular, now, held, judged)
+        self.results = {**regular, **self.samples}  # shown: the cycle's and the latest samples
+
+    def _record_cycle(self, results: dict[str, ProbeResult], regular: dict[str, ProbeResult],
+                      now: float, sampled: AbstractSet[Fault], judged: AbstractSet[Fault]) -> None:
+        """The cycle's ``regular`` results make the verdict; ``sampled`` are the sampled
+        conditions holding now, ``judged`` those whose sample was judged this cycle."""
         device = self.device
         self.results = results
-        self.verdict = verdict = judge(device, results)
+        self.verdict = verdict = judge(device, regular)
         self.checked_at = now
         self.cycles += 1
         last_ok_at = self.last_ok_at
@@ -98,13 +140,17 @@ class DeviceState:
         self.history_len = min(self.history_len + 1, window)
         if uptime:
             self._note_uptime(results, now)
-        held = self._conditions(results)
+        held = self._conditions(regular) | sampled
         self.conditions = conditions = frozenset(held) if held else NO_CONDITIONS
         streaks = self.streaks
         if not streaks and not conditions:
             return  # the usual case: a healthy device that has never had a condition
         frozen = Fault.UNREACHABLE in conditions
+        # a sampled condition's streak moves only in the cycles its sample was judged
+        still = SAMPLED_KINDS - judged
         for kind in conditions:
+            if kind in still:
+                continue
             streak = streaks.get(kind)
             if streak is None:
                 streak = streaks[kind] = Streak()
@@ -113,7 +159,8 @@ class DeviceState:
             streak.bad += 1
             streak.good = 0
         for kind, streak in streaks.items():  # conditions seen before, absent now
-            if kind not in conditions and not (frozen and kind != Fault.FLAPPING):
+            if kind not in conditions and kind not in still and not (
+                    frozen and kind != Fault.FLAPPING):
                 # While nothing answers, other conditions cannot be judged: their
                 # streaks stand still rather than count as recovered.
                 streak.bad = 0

@@ -8,9 +8,11 @@ A parent's outage item counts the devices whose faults it suppresses.
 Severity rule (docs/notices.md, 'Items and their severity'):
 - critical: an outage (unreachable, service_down, uplink_down) of a trunking site,
   of a camera in a key area, or of any device whose outage took others down;
-- major: any other outage, and ``open_stream`` (a camera serving video without
+- major: any other outage, ``no_video`` (a camera that answers but shows no picture is
+  as useless as a dead one) and ``open_stream`` (a camera serving video without
   credentials: a security item);
-- minor: everything else (uplink_slow, degraded_link, flapping, rebooted, auth_failed).
+- minor: everything else (uplink_slow, degraded_link, flapping, rebooted, auth_failed,
+  clock_drift).
 
 ``auth_failed`` (the device refused our credentials: a wrong SNMP key, HTTP 401/403)
 is the city's own configuration to fix, not the county's: it becomes an item only
@@ -31,6 +33,7 @@ from netwatch.store import Episode
 from netwatch.vocab import OUTAGE_PROBLEMS, Fault, Problem
 
 SECURITY: frozenset[Problem] = frozenset({Problem.OPEN_STREAM})
+MAJOR: frozenset[Problem] = SECURITY | {Problem.NO_VIDEO}  # major whatever the device
 SUPPRESSING_FAULT = Fault.UNREACHABLE  # the parent fault that suppresses children (faults.py)
 
 
@@ -41,7 +44,7 @@ def severity(device: Device, problem: str, suppressed_children: int) -> str:
                 device.kind == "camera" and device.key_area):
             return "critical"
         return "major"
-    return "major" if problem in SECURITY else "minor"
+    return "major" if problem in MAJOR else "minor"
 
 
 def location(device: Device) -> str:

@@ -82,7 +82,8 @@ def facts(device: Device, evidence: dict[str, Any]) -> dict[str, Any]:
     t = device.thresholds
     return {"checks": checks, "limits": {
         "uplink_min_bps": t.uplink_min_bps, "rtt_seconds": t.rtt_seconds,
-        "loss_ratio": t.loss_ratio, "jitter_seconds": t.jitter_seconds}}
+        "loss_ratio": t.loss_ratio, "jitter_seconds": t.jitter_seconds,
+        "clock_offset_seconds": t.clock_offset_seconds}}
 
 
 def _num(x: float) -> str:
@@ -176,6 +177,26 @@ def fault_sentence(problem: str, evidence: dict[str, Any], lang: str) -> str | N
                   f"{names[k][1]} {v}{_UNIT[u]} (limit {lim}{_UNIT[u]})")
                  for k, v, u, lim, _ in found]
         return ("；" if zh else "; ").join(parts) or None
+    if problem == Problem.CLOCK_DRIFT:
+        offset = figure(Measurement.CLOCK_OFFSET_SECONDS)
+        if offset is None:
+            return None
+        most = limits.get("clock_offset_seconds")
+        want = (f"（应≤{_num(most)} 秒）" if zh else f" (at most {_num(most)} s)") if most else ""
+        return (f"设备时钟偏差 {offset:+.0f} 秒{want}" if zh
+                else f"device clock off by {offset:+.0f} s{want}")
+    if problem == Problem.NO_VIDEO:
+        packets = figure(Measurement.VIDEO_PACKETS)
+        if packets is None:
+            return None
+        if packets == 0:
+            return ("视频流连接成功但无视频数据（在线不出图）" if zh
+                    else "the stream connects but carries no video")
+        if not figure(Measurement.KEYFRAME):
+            return ("视频流无关键帧，画面无法解码显示" if zh
+                    else "the stream carries no key frame: no picture can be shown")
+        return ("视频流时间戳停滞（画面冻结）" if zh
+                else "the stream's timestamps stand still (frozen picture)")
     if problem == Problem.OPEN_STREAM:
         return ("RTSP 视频流无需账号密码即可拉取" if zh
                 else "the RTSP stream plays without credentials")

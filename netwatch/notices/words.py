@@ -16,6 +16,8 @@ PROBLEMS: dict[str, tuple[str, str]] = {  # every fault kind and finding (docs/f
     Problem.BLIND_SPOT: ("信号盲区", "coverage blind spot"),
     Problem.AUTH_FAILED: ("设备认证失败/配置不符",
                           "device authentication failed / settings mismatch"),
+    Problem.NO_VIDEO: ("在线不出图（视频流中断）", "online but no video (stream interrupted)"),
+    Problem.CLOCK_DRIFT: ("设备时钟偏差超限", "device clock off"),
 }
 KINDS: dict[str, tuple[str, str]] = {  # every device kind and coverage technology
     "camera": ("视频监控", "video camera"),

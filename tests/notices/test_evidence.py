@@ -115,6 +115,26 @@ def test_faults_that_are_figures_have_words() -> None:
         assert re.search(r"[\u4e00-\u9fff]", basis(problem, evidence, "zh"))
 
 
+def test_a_camera_without_video_and_a_drifting_clock_in_words() -> None:
+    """The sampled faults from their figures: the offset with its sign and limit, and which
+    of the stream's facts failed (nothing, no key frame, frozen timestamps)."""
+    drift = {"figures": {"onvif.clock_offset_seconds": 83.2},
+             "limits": {"clock_offset_seconds": 5.0}}
+    assert basis("clock_drift", drift, "zh") == "设备时钟偏差 +83 秒（应≤5 秒）"
+    behind = {"figures": {"onvif.clock_offset_seconds": -120.0}}
+    assert basis("clock_drift", behind, "zh") == "设备时钟偏差 -120 秒"
+    silent = {"figures": {"video.video_packets": 0, "video.keyframe": 0}}
+    assert basis("no_video", silent, "zh") == "视频流连接成功但无视频数据（在线不出图）"
+    no_key = {"figures": {"video.video_packets": 40, "video.keyframe": 0}}
+    assert basis("no_video", no_key, "zh") == "视频流无关键帧，画面无法解码显示"
+    frozen = {"figures": {"video.video_packets": 40, "video.keyframe": 1,
+                          "video.timestamps_advancing": 0}}
+    assert basis("no_video", frozen, "zh") == "视频流时间戳停滞（画面冻结）"
+    for problem, evidence in (("clock_drift", drift), ("no_video", silent), ("no_video", no_key),
+                              ("no_video", frozen)):
+        assert latin_words(basis(problem, evidence, "zh")) <= ALLOWED
+
+
 def test_a_monitored_fault_reaches_the_notice_in_words_and_the_record_keeps_the_english() -> None:
     """From a device's real state (the monitor's evidence and detail) to the zh HTML: the
     words are Chinese, the English detail only in the JSON record."""

@@ -37,6 +37,16 @@ def test_grace_period_keeps_young_faults_out(store: Store) -> None:
     assert item["first_seen"] == T0 and item["deadline"] is None
 
 
+def test_a_camera_without_video_is_a_major_item_and_a_drifting_clock_a_minor_one(
+        store: Store) -> None:
+    """No picture is as useless as no camera; a clock off is to be fixed, not urgent."""
+    fault(store, "cam-8", T0, "no_video", county="west")
+    fault(store, "cam-9", T0, "clock_drift", county="west")
+    sync_items(store, city(), T0 + DAY)
+    assert {(i["subject"], i["problem"], i["severity"]) for i in items(store)} == {
+        ("cam-8", "no_video", "major"), ("cam-9", "clock_drift", "minor")}
+
+
 def test_switch_outage_is_one_item_counting_its_children(store: Store) -> None:
     """Children suppressed by a failing switch are no items; the switch's item counts them."""
     fault(store, "sw-1", T0, kind="switch")
