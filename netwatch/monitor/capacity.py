@@ -11,6 +11,11 @@ same time, so their rates add up. Three resources are compared with their settin
 - service checks (TCP, HTTP, RTSP, SIP) per second: ``NETWATCH_SERVICE_RATE``
   (default 1,000);
 - SNMP GETs per second: ``NETWATCH_SNMP_RATE`` (default 1,000);
+- video sessions held at once: ``NETWATCH_VIDEO_SESSIONS`` (default 32). A ``video``
+  sample holds one of a camera's few RTSP sessions (and one of ours) for its sample
+  time and a few round trips: a concurrency, not a rate. Samples are spread over their
+  period, so the inventory asks for (cameras × hold ÷ period) sessions on average; the
+  runner never queues one past the cap: it is skipped, and due again at the next sweep;
 - ``NETWATCH_SWEEP_SPREAD``: the part of each interval over which a sweep starts
   its checks (default 0.5, between 0.05 and 0.9; the rest leaves room for replies).
 
@@ -26,18 +31,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from netwatch.inventory import CheckSpec, Device
+from netwatch.monitor.sampling import SAMPLED, period
+from netwatch.monitor.sampling import VIDEO as VIDEO_PROBE
 
 ICMP = "icmp_echoes"
 SERVICE = "service_checks"
 SNMP = "snmp_gets"
-RESOURCES = (ICMP, SERVICE, SNMP)
+VIDEO = "video_sessions"
+RESOURCES = (ICMP, SERVICE, SNMP, VIDEO)
 _ENV = {
     ICMP: "NETWATCH_ICMP_RATE",
     SERVICE: "NETWATCH_SERVICE_RATE",
     SNMP: "NETWATCH_SNMP_RATE",
+    VIDEO: "NETWATCH_VIDEO_SESSIONS",
 }
 SPREAD_ENV = "NETWATCH_SWEEP_SPREAD"
-_UNITS = {ICMP: "echoes/s", SERVICE: "checks/s", SNMP: "GETs/s"}
+_UNITS = {ICMP: "echoes/s", SERVICE: "checks/s", SNMP: "GETs/s", VIDEO: "sessions"}
+SAMPLE_SECONDS = 2.0  # a video sample's default length (the video probe's ``sample``)
 
 
 class CapacityError(ValueError):
@@ -52,6 +62,7 @@ class Capacity:
     service_rate: float = 1_000.0
     snmp_rate: float = 1_000.0
     spread: float = 0.5
+    video_sessions: float = 32.0  # held at once (a concurrency, not a rate)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Capacity:
@@ -62,10 +73,12 @@ class Capacity:
             for r, f in ((ICMP, "icmp_rate"), (SERVICE, "service_rate"), (SNMP, "snmp_rate"))
         ]
         spread = _number(environ, SPREAD_ENV, default.spread, 0.05, 0.9)
-        return cls(rates[0], rates[1], rates[2], spread)
+        sessions = _number(environ, _ENV[VIDEO], default.video_sessions, 1.0, 1e4)
+        return cls(rates[0], rates[1], rates[2], spread, int(sessions))
 
     def limit(self, resource: str) -> float:
-        return {ICMP: self.icmp_rate, SERVICE: self.service_rate, SNMP: self.snmp_rate}[resource]
+        return {ICMP: self.icmp_rate, SERVICE: self.service_rate, SNMP: self.snmp_rate,
+                VIDEO: self.video_sessions}[resource]
 
 
 def paced_window(interval: float, timeout: float, spread: float) -> float:
@@ -131,10 +144,14 @@ class Load:
                   f"{_ENV[ICMP]}",
             SERVICE: f"lengthen the interval or raise {_ENV[SERVICE]}",
             SNMP: f"lengthen the interval of SNMP devices or raise {_ENV[SNMP]}",
+            VIDEO: f"lengthen video_every, shorten the video check's sample, or raise "
+                   f"{_ENV[VIDEO]}",
         }[self.resource]
+        how = ("held at once, on average" if self.resource == VIDEO else
+               f"checks started over {spread:.0%} of each interval")
         return (
             f"{self.resource}: the inventory asks for {self.wanted:,.0f} {unit} "
-            f"(checks started over {spread:.0%} of each interval), over the capacity of "
+            f"({how}), over the capacity of "
             f"{self.limit:,.0f} {unit}: {fix} (or raise {SPREAD_ENV})"
         )
 
@@ -148,6 +165,14 @@ def assess(devices: Iterable[Device], capacity: Capacity) -> list[Load]:
         if window <= 0:
             continue
         for check in device.checks:
+            if check.probe in SAMPLED:  # once per its period, whatever the interval
+                every = period(device, check)
+                if check.probe == VIDEO_PROBE:
+                    hold = getattr(check.params, "sample", SAMPLE_SECONDS) + 3 * device.timeout
+                    wanted[VIDEO] += hold / every
+                else:
+                    wanted[SERVICE] += 1 / every
+                continue
             wanted[resource_of(check.probe)] += demand(check) / window
     return [Load(r, wanted[r], capacity.limit(r)) for r in RESOURCES]
 

@@ -1,8 +1,10 @@
 """The only caller of probes: deadlines, timing, concurrency caps, the allow-list.
 
 A sweep runs every check of every given device once. Checks of one probe run
-under that probe's concurrency cap; probes that define ``probe_batch`` (ICMP)
-get all their targets at once so one engine can pace them. Whatever a probe
+under that probe's concurrency cap (a video sample, which holds a camera's session,
+is never queued behind it: past ``NETWATCH_VIDEO_SESSIONS`` it is skipped); probes
+that define ``probe_batch`` (ICMP) get all their targets at once so one engine can
+pace them. Whatever a probe
 does (raise, hang, return garbage) becomes a ``ProbeResult`` here, so one bad
 target never stalls or breaks the rest of a sweep.
 """
@@ -20,6 +22,7 @@ from typing import Any
 from netwatch.inventory import CheckSpec, Device
 from netwatch.monitor.allowlist import AllowList
 from netwatch.monitor.capacity import Capacity, paced_window, shortest_window
+from netwatch.monitor.sampling import VIDEO
 from netwatch.monitor.slices import SLICE
 from probes import get_probe
 from probes.base import (
@@ -67,7 +70,7 @@ class Runner:
         self.allow = allow or AllowList(None)
         self.spread = spread  # the part of its interval over which a paced sweep starts checks
         self.capacity = capacity or Capacity()  # on demand: the most checks started per second
-        self._concurrency = concurrency or {}
+        self._concurrency = {VIDEO: int(self.capacity.video_sessions), **(concurrency or {})}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
     def _semaphore(self, probe: str, module: ModuleType) -> asyncio.Semaphore:
@@ -86,7 +89,11 @@ class Runner:
                 Reason.DENIED, f"{device.address} is outside NETWATCH_ALLOWED_NETS ({self.allow})"
             )
         module = get_probe(check.probe)
-        async with self._semaphore(check.probe, module):
+        sessions = self._semaphore(check.probe, module)
+        if check.probe == VIDEO and sessions.locked():  # never queued: a session held waits
+            return ProbeResult.fail(Reason.ENGINE_SATURATED, f"{self.capacity.video_sessions:g} "
+                                    "video sessions already held (NETWATCH_VIDEO_SESSIONS)")
+        async with sessions:
             limit = module.deadline(check.params, device.timeout) + DEADLINE_SLACK
             return await _guarded(module.probe(target, check.params, self.ctx), limit)
 

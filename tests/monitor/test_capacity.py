@@ -9,6 +9,7 @@ from netwatch.monitor.capacity import (
     ICMP,
     SERVICE,
     SNMP,
+    VIDEO,
     Capacity,
     CapacityError,
     assess,
@@ -50,3 +51,20 @@ def test_settings_from_the_environment() -> None:
         Capacity.from_env({"NETWATCH_SNMP_RATE": "fast"})
     with pytest.raises(CapacityError, match="NETWATCH_SWEEP_SPREAD='2'.*between"):
         Capacity.from_env({"NETWATCH_SWEEP_SPREAD": "2"})
+
+
+def test_video_samples_are_sessions_held_and_clock_reads_a_rate() -> None:
+    """A video sample holds a session for its 2 s and three round trips, once an hour per
+    camera: 10,000 cameras hold 13.9 sessions on average, 30,000 more than the 32 set; a
+    clock read every 10 minutes adds 1/600 checks a second per device, not one per sweep."""
+    cams = fleet(10_000, "icmp", "rtsp", "video")
+    loads = {load.resource: load for load in assess(cams, Capacity())}
+    assert loads[VIDEO].wanted == pytest.approx(10_000 * 5 / 3600)
+    assert loads[SERVICE].wanted == pytest.approx(10_000 / 30)  # rtsp only, every sweep
+    assert problems(loads.values(), Capacity()) == []
+    [found] = problems(assess(fleet(30_000, "icmp", "video"), Capacity()), Capacity())
+    assert "42 sessions (held at once, on average)" in found
+    assert "NETWATCH_VIDEO_SESSIONS" in found and "video_every" in found
+    clocks = {load.resource: load for load in assess(fleet(6_000, "onvif_time"), Capacity())}
+    assert clocks[SERVICE].wanted == pytest.approx(6_000 / 600)
+    assert Capacity.from_env({"NETWATCH_VIDEO_SESSIONS": "8"}).video_sessions == 8
