@@ -515,10 +515,22 @@ def cameras() -> Json:
              target("avg_over_time((" + one("netwatch_online_ratio", cam) + ")[$__range:1m])",
                     "{{county}}", instant=True)], w=8, h=10, ratio=True,
             steps=target_steps(CAMERA_TARGET))],
+        [panel("timeseries", "Video availability (cameras showing a picture)", [
+            target(one("netwatch_video_available_ratio"), "{{county}}")], w=12, h=8,
+            ratio=True, custom=LINES_AT, steps=target_steps(CAMERA_TARGET),
+            description="Of the cameras whose video was sampled, the share whose latest "
+                        "sample showed a picture (视频可用率); a camera without one is "
+                        "still online."),
+         panel("timeseries", "Clock accuracy (devices within their offset)", [
+             target(one("netwatch_clock_accurate_ratio"), "{{county}}")], w=12, h=8,
+            ratio=True, custom=LINES_AT, steps=target_steps(CAMERA_TARGET),
+            description="Of the devices whose clock was read (ONVIF), the share within "
+                        "their clock_offset (时钟准确率); not judged while netwatch's own "
+                        "clock is unsynchronised.")],
     ]
     return dashboard("netwatch-cameras", "Netwatch / Cameras",
-                     "Camera online rate (联网在线率) against the target and the longest "
-                     "outages.", rows)
+                     "Camera online rate (联网在线率) against the target, the longest "
+                     "outages, video availability and clock accuracy.", rows)
 
 
 # ---------------------------------------------------------------- province
