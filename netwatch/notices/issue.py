@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Inventory, to_wgs84
 from netwatch.maps import county_outline, for_storage
-from netwatch.monitor import monitored_since
+from netwatch.monitor import CLOCK, VIDEO, monitored_since
 from netwatch.notices.calendar import day_start, deadline, iso, local_date
 from netwatch.notices.files import write_notice_files
 from netwatch.notices.items import set_deadlines, sync_in, to_report
@@ -45,7 +45,13 @@ from netwatch.notices.numbering import allocate, format_number
 from netwatch.notices.outbox import enqueue
 from netwatch.notices.record import Acknowledgement, Candidate, ItemView, NoticeRecord
 from netwatch.notices.register import issued_on, last_issue_date, latest, list_items, record_notice
-from netwatch.notices.summary import Figures, county_summary, figures, unwatched_seconds
+from netwatch.notices.summary import (
+    Figures,
+    county_summary,
+    figures,
+    sampled_rates,
+    unwatched_seconds,
+)
 from netwatch.store import Row, Store, Transaction
 
 DEFAULT_PERIOD_DAYS = 7
@@ -166,6 +172,8 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
     old = tuple(_view(r, n, r["deadline"], r["state"] == "open" and r["deadline"] < today,
                       now, zone, where, spots, datum) for n, r in enumerate(carried, 1))
     outline = county_outline(inventory, county)
+    sampled = sampled_rates(tx, inventory, county, start, end)
+    video, clock = sampled.get(VIDEO), sampled.get(CLOCK)
     seq = allocate(tx, settings.prefix, day.year)
     place = inventory.counties[county]
     record = NoticeRecord(
@@ -183,6 +191,10 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
         unwatched_seconds=round(unwatched_seconds(tx, county, start, end, now)),
         outline=for_storage(outline.polygons) if outline is not None else None,
         outline_hull=outline.hull if outline is not None else None,
+        video_ratio=None if video is None else round(video.ratio, 6),
+        video_cameras=None if video is None else video.devices,
+        clock_ratio=None if clock is None else round(clock.ratio, 6),
+        clock_devices=None if clock is None else clock.devices,
     )
     notice_id = record_notice(tx, county, today, settings.prefix, day.year, seq, record.number,
                               now, record.to_json())

@@ -131,6 +131,12 @@ class NoticeRecord:
     # given, the outline is the padded hull of the county's places.
     outline: tuple[tuple[tuple[tuple[float, float], ...], ...], ...] | None = None
     outline_hull: bool | None = None
+    # the county's video availability and clock accuracy at the period's end, and of how
+    # many devices (those with a video / onvif_time check): None where it has none
+    video_ratio: float | None = None
+    video_cameras: int | None = None
+    clock_ratio: float | None = None
+    clock_devices: int | None = None
 
     def to_json(self) -> str:
         """The stored and published form (stable key order, UTF-8 text)."""
@@ -160,7 +166,8 @@ class NoticeRecord:
 # Fields added after notices were first stored: left out of the JSON while None, so a
 # record issued before them writes back byte for byte.
 LATER_FIELDS = ("period_from", "period_to", "usual_period_days", "short_period",
-                "unwatched_seconds", "outline", "outline_hull")
+                "unwatched_seconds", "outline", "outline_hull", "video_ratio", "video_cameras",
+                "clock_ratio", "clock_devices")
 LATER_ITEM_FIELDS = ("lat", "lon")
 
 

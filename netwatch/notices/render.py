@@ -81,6 +81,7 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
             if zh else
             f"{kind} online {s.online_ratio:.1%} (target {s.target_ratio:.0%}), "
             f"rank {s.rank} of {s.of}")
+    figs += _sampled_figures(r, lang)
     n, c = len(r.items), len(r.carried)
     notes = _period_notes(r, lang)
     if zh:
@@ -110,6 +111,19 @@ def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
         "4. Feedback: report the results in writing when done.",
         "5. Items overdue will be reported and counted in the annual assessment.",
     ]
+
+
+def _sampled_figures(r: NoticeRecord, lang: str) -> list[str]:
+    """Video availability and clock accuracy, where the county has devices checked for them."""
+    zh = lang == "zh"
+    out = []
+    if r.video_ratio is not None and r.video_cameras:
+        out.append(f"视频可用率{r.video_ratio:.1%}（抽检{r.video_cameras}路）" if zh else
+                   f"video available {r.video_ratio:.1%} ({r.video_cameras} cameras sampled)")
+    if r.clock_ratio is not None and r.clock_devices:
+        out.append(f"时钟准确率{r.clock_ratio:.1%}（核查{r.clock_devices}台）" if zh else
+                   f"clocks accurate {r.clock_ratio:.1%} ({r.clock_devices} devices checked)")
+    return out
 
 
 def _period_notes(r: NoticeRecord, lang: str) -> list[str]:

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netwatch.inventory import KINDS, Device, Inventory
-from netwatch.monitor import MAINTENANCE, gaps_within, monitored_since
+from netwatch.monitor import MAINTENANCE, SAMPLED_FAULTS, gaps_within, monitored_since
 from netwatch.notices.record import KindSummary
 from netwatch.store import Handle, outages
 from netwatch.vocab import OFFLINE_FAULTS
@@ -175,3 +175,31 @@ def county_summary(inventory: Inventory, county: str,
                                 online_ratio=round(mine.ratio, 6),
                                 target_ratio=targets.get(group, 0.0), rank=rank, of=len(ratios)))
     return tuple(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class SampledRate:
+    """A county's video availability or clock accuracy at the period's end."""
+
+    ratio: float
+    devices: int  # the devices with the check, watched in the period
+
+
+def sampled_rates(db: Handle, inventory: Inventory, county: str, start: float,
+                  end: float) -> dict[str, SampledRate]:
+    """Per sampled probe (``video``, ``onvif_time``) the county has devices for: the share
+    of them without its fault (``no_video``, ``clock_drift``) open at the period's end,
+    of those watched in the period. The fault is the monitor's judgement of the samples
+    (a problem confirmed by a resample), so one odd sample moves no rate."""
+    since = monitored_since(db)
+    out: dict[str, SampledRate] = {}
+    for probe, fault in SAMPLED_FAULTS.items():
+        devices = {d.id for d in inventory.devices if d.county == county
+                   and any(c.probe == probe for c in d.checks)
+                   and since.get(d.id, start if not since else math.inf) < end}
+        if not devices:
+            continue
+        faulty = {dev for dev, _, closed in outages(db, (fault,), start, end, MAINTENANCE)
+                  if dev in devices and (closed is None or closed > end)}
+        out[probe] = SampledRate(1 - len(faulty) / len(devices), len(devices))
+    return out
