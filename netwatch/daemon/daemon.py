@@ -44,7 +44,7 @@ from netwatch.daemon.leasing import LeaseKeeper
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.daemon.threads import duty_pool, in_thread
 from netwatch.inventory import Inventory, InventoryError, load_inventory
-from netwatch.metrics import Exposition
+from netwatch.metrics import Exposition, clock_families
 from netwatch.monitor import (
     LEASE_TTL,
     AllowList,
@@ -242,6 +242,7 @@ class Daemon:
             self.exposition.attach()
             self.exposition.add_provider(lambda: guard_families(self.web_stats, self.web_limits))
             self.exposition.add_provider(lambda: render_families(self.render_stats))
+            self.exposition.add_provider(clock_families)  # the host clock, for devices' drift
             self.scheduler = SweepScheduler(self.monitor, self.inventory.timezone)
             self.duties = Duties(self.db, lambda: self.inventory, self.opts.notice_dir,
                                  self.scheduler, self.threads, self.ownership)
