@@ -13,6 +13,8 @@ A probe module (``probes/<protocol>.py``) exports:
 - ``deadline(params, timeout)``: the most wall time one call may take, which the
   runner enforces as a hard cap;
 - ``async def probe(target, params, ctx) -> ProbeResult``;
+- optionally ``SECRET_PARAMS``: the names of settings that are secrets, which the
+  inventory takes only as ``${ENV}`` references and resolves before ``parse_params``;
 - optionally ``async def probe_batch(targets, params, ctx, spread=0.0)``, which takes
   a whole sweep's targets at once (admitted evenly over ``spread`` seconds when given),
   and ``batch_deadline(targets, params, timeout, spread)``, its hard cap.
@@ -67,7 +69,7 @@ class Measurement(StrEnum):
 
     STATUS_CODE = "status_code"  # http, rtsp (OPTIONS), sip
     DESCRIBE_STATUS_CODE = "describe_status_code"  # rtsp DESCRIBE
-    RESPONSE_SECONDS = "response_seconds"  # http, rtsp
+    RESPONSE_SECONDS = "response_seconds"  # http, rtsp, onvif_time
     CONNECT_SECONDS = "connect_seconds"  # http, tcp
     RTT_SECONDS = "rtt_seconds"  # icmp (mean of the echoes), sip
     RTT_MIN_SECONDS = "rtt_min_seconds"

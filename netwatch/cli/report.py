@@ -14,12 +14,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from netwatch.inventory import Inventory
-from netwatch.monitor import DeviceResult, Verdict, judge
+from netwatch.monitor import SAMPLED, DeviceResult, Verdict, judge
 from netwatch.vocab import Measurement
+from probes.base import ProbeResult
 
 
 def judged(results: Iterable[DeviceResult]) -> list[tuple[DeviceResult, Verdict]]:
-    return [(r, judge(r.device, r.checks)) for r in results]
+    """Each device's verdict from its regular checks: a sampled check (video, the clock) is
+    shown with its figures but judged by the daemon over its samples, not by one sweep."""
+    return [(r, judge(r.device, regular(r))) for r in results]
+
+
+def regular(result: DeviceResult) -> dict[str, ProbeResult]:
+    sampled = {c.name for c in result.device.checks if c.probe in SAMPLED}
+    return ({n: r for n, r in result.checks.items() if n not in sampled} if sampled
+            else result.checks)
 
 
 def _number(value: float) -> float | int | None:

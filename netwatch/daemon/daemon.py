@@ -44,11 +44,12 @@ from netwatch.daemon.leasing import LeaseKeeper
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.daemon.threads import duty_pool, in_thread
 from netwatch.inventory import Inventory, InventoryError, load_inventory
-from netwatch.metrics import Exposition
+from netwatch.metrics import Exposition, clock_families
 from netwatch.monitor import (
     LEASE_TTL,
     AllowList,
     Capacity,
+    HostClock,
     Monitor,
     Ownership,
     Runner,
@@ -235,6 +236,7 @@ class Daemon:
             runner = Runner(ctx, self.opts.allow, spread=capacity.spread, capacity=capacity)
             self.ownership = Ownership("", self.opts.counties, self.opts.shadow)  # named at bind
             self.monitor = Monitor(self.inventory, runner, self.db, ownership=self.ownership)
+            self.monitor.host_clock = HostClock()  # device clocks judged only on a synced host
             self._assess_capacity()
             self.leases = LeaseKeeper(self.db, self.monitor, lambda: self.inventory,
                                       ttl=self.opts.lease_ttl)
@@ -242,6 +244,7 @@ class Daemon:
             self.exposition.attach()
             self.exposition.add_provider(lambda: guard_families(self.web_stats, self.web_limits))
             self.exposition.add_provider(lambda: render_families(self.render_stats))
+            self.exposition.add_provider(clock_families)  # the host clock, for devices' drift
             self.scheduler = SweepScheduler(self.monitor, self.inventory.timezone)
             self.duties = Duties(self.db, lambda: self.inventory, self.opts.notice_dir,
                                  self.scheduler, self.threads, self.ownership)

@@ -3,10 +3,11 @@
 ``python -m netwatch.lab INVENTORY --scenario FILE`` (or ``netwatch simulate``) runs
 it; ``Lab`` and ``run_lab`` run it inside a program, ``process`` as a child process
 (``LabProcess``). ``lab`` starts ``responders`` (RTSP, HTTP, TCP), the
-``sip_responder`` and the ``snmp_agent``; ``scenario`` reads which devices break and
-how, ``faults`` says what each fault is and what the monitor should see; ``netfilter``
-(its own nftables table) and ``delay`` (the NFQUEUE delayer) make devices unreachable,
-lossy or slow; ``host`` checks what the lab asks of the host. See ``docs/lab.md``.
+``sip_responder``, the ``snmp_agent`` and ``onvif`` (a camera's clock); ``scenario``
+reads which devices break and how, ``faults`` says what each fault is and what the
+monitor should see; ``netfilter`` (its own nftables table) and ``delay`` (the NFQUEUE
+delayer) make devices unreachable, lossy or slow; ``host`` checks what the lab asks
+of the host. See ``docs/lab.md``.
 
 The lab imports only the inventory, the probes' protocol codecs and the runtime.
 """

@@ -38,9 +38,10 @@ class Injected(StrEnum):
     SNMP_TIMEOUT = "snmp_timeout"
     REBOOTED = "rebooted"  # the SNMP agent's uptime restarts every ``period``
     DEGRADED = "degraded"  # echoes delayed and/or dropped
+    CLOCK_OFFSET = "clock_offset"  # the camera's ONVIF clock runs ``offset`` seconds ahead
 
 
-SERVICE_PROBES = frozenset({"tcp", "http", "rtsp", "sip", "snmp"})
+SERVICE_PROBES = frozenset({"tcp", "http", "rtsp", "sip", "snmp", "onvif_time"})
 FLAPPING = Opened.FLAPPING  # marker: the sweep may catch the device up or down
 MAYBE_DEGRADED = "degraded_link?"  # marker: random loss may or may not show in one sweep
 OUTCOMES: Mapping[str, frozenset[str | None]] = {
@@ -70,6 +71,7 @@ FAULTS: Mapping[str, FaultKind] = {
     Injected.SNMP_TIMEOUT: FaultKind(frozenset({"snmp"})),
     Injected.REBOOTED: FaultKind(frozenset({"snmp"}), frozenset({"period"})),
     Injected.DEGRADED: FaultKind(frozenset({"icmp"}), frozenset({"latency", "loss"})),
+    Injected.CLOCK_OFFSET: FaultKind(frozenset({"onvif_time"}), frozenset({"offset"})),
 }
 
 
@@ -84,6 +86,7 @@ class Fault:
     period: float = 0.0  # seconds between toggles (flapping) or reboots (rebooted)
     speed_bps: float = 0.0  # negotiated uplink speed (uplink_slow)
     checks: tuple[str, ...] = ()  # check names closed (service_down)
+    offset: float = 0.0  # seconds the ONVIF clock is ahead, negative: behind (clock_offset)
 
 
 @dataclass(frozen=True, slots=True)

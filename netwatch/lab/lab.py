@@ -1,12 +1,13 @@
 """The device lab: plays an inventory's devices on loopback, with a scenario's faults.
 
 ``Lab`` (an async context manager) starts one responder per device check on the
-device's own address and port (RTSP, SIP over UDP and TCP, HTTP, TCP, and an SNMP
-agent in one ``SnmpAgentPool``), applies the faults that live in the responders
-(closed ports, 401/503/open RTSP, silent SIP or SNMP, uplink state, reboots), and
-the ones that live in the kernel through its own nftables table (unreachable,
-flapping, echo loss, echo latency through the NFQUEUE delayer). Leaving the
-context undoes all of it. ``run_lab`` runs a lab until stopped, SIGTERM or Ctrl-C.
+device's own address and port (RTSP, SIP over UDP and TCP, HTTP, TCP, ONVIF, and an
+SNMP agent in one ``SnmpAgentPool``), applies the faults that live in the responders
+(closed ports, 401/503/open RTSP, silent SIP or SNMP, uplink state, reboots, a
+camera clock's offset), and the ones that live in the kernel through its own
+nftables table (unreachable, flapping, echo loss, echo latency through the NFQUEUE
+delayer). Leaving the context undoes all of it. ``run_lab`` runs a lab until
+stopped, SIGTERM or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from netwatch.lab.delay import Delayer, DelayUnavailable
 from netwatch.lab.faults import Injected
 from netwatch.lab.host import address_problems, raise_fd_limit
 from netwatch.lab.netfilter import FirewallError, LabFirewall, firewall_problem
+from netwatch.lab.onvif import OnvifProtocol, OnvifState
 from netwatch.lab.process import LabError
 from netwatch.lab.responders import (
     HttpProtocol,
@@ -55,7 +57,7 @@ class LabInfo:
     """What a started lab serves, which faults it applied and what it could not do."""
 
     devices: int
-    responders: dict[str, int]  # rtsp, sip_udp, sip_tcp, http, tcp, snmp
+    responders: dict[str, int]  # rtsp, sip_udp, sip_tcp, http, tcp, snmp, onvif
     faults: dict[str, int]  # fault kind -> devices, cascades included
     not_applied: tuple[str, ...]  # devices whose fault needs a capability that is missing
     unavailable: dict[str, str]  # capability -> why (e.g. nftables: needs root)
@@ -95,6 +97,7 @@ class Lab:
         self.rtsp: dict[str, RtspState] = {}
         self.sip: dict[str, SipState] = {}
         self.agents: dict[str, AgentState] = {}
+        self.onvif: dict[str, OnvifState] = {}
         self.info: LabInfo | None = None
         self._servers: list[asyncio.Server] = []
         self._datagrams: list[asyncio.BaseTransport] = []
@@ -198,7 +201,8 @@ class Lab:
     async def _start_device(self, device: Device, fault: Fault | None) -> None:
         kind = fault.kind if fault is not None else None
         closed = set(fault.checks) if fault is not None and kind == Injected.SERVICE_DOWN else set()
-        for check in device.checks:
+        # ONVIF first: its listener also serves the web page when http shares its port
+        for check in sorted(device.checks, key=lambda c: c.probe != "onvif_time"):
             if check.name in closed or check.probe == "icmp":
                 continue
             where = (device.address, check.port)
@@ -219,6 +223,12 @@ class Lab:
                     await self._listen(where, "tcp", TcpProtocol)
                 elif check.probe == "snmp":
                     await self._agent(device, check.port, check.params, fault)
+                elif check.probe == "onvif_time":
+                    p = check.params
+                    onvif = self.onvif.setdefault(device.id, OnvifState(
+                        device.id, p.path, p.username, p.password,
+                        fault.offset if fault is not None else 0.0))
+                    await self._listen(where, "onvif", functools.partial(OnvifProtocol, onvif))
             except OSError as exc:
                 raise LabError(f"device {device.id}: check {check.name}: cannot serve "
                                f"{device.address}:{check.port}: {exc.strerror or exc}") from None

@@ -138,7 +138,7 @@ class _Builder:
     def _settings(self, item: LineMap, kind: str) -> dict[str, Any] | None:
         parsers: dict[str, Callable[[Any], Any]] = {
             "latency": units.duration, "period": units.positive_duration,
-            "loss": units.ratio, "speed": units.speed, "check": _names,
+            "loss": units.ratio, "speed": units.speed, "check": _names, "offset": _signed,
         }
         out: dict[str, Any] = {}
         ok = True
@@ -149,6 +149,10 @@ class _Builder:
                 except units.BadValue as exc:
                     self.problem(item.line_of(key), f"{key}: {exc}")
                     ok = False
+        if kind == Injected.CLOCK_OFFSET and ok and not out.get("offset"):
+            self.problem(item.line, "fault clock_offset needs a non-zero 'offset' "
+                                    "(e.g. 120s, or -2m for a clock behind)")
+            ok = False
         if kind == Injected.DEGRADED and ok and not out.get("latency") and not out.get("loss"):
             self.problem(item.line, "fault degraded needs a 'latency' and/or a 'loss'")
             ok = False
@@ -234,6 +238,7 @@ class _Builder:
         self.faults[device.id] = Fault(
             kind_name, source, latency=settings.get("latency", 0.0),
             loss=settings.get("loss", 0.0), period=period, speed_bps=speed, checks=checks,
+            offset=settings.get("offset", 0.0),
         )
 
     def _service_checks(self, device: Device, wanted: tuple[str, ...] | None,
@@ -254,6 +259,15 @@ def _names(value: Any) -> tuple[str, ...]:
     if not items or not all(isinstance(v, str) and v for v in items):
         raise units.BadValue(f"expected a check name or a list of them, got {units.shown(value)}")
     return tuple(items)
+
+
+def _signed(value: Any) -> float:
+    """A signed duration: ``120s`` ahead, ``-2m`` behind."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return -units.duration(value.strip()[1:])
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        return -units.duration(-value)
+    return units.duration(value)
 
 
 def _uplink_checks(device: Device) -> list[str]:

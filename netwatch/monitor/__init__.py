@@ -37,7 +37,7 @@ from netwatch.monitor.leases import (
 from netwatch.monitor.monitor import Group, GroupListener, GroupStats, Monitor
 from netwatch.monitor.ownership import Ownership, Shadow
 from netwatch.monitor.runner import DeviceResult, Runner
-from netwatch.monitor.sampling import CLOCK, SAMPLED_FAULTS, VIDEO
+from netwatch.monitor.sampling import CLOCK, SAMPLED, SAMPLED_FAULTS, VIDEO, HostClock
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import FAULT_KINDS, DeviceState
 from netwatch.monitor.status import (
@@ -58,11 +58,11 @@ from netwatch.monitor.watched import (
 )
 
 __all__ = [
-    "CLOCK", "DUTIES", "FAULT_KINDS", "LEASE_TTL", "MAINTENANCE", "RENEW_EVERY", "SAMPLED_FAULTS",
-    "VIDEO", "AllowList", "Capacity", "CapacityError", "Claim", "DeviceResult", "DeviceState",
-    "DeviceStatus", "Fenced", "Gap", "Group", "GroupListener", "GroupStats", "Lease", "Load",
-    "Monitor", "OpenFault", "Ownership", "Runner", "Shadow", "StatusWriter", "Verdict", "assess",
-    "claim", "county_gap_seconds", "gap_totals", "gaps_within", "in_slices", "judge", "lapse_all",
-    "leases", "monitored_since", "problems", "read_status", "record_first_checks", "release",
-    "status_words", "sweep_once", "write_status",
+    "CLOCK", "DUTIES", "FAULT_KINDS", "LEASE_TTL", "MAINTENANCE", "RENEW_EVERY", "SAMPLED",
+    "SAMPLED_FAULTS", "VIDEO", "AllowList", "Capacity", "CapacityError", "Claim", "DeviceResult",
+    "DeviceState", "DeviceStatus", "Fenced", "Gap", "Group", "GroupListener", "GroupStats",
+    "HostClock", "Lease", "Load", "Monitor", "OpenFault", "Ownership", "Runner", "Shadow",
+    "StatusWriter", "Verdict", "assess", "claim", "county_gap_seconds", "gap_totals",
+    "gaps_within", "in_slices", "judge", "lapse_all", "leases", "monitored_since", "problems",
+    "read_status", "record_first_checks", "release", "status_words", "sweep_once", "write_status",
 ]

@@ -48,7 +48,7 @@ from netwatch.monitor.faults import (
 )
 from netwatch.monitor.ownership import Ownership
 from netwatch.monitor.runner import DeviceResult, Runner
-from netwatch.monitor.sampling import SAMPLED, Sampler, sampled_checks
+from netwatch.monitor.sampling import CLOCK, SAMPLED, HostClock, Sampler, sampled_checks
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState, Streak
 from netwatch.monitor.writes import Batch, EpisodeWriter
@@ -152,8 +152,9 @@ class Monitor:
         self.capacity_problems: list[str] = []
         self.sampler = Sampler()
         self.sampling = _sampling(inventory.devices)  # devices with sampled checks
-        # whether netwatch's own clock may judge a device's (the daemon: the kernel's sync)
-        self.clock_trusted: Callable[[], bool] = lambda: True
+        self.reads_clocks = _reads_clocks(inventory.devices)
+        # whether netwatch's own clock may judge a device's (the daemon: ``HostClock``)
+        self.host_clock: HostClock | None = None
 
     # -- counties ----------------------------------------------------------------------
 
@@ -375,7 +376,7 @@ class Monitor:
         adopted service fault, and the active judges what it probes in full.
         """
         now = self.clock()
-        trusted = self.clock_trusted() if self.sampling else True
+        trusted = self.host_clock() if self.sampling and self.host_clock else True
         touched = []
         async for part in in_slices(results):
             states = self.states  # read per slice: a reload may have swapped it meanwhile
@@ -431,6 +432,10 @@ class Monitor:
         """Why the monitor itself is not healthy: the store away, capacity overloads, skipped
         checks."""
         found = list(self.capacity_problems)
+        clock = self.host_clock.last if self.host_clock else None
+        if clock is not None and not clock.synchronised and self.reads_clocks:
+            found.append(f"host clock not synchronised ({clock.source}): device clocks "
+                         "(onvif_time) are not judged")
         store = self.db.status()
         if not store.up:
             waiting = self.writes.pending
@@ -522,6 +527,7 @@ class Monitor:
         self.inventory = inventory
         self.states = new_states
         self.sampling = _sampling(inventory.devices)
+        self.reads_clocks = _reads_clocks(inventory.devices)
         self.sampler.forget(removed_ids)
         self.groups = build_groups(inventory.devices)
         self.children = build_children(inventory.devices)
@@ -532,6 +538,11 @@ class Monitor:
 def _sampling(devices: Iterable[Device]) -> frozenset[str]:
     """The devices with sampled checks (``sampling``)."""
     return frozenset(d.id for d in devices if any(c.probe in SAMPLED for c in d.checks))
+
+
+def _reads_clocks(devices: Iterable[Device]) -> bool:
+    """Whether any device has a clock check (then an unsynchronised host is a problem)."""
+    return any(c.probe == CLOCK for d in devices for c in d.checks)
 
 
 def _skips(results: list[DeviceResult]) -> dict[str, int]:

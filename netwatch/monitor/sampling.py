@@ -19,11 +19,13 @@ own, as is ``clock_drift``.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from netwatch.inventory import CheckSpec, Device
+from netwatch.runtime import ClockStatus, clock_status
 from netwatch.vocab import Fault, Measurement
 from probes.base import ProbeResult, Reason
 
@@ -31,6 +33,8 @@ VIDEO, CLOCK = "video", "onvif_time"  # the probes sampled, not run every sweep
 SAMPLED: frozenset[str] = frozenset({VIDEO, CLOCK})
 SAMPLED_FAULTS: dict[str, Fault] = {VIDEO: Fault.NO_VIDEO, CLOCK: Fault.CLOCK_DRIFT}
 RTSP = "rtsp"  # a video sample waits while the camera's rtsp check fails
+
+log = logging.getLogger(__name__)
 
 
 def sampled_checks(device: Device) -> tuple[CheckSpec, ...]:
@@ -60,6 +64,29 @@ def condition(check: CheckSpec, result: ProbeResult, device: Device,
     if not result.success or offset is None or not clock_trusted:
         return None
     return abs(offset) > device.thresholds.clock_offset_seconds
+
+
+class HostClock:
+    """Whether netwatch's own clock may judge a device's: while the kernel says it is
+    synchronised. Asked once per sweep; a change is logged once, as one warning about the
+    host (a host clock step must never read as every camera drifting at once)."""
+
+    def __init__(self, status: Callable[[], ClockStatus] = clock_status) -> None:
+        self._status = status
+        self.last: ClockStatus | None = None
+
+    def __call__(self) -> bool:
+        status = self._status()
+        before, self.last = self.last, status
+        if before is None or before.synchronised != status.synchronised:
+            if status.synchronised:
+                log.info("the host's clock is synchronised: device clocks are judged")
+            else:
+                log.warning("the host's clock is not synchronised (%s): no device's clock "
+                            "is judged until it is (set up chrony or systemd-timesyncd)",
+                            status.source if status.max_error_seconds is None else
+                            f"maximum error {status.max_error_seconds:.1f} s")
+        return status.synchronised
 
 
 class Sampler:

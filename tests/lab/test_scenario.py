@@ -20,7 +20,7 @@ from tests.lab.labkit import SECRETS, make_inventory, make_scenario
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "scenario"
 ALL_FAULTS = ("unreachable, flapping, service_down, sip_silent, rtsp_401, rtsp_503, open_stream, "
-              "uplink_down, uplink_slow, snmp_timeout, rebooted, degraded")
+              "uplink_down, uplink_slow, snmp_timeout, rebooted, degraded, clock_offset")
 
 CASES = [
     ("yaml_syntax", 3, "YAML syntax error: did not find expected ',' or '}'"),

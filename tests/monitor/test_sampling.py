@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from netwatch.inventory import Device
 from netwatch.metrics import Exposition
 from netwatch.monitor import DeviceResult, Monitor, Ownership
-from netwatch.monitor.sampling import Sampler, first_due
+from netwatch.monitor.sampling import HostClock, Sampler, first_due
+from netwatch.runtime import ClockStatus
 from netwatch.store import StoreThread
 from netwatch.vocab import Fault, Measurement
 from probes.base import ProbeResult, Reason
@@ -146,10 +147,12 @@ async def test_clock_drift_over_the_usual_hysteresis_and_only_with_a_trusted_clo
     dev = camera("cam-1", "east", "icmp", "onvif_time")
     m, runner, clock_ = monitor(db, dev)
     runner.answers["cam-1"]["onvif_time"] = clock(83.0)
-    m.clock_trusted = lambda: False  # netwatch's own clock not synchronised
-    await minutes(m, clock_, 40)
+    synchronised = [False]
+    m.host_clock = HostClock(lambda: ClockStatus(synchronised[0], 16.0, "adjtimex"))
+    await minutes(m, clock_, 40)  # netwatch's own clock not synchronised: nothing judged
     assert runner.samples("cam-1", "onvif_time") >= 3 and m.faults == {}
-    m.clock_trusted = lambda: True
+    assert any("host clock not synchronised" in p for p in m.health_problems())
+    synchronised[0] = True
     for _ in range(40):
         await minutes(m, clock_, 1)
         if "cam-1" in m.faults:
@@ -157,6 +160,7 @@ async def test_clock_drift_over_the_usual_hysteresis_and_only_with_a_trusted_clo
     fault = m.faults["cam-1"][Fault.CLOCK_DRIFT]
     assert "+83 s" in fault.detail and "limit 5 s" in fault.detail
     assert m.states["cam-1"].streaks[Fault.CLOCK_DRIFT].bad == dev.open_after
+    assert not any("host clock" in p for p in m.health_problems())
 
 
 async def test_a_standby_never_samples(db: StoreThread) -> None:
