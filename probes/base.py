@@ -81,6 +81,12 @@ class Measurement(StrEnum):
     UPLINK_SPEED_BPS = "uplink_speed_bps"
     UPLINK_IN_ERRORS = "uplink_in_errors"
     UPLINK_OUT_ERRORS = "uplink_out_errors"
+    # video: counted from PLAY's answer to the end of the sample (probes/video.py)
+    VIDEO_PACKETS = "video_packets"  # RTP packets of the video track received
+    VIDEO_BYTES_PER_SECOND = "video_bytes_per_second"  # their RTP bytes / sample seconds
+    FIRST_PACKET_SECONDS = "first_packet_seconds"  # PLAY's answer to the first; absent if none
+    KEYFRAME = "keyframe"  # 1: an H.264 IDR / H.265 IRAP arrived, 0: none (H.264/H.265 only)
+    TIMESTAMPS_ADVANCING = "timestamps_advancing"  # 1: RTP time still moved in the 2nd half
 
 
 SKIP_REASONS = frozenset({Reason.LOCAL_RESOURCES, Reason.ENGINE_SATURATED, Reason.BATCH_OVERRAN,

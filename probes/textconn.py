@@ -37,6 +37,7 @@ from probes.textproto import (
 )
 
 T = TypeVar("T")
+C = TypeVar("C", bound="Conn")
 
 
 class Failed(Exception):
@@ -181,10 +182,14 @@ async def connect(
     cap: int = HEAD_LIMIT,
     tls: ssl.SSLContext | None = None,
     server_hostname: str | None = None,
-) -> tuple[Conn, float]:
-    """Open a connection within the target's timeout; returns it and the seconds it took."""
+    kind: type[C] = Conn,  # type: ignore[assignment]
+) -> tuple[C, float]:
+    """Open a connection within the target's timeout; returns it and the seconds it took.
+
+    ``kind`` is the ``Conn`` subclass to use (RTSP's also reads interleaved frames).
+    """
     loop = asyncio.get_running_loop()
-    conn = Conn(cap)
+    conn = kind(cap)
     started = time.perf_counter()
     try:
         await within(

@@ -56,7 +56,8 @@ WIRE_MEASUREMENTS = {
     "status_code", "describe_status_code", "response_seconds", "connect_seconds",
     "rtt_seconds", "rtt_min_seconds", "rtt_max_seconds", "loss_ratio", "jitter_seconds",
     "sent", "received", "sys_uptime_seconds", "uplink_oper_status", "uplink_speed_bps",
-    "uplink_in_errors", "uplink_out_errors",
+    "uplink_in_errors", "uplink_out_errors", "video_packets", "video_bytes_per_second",
+    "first_packet_seconds", "keyframe", "timestamps_advancing",
 }
 
 

@@ -21,7 +21,7 @@ from netwatch.notices import words
 from netwatch.vocab import Measurement, Problem, Reason
 
 PROTOCOL = {"icmp": "Ping", "tcp": "TCP", "http": "HTTP", "rtsp": "RTSP", "sip": "SIP",
-            "snmp": "SNMP"}
+            "snmp": "SNMP", "video": "RTSP"}
 STATUS_ZH = {
     400: "请求错误", 401: "需要认证", 403: "禁止访问", 404: "资源不存在", 405: "方法不允许",
     407: "需要代理认证", 408: "请求超时", 453: "带宽不足", 454: "会话不存在",

@@ -20,7 +20,8 @@ from tests.notices.factory import item, record
 # Latin text a Chinese sentence may keep: protocol and method names, units, the MIB's column
 ALLOWED = {"Ping", "TCP", "HTTP", "RTSP", "SIP", "SNMP", "OPTIONS", "v3", "ms", "s", "Mbit",
            "down", "ifOperStatus"}
-PORTS = {"icmp": 0, "tcp": 8000, "http": 80, "rtsp": 554, "sip": 5060, "snmp": 161}
+PORTS = {"icmp": 0, "tcp": 8000, "http": 80, "rtsp": 554, "sip": 5060, "snmp": 161,
+         "video": 554}
 # What each probe writes as ``detail`` for each reason (the formats in probes/*.py)
 DETAILS: dict[tuple[str, str], str] = {
     ("icmp", "timeout"): "no reply to 5 echoes",
