@@ -307,8 +307,9 @@ class _Session:
             challenges = rtspauth.parse_challenges(head.get("www-authenticate"))
             chosen = rtspauth.choose(challenges)
             if chosen is None:
-                raise textconn.Failed(Reason.AUTH, f"{what}: the camera asks for "
-                                      f"{rtspauth.offered(challenges)}, which netwatch cannot answer")
+                offered = rtspauth.offered(challenges)
+                raise textconn.Failed(Reason.AUTH, f"{what}: the camera asks for {offered}, "
+                                                   "which netwatch cannot answer")
             self.auth = rtspauth.Authenticator(self.params.credentials, chosen)
             self._send(method, uri, extra)
             head, body = await textconn.step(self.conn.reply(), timeout, what)
