@@ -37,7 +37,6 @@ from probes.textproto import (
 )
 
 T = TypeVar("T")
-C = TypeVar("C", bound="Conn")
 
 
 class Failed(Exception):
@@ -182,14 +181,15 @@ async def connect(
     cap: int = HEAD_LIMIT,
     tls: ssl.SSLContext | None = None,
     server_hostname: str | None = None,
-    kind: type[C] = Conn,  # type: ignore[assignment]
-) -> tuple[C, float]:
+    conn: Conn | None = None,
+) -> tuple[Conn, float]:
     """Open a connection within the target's timeout; returns it and the seconds it took.
 
-    ``kind`` is the ``Conn`` subclass to use (RTSP's also reads interleaved frames).
+    ``conn`` is a protocol of a ``Conn`` subclass to use instead of a new ``Conn(cap)``
+    (RTSP's also reads interleaved frames).
     """
     loop = asyncio.get_running_loop()
-    conn = kind(cap)
+    conn = conn or Conn(cap)
     started = time.perf_counter()
     try:
         await within(

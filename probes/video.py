@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,7 +204,8 @@ def h265_keyframe(payload: bytes) -> bool:
     return False
 
 
-KEYFRAME_TESTS = {"H264": h264_keyframe, "H265": h265_keyframe}
+KeyframeTest = Callable[[bytes], bool]
+KEYFRAME_TESTS: dict[str, KeyframeTest] = {"H264": h264_keyframe, "H265": h265_keyframe}
 
 
 class RtspConn(textconn.Conn):
@@ -223,6 +224,7 @@ class RtspConn(textconn.Conn):
         return frame
 
     def starts_with_frame(self) -> bool:
+        """Whether the buffer begins with an interleaved frame (whole or not)."""
         return bool(self._buf) and self._buf[0] == 0x24
 
     async def more(self, what: str) -> None:
@@ -260,7 +262,8 @@ class Sample:
     advanced_at: float | None = None  # seconds after PLAY's answer of the last advance
     closed: bool = False
 
-    def add(self, packet: bytes, at: float, keyframe_test: Any) -> None:
+    def add(self, packet: bytes, at: float, keyframe_test: KeyframeTest | None) -> None:
+        """Count one packet of the video channel that arrived ``at`` seconds after PLAY."""
         parsed = rtp_timestamp_payload(packet)
         if parsed is None:
             return
@@ -288,7 +291,7 @@ class _Session:
         self.session = ""
         self.auth: rtspauth.Authenticator | None = None
 
-    def _send(self, method: str, uri: str, extra: tuple[tuple[str, str], ...]) -> None:
+    def send(self, method: str, uri: str, extra: tuple[tuple[str, str], ...]) -> None:
         self.cseq += 1
         headers = [("CSeq", str(self.cseq)), ("User-Agent", USER_AGENT), *extra]
         if self.session:
@@ -301,7 +304,7 @@ class _Session:
                   *extra: tuple[str, str]) -> tuple[Head, bytes]:
         """Send a request, answer a first challenge with the credentials; 2xx or ``Failed``."""
         timeout = self.target.timeout
-        self._send(method, uri, extra)
+        self.send(method, uri, extra)
         head, body = await textconn.step(self.conn.reply(), timeout, what)
         if head.status == 401 and self.auth is None and self.params.credentials is not None:
             challenges = rtspauth.parse_challenges(head.get("www-authenticate"))
@@ -311,7 +314,7 @@ class _Session:
                 raise textconn.Failed(Reason.AUTH, f"{what}: the camera asks for {offered}, "
                                                    "which netwatch cannot answer")
             self.auth = rtspauth.Authenticator(self.params.credentials, chosen)
-            self._send(method, uri, extra)
+            self.send(method, uri, extra)
             head, body = await textconn.step(self.conn.reply(), timeout, what)
         if head.status in AUTH_STATUSES:
             why = (f"credentials refused ({self.auth.scheme})" if self.auth is not None
@@ -341,8 +344,9 @@ def _checked_url(url: str, what: str) -> str:
 async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResult:
     """DESCRIBE, SETUP (RTP over the RTSP connection), PLAY, sample, TEARDOWN."""
     loop = asyncio.get_running_loop()
+    conn = RtspConn(CONN_CAP)
     try:
-        conn, _ = await textconn.connect(target, CONN_CAP, kind=RtspConn)
+        await textconn.connect(target, conn=conn)
     except textconn.Failed as failed:
         return failed.result()
     s = _Session(conn, target, params)
@@ -380,7 +384,7 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
 
 
 async def _sample(conn: RtspConn, started: float, length: float, channel: int,
-                  keyframe_test: Any) -> Sample:
+                  keyframe_test: KeyframeTest | None) -> Sample:
     """Read interleaved frames for ``length`` seconds after ``started`` (PLAY's answer)."""
     loop = asyncio.get_running_loop()
     sample = Sample()
@@ -413,7 +417,7 @@ async def _sample(conn: RtspConn, started: float, length: float, channel: int,
 async def _teardown(s: _Session, url: str) -> None:
     """End the session politely; its answer (or none) changes no fact."""
     try:
-        s._send("TEARDOWN", url, ())
+        s.send("TEARDOWN", url, ())
         await within(s.conn.reply(), s.target.timeout)
     except (DeadlinePassed, ProtocolError, OSError):
         pass

@@ -35,7 +35,7 @@ class Injected(StrEnum):
     OPEN_STREAM = "open_stream"  # RTSP serves the stream without credentials
     NO_VIDEO = "no_video"  # PLAY is answered, no RTP packet follows
     VIDEO_FROZEN = "video_frozen"  # RTP packets keep coming with one repeated timestamp
-    VIDEO_STOPS = "video_stops"  # a second of video after PLAY, then nothing
+    VIDEO_STOPS = "video_stops"  # a fifth of a second of video after PLAY, then nothing
     UPLINK_DOWN = "uplink_down"  # the SNMP agent reports the uplink down
     UPLINK_SLOW = "uplink_slow"
     SNMP_TIMEOUT = "snmp_timeout"

@@ -17,7 +17,7 @@ FPS = 10  # frames per second: enough to see, cheap for thousands of lab cameras
 KEYFRAME_EVERY = 10  # frames between IDRs (one a second)
 CLOCK = 90_000  # the H.264 RTP clock rate
 PAYLOAD_TYPE = 96
-STOPS_AFTER = 1.0  # seconds of video a stopping camera sends after PLAY
+STOPS_AFTER = 0.2  # seconds of video a stopping camera sends after PLAY (a short sample sees it)
 SDP_VIDEO = "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n"
 _SPS = bytes([0x67, 0x42, 0xC0, 0x1E, 0xDA, 0x02, 0x80, 0xBF, 0xE5, 0x84])
 _PPS = bytes([0x68, 0xCE, 0x3C, 0x80])

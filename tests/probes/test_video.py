@@ -187,10 +187,10 @@ async def test_timestamps_advancing_late_in_the_sample_across_wraparound() -> No
 
     async def late(writer: asyncio.StreamWriter) -> None:
         writer.write(rtp(2**32 - 100, NON_IDR))
-        await asyncio.sleep(0.3)  # the fake camera's pace, not a wait for the result
+        await asyncio.sleep(0.7)  # the fake camera's pace, not a wait for the result
         writer.write(rtp(50, NON_IDR, 1))
 
-    result = await fake(camera(after_play=late), sample="400ms")
+    result = await fake(camera(after_play=late), sample="1s")
     assert result.measurements["timestamps_advancing"] == 1.0, result
     assert result.measurements["video_packets"] == 2
 
