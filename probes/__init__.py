@@ -16,6 +16,7 @@ PROBES: dict[str, str] = {
     "rtsp": "probes.rtsp",
     "sip": "probes.sip",
     "snmp": "probes.snmp",
+    "video": "probes.video",
     "onvif_time": "probes.onvif",
 }
 

@@ -1,6 +1,7 @@
 """The one shape every probe shares: target in, facts out.
 
-A probe module (``probes/<protocol>.py``) exports:
+A probe module (``probes/<protocol>.py``) exports (a setting named ``password`` reaches
+``parse_params`` already resolved: the inventory takes it only as an ``${ENV}`` reference):
 
 - ``NAME``: the probe's name, the key in ``probes.PROBES``;
 - ``DEFAULT_PORT``: the port the check uses unless the inventory overrides it
@@ -13,8 +14,6 @@ A probe module (``probes/<protocol>.py``) exports:
 - ``deadline(params, timeout)``: the most wall time one call may take, which the
   runner enforces as a hard cap;
 - ``async def probe(target, params, ctx) -> ProbeResult``;
-- optionally ``SECRET_PARAMS``: the names of settings that are secrets, which the
-  inventory takes only as ``${ENV}`` references and resolves before ``parse_params``;
 - optionally ``async def probe_batch(targets, params, ctx, spread=0.0)``, which takes
   a whole sweep's targets at once (admitted evenly over ``spread`` seconds when given),
   and ``batch_deadline(targets, params, timeout, spread)``, its hard cap.
@@ -83,12 +82,13 @@ class Measurement(StrEnum):
     UPLINK_SPEED_BPS = "uplink_speed_bps"
     UPLINK_IN_ERRORS = "uplink_in_errors"
     UPLINK_OUT_ERRORS = "uplink_out_errors"
-    VIDEO_PACKETS = "video_packets"  # video: RTP packets of the video track in the sample
-    VIDEO_BYTES_PER_SECOND = "video_bytes_per_second"
-    FIRST_PACKET_SECONDS = "first_packet_seconds"  # from PLAY's answer to the first packet
-    KEYFRAME = "keyframe"  # 1 if a key frame (H.264 IDR, H.265 IRAP) arrived, else 0
-    TIMESTAMPS_ADVANCING = "timestamps_advancing"  # 1 if RTP timestamps moved forward
-    CLOCK_OFFSET_SECONDS = "clock_offset_seconds"  # onvif_time: device minus netwatch
+    # video: counted from PLAY's answer to the end of the sample (probes/video.py)
+    VIDEO_PACKETS = "video_packets"  # RTP packets of the video track received
+    VIDEO_BYTES_PER_SECOND = "video_bytes_per_second"  # their RTP bytes / sample seconds
+    FIRST_PACKET_SECONDS = "first_packet_seconds"  # PLAY's answer to the first; absent if none
+    KEYFRAME = "keyframe"  # 1: an H.264 IDR / H.265 IRAP arrived, 0: none (H.264/H.265 only)
+    TIMESTAMPS_ADVANCING = "timestamps_advancing"  # 1: RTP time still moved in the 2nd half
+    CLOCK_OFFSET_SECONDS = "clock_offset_seconds"  # onvif_time: device clock minus ours
 
 
 SKIP_REASONS = frozenset({Reason.LOCAL_RESOURCES, Reason.ENGINE_SATURATED, Reason.BATCH_OVERRAN,

@@ -12,7 +12,7 @@ signed, positive when the camera is ahead. Devices answer in whole seconds, so t
 figure has about a second of resolution; the monitor's threshold must be coarser.
 A reply without ``UTCDateTime`` (or with an impossible date) is ``protocol``.
 
-Credentials are optional: ``username`` with ``password`` (a secret, resolved by the
+Credentials are optional: ``user`` with ``password`` (a secret, resolved by the
 inventory from a ``${ENV}`` reference) add a WS-UsernameToken with PasswordDigest
 (base64(SHA1(nonce + created + password))), for cameras that want one anyway. The
 password is never put in a detail, a repr or a log.
@@ -46,7 +46,6 @@ from probes.textproto import HEAD_LIMIT, Head, is_safe_text, request
 NAME = "onvif_time"
 DEFAULT_PORT: int | None = 80
 MEASUREMENTS = (Measurement.CLOCK_OFFSET_SECONDS, Measurement.RESPONSE_SECONDS)
-SECRET_PARAMS = ("password",)  # the inventory resolves these from ${ENV} references
 DEFAULT_PATH = "/onvif/device_service"
 BODY_LIMIT = 64 * 1024  # a GetSystemDateAndTime reply is well under 2 KiB
 AUTH_STATUSES = (401, 403)
@@ -71,7 +70,7 @@ class Params:
     """Where the device service is and, optionally, whose token to send."""
 
     path: str = DEFAULT_PATH
-    username: str = ""
+    user: str = ""
     password: str = field(default="", repr=False)  # resolved secret: never shown
 
 
@@ -83,20 +82,20 @@ def parse_params(raw: Mapping[str, Any] | None) -> Params:
     if unknown:
         raise ParamError(unknown[0], f"unknown setting (known: {', '.join(sorted(known))})")
     values: dict[str, str] = {}
-    for key, default in (("path", DEFAULT_PATH), ("username", ""), ("password", "")):
+    for key, default in (("path", DEFAULT_PATH), ("user", ""), ("password", "")):
         value = raw.get(key, default)
         if not isinstance(value, str):
             raise ParamError(key, f"expected text, got {type(value).__name__}")
         values[key] = value
-    path, username, password = values["path"], values["username"], values["password"]
+    path, user, password = values["path"], values["user"], values["password"]
     if not path.startswith("/") or not is_safe_text(path):
         raise ParamError("path", "must start with '/' and hold no spaces or control characters")
-    if username and not username.isprintable():
-        raise ParamError("username", "must hold no control characters")
-    if bool(username) != bool(password):
-        missing = "password" if username else "username"
-        raise ParamError(missing, "username and password go together (or neither)")
-    return Params(path, username, password)
+    if user and not user.isprintable():
+        raise ParamError("user", "must hold no control characters")
+    if bool(user) != bool(password):
+        missing = "password" if user else "user"
+        raise ParamError(missing, "user and password go together (or neither)")
+    return Params(path, user, password)
 
 
 def deadline(params: Params, timeout: float) -> float:
@@ -113,12 +112,12 @@ def password_digest(nonce: bytes, created: str, password: str) -> str:
 def envelope(params: Params, now: float | None = None, nonce: bytes | None = None) -> bytes:
     """The SOAP 1.2 request, with a UsernameToken header when credentials are set."""
     header = ""
-    if params.username:
+    if params.user:
         nonce = os.urandom(16) if nonce is None else nonce
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         header = (
             f'<s:Header><wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">'
-            f"<wsse:UsernameToken><wsse:Username>{escape(params.username)}</wsse:Username>"
+            f"<wsse:UsernameToken><wsse:Username>{escape(params.user)}</wsse:Username>"
             f'<wsse:Password Type="{PASSWORD_DIGEST}">'
             f"{password_digest(nonce, created, params.password)}</wsse:Password>"
             f'<wsse:Nonce EncodingType="{BASE64_BINARY}">'

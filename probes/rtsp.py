@@ -7,18 +7,24 @@ the service alive (a 200 should list methods in ``Public:``). Then, unless
 reported as the finding ``open_stream`` on a successful check; 3xx/4xx mean
 alive (the detail says which); 5xx from either request is ``bad_status``.
 
+With credentials (``user`` and ``password``, ``probes.rtspauth``) a 401 is answered:
+DESCRIBE again with Digest (MD5 or SHA-256) or Basic, as the camera asks. A camera
+that then accepts them is alive and our settings are right; one that answers 401
+or 403 again refused them: ``auth``.
+
 Deadline: up to three sequential steps (connect, OPTIONS, DESCRIBE), each within
-``timeout``: ``3 × timeout`` (``2 × timeout`` with ``describe: false``).
+``timeout``: ``3 × timeout`` (``2 × timeout`` with ``describe: false``), one more
+for the answered challenge when credentials are given.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from probes import textconn
+from probes import rtspauth, textconn
 from probes.base import Measurement, ParamError, ProbeContext, ProbeResult, Reason, Target
 from probes.textproto import Head, ProtocolError, is_safe_text, request
 
@@ -33,30 +39,33 @@ OPEN_STREAM = "open_stream"
 
 @dataclass(frozen=True, slots=True)
 class Params:
-    """Which stream path DESCRIBE asks for, and whether to ask at all."""
+    """Which stream path DESCRIBE asks for, whether to ask at all, and as whom."""
 
     path: str = "/"
     describe: bool = True
+    credentials: rtspauth.Credentials | None = field(default=None, repr=False)
 
 
 def parse_params(raw: Mapping[str, Any] | None) -> Params:
     """Build Params from the inventory, naming the first bad or unknown setting."""
     raw = raw or {}
-    unknown = sorted(set(raw) - {"path", "describe"})
+    unknown = sorted(set(raw) - {"path", "describe", "user", "password"})
     if unknown:
-        raise ParamError(unknown[0], "unknown setting (known: describe, path)")
+        raise ParamError(unknown[0], "unknown setting (known: describe, password, path, user)")
     path = raw.get("path", "/")
     if not isinstance(path, str) or not path.startswith("/") or not is_safe_text(path):
         raise ParamError("path", "must start with '/' and hold no spaces or control characters")
     describe = raw.get("describe", True)
     if not isinstance(describe, bool):
         raise ParamError("describe", f"expected true or false, got {describe!r}")
-    return Params(path, describe)
+    return Params(path, describe, rtspauth.parse_credentials(raw))
 
 
 def deadline(params: Params, timeout: float) -> float:
     """Connect, OPTIONS and (optionally) DESCRIBE, each within ``timeout``."""
-    return (3 if params.describe else 2) * timeout
+    if not params.describe:
+        return 2 * timeout
+    return (4 if params.credentials is not None else 3) * timeout
 
 
 async def _exchange(conn: textconn.Conn, data: bytes) -> tuple[Head, bytes]:
@@ -96,9 +105,10 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
         findings: tuple[str, ...] = ()
         if params.describe:
             host = f"[{target.address}]" if ":" in target.address else target.address
+            describe_uri = f"rtsp://{host}:{target.port}{params.path}"
             describe = request(
                 "DESCRIBE",
-                f"rtsp://{host}:{target.port}{params.path}",
+                describe_uri,
                 "RTSP/1.0",
                 (("CSeq", "2"), ("Accept", "application/sdp"), ("User-Agent", USER_AGENT)),
             )
@@ -107,7 +117,16 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
             measured["describe_status_code"] = head.status
             if head.status >= 500:
                 return ProbeResult.fail(Reason.BAD_STATUS, f"{what}: {_status(head)}", **measured)
-            if head.status == 401:
+            if head.status == 401 and params.credentials is not None:
+                head, scheme = await _authenticated(conn, target, params.credentials, head,
+                                                    describe_uri, what)
+                measured["describe_status_code"] = head.status
+                if head.status >= 500:
+                    return ProbeResult.fail(Reason.BAD_STATUS, f"{what}: {_status(head)}",
+                                            **measured)
+                notes.append(f"{what} accepts our credentials ({scheme})" if head.status < 300
+                             else f"{what} with credentials ({scheme}): {_status(head)}")
+            elif head.status == 401:
                 notes.append(f"{what} needs credentials")
             elif head.status == 200 and _is_sdp(head, body):
                 findings = (OPEN_STREAM,)
@@ -122,6 +141,25 @@ async def probe(target: Target, params: Params, ctx: ProbeContext) -> ProbeResul
     result.info.update(info)
     result.findings = findings
     return result
+
+
+async def _authenticated(conn: textconn.Conn, target: Target, credentials: rtspauth.Credentials,
+                         challenged: Head, uri: str, what: str) -> tuple[Head, str]:
+    """DESCRIBE again answering the 401's challenge; ``Failed`` (auth) if it is refused."""
+    challenges = rtspauth.parse_challenges(challenged.get("www-authenticate"))
+    chosen = rtspauth.choose(challenges)
+    if chosen is None:
+        raise textconn.Failed(Reason.AUTH, f"{what}: the camera asks for "
+                              f"{rtspauth.offered(challenges)}, which netwatch cannot answer")
+    auth = rtspauth.Authenticator(credentials, chosen)
+    headers = (("CSeq", "3"), ("Accept", "application/sdp"), ("User-Agent", USER_AGENT),
+               ("Authorization", auth.authorization("DESCRIBE", uri)))
+    head, _ = await textconn.step(_exchange(conn, request("DESCRIBE", uri, "RTSP/1.0", headers)),
+                                  target.timeout, what)
+    if head.status in (401, 403):
+        raise textconn.Failed(Reason.AUTH, f"{what}: {_status(head)}: credentials refused "
+                                           f"({auth.scheme})")
+    return head, auth.scheme
 
 
 def _is_sdp(head: Head, body: bytes) -> bool:

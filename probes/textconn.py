@@ -181,10 +181,15 @@ async def connect(
     cap: int = HEAD_LIMIT,
     tls: ssl.SSLContext | None = None,
     server_hostname: str | None = None,
+    conn: Conn | None = None,
 ) -> tuple[Conn, float]:
-    """Open a connection within the target's timeout; returns it and the seconds it took."""
+    """Open a connection within the target's timeout; returns it and the seconds it took.
+
+    ``conn`` is a protocol of a ``Conn`` subclass to use instead of a new ``Conn(cap)``
+    (RTSP's also reads interleaved frames).
+    """
     loop = asyncio.get_running_loop()
-    conn = Conn(cap)
+    conn = conn or Conn(cap)
     started = time.perf_counter()
     try:
         await within(

@@ -177,8 +177,10 @@ def kamailio(tmp: Path, address: str) -> Iterator[int]:
 
 
 @contextmanager
-def rtsp_server(tmp: Path, address: str, auth: bool = False) -> Iterator[int]:
-    """GStreamer's RTSP server on ``address`` serving /stream; ``auth`` makes DESCRIBE 401."""
+def rtsp_server(tmp: Path, address: str, auth: bool = False, digest: bool = False
+                ) -> Iterator[int]:
+    """GStreamer's RTSP server on ``address`` serving /stream (MJPEG), /live, /silent and
+    /stops (H.264); ``auth`` demands Basic credentials, ``digest`` Digest ones."""
     require(DEBIAN_PYTHON, "Debian python3 (for python3-gst-1.0)")
     probe = subprocess.run(
         [DEBIAN_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0')"],
@@ -187,7 +189,8 @@ def rtsp_server(tmp: Path, address: str, auth: bool = False) -> Iterator[int]:
     )
     if probe.returncode:
         pytest.skip("GStreamer RTSP server bindings missing (gir1.2-gst-rtsp-server-1.0)")
-    argv = [DEBIAN_PYTHON, str(RTSP_SCRIPT), "--address", address] + (["--auth"] if auth else [])
+    argv = [DEBIAN_PYTHON, str(RTSP_SCRIPT), "--address", address]
+    argv += (["--auth"] if auth else []) + (["--digest"] if digest else [])
     with (tmp / "rtsp.log").open("wb") as log:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log)
     try:

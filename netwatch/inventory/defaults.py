@@ -35,6 +35,10 @@ THRESHOLD_KEYS: dict[str, tuple[str, Any]] = {
     "clock_offset": ("clock_offset_seconds", u.duration),
 }
 
+# check settings that are secrets: only ${ENV} references, resolved here (rtsp, video,
+# onvif_time)
+SECRET_SETTINGS = frozenset({"password"})
+
 _COMMON: dict[str, Any] = {
     "timeout": 1.0, "open_after": OPEN_AFTER, "close_after": CLOSE_AFTER, "thresholds": {},
 }
@@ -64,7 +68,8 @@ class CheckItem:
     key: Any  # ``freeze(raw)``: identical items compare equal wherever they are written
     file: str = field(compare=False)
     line: int = field(compare=False)
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)  # for parse_params
+    # for parse_params, secrets resolved (``key`` keeps their ${ENV} references)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,11 @@ def read_checks(
             name = item.get("name", probe)
             port = r.get(item, "port", iw, u.integer(1, 65535), None)
             extra = {k: v for k, v in item.items() if k not in ("probe", "name", "port")}
+            secrets = {k: r.get(item, k, iw, u.secret(r.env), None)
+                       for k in SECRET_SETTINGS & set(extra) if extra[k] is not None}
+            if None in secrets.values():
+                continue  # the unresolved secret is the problem already reported
+            extra.update(secrets)
         else:
             probe = name = item
         if not isinstance(probe, str) or probe not in probes:
@@ -131,7 +141,8 @@ def read_checks(
             r.add(iline, say(iw, f'duplicate check name "{name}" (give one a "name")'))
             continue
         seen.add(name)
-        result.append(CheckItem(name, probe, port, freeze(extra), r.file, iline, extra))
+        references = {k: item[k] if k in SECRET_SETTINGS else v for k, v in extra.items()}
+        result.append(CheckItem(name, probe, port, freeze(references), r.file, iline, extra))
     return tuple(result)
 
 

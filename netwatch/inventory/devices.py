@@ -20,7 +20,6 @@ from netwatch.inventory.defaults import Base, CheckItem, Layers, freeze
 from netwatch.inventory.model import KINDS, BBox, CheckSpec, County, Device
 from netwatch.inventory.reader import Reader, say, suggestion
 from netwatch.inventory.settings import LAT, LON, Profile
-from probes.base import ParamError
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
@@ -188,7 +187,7 @@ class DeviceBuilder:
             params = self._params.get(pkey)
             if params is None:
                 try:
-                    params = module.parse_params(self._secrets(module, raw))
+                    params = module.parse_params(raw)
                 except ValueError as exc:
                     params = exc
                 self._params[pkey] = params
@@ -206,17 +205,6 @@ class DeviceBuilder:
         result = tuple(specs)
         self._specs[key] = (result, problem_indexes)
         return result
-
-    def _secrets(self, module: ModuleType, raw: dict[str, Any]) -> dict[str, Any]:
-        """``raw`` with the probe's ``SECRET_PARAMS`` resolved from their ``${ENV}`` references
-        (resolved after the memo key is taken, so the key holds the reference, not the secret)."""
-        for key in getattr(module, "SECRET_PARAMS", ()):
-            if key in raw:
-                try:
-                    raw = {**raw, key: u.secret(self.r.env)(raw[key])}
-                except u.BadValue as exc:
-                    raise ParamError(key, str(exc)) from None
-        return raw
 
     def finish(self) -> tuple[Device, ...]:
         """Check every parent link, note repeated check problems, and return the devices."""

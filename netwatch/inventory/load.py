@@ -50,6 +50,7 @@ DEMO_SECRETS: dict[str, str] = {
     "NETWATCH_DEMO_SNMP_COMMUNITY": "demo-community-5k2q",
     "NETWATCH_DEMO_SNMP_AUTH_KEY": "demo-auth-key-7m4x",
     "NETWATCH_DEMO_SNMP_PRIV_KEY": "demo-priv-key-9p3z",
+    "NETWATCH_DEMO_RTSP_PASSWORD": "demo-rtsp-pass-4w8n",  # cameras sq-cam-005..008
 }
 
 

@@ -2,7 +2,8 @@
 
 ``python -m netwatch.lab INVENTORY --scenario FILE`` (or ``netwatch simulate``) runs
 it; ``Lab`` and ``run_lab`` run it inside a program, ``process`` as a child process
-(``LabProcess``). ``lab`` starts ``responders`` (RTSP, HTTP, TCP), the
+(``LabProcess``). ``lab`` starts ``responders`` (RTSP, HTTP, TCP; ``rtp`` is the
+synthetic H.264 a camera with a video check streams after PLAY), the
 ``sip_responder``, the ``snmp_agent`` and ``onvif`` (a camera's clock); ``scenario``
 reads which devices break and how, ``faults`` says what each fault is and what the
 monitor should see; ``netfilter`` (its own nftables table) and ``delay`` (the NFQUEUE

@@ -33,6 +33,9 @@ class Injected(StrEnum):
     RTSP_401 = "rtsp_401"
     RTSP_503 = "rtsp_503"
     OPEN_STREAM = "open_stream"  # RTSP serves the stream without credentials
+    NO_VIDEO = "no_video"  # PLAY is answered, no RTP packet follows
+    VIDEO_FROZEN = "video_frozen"  # RTP packets keep coming with one repeated timestamp
+    VIDEO_STOPS = "video_stops"  # a fifth of a second of video after PLAY, then nothing
     UPLINK_DOWN = "uplink_down"  # the SNMP agent reports the uplink down
     UPLINK_SLOW = "uplink_slow"
     SNMP_TIMEOUT = "snmp_timeout"
@@ -41,7 +44,7 @@ class Injected(StrEnum):
     CLOCK_OFFSET = "clock_offset"  # the camera's ONVIF clock runs ``offset`` seconds ahead
 
 
-SERVICE_PROBES = frozenset({"tcp", "http", "rtsp", "sip", "snmp", "onvif_time"})
+SERVICE_PROBES = frozenset({"tcp", "http", "rtsp", "sip", "snmp", "video", "onvif_time"})
 FLAPPING = Opened.FLAPPING  # marker: the sweep may catch the device up or down
 MAYBE_DEGRADED = "degraded_link?"  # marker: random loss may or may not show in one sweep
 OUTCOMES: Mapping[str, frozenset[str | None]] = {
@@ -63,9 +66,12 @@ FAULTS: Mapping[str, FaultKind] = {
     Injected.FLAPPING: FaultKind(frozenset(), frozenset({"period"})),
     Injected.SERVICE_DOWN: FaultKind(SERVICE_PROBES, frozenset({"check"})),
     Injected.SIP_SILENT: FaultKind(frozenset({"sip"})),
-    Injected.RTSP_401: FaultKind(frozenset({"rtsp"})),
-    Injected.RTSP_503: FaultKind(frozenset({"rtsp"})),
+    Injected.RTSP_401: FaultKind(frozenset({"rtsp", "video"})),
+    Injected.RTSP_503: FaultKind(frozenset({"rtsp", "video"})),
     Injected.OPEN_STREAM: FaultKind(frozenset({"rtsp"})),
+    Injected.NO_VIDEO: FaultKind(frozenset({"video"})),
+    Injected.VIDEO_FROZEN: FaultKind(frozenset({"video"})),
+    Injected.VIDEO_STOPS: FaultKind(frozenset({"video"})),
     Injected.UPLINK_DOWN: FaultKind(frozenset({"snmp"})),
     Injected.UPLINK_SLOW: FaultKind(frozenset({"snmp"}), frozenset({"speed"})),
     Injected.SNMP_TIMEOUT: FaultKind(frozenset({"snmp"})),
@@ -143,6 +149,12 @@ def _expected(device: Device, fault: Fault | None) -> str | None:
         return Opened.UNREACHABLE
     if failing:
         return Opened.SERVICE_DOWN
+    if fault.kind == Injected.RTSP_401 and any(
+            c.probe == "video" or getattr(c.params, "credentials", None) is not None
+            for c in device.checks if c.probe in ("rtsp", "video")):
+        return Opened.AUTH_FAILED  # the camera refuses the credentials the checks bring
+    # no_video, video_frozen, video_stops: the video check succeeds with telling figures;
+    # no fault until the monitor judges them
     if fault.kind == Injected.UPLINK_DOWN:
         return Opened.UPLINK_DOWN
     if fault.kind == Injected.UPLINK_SLOW:
@@ -161,7 +173,7 @@ def _failing_checks(device: Device, fault: Fault) -> set[str]:
     by_kind: dict[str, set[str]] = {
         Injected.UNREACHABLE: set(probe_of.values()),
         Injected.SIP_SILENT: {"sip"},
-        Injected.RTSP_503: {"rtsp"},
+        Injected.RTSP_503: {"rtsp", "video"},
         Injected.SNMP_TIMEOUT: {"snmp"},
     }
     failing_probes = by_kind.get(fault.kind, set())

@@ -3,11 +3,11 @@
 ``Lab`` (an async context manager) starts one responder per device check on the
 device's own address and port (RTSP, SIP over UDP and TCP, HTTP, TCP, ONVIF, and an
 SNMP agent in one ``SnmpAgentPool``), applies the faults that live in the responders
-(closed ports, 401/503/open RTSP, silent SIP or SNMP, uplink state, reboots, a
-camera clock's offset), and the ones that live in the kernel through its own
-nftables table (unreachable, flapping, echo loss, echo latency through the NFQUEUE
-delayer). Leaving the context undoes all of it. ``run_lab`` runs a lab until
-stopped, SIGTERM or Ctrl-C.
+(closed ports, 401/503/open RTSP, video that never comes, freezes or stops, silent SIP
+or SNMP, uplink state, reboots, a camera clock's offset), and the ones that live in
+the kernel through its own nftables table (unreachable, flapping, echo loss, echo
+latency through the NFQUEUE delayer). Leaving the context undoes all of it.
+``run_lab`` runs a lab until stopped, SIGTERM or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from netwatch.lab.responders import (
     bound_socket,
     serve_tcp,
 )
+from netwatch.lab.rtp import VideoMode
 from netwatch.lab.scenario import Fault, Scenario, effective_faults
 from netwatch.lab.sip_responder import SipDatagram, SipState, SipStream
 from netwatch.lab.snmp_agent import AgentState, SnmpAgentPool
@@ -50,6 +51,9 @@ KERNEL_FAULTS = frozenset({Injected.UNREACHABLE, Injected.FLAPPING, Injected.DEG
 RTSP_MODES: dict[str, str] = {Injected.RTSP_401: RtspMode.AUTH_ALL,
                               Injected.RTSP_503: RtspMode.UNAVAILABLE,
                               Injected.OPEN_STREAM: RtspMode.OPEN}
+VIDEO_MODES: dict[str, str] = {Injected.NO_VIDEO: VideoMode.NONE,
+                               Injected.VIDEO_FROZEN: VideoMode.FROZEN,
+                               Injected.VIDEO_STOPS: VideoMode.STOPS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,10 +211,13 @@ class Lab:
                 continue
             where = (device.address, check.port)
             try:
-                if check.probe == "rtsp":
+                if check.probe in ("rtsp", "video"):
                     state = self.rtsp.setdefault(device.id, RtspState(
                         device.id, device.address, check.port,
                         RTSP_MODES.get(kind or "", RtspMode.PROTECTED)))
+                    state.credentials = state.credentials or check.params.credentials
+                    if check.probe == "video":
+                        state.video = VIDEO_MODES.get(kind or "", VideoMode.FLOWING)
                     await self._listen(where, "rtsp", functools.partial(RtspProtocol, state))
                 elif check.probe == "sip":
                     silent = kind == Injected.SIP_SILENT
@@ -226,7 +233,7 @@ class Lab:
                 elif check.probe == "onvif_time":
                     p = check.params
                     onvif = self.onvif.setdefault(device.id, OnvifState(
-                        device.id, p.path, p.username, p.password,
+                        device.id, p.path, p.user, p.password,
                         fault.offset if fault is not None else 0.0))
                     await self._listen(where, "onvif", functools.partial(OnvifProtocol, onvif))
             except OSError as exc:

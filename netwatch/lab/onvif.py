@@ -66,7 +66,7 @@ class OnvifState:
 
     device: str
     path: str
-    username: str = ""
+    user: str = ""
     password: str = field(default="", repr=False)
     offset: float = 0.0
 
@@ -95,7 +95,7 @@ def token_ok(body: str, state: OnvifState) -> bool:
         return False
     expected = base64.b64encode(hashlib.sha1(
         raw_nonce + created.encode() + state.password.encode()).digest()).decode()
-    return hmac.compare_digest(user, state.username) and hmac.compare_digest(digest, expected)
+    return hmac.compare_digest(user, state.user) and hmac.compare_digest(digest, expected)
 
 
 class OnvifProtocol(HttpProtocol):
@@ -140,7 +140,7 @@ class OnvifProtocol(HttpProtocol):
         if "GetSystemDateAndTime" not in text:
             return response("HTTP/1.1", "400 Bad Request", fields,
                             _ENVELOPE.format(_UNSUPPORTED).encode())
-        if self.state.username and not token_ok(text, self.state):
+        if self.state.user and not token_ok(text, self.state):
             fault = _ENVELOPE.format(_FAULT).encode()
             return response("HTTP/1.1", "400 Bad Request", fields, fault)
         now = time.gmtime(self.state.now())

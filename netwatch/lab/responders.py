@@ -4,15 +4,25 @@ Each device gets one listening socket per (address, port), served by an asyncio
 Protocol (no task per connection). A responder reads its device's mutable state
 on every request, so the lab can change a camera's answers while it runs.
 RTSP answers like a protected camera by default: ``OPTIONS`` 200 with ``Public``,
-``DESCRIBE`` 401 with a Digest challenge.
+every other request 401 with Digest challenges (SHA-256 and MD5, ``qop=auth``)
+unless it carries a correct Digest answer for the credentials the inventory gives
+the camera's ``rtsp``/``video`` check. A camera with a ``video`` check also answers
+``SETUP`` (RTP interleaved on the connection only), ``PLAY`` (then streams
+``netwatch.lab.rtp``'s synthetic H.264) and ``TEARDOWN``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import os
+import re
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from netwatch.lab import rtp
+from probes.rtspauth import HASHES, Credentials, digest_response, parse_challenges
 
 MAX_HEAD = 16 * 1024  # bytes of request head before the responder gives up
 MAX_BODY = 64 * 1024
@@ -37,6 +47,8 @@ class RtspState:
     address: str
     port: int
     mode: str = RtspMode.PROTECTED
+    video: str | None = None  # rtp.VideoMode when the camera has a video check, else no SETUP
+    credentials: Credentials | None = field(default=None, repr=False)  # what it accepts
 
 
 def split_head(head: bytes) -> tuple[list[str], dict[str, str]] | None:
@@ -128,12 +140,23 @@ def response(proto: str, status: str, headers: list[tuple[str, str]], body: byte
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+_INTERLEAVED = re.compile(r"interleaved=(\d{1,3})-(\d{1,3})")
+
+
 class RtspProtocol(HeadProtocol):
-    """One RTSP connection to a lab camera."""
+    """One RTSP connection to a lab camera (one session at most)."""
 
     def __init__(self, state: RtspState) -> None:
         super().__init__()
         self.state = state
+        self.nonce = os.urandom(12).hex()
+        self.session = ""
+        self.channel = 0
+        self.streaming: asyncio.Task[None] | None = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.streaming is not None:
+            self.streaming.cancel()
 
     def reject(self) -> None:
         if self.transport is not None:
@@ -150,24 +173,68 @@ class RtspProtocol(HeadProtocol):
         mode = self.state.mode
         if mode == RtspMode.UNAVAILABLE:
             reply = response("RTSP/1.0", "503 Service Unavailable", common)
-        elif mode == RtspMode.AUTH_ALL or (method == "DESCRIBE" and mode == RtspMode.PROTECTED):
-            challenge = f'Digest realm="{SERVER}", nonce="{id(self):x}", algorithm="MD5"'
-            reply = response("RTSP/1.0", "401 Unauthorized",
-                              [*common, ("WWW-Authenticate", challenge)])
+        elif mode == RtspMode.AUTH_ALL or (
+                mode == RtspMode.PROTECTED and method != "OPTIONS"
+                and not self._authorized(method, headers.get("authorization", ""))):
+            challenges = [("WWW-Authenticate", f'Digest realm="{SERVER}", nonce="{self.nonce}", '
+                                               f'algorithm={name}, qop="auth"')
+                          for name in ("SHA-256", "MD5")]
+            reply = response("RTSP/1.0", "401 Unauthorized", [*common, *challenges])
         elif method == "OPTIONS":
             reply = response("RTSP/1.0", "200 OK", [*common, ("Public", RTSP_PUBLIC)])
         elif method == "DESCRIBE":
             reply = self._describe(common)
+        elif method in ("SETUP", "PLAY", "TEARDOWN") and self.state.video is not None:
+            reply = self._session(method, headers, common)
         else:
             allow = [*common, ("Allow", RTSP_PUBLIC)]
             reply = response("RTSP/1.0", "405 Method Not Allowed", allow)
         self.transport.write(reply)
+        if method == "PLAY" and reply.startswith(b"RTSP/1.0 200") and self.streaming is None:
+            video = self.state.video or rtp.VideoMode.NONE
+            self.streaming = asyncio.ensure_future(rtp.stream(self.transport, self.channel, video))
+
+    def _authorized(self, method: str, value: str) -> bool:
+        """Whether ``value`` is a correct Digest answer to this connection's challenge."""
+        creds = self.state.credentials
+        scheme, _, _ = value.partition(" ")
+        if creds is None or scheme.lower() != "digest":
+            return False
+        answers = parse_challenges(value)
+        p = answers[0].params if answers else {}
+        algorithm = p.get("algorithm", "MD5").upper()
+        if (p.get("username") != creds.user or p.get("realm") != SERVER
+                or p.get("nonce") != self.nonce or algorithm not in HASHES):
+            return False
+        expected = digest_response(algorithm, creds.user, SERVER, creds.password, method,
+                                   p.get("uri", ""), self.nonce, p.get("nc", ""),
+                                   p.get("cnonce", ""), p.get("qop", ""))
+        return hmac.compare_digest(expected, p.get("response", ""))
+
+    def _session(self, method: str, headers: dict[str, str],
+                 common: list[tuple[str, str]]) -> bytes:
+        if method == "SETUP":
+            channels = _INTERLEAVED.search(headers.get("transport", ""))
+            if "RTP/AVP/TCP" not in headers.get("transport", "") or channels is None:
+                return response("RTSP/1.0", "461 Unsupported Transport", common)
+            self.channel = int(channels.group(1)) & 0xFF
+            self.session = self.session or os.urandom(8).hex()
+            transport = f"RTP/AVP/TCP;unicast;interleaved={self.channel}-{self.channel + 1}"
+            return response("RTSP/1.0", "200 OK", [*common, ("Transport", transport),
+                                                   ("Session", f"{self.session};timeout=60")])
+        if not self.session or headers.get("session", "").split(";")[0] != self.session:
+            return response("RTSP/1.0", "454 Session Not Found", common)
+        if method == "TEARDOWN":
+            if self.streaming is not None:
+                self.streaming.cancel()
+            self.session = ""
+        return response("RTSP/1.0", "200 OK", [*common, ("Session", self.session or "0")])
 
     def _describe(self, common: list[tuple[str, str]]) -> bytes:
         s = self.state
         sdp = (
             f"v=0\r\no=- 0 0 IN IP4 {s.address}\r\ns={s.device}\r\nc=IN IP4 {s.address}\r\n"
-            "t=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n"
+            f"t=0 0\r\n{rtp.SDP_VIDEO}"
         ).encode()
         base = f"rtsp://{s.address}:{s.port}/"
         fields = [*common, ("Content-Base", base), ("Content-Type", "application/sdp")]

@@ -148,9 +148,9 @@ def sample_detail(state: DeviceState, kind: str) -> str:
             return (f"{name}: clock offset {offset:+.0f} s (limit "
                     f"{state.device.thresholds.clock_offset_seconds:g} s)")
         moving = "advancing" if figures.get(Measurement.TIMESTAMPS_ADVANCING) else "frozen"
+        key = {0: "no", 1: "yes"}.get(int(figures.get(Measurement.KEYFRAME, -1)), "unknown")
         return (f"{name}: {figures.get(Measurement.VIDEO_PACKETS, 0):.0f} RTP packets, "
-                f"key frame {'yes' if figures.get(Measurement.KEYFRAME) else 'no'}, "
-                f"timestamps {moving}")
+                f"key frame {key}, timestamps {moving}")
     return kind
 
 

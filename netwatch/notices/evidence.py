@@ -192,7 +192,7 @@ def fault_sentence(problem: str, evidence: dict[str, Any], lang: str) -> str | N
         if packets == 0:
             return ("视频流连接成功但无视频数据（在线不出图）" if zh
                     else "the stream connects but carries no video")
-        if not figure(Measurement.KEYFRAME):
+        if figure(Measurement.KEYFRAME) == 0:
             return ("视频流无关键帧，画面无法解码显示" if zh
                     else "the stream carries no key frame: no picture can be shown")
         return ("视频流时间戳停滞（画面冻结）" if zh

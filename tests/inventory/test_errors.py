@@ -44,7 +44,7 @@ TABLE = [
      'hostname_address.yaml:5: device cam-1: address "cam1.example.invalid" is not an IP address'),
     ("unknown_check.yaml",
      'unknown_check.yaml:5: device cam-1: checks[1]: unknown check "rtps" (did you mean "rtsp"?)'
-     " (known: icmp, tcp, http, rtsp, sip, snmp, onvif_time)"),
+     " (known: icmp, tcp, http, rtsp, sip, snmp, video, onvif_time)"),
     ("missing_parent.yaml",
      'missing_parent.yaml:6: device cam-1: parent "sw-9" is not a device (did you mean "sw-1"?)'),
     ("parent_cycle.yaml", "parent_cycle.yaml:5: device sw-1: parent cycle sw-1 → sw-2 → sw-1"),

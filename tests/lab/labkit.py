@@ -22,6 +22,7 @@ SECRETS = {
     "LAB_TEST_COMMUNITY": "lab-community-4711",
     "LAB_TEST_AUTH_KEY": "lab-auth-key-0815",
     "LAB_TEST_PRIV_KEY": "lab-priv-key-2342",
+    "LAB_TEST_RTSP_PASSWORD": "lab-rtsp-pass-1337",
 }
 HEADER = """\
 city: {name: Labtown, timezone: Asia/Shanghai}

@@ -22,7 +22,7 @@ TOLERANCE = 1.5  # seconds: whole-second clocks plus the round trip
 
 def devices(port: int) -> str:
     onvif_check = f"{{probe: onvif_time, port: {port}}}"
-    secured = (f"{{probe: onvif_time, port: {port}, username: netwatch, "
+    secured = (f"{{probe: onvif_time, port: {port}, user: netwatch, "
                f'password: "${{LAB_ONVIF_PASSWORD}}"}}')
     web = f"{{probe: http, name: web, port: {port}}}"
     return "".join(
@@ -59,8 +59,8 @@ async def test_lab_cameras_clock_and_token(tmp_path: Path) -> None:
             result = await probe_onvif(f"{NET}.{n}", port)
             assert result.success, result.detail
             offsets[device] = result.measurements["clock_offset_seconds"]
-        good = await probe_onvif(f"{NET}.4", port, username="netwatch", password=PASSWORD)
-        wrong = await probe_onvif(f"{NET}.4", port, username="netwatch", password="nope-nope")
+        good = await probe_onvif(f"{NET}.4", port, user="netwatch", password=PASSWORD)
+        wrong = await probe_onvif(f"{NET}.4", port, user="netwatch", password="nope-nope")
         anonymous = await probe_onvif(f"{NET}.4", port)
         async with ProbeContext() as ctx:
             page = await http.probe(Target("cam", f"{NET}.4", port, 2.0),
@@ -106,7 +106,7 @@ def test_onvif_password_only_from_env(tmp_path: Path, password: str, env: dict[s
                                       message: str) -> None:
     """The check's password is a secret: plain text is refused, a missing variable named."""
     rows = (f"  - {{id: cam-1, kind: camera, county: north, address: {NET}.31, name: c1,"
-            f" checks: [{{probe: onvif_time, username: nw, password: \"{password}\"}}]}}\n")
+            f" checks: [{{probe: onvif_time, user: nw, password: \"{password}\"}}]}}\n")
     with pytest.raises(InventoryError) as caught:
         load_inventory(_write(tmp_path, rows), env={**SECRETS, **env})
     text = str(caught.value)

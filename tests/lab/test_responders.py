@@ -110,9 +110,12 @@ async def test_mode_change_takes_effect_at_once(lab: tuple[Lab, int]) -> None:
 
 
 async def test_other_methods_and_garbage(lab: tuple[Lab, int]) -> None:
-    """Unknown methods get 405; a non-RTSP line gets 400 and the connection closes."""
+    """Without credentials SETUP is challenged like DESCRIBE; an open camera without a
+    video check answers 405; a non-RTSP line gets 400 and the connection closes."""
     _, port = lab
     reply = await exchange(f"{NET}.1", port, rtsp("SETUP", 4))
+    assert reply.startswith(b"RTSP/1.0 401 Unauthorized")
+    reply = await exchange(f"{NET}.4", port, rtsp("SETUP", 4))
     assert reply.startswith(b"RTSP/1.0 405 Method Not Allowed") and b"Allow: " in reply
     garbage = await exchange(f"{NET}.1", port, b"\x16\x03\x01 hello\r\n\r\n", until_closed=True)
     assert garbage.startswith(b"RTSP/1.0 400 Bad Request")

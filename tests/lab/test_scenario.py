@@ -20,7 +20,8 @@ from tests.lab.labkit import SECRETS, make_inventory, make_scenario
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "scenario"
 ALL_FAULTS = ("unreachable, flapping, service_down, sip_silent, rtsp_401, rtsp_503, open_stream, "
-              "uplink_down, uplink_slow, snmp_timeout, rebooted, degraded, clock_offset")
+              "no_video, video_frozen, video_stops, uplink_down, uplink_slow, snmp_timeout, "
+              "rebooted, degraded, clock_offset")
 
 CASES = [
     ("yaml_syntax", 3, "YAML syntax error: did not find expected ',' or '}'"),
@@ -38,7 +39,8 @@ CASES = [
     ("bad_ratio", 2, 'loss: expected a ratio like 0.98 or 98%, got "five percent"'),
     ("loss_total", 2, "loss: must be below 100% (that is unreachable)"),
     ("degraded_empty", 2, "fault degraded needs a 'latency' and/or a 'loss'"),
-    ("not_applicable", 2, "device sw-1 has no rtsp check: fault rtsp_503 does not apply to it"),
+    ("not_applicable", 2,
+     "device sw-1 has no rtsp or video check: fault rtsp_503 does not apply to it"),
     ("unknown_setting", 2, "unknown key 'latency' (a fault takes device, devices, county, kind, "
                            "pick; rtsp_503 settings: none)"),
     ("two_selectors", 2, "choose devices one way: 'device', 'devices' or 'county'/'kind'/'pick', "

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from netwatch.inventory import Device
 from netwatch.metrics import Exposition
 from netwatch.monitor import DeviceResult, Monitor, Ownership
-from netwatch.monitor.sampling import HostClock, Sampler, first_due
+from netwatch.monitor.sampling import HostClock, Sampler, condition, first_due
 from netwatch.runtime import ClockStatus
 from netwatch.store import StoreThread
 from netwatch.vocab import Fault, Measurement
@@ -190,3 +190,16 @@ async def test_the_county_rates_count_the_latest_samples(db: StoreThread) -> Non
                              frozenset({("county", "south")}))])
     assert not [k for k in found if k[0].startswith("netwatch_video") and
                 ("county", "west") in k[1]]
+
+
+def test_a_stream_without_key_frame_facts_is_judged_on_the_rest() -> None:
+    """MJPEG has no key frame: its absence is no problem; packets and time still count."""
+    cam = camera("cam-1")
+    check = [c for c in cam.checks if c.probe == "video"][0]
+    mjpeg = ProbeResult.ok(**{Measurement.VIDEO_PACKETS: 80,
+                              Measurement.TIMESTAMPS_ADVANCING: 1})
+    assert condition(check, mjpeg, cam) is False
+    frozen = ProbeResult.ok(**{Measurement.VIDEO_PACKETS: 80,
+                               Measurement.TIMESTAMPS_ADVANCING: 0})
+    assert condition(check, frozen, cam) is True
+    assert condition(check, ProbeResult.fail(Reason.AUTH, "401"), cam) is None

@@ -28,13 +28,13 @@ TOLERANCE = 1.5  # seconds: ipycam answers in whole seconds, plus the round trip
 
 
 @contextmanager
-def ipycam(tmp: Path, address: str, ahead: str = "", username: str = "") -> Iterator[int]:
+def ipycam(tmp: Path, address: str, ahead: str = "", user: str = "") -> Iterator[int]:
     """ipycam's ONVIF service on ``address``; ``ahead`` (e.g. "+120s") runs it under faketime."""
     if importlib.util.find_spec("ipycam") is None:
         pytest.skip("PyPI ipycam not installed (pip install -e '.[test]')")
     argv = [sys.executable, str(IPYCAM_SCRIPT), "--address", address]
-    if username:
-        argv += ["--username", username]
+    if user:
+        argv += ["--username", user]
     env = {**os.environ, "IPYCAM_PASSWORD": PASSWORD}
     if ahead:
         require(FAKETIME, "libfaketime (Debian package faketime)")
@@ -79,15 +79,15 @@ async def test_usernametoken_digest_accepted_by_ipycam(
     """ipycam verifies the PasswordDigest with its own code: right password answers, a wrong one
     is refused as auth; the password is in no result, detail, repr or log line."""
     caplog.set_level(logging.DEBUG)
-    with ipycam(tmp_path, f"{NET}.3", username="netwatch") as port:
-        good = await check(port, f"{NET}.3", username="netwatch", password=PASSWORD)
-        wrong = await check(port, f"{NET}.3", username="netwatch", password=PASSWORD + "x")
+    with ipycam(tmp_path, f"{NET}.3", user="netwatch") as port:
+        good = await check(port, f"{NET}.3", user="netwatch", password=PASSWORD)
+        wrong = await check(port, f"{NET}.3", user="netwatch", password=PASSWORD + "x")
         anonymous = await check(port, f"{NET}.3")
     assert good.success, good.detail
     assert abs(good.measurements["clock_offset_seconds"]) <= TOLERANCE
     assert (wrong.success, wrong.reason) == (False, Reason.AUTH), wrong
     assert (anonymous.success, anonymous.reason) == (False, Reason.AUTH), anonymous
-    params = onvif.parse_params({"username": "netwatch", "password": PASSWORD})
+    params = onvif.parse_params({"user": "netwatch", "password": PASSWORD})
     shown = " ".join(repr(x) for x in (good, wrong, anonymous, params)) + caplog.text
     assert PASSWORD not in shown
 
@@ -172,11 +172,11 @@ async def test_silent_device_times_out_within_deadline() -> None:
 
 
 @pytest.mark.parametrize(("raw", "field", "words"), [
-    ({"username": "u"}, "password", "go together"),
-    ({"password": "p"}, "username", "go together"),
+    ({"user": "u"}, "password", "go together"),
+    ({"password": "p"}, "user", "go together"),
     ({"path": "onvif"}, "path", "must start with '/'"),
     ({"port": 80}, "port", "unknown setting"),
-    ({"username": 5, "password": "p"}, "username", "expected text"),
+    ({"user": 5, "password": "p"}, "user", "expected text"),
 ])
 def test_bad_params_name_their_field(raw: dict[str, object], field: str, words: str) -> None:
     with pytest.raises(ParamError) as caught:
@@ -186,5 +186,5 @@ def test_bad_params_name_their_field(raw: dict[str, object], field: str, words: 
 
 def test_defaults() -> None:
     params = onvif.parse_params(None)
-    assert (params.path, params.username, params.password) == ("/onvif/device_service", "", "")
+    assert (params.path, params.user, params.password) == ("/onvif/device_service", "", "")
     assert onvif.DEFAULT_PORT == 80 and onvif.deadline(params, 1.0) == 3.0
