@@ -92,9 +92,11 @@ class LeaseKeeper:
         held = dict(self.ownership.generations)
         if not held:
             return
-        self._lose(set(held))
+        self._lose(set(held), quiet=True)
         try:
             await self.db.call(release, self.ownership.holder, held)
+            log.info("leases released (%s): other instances may take over at once",
+                     ", ".join(sorted(held)))
         except DatabaseError as exc:
             log.error("the leases were not released (%s): other instances take over when they "
                       "expire", exc)
@@ -162,16 +164,19 @@ class LeaseKeeper:
         for listener in self.listeners:
             listener(set(taken), set())
 
-    def _lose(self, scopes: set[str]) -> None:
+    def _lose(self, scopes: set[str], quiet: bool = False) -> None:
+        """Stand by for ``scopes``; said in the log unless it is a clean stop (``quiet``)."""
         if not scopes:
             return
         for scope in sorted(scopes):
             if scope == DUTIES:
                 self.ownership.generations.pop(DUTIES, None)
-                log.warning("no longer running the city-wide duties")
+                if not quiet:
+                    log.warning("no longer running the city-wide duties")
             else:
                 self.monitor.drop(scope)
-                log.warning("standing by for %s: its lease moved on or lapsed", scope)
+                if not quiet:
+                    log.warning("standing by for %s: its lease moved on or lapsed", scope)
         for listener in self.listeners:
             listener(set(), scopes)
 
