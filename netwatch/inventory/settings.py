@@ -25,6 +25,7 @@ from netwatch.inventory.model import (
     CoverageThresholds,
     NoticeSettings,
     SmtpDelivery,
+    WarningSettings,
     WebhookDelivery,
 )
 from netwatch.inventory.reader import Reader, join, say, suggestion
@@ -53,6 +54,7 @@ MIN_FAULT_RETENTION = 31 * 86400.0
 # the defaults of every setting are the models' own field defaults, stated once there
 NOTICE = NoticeSettings()
 COVERAGE = CoverageSettings()
+WARNINGS = WarningSettings()
 LAT = u.number(-90.0, 90.0)
 LON = u.number(-180.0, 180.0)
 
@@ -373,3 +375,35 @@ def read_snmp_profiles(r: Reader, raw: Any, line: int) -> dict[str, Profile]:
         if len(r.problems) == before:
             profiles[str(name)].params = fields_
     return profiles
+
+
+def read_warnings(r: Reader, raw: Any, line: int) -> WarningSettings:
+    """The ``warnings`` section: early-warning thresholds, every key optional."""
+    w = "warnings"
+    m = r.mapping(raw, line, w)
+    if m is None:
+        return WARNINGS
+    d = WARNINGS
+    r.keys(m, w, [f.name for f in fields(WarningSettings)])
+    ratio, count = u.ratio, u.integer(1)
+    found = WarningSettings(
+        baseline_tau=r.get(m, "baseline_tau", w, u.positive_duration, d.baseline_tau),
+        recent_tau=r.get(m, "recent_tau", w, u.positive_duration, d.recent_tau),
+        min_samples=r.get(m, "min_samples", w, count, d.min_samples),
+        loss_rise=r.get(m, "loss_rise", w, ratio, d.loss_rise),
+        rtt_rise=r.get(m, "rtt_rise", w, ratio, d.rtt_rise),
+        rtt_min_rise=r.get(m, "rtt_min_rise", w, u.duration, d.rtt_min_rise),
+        uplink_errors=r.get(m, "uplink_errors", w, count, d.uplink_errors),
+        errors_window=r.get(m, "errors_window", w, u.positive_duration, d.errors_window),
+        reboots_per_day=r.get(m, "reboots_per_day", w, u.integer(2), d.reboots_per_day),
+        flap_changes=r.get(m, "flap_changes", w, count, d.flap_changes),
+        clock_drift=r.get(m, "clock_drift", w, u.positive_duration, d.clock_drift),
+        clock_window=r.get(m, "clock_window", w, u.positive_duration, d.clock_window),
+        clock_min_samples=r.get(m, "clock_min_samples", w, u.integer(3), d.clock_min_samples),
+        flush_every=r.get(m, "flush_every", w, u.positive_duration, d.flush_every),
+    )
+    if found.recent_tau >= found.baseline_tau:
+        r.add(m.line_of("recent_tau") if "recent_tau" in m else m.line,
+              say(join(w, "recent_tau"), "must be shorter than baseline_tau (the recent mean "
+                  "is compared with the baseline)"))
+    return found

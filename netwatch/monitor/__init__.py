@@ -11,7 +11,9 @@ away); ``watched`` records what was watched and when (first checks, monitoring g
 ``leases`` says which instance writes for which county (per-county leases in the
 database, fencing, the gaps of a takeover); ``ownership`` is this instance's share of
 them and how it probes the counties it stands by for; ``status`` writes each device's
-state changes to the store, so any instance answers for every county.
+state changes to the store, so any instance answers for every county; ``trends`` raises
+early warnings (预警) from each device's trends against its own baselines, and keeps
+both in the store.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from netwatch.monitor.status import (
     write_status,
 )
 from netwatch.monitor.sweep import sweep_once
+from netwatch.monitor.trends import Raised, StoredWarning, Trends, current_warnings
 from netwatch.monitor.verdict import Verdict, judge
 from netwatch.monitor.watched import (
     Gap,
@@ -57,9 +60,9 @@ from netwatch.monitor.watched import (
 __all__ = [
     "DUTIES", "FAULT_KINDS", "LEASE_TTL", "MAINTENANCE", "RENEW_EVERY", "AllowList", "Capacity",
     "CapacityError", "Claim", "DeviceResult", "DeviceState", "DeviceStatus", "Fenced", "Gap",
-    "Group", "GroupListener", "GroupStats", "Lease", "Load", "Monitor", "OpenFault",
-    "Ownership", "Runner", "Shadow", "StatusWriter", "Verdict", "assess", "claim",
-    "county_gap_seconds", "gap_totals", "gaps_within", "in_slices", "judge", "lapse_all",
-    "leases", "monitored_since", "problems", "read_status", "record_first_checks", "release",
-    "status_words", "sweep_once", "write_status",
+    "Group", "GroupListener", "GroupStats", "Lease", "Load", "Monitor", "OpenFault", "Ownership",
+    "Raised", "Runner", "Shadow", "StatusWriter", "StoredWarning", "Trends", "Verdict", "assess",
+    "claim", "county_gap_seconds", "current_warnings", "gap_totals", "gaps_within", "in_slices",
+    "judge", "lapse_all", "leases", "monitored_since", "problems", "read_status",
+    "record_first_checks", "release", "status_words", "sweep_once", "write_status",
 ]
