@@ -3,16 +3,19 @@
 ``exposition`` keeps the text ready between scrapes; ``devices`` renders the
 per-device families from pre-built label sets; ``summary`` the small families
 computed at scrape time; ``process`` the process's own figures; ``gaps`` the
-monitoring gaps' counters (from the database); ``text`` the format itself (escaping,
-numbers, families), which every package's metrics provider uses.
+monitoring gaps' counters (from the database); ``early_warnings`` the early warnings raised
+now; ``text`` the format itself (escaping, numbers, families), which every package's
+metrics provider uses.
 """
 
 from __future__ import annotations
 
+from netwatch.metrics.early_warnings import warning_families
 from netwatch.metrics.exposition import Exposition, Provider
 from netwatch.metrics.gaps import gap_families
 from netwatch.metrics.text import Family, FamilySpec, labels
 
 __all__ = [
     "Exposition", "Family", "FamilySpec", "Provider", "gap_families", "labels",
+    "warning_families",
 ]

@@ -7,7 +7,10 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from netwatch.inventory import Inventory, WarningSettings
+from netwatch.metrics import Exposition, warning_families
 from netwatch.monitor import Monitor, Ownership, Trends, claim, current_warnings
 from netwatch.store import Store, StoreThread
 from netwatch.vocab import Warning
@@ -266,3 +269,33 @@ async def test_a_standby_writes_nothing_and_a_fenced_write_is_refused(
     await sweeps(monitor, trends, clock, 40)
     assert raised(trends) == {"cam-2": {Warning.LOSS_RISING}}  # a still believes it is active
     assert current_warnings(store) == [] and trends.failed > 0  # but wrote none of it
+
+
+async def test_the_metric_is_1_while_raised_on_the_active_instance_only(
+        store: Store, db: StoreThread) -> None:
+    """netwatch_warning{device, county, warning} while raised; gone once cleared; a standby
+    (a's west) exports none."""
+    clock, runner = Clock(), healthy()
+    claimed = claim(store, "a", {"east"}, {}, TTL, now=1000.0)
+    mine = Ownership("a", frozenset({"east", "west"}), generations=dict(claimed.held))
+    west = replace(SWITCH, id="sw-w", county="west", address="127.80.0.9")
+    city = replace(CITY, devices=(SWITCH, CAMERA2, west))
+    monitor, trends = tracker(db, runner, clock, city, ownership=mine)
+    exposition = Exposition(monitor, clock=clock, process_metrics=False)
+    exposition.add_provider(lambda: warning_families(trends))
+
+    async def series() -> list[dict[str, str]]:
+        text = b"".join(await exposition.scrape_parts()).decode()
+        return [dict(s.labels) for f in text_string_to_metric_families(text)
+                if f.name == "netwatch_warning" for s in f.samples if s.value == 1]
+
+    uptime = 5000.0
+    for cycle in range(12):
+        uptime = 30.0 if cycle % 3 == 0 else uptime + 60
+        runner.results["sw-1"] = runner.results["sw-w"] = {"icmp": ping(),
+                                                           "snmp": counters(7, uptime)}
+        await sweeps(monitor, trends, clock)
+    assert await series() == [{"device": "sw-1", "county": "east", "warning": "reboots"}]
+    clock.now += 86400
+    await sweeps(monitor, trends, clock)
+    assert await series() == []
