@@ -315,6 +315,12 @@ class WarningSettings:
     clock_window: float = 6 * 3600.0
     clock_min_samples: int = 6
     flush_every: float = 300.0  # seconds between writes of the baselines to the store
+    # a device kind's own settings: the city's with that kind's keys overlaid
+    kinds: Mapping[str, WarningSettings] = field(default_factory=dict)
+
+    def for_kind(self, kind: str) -> WarningSettings:
+        """The settings a device of ``kind`` is judged with."""
+        return self.kinds.get(kind, self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from netwatch.inventory import units as u
 from netwatch.inventory.model import (
     DATUMS,
     DEFAULT_TIMEZONE,
+    KINDS,
     ONLINE_TARGET_KEYS,
     SMTP_DEADLINE,
     WEBHOOK_DEADLINE,
@@ -378,13 +379,31 @@ def read_snmp_profiles(r: Reader, raw: Any, line: int) -> dict[str, Profile]:
 
 
 def read_warnings(r: Reader, raw: Any, line: int) -> WarningSettings:
-    """The ``warnings`` section: early-warning thresholds, every key optional."""
+    """The ``warnings`` section: early-warning thresholds, every key optional; ``kinds``
+    overlays a device kind's own keys on the city's."""
     w = "warnings"
     m = r.mapping(raw, line, w)
     if m is None:
         return WARNINGS
-    d = WARNINGS
-    r.keys(m, w, [f.name for f in fields(WarningSettings)])
+    keys = [f.name for f in fields(WarningSettings) if f.name != "kinds"]
+    r.keys(m, w, [*keys, "kinds"])
+    city = _warning_keys(r, m, w, WARNINGS)
+    kinds = {}
+    km = r.mapping(m.get("kinds"), m.line_of("kinds"), join(w, "kinds")) or LineMap()
+    for kind, value in km.items():
+        kw = join(join(w, "kinds"), str(kind))
+        if kind not in KINDS:
+            r.add(km.line_of(kind), say(kw, f'unknown kind "{kind}"{suggestion(kind, KINDS)}'))
+            continue
+        sub = r.mapping(value, km.line_of(kind), kw)
+        if sub is not None:
+            r.keys(sub, kw, [k for k in keys if k != "flush_every"])
+            kinds[kind] = _warning_keys(r, sub, kw, city)
+    return replace(city, kinds=kinds)
+
+
+def _warning_keys(r: Reader, m: LineMap, w: str, d: WarningSettings) -> WarningSettings:
+    """One mapping's warning settings over the defaults ``d``."""
     ratio, count = u.ratio, u.integer(1)
     found = WarningSettings(
         baseline_tau=r.get(m, "baseline_tau", w, u.positive_duration, d.baseline_tau),

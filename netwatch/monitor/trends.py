@@ -468,7 +468,8 @@ class Trends:
                 trend = self.trends.get(device.id)
                 if trend is None:
                     trend = self.trends[device.id] = Trend()
-                said = judge(trend, state, bool(monitor.faults.get(device.id)), now, settings)
+                said = judge(trend, state, bool(monitor.faults.get(device.id)), now,
+                             settings.for_kind(device.kind))
                 for warning, figures in said.items():
                     self._note(trend, device, warning, figures, now)
         for county in [c for c, ok in ready.items() if ok]:

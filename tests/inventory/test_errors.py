@@ -141,6 +141,9 @@ TABLE = [
      " (id, address, kind, county, …; see docs/inventory.md)"),
     ("warnings_unknown_key.yaml",
      'warnings_unknown_key.yaml:5: warnings: unknown key "loss_rsie" (did you mean "loss_rise"?)'),
+    ("warnings_unknown_kind.yaml",
+     'warnings_unknown_kind.yaml:6: warnings.kinds.cameras: unknown kind "cameras" '
+     '(did you mean "camera"?)'),
     ("warnings_recent_tau.yaml",
      "warnings_recent_tau.yaml:6: warnings.recent_tau: must be shorter than baseline_tau (the "
      "recent mean is compared with the baseline)"),

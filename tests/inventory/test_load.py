@@ -416,3 +416,13 @@ def test_warning_thresholds_default_and_can_be_set(tmp_path: Path,
     assert (found.baseline_tau, found.loss_rise, found.rtt_min_rise, found.reboots_per_day,
             found.clock_drift, found.flush_every) == (7 * 86400.0, 0.05, 0.05, 4, 1.0, 600.0)
     assert found.recent_tau == 3600.0  # the rest as documented
+    path = write(tmp_path, """\
+        warnings:
+          loss_rise: 3%
+          kinds: {vc_endpoint: {loss_rise: 1%, rtt_min_rise: 5ms}}
+        """)
+    found = load_inventory(path, env={}).warnings
+    endpoint, camera = found.for_kind("vc_endpoint"), found.for_kind("camera")
+    assert (endpoint.loss_rise, endpoint.rtt_min_rise, endpoint.reboots_per_day) == (
+        0.01, 0.005, 3)
+    assert (camera.loss_rise, camera.rtt_min_rise) == (0.03, 0.02)  # the city's
