@@ -60,9 +60,10 @@ from netwatch.monitor.watched import (
 __all__ = [
     "DUTIES", "FAULT_KINDS", "LEASE_TTL", "MAINTENANCE", "RENEW_EVERY", "AllowList", "Capacity",
     "CapacityError", "Claim", "DeviceResult", "DeviceState", "DeviceStatus", "Fenced", "Gap",
-    "Group", "GroupListener", "GroupStats", "Lease", "Load", "Monitor", "OpenFault", "Ownership",
-    "Raised", "Runner", "Shadow", "StatusWriter", "StoredWarning", "Trends", "Verdict", "assess",
-    "claim", "county_gap_seconds", "current_warnings", "gap_totals", "gaps_within", "in_slices",
-    "judge", "lapse_all", "leases", "monitored_since", "problems", "read_status",
-    "record_first_checks", "release", "status_words", "sweep_once", "write_status",
+    "Group", "GroupListener", "GroupStats", "Lease", "Load", "Monitor", "OpenFault",
+    "Ownership", "Runner", "Shadow", "StatusWriter", "Verdict", "assess", "claim",
+    "county_gap_seconds", "gap_totals", "gaps_within", "in_slices", "judge", "lapse_all",
+    "leases", "monitored_since", "problems", "read_status", "record_first_checks", "release",
+    "status_words", "sweep_once", "write_status",
+    "Raised", "StoredWarning", "Trends", "current_warnings",  # early warnings (trends)
 ]
