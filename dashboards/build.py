@@ -384,6 +384,15 @@ def county(tile_url: str = "") -> Json:
                 {"matcher": {"id": "byName", "options": "Value #B"},
                  "properties": [{"id": "displayName", "value": "duration"},
                                 {"id": "unit", "value": "s"}]}])],
+        [panel("table", "Early warnings (预警)", [
+            target(named(f"max by (county, device, warning) ({sel('netwatch_warning')})",
+                         extra="name, site"), instant=True, table=True)],
+            w=24, h=8, description="Trends short of a fault, one row per warning raised now: "
+                                   "loss or RTT above the device's own baseline, uplink "
+                                   "errors growing, reboots, quiet flapping, clock drift "
+                                   "(docs/inventory.md). No deadline, no notice item.",
+            transformations=[table_hide("Value"),
+                             {"id": "sortBy", "options": {"sort": [{"field": "device"}]}}])],
         [panel("timeseries", "Endpoint round-trip time (worst 10)", [
             target(worst("netwatch_icmp_rtt_seconds"), "{{name}}")], w=12, unit="s",
             description="The ten endpoints with the highest average over the time range."),
@@ -398,8 +407,8 @@ def county(tile_url: str = "") -> Json:
             options={"showValue": "never", "mergeValues": True})],
     ]
     return dashboard("netwatch-county", "Netwatch / County drill-down",
-                     "One county (or several): map, open faults, endpoint RTT and loss, "
-                     "site uplinks.", rows)
+                     "One county (or several): map, open faults, early warnings, endpoint "
+                     "RTT and loss, site uplinks.", rows)
 
 
 # ---------------------------------------------------------------- trunking

@@ -13,6 +13,8 @@ the strings they always did; only ``repr`` differs, and none reaches output.
 - ``BlindCause``: why a blind spot is blind (a notice item's ``evidence.cause``);
 - ``Role``: what an API token or session may do (``tokens.role``);
 - ``GapReason``: why nothing watched for a while (``monitoring_gaps.reason``);
+- ``Warning``: an early warning (预警) the monitor raises from a trend, short of a fault
+  (``device_warnings.warning``, the ``warning`` label of ``netwatch_warning``);
 - ``Measurement`` and ``Reason`` (from ``probes.base``): the figures a probe reports
   and why a check failed.
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OFFLINE_FAULTS", "OUTAGE_PROBLEMS", "BlindCause", "Fault", "GapReason", "Measurement",
-    "Problem", "Reason", "Role",
+    "Problem", "Reason", "Role", "Warning",
 ]
 _FROM_PROBES = frozenset({"Measurement", "Reason"})
 
@@ -100,6 +102,17 @@ class GapReason(StrEnum):
 
     DAEMON_DOWN = "daemon_down"  # from an instance's last word to its own next start
     NO_ACTIVE = "no_active"  # from a county's last holder's last word to another's takeover
+
+
+class Warning(StrEnum):  # shadows the builtin only where imported by name
+    """An early warning (预警): a trend in data already collected, short of any fault."""
+
+    LOSS_RISING = "loss_rising"  # ICMP loss above the device's own baseline
+    RTT_RISING = "rtt_rising"  # ICMP round trip above the device's own baseline
+    UPLINK_ERRORS_RISING = "uplink_errors_rising"  # the uplink's error counters growing
+    REBOOTS = "reboots"  # repeated uptime resets within a day
+    FLAPPING_QUIETLY = "flapping_quietly"  # up/down changes short of the flapping fault
+    CLOCK_DRIFTING = "clock_drifting"  # the device clock's offset moving steadily
 
 
 # A device counts as offline while one of these is open: notices' online rates

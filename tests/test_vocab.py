@@ -32,6 +32,7 @@ from netwatch.vocab import (
     Measurement,
     Problem,
     Role,
+    Warning,
 )
 from probes import PROBES, base, get_probe
 from probes.base import ProbeResult, Reason
@@ -53,6 +54,9 @@ WIRE_CAUSES = (("SITE_DOWN", "site_down"), ("UPLINK_DOWN", "uplink_down"),
 WIRE_ROLES = (("ADMIN", "admin"), ("COUNTY", "county"), ("TESTER", "tester"),
               ("METRICS", "metrics"))
 WIRE_GAPS = (("DAEMON_DOWN", "daemon_down"), ("NO_ACTIVE", "no_active"))
+WIRE_WARNINGS = (("LOSS_RISING", "loss_rising"), ("RTT_RISING", "rtt_rising"),
+                 ("UPLINK_ERRORS_RISING", "uplink_errors_rising"), ("REBOOTS", "reboots"),
+                 ("FLAPPING_QUIETLY", "flapping_quietly"), ("CLOCK_DRIFTING", "clock_drifting"))
 WIRE_MEASUREMENTS = {
     "status_code", "describe_status_code", "response_seconds", "connect_seconds",
     "rtt_seconds", "rtt_min_seconds", "rtt_max_seconds", "loss_ratio", "jitter_seconds",
@@ -64,7 +68,7 @@ WIRE_MEASUREMENTS = {
 
 @pytest.mark.parametrize(("enum", "wire"), [
     (Fault, WIRE_FAULTS), (Problem, WIRE_PROBLEMS), (BlindCause, WIRE_CAUSES), (Role, WIRE_ROLES),
-    (GapReason, WIRE_GAPS),
+    (GapReason, WIRE_GAPS), (Warning, WIRE_WARNINGS),
 ])
 def test_wire_values_are_pinned(enum: type[StrEnum], wire: tuple[tuple[str, str], ...]) -> None:
     """Names, values and order (the API lists fault kinds in this order) stay as shipped."""
@@ -200,7 +204,7 @@ def test_severity_rates_exactly_the_outage_problems_as_outages() -> None:
 
 # --- no vocabulary as bare strings --------------------------------------------------------
 
-FAULTISH = {m.value for e in (Fault, Problem, BlindCause) for m in e}
+FAULTISH = {m.value for e in (Fault, Problem, BlindCause, Warning) for m in e}
 ROLE_VALUES = {m.value for m in Role}
 SKIPPED_DIRS = ("netwatch/store/schema/",)  # SQL: CHECK (role IN ('admin', ...))
 # (file, value): a string that only looks like the vocabulary, with the reason

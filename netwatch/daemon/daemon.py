@@ -44,7 +44,7 @@ from netwatch.daemon.leasing import LeaseKeeper
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.daemon.threads import duty_pool, in_thread
 from netwatch.inventory import Inventory, InventoryError, load_inventory
-from netwatch.metrics import Exposition, clock_families
+from netwatch.metrics import Exposition, clock_families, warning_families
 from netwatch.monitor import (
     LEASE_TTL,
     AllowList,
@@ -55,6 +55,7 @@ from netwatch.monitor import (
     Runner,
     Shadow,
     StatusWriter,
+    Trends,
     assess,
     problems,
 )
@@ -255,6 +256,9 @@ class Daemon:
             self.duties.attach(self.exposition)
             self.status = StatusWriter(self.monitor)  # any instance answers for any county
             self.monitor.listeners.append(self.status.on_sweep)
+            self.trends = Trends(self.monitor)  # early warnings (预警), baselines kept
+            self.monitor.listeners.append(self.trends.on_sweep)
+            self.exposition.add_provider(lambda: warning_families(self.trends))
             self.exposition.add_provider(self.leases.families)
             self.leases.listeners.append(self._on_leases)
             settle()  # after the exposition's 100,000s of label sets, too
@@ -292,11 +296,13 @@ class Daemon:
                 await self.scheduler.shutdown()
                 await self.monitor.writes.flush(STOP_WAIT)
                 await self.status.flush(STOP_WAIT)
+                await self.trends.flush(STOP_WAIT)
                 await self.leases.stop()  # watched until now; the others may take over
                 await web_runner.cleanup()
                 self.threads.shutdown(wait=False, cancel_futures=True)
                 await self.monitor.writes.close()
                 await self.status.close()
+                await self.trends.close()
 
     def _on_leases(self, taken: set[str], lost: set[str]) -> None:
         """The counties this instance is active for changed: its series follow, and the

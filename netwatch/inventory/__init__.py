@@ -67,6 +67,7 @@ from netwatch.inventory.model import (
     Ring,
     SmtpDelivery,
     Thresholds,
+    WarningSettings,
     WebhookDelivery,
 )
 from netwatch.inventory.reader import suggestion
@@ -79,7 +80,7 @@ __all__ = [
     "CheckSpec", "Contact", "County", "CoveragePoint", "CoverageThresholds", "Device",
     "Inventory", "InventoryError", "LedgerError", "LedgerMap", "LedgerProblem", "LineList",
     "LineMap", "MaintenanceWindow", "NoticeSettings", "PdtThresholds", "Polygon", "Problem",
-    "Ring", "SmtpDelivery", "Thresholds", "WebhookDelivery", "YamlSyntaxError",
+    "Ring", "SmtpDelivery", "Thresholds", "WarningSettings", "WebhookDelivery", "YamlSyntaxError",
     "bd09_to_gcj02", "bd09_to_wgs84", "cron_trigger", "demo_inventory_path", "gcj02_to_wgs84",
     "is_demo_inventory", "load_command_inventory", "load_counties", "load_inventory",
     "load_map", "load_yaml", "neutralise", "outside_china", "plain_auth_refusal",

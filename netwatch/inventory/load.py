@@ -27,6 +27,7 @@ from netwatch.inventory.settings import (
     read_coverage,
     read_notices,
     read_snmp_profiles,
+    read_warnings,
 )
 from netwatch.inventory.sources import read_device_files, read_yaml_devices
 from netwatch.inventory.yaml_lines import LineMap, YamlSyntaxError, load_yaml
@@ -40,7 +41,7 @@ __all__ = [
 ENV_VAR = "NETWATCH_INVENTORY"
 TOP_KEYS: tuple[str, ...] = (
     "city", "notices", "coverage", "counties", "defaults", "county_defaults", "snmp_profiles",
-    "maintenance", "device_files", "devices", "coverage_points", "boundaries",
+    "maintenance", "device_files", "devices", "coverage_points", "boundaries", "warnings",
 )
 YAML_TOO_BIG = " for YAML; put large device lists in CSV files (device_files)"
 
@@ -170,4 +171,4 @@ def _read(r: Reader, doc: LineMap, path: Path) -> Inventory:
     maintenance = read_maintenance(r, *section("maintenance"), counties, by_id, builder.origin,
                                    timezone)
     return Inventory(str(path), city, timezone, counties, devices, points, notices, coverage,
-                     maintenance)
+                     maintenance, read_warnings(r, *section("warnings")))

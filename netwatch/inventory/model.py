@@ -297,6 +297,37 @@ class MaintenanceWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class WarningSettings:
+    """When the monitor raises an early warning (预警) from a trend (docs/inventory.md).
+
+    Baselines are exponentially weighted means over ``baseline_tau`` (days), against
+    which a mean over ``recent_tau`` (an hour) is compared once ``min_samples`` cycles
+    have been seen; a warning clears when its rise falls below half its threshold.
+    """
+
+    baseline_tau: float = 3 * 86400.0  # seconds: the slow mean, each device's normal
+    recent_tau: float = 3600.0  # seconds: the fast mean compared with it
+    min_samples: int = 720  # cycles seen before a baseline judges anything
+    loss_rise: float = 0.02  # loss ratio above the baseline's (absolute: 2 points)
+    rtt_rise: float = 0.5  # RTT above the baseline's, as a share of it
+    rtt_min_rise: float = 0.02  # seconds: and at least this much (noise on fast links)
+    uplink_errors: int = 50  # uplink error counters (in + out) grown within errors_window
+    errors_window: float = 3600.0
+    reboots_per_day: int = 3  # uptime resets within a day
+    flap_changes: int = 3  # up/down changes within the flap window, short of the fault's
+    clock_drift: float = 2.0  # seconds a day the clock offset moves, fitted over clock_window
+    clock_window: float = 6 * 3600.0
+    clock_min_samples: int = 6
+    flush_every: float = 300.0  # seconds between writes of the baselines to the store
+    # a device kind's own settings: the city's with that kind's keys overlaid
+    kinds: Mapping[str, WarningSettings] = field(default_factory=dict)
+
+    def for_kind(self, kind: str) -> WarningSettings:
+        """The settings a device of ``kind`` is judged with."""
+        return self.kinds.get(kind, self)
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     """Everything the inventory file says, validated, defaults applied."""
 
@@ -309,6 +340,7 @@ class Inventory:
     notices: NoticeSettings = NoticeSettings()
     coverage: CoverageSettings = CoverageSettings()
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    warnings: WarningSettings = WarningSettings()
 
     def by_id(self) -> dict[str, Device]:
         return {d.id: d for d in self.devices}

@@ -15,6 +15,7 @@ from netwatch.inventory import units as u
 from netwatch.inventory.model import (
     DATUMS,
     DEFAULT_TIMEZONE,
+    KINDS,
     ONLINE_TARGET_KEYS,
     SMTP_DEADLINE,
     WEBHOOK_DEADLINE,
@@ -25,6 +26,7 @@ from netwatch.inventory.model import (
     CoverageThresholds,
     NoticeSettings,
     SmtpDelivery,
+    WarningSettings,
     WebhookDelivery,
 )
 from netwatch.inventory.reader import Reader, join, say, suggestion
@@ -53,6 +55,7 @@ MIN_FAULT_RETENTION = 31 * 86400.0
 # the defaults of every setting are the models' own field defaults, stated once there
 NOTICE = NoticeSettings()
 COVERAGE = CoverageSettings()
+WARNINGS = WarningSettings()
 LAT = u.number(-90.0, 90.0)
 LON = u.number(-180.0, 180.0)
 
@@ -373,3 +376,53 @@ def read_snmp_profiles(r: Reader, raw: Any, line: int) -> dict[str, Profile]:
         if len(r.problems) == before:
             profiles[str(name)].params = fields_
     return profiles
+
+
+def read_warnings(r: Reader, raw: Any, line: int) -> WarningSettings:
+    """The ``warnings`` section: early-warning thresholds, every key optional; ``kinds``
+    overlays a device kind's own keys on the city's."""
+    w = "warnings"
+    m = r.mapping(raw, line, w)
+    if m is None:
+        return WARNINGS
+    keys = [f.name for f in fields(WarningSettings) if f.name != "kinds"]
+    r.keys(m, w, [*keys, "kinds"])
+    city = _warning_keys(r, m, w, WARNINGS)
+    kinds = {}
+    km = r.mapping(m.get("kinds"), m.line_of("kinds"), join(w, "kinds")) or LineMap()
+    for kind, value in km.items():
+        kw = join(join(w, "kinds"), str(kind))
+        if kind not in KINDS:
+            r.add(km.line_of(kind), say(kw, f'unknown kind "{kind}"{suggestion(kind, KINDS)}'))
+            continue
+        sub = r.mapping(value, km.line_of(kind), kw)
+        if sub is not None:
+            r.keys(sub, kw, [k for k in keys if k != "flush_every"])
+            kinds[kind] = _warning_keys(r, sub, kw, city)
+    return replace(city, kinds=kinds)
+
+
+def _warning_keys(r: Reader, m: LineMap, w: str, d: WarningSettings) -> WarningSettings:
+    """One mapping's warning settings over the defaults ``d``."""
+    ratio, count = u.ratio, u.integer(1)
+    found = WarningSettings(
+        baseline_tau=r.get(m, "baseline_tau", w, u.positive_duration, d.baseline_tau),
+        recent_tau=r.get(m, "recent_tau", w, u.positive_duration, d.recent_tau),
+        min_samples=r.get(m, "min_samples", w, count, d.min_samples),
+        loss_rise=r.get(m, "loss_rise", w, ratio, d.loss_rise),
+        rtt_rise=r.get(m, "rtt_rise", w, ratio, d.rtt_rise),
+        rtt_min_rise=r.get(m, "rtt_min_rise", w, u.duration, d.rtt_min_rise),
+        uplink_errors=r.get(m, "uplink_errors", w, count, d.uplink_errors),
+        errors_window=r.get(m, "errors_window", w, u.positive_duration, d.errors_window),
+        reboots_per_day=r.get(m, "reboots_per_day", w, u.integer(2), d.reboots_per_day),
+        flap_changes=r.get(m, "flap_changes", w, count, d.flap_changes),
+        clock_drift=r.get(m, "clock_drift", w, u.positive_duration, d.clock_drift),
+        clock_window=r.get(m, "clock_window", w, u.positive_duration, d.clock_window),
+        clock_min_samples=r.get(m, "clock_min_samples", w, u.integer(3), d.clock_min_samples),
+        flush_every=r.get(m, "flush_every", w, u.positive_duration, d.flush_every),
+    )
+    if found.recent_tau >= found.baseline_tau:
+        r.add(m.line_of("recent_tau") if "recent_tau" in m else m.line,
+              say(join(w, "recent_tau"), "must be shorter than baseline_tau (the recent mean "
+                  "is compared with the baseline)"))
+    return found

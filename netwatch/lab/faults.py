@@ -40,7 +40,8 @@ class Injected(StrEnum):
     UPLINK_SLOW = "uplink_slow"
     SNMP_TIMEOUT = "snmp_timeout"
     REBOOTED = "rebooted"  # the SNMP agent's uptime restarts every ``period``
-    DEGRADED = "degraded"  # echoes delayed and/or dropped
+    SNMP_ERRORS = "snmp_errors"  # the uplink's error counters grow by ``errors`` every ``period``
+    DEGRADED = "degraded"  # echoes delayed and/or dropped (the loss in ``steps`` over time)
     CLOCK_OFFSET = "clock_offset"  # the camera's ONVIF clock runs ``offset`` seconds ahead
 
 
@@ -76,7 +77,9 @@ FAULTS: Mapping[str, FaultKind] = {
     Injected.UPLINK_SLOW: FaultKind(frozenset({"snmp"}), frozenset({"speed"})),
     Injected.SNMP_TIMEOUT: FaultKind(frozenset({"snmp"})),
     Injected.REBOOTED: FaultKind(frozenset({"snmp"}), frozenset({"period"})),
-    Injected.DEGRADED: FaultKind(frozenset({"icmp"}), frozenset({"latency", "loss"})),
+    Injected.SNMP_ERRORS: FaultKind(frozenset({"snmp"}), frozenset({"period", "errors"})),
+    Injected.DEGRADED: FaultKind(frozenset({"icmp"}),
+                                 frozenset({"latency", "loss", "steps", "every"})),
     Injected.CLOCK_OFFSET: FaultKind(frozenset({"onvif_time"}), frozenset({"offset"})),
 }
 
@@ -89,7 +92,11 @@ class Fault:
     source: str  # "FILE:LINE" of the rule, or "parent ID" for a cascade
     latency: float = 0.0  # seconds added to each echo (degraded)
     loss: float = 0.0  # ratio of echo requests dropped (degraded)
-    period: float = 0.0  # seconds between toggles (flapping) or reboots (rebooted)
+    period: float = 0.0  # seconds between toggles (flapping), reboots (rebooted) or
+    # error bursts (snmp_errors)
+    errors: int = 0  # errors added to ifInErrors and to ifOutErrors each period (snmp_errors)
+    steps: tuple[float, ...] = ()  # loss ratios in turn, ``every`` apart (degraded; the last
+    every: float = 0.0  # stays); ``loss`` is the first
     speed_bps: float = 0.0  # negotiated uplink speed (uplink_slow)
     checks: tuple[str, ...] = ()  # check names closed (service_down)
     offset: float = 0.0  # seconds the ONVIF clock is ahead, negative: behind (clock_offset)
@@ -162,7 +169,7 @@ def _expected(device: Device, fault: Fault | None) -> str | None:
     if fault.kind == Injected.DEGRADED and device.kind == "vc_endpoint":
         if fault.latency > device.thresholds.rtt_seconds:
             return Opened.DEGRADED_LINK
-        if fault.loss > device.thresholds.loss_ratio:
+        if max((fault.loss, *fault.steps)) > device.thresholds.loss_ratio:
             return MAYBE_DEGRADED
     return None
 

@@ -4,10 +4,11 @@
 device's own address and port (RTSP, SIP over UDP and TCP, HTTP, TCP, ONVIF, and an
 SNMP agent in one ``SnmpAgentPool``), applies the faults that live in the responders
 (closed ports, 401/503/open RTSP, video that never comes, freezes or stops, silent SIP
-or SNMP, uplink state, reboots, a camera clock's offset), and the ones that live in
-the kernel through its own nftables table (unreachable, flapping, echo loss, echo
-latency through the NFQUEUE delayer). Leaving the context undoes all of it.
-``run_lab`` runs a lab until stopped, SIGTERM or Ctrl-C.
+or SNMP, uplink state, reboots, growing uplink error counters, a camera clock's
+offset), and the ones that live in the kernel through its own nftables table
+(unreachable, flapping, echo loss, fixed or in steps over time, echo latency through
+the NFQUEUE delayer). Leaving the context undoes all of it. ``run_lab`` runs a lab
+until stopped, SIGTERM or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class _Plan:
     loss: dict[str, float] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     flapping: dict[float, list[str]] = field(default_factory=lambda: defaultdict(list))
+    steps: dict[float, dict[str, tuple[float, ...]]] = field(  # every → address → losses
+        default_factory=lambda: defaultdict(dict))
 
 
 class Lab:
@@ -111,6 +114,7 @@ class Lab:
         self._firewall: LabFirewall | None = None
         self._delayer: Delayer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._loss: dict[str, float] = {}  # address → echo loss now (the kernel's rules)
 
     async def __aenter__(self) -> Lab:
         try:
@@ -142,6 +146,10 @@ class Lab:
                 reboots[fault.period].append(self.agents[device_id])
         for period, states in reboots.items():
             self._tasks.append(asyncio.create_task(self._reboot(period, states)))
+        for device_id, fault in self.faults.items():
+            if fault.kind == Injected.SNMP_ERRORS and device_id in self.agents:
+                self._tasks.append(asyncio.create_task(
+                    self._errors(fault.period, fault.errors, self.agents[device_id])))
         not_applied = tuple(
             d for d, f in self.faults.items()
             if (f.kind in KERNEL_FAULTS and not kernel_ok)
@@ -175,6 +183,8 @@ class Lab:
             elif fault.kind == Injected.DEGRADED:
                 if fault.loss:
                     plan.loss[address[device_id]] = fault.loss
+                if fault.steps:
+                    plan.steps[fault.every][address[device_id]] = fault.steps
                 if fault.latency:
                     plan.delays[address[device_id]] = fault.latency
         return plan
@@ -200,6 +210,9 @@ class Lab:
             raise LabError(f"cannot set up nftables table {self.table}: {exc}") from None
         for period, addresses in plan.flapping.items():
             self._tasks.append(asyncio.create_task(self._flap(period, addresses)))
+        self._loss = dict(plan.loss)
+        for every, steps in plan.steps.items():
+            self._tasks.append(asyncio.create_task(self._step(every, steps)))
         return True
 
     async def _start_device(self, device: Device, fault: Fault | None) -> None:
@@ -297,12 +310,32 @@ class Lab:
             except (FirewallError, OSError) as exc:
                 log.warning("flapping %s: %s", ", ".join(addresses), exc)
 
+    async def _step(self, every: float, steps: dict[str, tuple[float, ...]]) -> None:
+        """Move each address's echo loss to its next step every ``every``; the last stays."""
+        for n in range(1, max(len(s) for s in steps.values())):
+            await asyncio.sleep(every)
+            for address, losses in steps.items():
+                self._loss[address] = losses[min(n, len(losses) - 1)]
+            try:
+                assert self._firewall is not None
+                await self._firewall.set_loss(self._loss)
+            except (FirewallError, OSError) as exc:
+                log.warning("loss step of %s: %s", ", ".join(steps), exc)
+
     async def _reboot(self, period: float, states: list[AgentState]) -> None:
         """Restart the agents' uptime every ``period``, as a device that keeps rebooting."""
         while True:
             await asyncio.sleep(period)
             for state in states:
                 state.reboot()
+
+    async def _errors(self, period: float, errors: int, state: AgentState) -> None:
+        """Add ``errors`` to the uplink's in and out error counters every ``period``, as a
+        failing link or port would (an early warning, no fault)."""
+        while True:
+            await asyncio.sleep(period)
+            state.in_errors += errors
+            state.out_errors += errors
 
     async def close(self) -> None:
         """Stop everything the lab started and delete its nftables table."""

@@ -6,7 +6,8 @@ deletes on exit. Its input chain sees every packet to a 127.x address:
 
 - ``ip daddr @unreachable drop``: the device's address answers nothing (ping, TCP,
   UDP all time out, as behind a dead link); flapping toggles set membership;
-- ``ip daddr A icmp type echo-request numgen random mod 10000 < N drop``: loss;
+- ``ip daddr A icmp type echo-request numgen random mod 10000 < N drop``: loss, in a
+  chain of its own (``loss``) that a scenario's loss steps rewrite as one transaction;
 - ``ip daddr @delayed icmp type echo-request jump delay``: the ``delay`` chain queues
   the echo to the lab's NFQUEUE, where ``netwatch.lab.delay`` holds it for the latency.
 
@@ -57,15 +58,20 @@ def ruleset(table: str, unreachable: Iterable[str], loss: Mapping[str, float],
         ip_set("unreachable", unreachable),
         ip_set("delayed", delayed),
         "  chain delay {\n  }\n",
+        "  chain loss {\n", *loss_rules(loss), "  }\n",
         "  chain input {\n    type filter hook input priority -10; policy accept;\n",
         "    ip daddr @unreachable drop\n",
+        "    jump loss\n",
+        "    ip daddr @delayed icmp type echo-request jump delay\n", "  }\n}\n",
     ]
-    for address, ratio in sorted(loss.items()):
-        n = round(ratio * LOSS_SCALE)
-        lines.append(f"    ip daddr {address} icmp type echo-request "
-                     f"numgen random mod {LOSS_SCALE} < {n} drop\n")
-    lines += ["    ip daddr @delayed icmp type echo-request jump delay\n", "  }\n}\n"]
     return "".join(lines)
+
+
+def loss_rules(loss: Mapping[str, float]) -> list[str]:
+    """The ``loss`` chain's rules: each address's echo requests dropped at its ratio."""
+    return [f"    ip daddr {address} icmp type echo-request "
+            f"numgen random mod {LOSS_SCALE} < {round(ratio * LOSS_SCALE)} drop\n"
+            for address, ratio in sorted(loss.items()) if ratio > 0]
 
 
 async def nft(script: str) -> None:
@@ -122,6 +128,12 @@ class LabFirewall:
         if items:
             verb = "add" if down else "delete"
             await nft(f"{verb} element ip {self.table} unreachable {{ {items} }}\n")
+
+    async def set_loss(self, loss: Mapping[str, float]) -> None:
+        """Replace every loss rule with ``loss`` (address → ratio), in one transaction."""
+        rules = "".join(f"add rule ip {self.table} loss {rule.strip()}\n"
+                        for rule in loss_rules(loss))
+        await nft(f"flush chain ip {self.table} loss\n{rules}")
 
     async def close(self) -> None:
         """Delete the table (nothing of the lab stays in the kernel)."""

@@ -44,7 +44,9 @@ __all__ = [
 ]
 
 SELECTORS = frozenset({"device", "devices", "county", "kind", "pick"})
-DEFAULT_PERIOD = 10.0  # seconds, flapping and rebooted
+DEFAULT_PERIOD = 10.0  # seconds, flapping, rebooted and snmp_errors
+DEFAULT_ERRORS = 10  # errors a period, snmp_errors
+DEFAULT_EVERY = 30.0  # seconds between loss steps, degraded
 DEFAULT_SLOW_BPS = 100e6
 
 
@@ -139,6 +141,7 @@ class _Builder:
         parsers: dict[str, Callable[[Any], Any]] = {
             "latency": units.duration, "period": units.positive_duration,
             "loss": units.ratio, "speed": units.speed, "check": _names, "offset": _signed,
+            "errors": units.integer(1), "steps": _ratios, "every": units.positive_duration,
         }
         out: dict[str, Any] = {}
         ok = True
@@ -153,11 +156,23 @@ class _Builder:
             self.problem(item.line, "fault clock_offset needs a non-zero 'offset' "
                                     "(e.g. 120s, or -2m for a clock behind)")
             ok = False
-        if kind == Injected.DEGRADED and ok and not out.get("latency") and not out.get("loss"):
-            self.problem(item.line, "fault degraded needs a 'latency' and/or a 'loss'")
+        if kind == Injected.DEGRADED and ok and not (
+                out.get("latency") or out.get("loss") or out.get("steps")):
+            self.problem(item.line, "fault degraded needs a 'latency', a 'loss' and/or 'steps'")
             ok = False
         if out.get("loss", 0.0) >= 1.0:
             self.problem(item.line_of("loss"), "loss: must be below 100% (that is unreachable)")
+            ok = False
+        if "steps" in out and "loss" in out:
+            self.problem(item.line_of("steps"), "steps: give the loss as 'loss' or as 'steps', "
+                                                "not both (the first step is the loss at start)")
+            ok = False
+        if "every" in out and "steps" not in out:
+            self.problem(item.line_of("every"), "every: only with 'steps'")
+            ok = False
+        if max(out.get("steps", ()), default=0.0) >= 1.0:
+            self.problem(item.line_of("steps"), "steps: each must be below 100% (that is "
+                                                "unreachable)")
             ok = False
         return out if ok else None
 
@@ -223,7 +238,8 @@ class _Builder:
             checks = self._service_checks(device, settings.get("check"), line)
             if not checks:
                 return
-        if kind_name.startswith("uplink_") and not _uplink_checks(device):
+        if (kind_name.startswith("uplink_") or kind_name == Injected.SNMP_ERRORS) and not (
+                _uplink_checks(device)):
             self.problem(line, f"device {device.id} has no uplink_if: fault {kind_name} "
                                "needs an uplink to report on")
             return
@@ -235,9 +251,14 @@ class _Builder:
         period = settings.get("period", DEFAULT_PERIOD) if "period" in kind.settings else 0.0
         speed = (settings.get("speed", DEFAULT_SLOW_BPS) if kind_name == Injected.UPLINK_SLOW
                  else 0.0)
+        errors = (settings.get("errors", DEFAULT_ERRORS) if kind_name == Injected.SNMP_ERRORS
+                  else 0)
+        steps: tuple[float, ...] = settings.get("steps", ())
         self.faults[device.id] = Fault(
             kind_name, source, latency=settings.get("latency", 0.0),
-            loss=settings.get("loss", 0.0), period=period, speed_bps=speed, checks=checks,
+            loss=steps[0] if steps else settings.get("loss", 0.0), period=period,
+            speed_bps=speed, checks=checks, errors=errors, steps=steps,
+            every=settings.get("every", DEFAULT_EVERY) if steps else 0.0,
             offset=settings.get("offset", 0.0),
         )
 
@@ -268,6 +289,14 @@ def _signed(value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
         return -units.duration(-value)
     return units.duration(value)
+
+
+def _ratios(value: Any) -> tuple[float, ...]:
+    """Loss steps: a list of at least two ratios."""
+    if not isinstance(value, list) or len(value) < 2:
+        raise units.BadValue(f"expected a list of two or more ratios like [0%, 2%, 5%], got "
+                             f"{units.shown(value)}")
+    return tuple(units.ratio(v) for v in value)
 
 
 def _uplink_checks(device: Device) -> list[str]:

@@ -13,7 +13,8 @@ database, fencing, the gaps of a takeover); ``ownership`` is this instance's sha
 them and how it probes the counties it stands by for; ``status`` writes each device's
 state changes to the store, so any instance answers for every county; ``sampling``
 runs the checks taken now and then (a camera's video, a device's clock) and says what a
-sample shows.
+sample shows; ``trends`` raises early warnings (预警) from each device's trends against
+its own baselines, and keeps both in the store.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from netwatch.monitor.status import (
     write_status,
 )
 from netwatch.monitor.sweep import sweep_once
+from netwatch.monitor.trends import Raised, StoredWarning, Trends, current_warnings
 from netwatch.monitor.verdict import Verdict, judge
 from netwatch.monitor.watched import (
     Gap,
@@ -65,4 +67,5 @@ __all__ = [
     "StatusWriter", "Verdict", "assess", "claim", "county_gap_seconds", "gap_totals",
     "gaps_within", "in_slices", "judge", "lapse_all", "leases", "monitored_since", "problems",
     "read_status", "record_first_checks", "release", "status_words", "sweep_once", "write_status",
+    "Raised", "StoredWarning", "Trends", "current_warnings",  # early warnings (trends)
 ]

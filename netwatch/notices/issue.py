@@ -37,13 +37,19 @@ from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Inventory, to_wgs84
 from netwatch.maps import county_outline, for_storage
-from netwatch.monitor import CLOCK, VIDEO, monitored_since
+from netwatch.monitor import CLOCK, VIDEO, current_warnings, monitored_since
 from netwatch.notices.calendar import day_start, deadline, iso, local_date
 from netwatch.notices.files import write_notice_files
 from netwatch.notices.items import set_deadlines, sync_in, to_report
 from netwatch.notices.numbering import allocate, format_number
 from netwatch.notices.outbox import enqueue
-from netwatch.notices.record import Acknowledgement, Candidate, ItemView, NoticeRecord
+from netwatch.notices.record import (
+    Acknowledgement,
+    Candidate,
+    ItemView,
+    NoticeRecord,
+    WarningView,
+)
 from netwatch.notices.register import issued_on, last_issue_date, latest, list_items, record_notice
 from netwatch.notices.summary import (
     Figures,
@@ -195,12 +201,22 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
         video_cameras=None if video is None else video.devices,
         clock_ratio=None if clock is None else round(clock.ratio, 6),
         clock_devices=None if clock is None else clock.devices,
+        warnings=_warnings(tx, inventory, county, zone),
     )
     notice_id = record_notice(tx, county, today, settings.prefix, day.year, seq, record.number,
                               now, record.to_json())
     list_items(tx, notice_id, [(i.item_id, False, False) for i in items]
                + [(i.item_id, True, i.overdue) for i in old])
     return notice_id, record
+
+
+def _warnings(tx: Transaction, inventory: Inventory, county: str,
+              zone: ZoneInfo) -> tuple[WarningView, ...]:
+    """The county's early warnings raised now (as its active instance wrote them)."""
+    names = {d.id: d.name for d in inventory.devices}
+    return tuple(WarningView(w.device, names.get(w.device, w.device), w.kind, w.warning,
+                             iso(w.since, zone), w.figures)
+                 for w in current_warnings(tx, [county]))
 
 
 def _ordered(rows: Any) -> list[Row]:

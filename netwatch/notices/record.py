@@ -81,6 +81,19 @@ class ItemView:
 
 
 @dataclass(frozen=True, slots=True)
+class WarningView:
+    """One early warning (预警) raised on a device when the notice was issued: a line of
+    its 预警提示 section, never an item (no deadline, nothing to acknowledge)."""
+
+    device: str
+    name: str
+    kind: str
+    warning: str  # netwatch.vocab.Warning
+    since: str  # when it was raised
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class KindSummary:
     """A county's online figures for one device kind over the monitoring period."""
 
@@ -137,6 +150,9 @@ class NoticeRecord:
     video_cameras: int | None = None
     clock_ratio: float | None = None
     clock_devices: int | None = None
+    # The early warnings raised in the county at issue time (预警提示); None in notices
+    # issued before them, () when there were none.
+    warnings: tuple[WarningView, ...] | None = None
 
     def to_json(self) -> str:
         """The stored and published form (stable key order, UTF-8 text)."""
@@ -156,6 +172,8 @@ class NoticeRecord:
         data["summary"] = tuple(KindSummary(**s) for s in data["summary"])
         data["items"] = tuple(_item(i) for i in data["items"])
         data["carried"] = tuple(_item(i) for i in data["carried"])
+        if data.get("warnings") is not None:
+            data["warnings"] = tuple(WarningView(**v) for v in data["warnings"])
         if data.get("outline") is not None:
             data["outline"] = tuple(tuple(tuple((x, y) for x, y in ring) for ring in polygon)
                                     for polygon in data["outline"])
@@ -167,7 +185,7 @@ class NoticeRecord:
 # record issued before them writes back byte for byte.
 LATER_FIELDS = ("period_from", "period_to", "usual_period_days", "short_period",
                 "unwatched_seconds", "outline", "outline_hull", "video_ratio", "video_cameras",
-                "clock_ratio", "clock_devices")
+                "clock_ratio", "clock_devices", "warnings")
 LATER_ITEM_FIELDS = ("lat", "lon")
 
 

@@ -68,6 +68,11 @@ def _problems(record: NoticeRecord, lang: str) -> list[str]:
 
 
 def _paragraphs(r: NoticeRecord, lang: str) -> list[str]:
+    """The body, then the early warnings' section when there are any."""
+    return _body(r, lang) + _warning_paragraphs(r, lang)
+
+
+def _body(r: NoticeRecord, lang: str) -> list[str]:
     """Body in order: period and basis, findings, requirements, deadline, feedback, overdue."""
     zh = lang == "zh"
     start, end = w.date(r.period_start, lang), w.date(r.period_end, lang)
@@ -123,6 +128,34 @@ def _sampled_figures(r: NoticeRecord, lang: str) -> list[str]:
     if r.clock_ratio is not None and r.clock_devices:
         out.append(f"时钟准确率{r.clock_ratio:.1%}（核查{r.clock_devices}台）" if zh else
                    f"clocks accurate {r.clock_ratio:.1%} ({r.clock_devices} devices checked)")
+    return out
+
+
+WARNINGS_SHOWN = 10  # lines of the 预警提示 section; the rest are counted
+
+
+def _warning_paragraphs(r: NoticeRecord, lang: str) -> list[str]:
+    """六、预警提示: the county's early warnings at issue time, one line each: trends short
+    of a fault, outside the problem list, with no deadline (none: no section)."""
+    if not r.warnings:
+        return []
+    zh = lang == "zh"
+    n = len({v.device for v in r.warnings})
+    out = [f"六、预警提示。以下{n}台设备运行指标呈异常趋势，尚未构成故障，不列入问题清单、"
+           "不设整改时限，请关注并排查：" if zh else
+           f"6. Early warnings: {n} device{'' if n == 1 else 's'} show a worsening trend, not "
+           "yet a fault (not in the problem list, no deadline); please look into them:"]
+    for i, v in enumerate(r.warnings[:WARNINGS_SHOWN], 1):
+        kind, word = w.word(w.KINDS, v.kind, lang), w.word(w.WARNINGS, v.warning, lang)
+        figures, since = w.warning_figures(v.warning, v.figures, lang), w.moment(v.since, lang)
+        if figures:
+            word += f"（{figures}）" if zh else f" ({figures})"
+        out.append(f"（{i}）{v.name}（{v.device}，{kind}）：{word}，自{since}起。" if zh else
+                   f"({i}) {v.name} ({v.device}, {kind}): {word}, since {since}.")
+    rest = len(r.warnings) - WARNINGS_SHOWN
+    if rest > 0:
+        out.append(f"另有{rest}项预警，详见监测平台。" if zh else
+                   f"{rest} more warnings on the monitoring platform.")
     return out
 
 

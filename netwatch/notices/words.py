@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netwatch.vocab import BlindCause, Problem
+from netwatch.vocab import BlindCause, Problem, Warning
 
 PROBLEMS: dict[str, tuple[str, str]] = {  # every fault kind and finding (docs/faults.md)
     Problem.UNREACHABLE: ("设备离线", "device offline"),
@@ -18,6 +18,14 @@ PROBLEMS: dict[str, tuple[str, str]] = {  # every fault kind and finding (docs/f
                           "device authentication failed / settings mismatch"),
     Problem.NO_VIDEO: ("在线不出图（视频流中断）", "online but no video (stream interrupted)"),
     Problem.CLOCK_DRIFT: ("设备时钟偏差超限", "device clock off"),
+}
+WARNINGS: dict[str, tuple[str, str]] = {  # every early warning (docs/inventory.md)
+    Warning.LOSS_RISING: ("丢包率较自身基线上升", "packet loss rising above its baseline"),
+    Warning.RTT_RISING: ("网络时延较自身基线上升", "round-trip time rising above its baseline"),
+    Warning.UPLINK_ERRORS_RISING: ("上行链路错误包持续增长", "uplink errors growing"),
+    Warning.REBOOTS: ("一天内多次重启", "repeated reboots within a day"),
+    Warning.FLAPPING_QUIETLY: ("间歇性掉线", "intermittent drop-outs"),
+    Warning.CLOCK_DRIFTING: ("设备时钟持续漂移", "device clock drifting"),
 }
 KINDS: dict[str, tuple[str, str]] = {  # every device kind and coverage technology
     "camera": ("视频监控", "video camera"),
@@ -113,3 +121,32 @@ def coverage_basis(evidence: dict[str, object], lang: str) -> str:
                                             f" ({site})" if site else "")
         text += f"；原因：{why}" if zh else f"; cause: {why}"
     return text
+
+
+def warning_figures(warning: str, figures: dict[str, float], lang: str) -> str:
+    """What a warning was judged on, in a few words (基线0.1%，近期5.0%)."""
+    zh = lang == "zh"
+    f = figures.get
+    if warning == Warning.LOSS_RISING:
+        base, recent = f("baseline", 0.0), f("recent", 0.0)
+        return (f"基线{base:.1%}，近期{recent:.1%}" if zh
+                else f"baseline {base:.1%}, recent {recent:.1%}")
+    if warning == Warning.RTT_RISING:
+        base, recent = f("baseline", 0.0) * 1000, f("recent", 0.0) * 1000
+        return (f"基线{base:.0f}毫秒，近期{recent:.0f}毫秒" if zh
+                else f"baseline {base:.0f} ms, recent {recent:.0f} ms")
+    if warning == Warning.UPLINK_ERRORS_RISING:
+        errors, within = f("errors", 0.0), span(f("window_seconds", 3600.0), lang)
+        return f"{within}内增加{errors:.0f}个" if zh else f"{errors:.0f} more within {within}"
+    if warning == Warning.REBOOTS:
+        count = f("count", 0.0)
+        return f"24小时内重启{count:.0f}次" if zh else f"{count:.0f} reboots within 24 h"
+    if warning == Warning.FLAPPING_QUIETLY:
+        changes, cycles = f("changes", 0.0), f("cycles", 0.0)
+        return (f"最近{cycles:.0f}个检测周期内通断变化{changes:.0f}次" if zh
+                else f"{changes:.0f} up/down changes in the last {cycles:.0f} checks")
+    if warning == Warning.CLOCK_DRIFTING:
+        drift, offset = f("seconds_per_day", 0.0), f("offset", 0.0)
+        return (f"每天漂移{drift:+.1f}秒，当前偏差{offset:+.1f}秒" if zh
+                else f"drifting {drift:+.1f} s a day, now {offset:+.1f} s off")
+    return ""

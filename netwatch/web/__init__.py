@@ -12,10 +12,10 @@
   database thread), ``access`` (the role a route needs),
   ``sessions`` and ``session_store`` (browser log-in; the store owns the sessions table);
 - the routes: ``api`` (devices and faults), ``readings`` and ``survey`` (readings in and
-  out), ``survey_form`` (the field testers' page), ``coverage``, ``notices`` (the
-  notices' JSON), ``notice_pages`` (a notice rendered as HTML, PDF, DOCX, XLSX),
-  ``pages`` (landing and list pages), ``openapi`` and ``openapi_parts`` (the API
-  description).
+  out), ``survey_form`` (the field testers' page), ``coverage``, ``early_warnings``
+  (the warnings raised now), ``notices`` (the notices' JSON), ``notice_pages`` (a
+  notice rendered as HTML, PDF, DOCX, XLSX), ``pages`` (landing and list pages),
+  ``openapi`` and ``openapi_parts`` (the API description).
 
 The face is lazy: the command line reads the listener's defaults without loading aiohttp.
 """

@@ -34,6 +34,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", METRICS_PATH): frozenset({ADMIN, METRICS}),
     ("GET", "/api/v1/devices"): frozenset({ADMIN, COUNTY}),
     ("GET", "/api/v1/faults"): frozenset({ADMIN, COUNTY}),
+    ("GET", "/api/v1/warnings"): frozenset({ADMIN, COUNTY}),
     ("POST", "/-/reload"): frozenset({ADMIN}),
     ("GET", "/api/v1/notices"): frozenset({ADMIN, COUNTY}),
     ("GET", "/api/v1/notices/{id}"): frozenset({ADMIN, COUNTY}),

@@ -22,7 +22,15 @@ from aiohttp.typedefs import Handler, Middleware
 
 from netwatch.monitor import Monitor
 from netwatch.store import OperationalError
-from netwatch.web import coverage, notices, readings, sessions, survey, survey_form
+from netwatch.web import (
+    coverage,
+    early_warnings,
+    notices,
+    readings,
+    sessions,
+    survey,
+    survey_form,
+)
 from netwatch.web.api import Api
 from netwatch.web.auth import ApiError, make_auth_middleware, store_away
 from netwatch.web.deps import WebDeps
@@ -234,6 +242,6 @@ def create_app(deps: WebDeps) -> web.Application:
         web.get("/api/v1/openapi.json", ops.openapi),
         web.post("/-/reload", api.reload),
     ])
-    for feature in (notices, survey, readings, survey_form, coverage, sessions):
+    for feature in (notices, survey, readings, survey_form, coverage, sessions, early_warnings):
         app.router.add_routes(feature.routes(deps))
     return app

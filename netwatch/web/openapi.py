@@ -10,7 +10,15 @@ from typing import Any
 
 from netwatch.inventory import KINDS
 from netwatch.monitor import FAULT_KINDS
-from netwatch.web import coverage, notices, readings, sessions, survey, survey_form
+from netwatch.web import (
+    coverage,
+    early_warnings,
+    notices,
+    readings,
+    sessions,
+    survey,
+    survey_form,
+)
 from netwatch.web.api import DEVICE_STATES, DEVICES_LIMIT, FAULT_STATES, FAULTS_LIMIT
 from netwatch.web.openapi_parts import BEARER, COUNTY, KIND, TEXT, errors, json_body, query, stamps
 
@@ -94,7 +102,7 @@ SCHEMAS: dict[str, Any] = {
         "changed": {"type": "integer"}, "kept": {"type": "integer"}}},
 }
 
-ROUTE_MODULES = (notices, survey, readings, survey_form, coverage, sessions)
+ROUTE_MODULES = (notices, survey, readings, survey_form, coverage, sessions, early_warnings)
 
 
 def document(version: str) -> dict[str, Any]:

@@ -139,6 +139,14 @@ TABLE = [
     ("csv_not_a_list.yaml",
      "csv_not_a_list.csv:1: not a device list: the header row names none of the columns"
      " (id, address, kind, county, …; see docs/inventory.md)"),
+    ("warnings_unknown_key.yaml",
+     'warnings_unknown_key.yaml:5: warnings: unknown key "loss_rsie" (did you mean "loss_rise"?)'),
+    ("warnings_unknown_kind.yaml",
+     'warnings_unknown_kind.yaml:6: warnings.kinds.cameras: unknown kind "cameras" '
+     '(did you mean "camera"?)'),
+    ("warnings_recent_tau.yaml",
+     "warnings_recent_tau.yaml:6: warnings.recent_tau: must be shorter than baseline_tau (the "
+     "recent mean is compared with the baseline)"),
 ]
 
 

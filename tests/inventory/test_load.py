@@ -17,6 +17,7 @@ from netwatch.inventory import (
     DEMO_SECRETS,
     Inventory,
     InventoryError,
+    WarningSettings,
     demo_inventory_path,
     load_inventory,
     resolve_inventory_path,
@@ -399,3 +400,29 @@ def test_missing_inventory_file_raises_oserror(tmp_path: Path) -> None:
     """An unreadable inventory file is an OSError for the command to report, not a problem list."""
     with pytest.raises(FileNotFoundError):
         load_inventory(tmp_path / "absent.yaml", env={})
+
+
+def test_warning_thresholds_default_and_can_be_set(tmp_path: Path,
+                                                  fake_calls: list[str]) -> None:
+    """The warnings section: every key optional, the documented defaults otherwise."""
+    path = write(tmp_path, "")
+    assert load_inventory(path, env={}).warnings == WarningSettings()
+    assert WarningSettings().baseline_tau == 3 * 86400.0 and WarningSettings().loss_rise == 0.02
+    path = write(tmp_path, """\
+        warnings: {baseline_tau: 7d, loss_rise: 5%, rtt_min_rise: 50ms, reboots_per_day: 4,
+                   clock_drift: 1s, flush_every: 10m}
+        """)
+    found = load_inventory(path, env={}).warnings
+    assert (found.baseline_tau, found.loss_rise, found.rtt_min_rise, found.reboots_per_day,
+            found.clock_drift, found.flush_every) == (7 * 86400.0, 0.05, 0.05, 4, 1.0, 600.0)
+    assert found.recent_tau == 3600.0  # the rest as documented
+    path = write(tmp_path, """\
+        warnings:
+          loss_rise: 3%
+          kinds: {vc_endpoint: {loss_rise: 1%, rtt_min_rise: 5ms}}
+        """)
+    found = load_inventory(path, env={}).warnings
+    endpoint, camera = found.for_kind("vc_endpoint"), found.for_kind("camera")
+    assert (endpoint.loss_rise, endpoint.rtt_min_rise, endpoint.reboots_per_day) == (
+        0.01, 0.005, 3)
+    assert (camera.loss_rise, camera.rtt_min_rise) == (0.03, 0.02)  # the city's

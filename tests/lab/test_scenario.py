@@ -21,7 +21,7 @@ from tests.lab.labkit import SECRETS, make_inventory, make_scenario
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "scenario"
 ALL_FAULTS = ("unreachable, flapping, service_down, sip_silent, rtsp_401, rtsp_503, open_stream, "
               "no_video, video_frozen, video_stops, uplink_down, uplink_slow, snmp_timeout, "
-              "rebooted, degraded, clock_offset")
+              "rebooted, snmp_errors, degraded, clock_offset")
 
 CASES = [
     ("yaml_syntax", 3, "YAML syntax error: did not find expected ',' or '}'"),
@@ -38,7 +38,11 @@ CASES = [
      'latency: expected a duration like 500ms, 30s, 5m, 2h or 1d, got "350 msec"'),
     ("bad_ratio", 2, 'loss: expected a ratio like 0.98 or 98%, got "five percent"'),
     ("loss_total", 2, "loss: must be below 100% (that is unreachable)"),
-    ("degraded_empty", 2, "fault degraded needs a 'latency' and/or a 'loss'"),
+    ("degraded_empty", 2, "fault degraded needs a 'latency', a 'loss' and/or 'steps'"),
+    ("steps_and_loss", 2, "steps: give the loss as 'loss' or as 'steps', not both (the first "
+                          "step is the loss at start)"),
+    ("steps_one", 2, 'steps: expected a list of two or more ratios like [0%, 2%, 5%], got "0.05"'),
+    ("every_alone", 2, "every: only with 'steps'"),
     ("not_applicable", 2,
      "device sw-1 has no rtsp or video check: fault rtsp_503 does not apply to it"),
     ("unknown_setting", 2, "unknown key 'latency' (a fault takes device, devices, county, kind, "
@@ -184,6 +188,8 @@ EXPECTED = [
     ("{device: vc-1, fault: degraded, latency: 2s}", "vc-1", "service_down"),
     ("{device: vc-1, fault: degraded, loss: 20%}", "vc-1", MAYBE_DEGRADED),
     ("{device: cam-3, fault: degraded, latency: 350ms}", "cam-3", None),
+    ("{device: vc-1, fault: degraded, steps: [0%, 2%, 5%]}", "vc-1", MAYBE_DEGRADED),
+    ("{device: ts-1, fault: snmp_errors}", "ts-1", None),
     ("{device: web-1, fault: service_down, check: web}", "web-1", "service_down"),
     ("{device: web-1, fault: service_down}", "web-1", "service_down"),
     ("{device: cam-4, fault: unreachable}", "cam-4", "unreachable"),
@@ -206,3 +212,14 @@ def test_service_down_names_the_checks_closed(tree: Inventory) -> None:
                                    "  - {device: cam-3, fault: service_down, check: [rtsp]}\n")
     assert scenario.faults["web-1"].checks == ("web", "ctl")
     assert scenario.faults["cam-3"].checks == ("rtsp",)
+
+
+def test_loss_steps_and_error_bursts_take_their_settings(tree: Inventory) -> None:
+    """steps start at their first loss and move every ``every`` (30 s unless given);
+    snmp_errors adds ``errors`` (10 unless given) every ``period``."""
+    scenario = make_scenario(tree, "faults:\n"
+                                   "  - {device: vc-1, fault: degraded, steps: [0%, 2%, 5%]}\n"
+                                   "  - {device: ts-1, fault: snmp_errors, errors: 7}\n")
+    vc, cam = scenario.faults["vc-1"], scenario.faults["ts-1"]
+    assert (vc.loss, vc.steps, vc.every) == (0.0, (0.0, 0.02, 0.05), 30.0)
+    assert (cam.errors, cam.period) == (7, 10.0)

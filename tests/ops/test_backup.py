@@ -173,7 +173,8 @@ def test_restore_refuses_a_database_without_netwatch_s_tables(
     rehash(src)
     message = refused(src, target, target_notices)
     assert (f"not a netwatch database of schema version {SCHEMA_VERSION}: "
-            "no table deliveries; no table device_status; no table fault_episodes; "
+            "no table deliveries; no table device_status; no table device_warnings; "
+            "no table fault_episodes; "
             "no table ") in message
     assert " more; nothing replaced" in message
 

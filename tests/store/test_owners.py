@@ -28,6 +28,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "netwatch/monitor/watched.py": ("monitored_since", "monitoring_gaps", "watch_heartbeat"),
     "netwatch/monitor/leases.py": ("leases",),
     "netwatch/monitor/status.py": ("device_status",),
+    "netwatch/monitor/trends.py": ("warning_baselines", "device_warnings"),
     "netwatch/daemon/runs.py": ("schedule_runs",),
     "netwatch/notices/numbering.py": ("notice_sequences",),
     "netwatch/notices/register.py": ("notices", "notice_item_listings"),

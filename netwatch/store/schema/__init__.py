@@ -14,6 +14,7 @@ here is one shipped migration:
 - ``gaps`` (7): monitoring gaps and the watchers' heartbeats;
 - ``leases`` (8): per-county leases (which instance writes for a county) and the duties';
 - ``device_status`` (9): each device's latest state, written by its county's active instance;
+- ``warnings`` (10): each device's early-warning baselines and the warnings raised now;
 - ``postgres_baseline``: PostgreSQL's first schema, equal to version 6 and recorded
   as 6: a new PostgreSQL database starts there, never from 1.
 
@@ -43,6 +44,7 @@ The queries on each table belong to its one owner, which every other module call
 - ``fault_episodes``: ``netwatch.store.faultlog``; ``tokens``: ``netwatch.store.tokens``;
 - ``monitored_since``, ``monitoring_gaps``, ``watch_heartbeat``: ``netwatch.monitor.watched``;
   ``leases``: ``netwatch.monitor.leases``; ``device_status``: ``netwatch.monitor.status``;
+  ``warning_baselines``, ``device_warnings``: ``netwatch.monitor.trends``;
 - ``readings``, ``readings_received``: ``netwatch.survey.readings``;
 - ``notices``, ``notice_item_listings``: ``netwatch.notices.register``;
   ``notice_items``: ``netwatch.notices.items``; ``notice_sequences``:
@@ -63,6 +65,7 @@ from netwatch.store.schema.postgres_baseline import BASELINE_VERSION, V6_POSTGRE
 from netwatch.store.schema.readings import V3_READINGS
 from netwatch.store.schema.sessions import V5_SESSIONS
 from netwatch.store.schema.steps import Dialects, Migration, Step, with_id
+from netwatch.store.schema.warnings import V10_WARNINGS
 
 MIGRATIONS: tuple[Migration, ...] = (
     V1_FAULTS_AND_TOKENS,
@@ -74,6 +77,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V7_MONITORING_GAPS,
     V8_LEASES,
     V9_DEVICE_STATUS,
+    V10_WARNINGS,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
