@@ -315,7 +315,7 @@ class WarningSettings:
     errors_window: float = 3600.0
     reboots_per_day: int = 3  # uptime resets within a day
     flap_changes: int = 3  # up/down changes within the flap window, short of the fault's
-    clock_drift: float = 2.0  # seconds a day the clock offset moves, fitted over clock_window
+    clock_drift_per_day: float = 2.0  # seconds a day the offset moves, fitted over clock_window
     clock_window: float = 6 * 3600.0
     clock_min_samples: int = 6
     flush_every: float = 300.0  # seconds between writes of the baselines to the store

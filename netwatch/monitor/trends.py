@@ -264,7 +264,7 @@ def _clock(trend: Trend, state: DeviceState, now: float, s: WarningSettings,
     slope, fit = _line(window)
     per_day = abs(slope) * DAY
     on = fit >= STEADY and _hysteresis(Warning.CLOCK_DRIFTING in trend.raised, per_day,
-                                       s.clock_drift)
+                                       s.clock_drift_per_day)
     said[Warning.CLOCK_DRIFTING] = ({"seconds_per_day": slope * DAY, "offset": window[-1][1]}
                                     if on else None)
 

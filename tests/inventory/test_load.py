@@ -410,11 +410,12 @@ def test_warning_thresholds_default_and_can_be_set(tmp_path: Path,
     assert WarningSettings().baseline_tau == 3 * 86400.0 and WarningSettings().loss_rise == 0.02
     path = write(tmp_path, """\
         warnings: {baseline_tau: 7d, loss_rise: 5%, rtt_min_rise: 50ms, reboots_per_day: 4,
-                   clock_drift: 1s, flush_every: 10m}
+                   clock_drift_per_day: 1s, flush_every: 10m}
         """)
     found = load_inventory(path, env={}).warnings
     assert (found.baseline_tau, found.loss_rise, found.rtt_min_rise, found.reboots_per_day,
-            found.clock_drift, found.flush_every) == (7 * 86400.0, 0.05, 0.05, 4, 1.0, 600.0)
+            found.clock_drift_per_day, found.flush_every) == (
+                7 * 86400.0, 0.05, 0.05, 4, 1.0, 600.0)
     assert found.recent_tau == 3600.0  # the rest as documented
     path = write(tmp_path, """\
         warnings:

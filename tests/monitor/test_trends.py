@@ -33,8 +33,9 @@ TTL = 30.0
 # quick baselines for a test's minutes of fake time (a sweep every 60 s)
 QUICK = WarningSettings(baseline_tau=86400.0, recent_tau=1800.0, min_samples=30,
                         loss_rise=0.02, rtt_rise=0.5, rtt_min_rise=0.02, uplink_errors=50,
-                        errors_window=1800.0, reboots_per_day=3, flap_changes=3, clock_drift=2.0,
-                        clock_window=3600.0, clock_min_samples=6, flush_every=600.0)
+                        errors_window=1800.0, reboots_per_day=3, flap_changes=3,
+                        clock_drift_per_day=2.0, clock_window=3600.0, clock_min_samples=6,
+                        flush_every=600.0)
 CITY = replace(inventory(SWITCH, CAMERA2, ENDPOINT), warnings=QUICK)  # east: sw-1, cam-2
 
 
