@@ -23,10 +23,18 @@ PostgreSQL each cycle also prints the server's load, read from its own statistic
 a second ``RESULT`` line (bench ``daemon_db``) gives it over the steady cycles (2 on):
 statements, transactions, rows written, returned and scanned, WAL bytes per second, and
 the server's CPU; and what the first cycle wrote (every device's monitoring start).
+``--video N`` gives N of the RTSP cameras a ``video`` check too (Digest credentials, the
+default 2 s sample), sampled every ``--video-every`` (their kind's ``thresholds``), so that
+hundreds of samples fall within the run; ``--onvif N`` gives N other RTSP cameras an
+``onvif_time`` check (read every ``--video-every`` as well). The lab plays their video and
+clocks: a sample that shows a problem (no video, no key frame, a frozen stream, a clock
+off by more than ``clock_offset``) is a false result like a failed check, judged as the
+monitor judges it, and the cycle's lines count the samples taken.
 Loopback only (devices in 127.150.0.0/15); bounded by ``--cycles``.
 
     python bench/bench_daemon.py [--devices 100000] [--cycles 2] [--interval 60] [--echoes 5]
-                                 [--engine sqlite|postgresql]
+                                 [--engine sqlite|postgresql] [--video 0] [--onvif 0]
+                                 [--video-every 30m]
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ from netwatch.inventory import CheckSpec, Inventory, load_inventory
 from netwatch.lab.process import LabProcess
 from netwatch.monitor import AllowList, DeviceResult, Runner
 from netwatch.monitor.capacity import Capacity
+from netwatch.monitor.sampling import SAMPLED, condition
 from netwatch.runtime import run_async
 from netwatch.store import Store, Target
 
@@ -72,9 +81,15 @@ def address(i: int) -> str:
     return f"127.{150 + block}.{rest // 250}.{rest % 250 + 1}"
 
 
-def write_inventory(folder: Path, n: int, interval: float = INTERVAL) -> Path:
-    """The benchmark city: n devices in a CSV file, 8 counties, one interval for all."""
+def write_inventory(folder: Path, n: int, interval: float = INTERVAL, video: int = 0,
+                    onvif: int = 0, every: str = "30m") -> Path:
+    """The benchmark city: n devices in a CSV file, 8 counties, one interval for all.
+
+    The first ``video`` RTSP cameras leave their checks to the camera defaults, which add
+    the ``video`` check (its credentials are a setting, so the CSV cell cannot give it);
+    the next ``onvif`` RTSP cameras name ``onvif_time`` in their cell (open, port 80)."""
     rows = ["id,kind,county,address,name,checks,snmp_profile,uplink_if"]
+    cameras = 0  # RTSP cameras so far
     for i in range(n):
         if i < SNMP:
             kind, checks = "trunking_site", "icmp;snmp"
@@ -84,6 +99,12 @@ def write_inventory(folder: Path, n: int, interval: float = INTERVAL) -> Path:
             endpoint = (i - SNMP) % 10 < 3
             kind, checks = ("vc_endpoint", "icmp;sip") if endpoint else ("camera", "icmp;rtsp")
             profile = uplink = ""
+            if not endpoint:
+                if cameras < video:
+                    checks = ""
+                elif cameras < video + onvif:
+                    checks = "icmp;rtsp;onvif_time"
+                cameras += 1
         else:
             kind, checks, profile, uplink = "camera", "icmp", "", ""
         rows.append(f"b{i:06d},{kind},c{i % 8},{address(i)},设备{i},{checks},{profile},{uplink}")
@@ -91,15 +112,23 @@ def write_inventory(folder: Path, n: int, interval: float = INTERVAL) -> Path:
     counties = "\n".join(
         f"  - {{id: c{c}, name: 基准县{c}, receiving_unit: 基准县{c}公安局}}" for c in range(8)
     )
-    every = f"{{interval: {interval:g}s}}"
+    plain = f"{{interval: {interval:g}s}}"
+    camera = (f"""
+    interval: {interval:g}s
+    thresholds: {{video_every: {every}, clock_every: {every}}}
+    checks:
+      - icmp
+      - rtsp
+      - {{probe: video, user: bench, password: "${{BENCH_RTSP_PASSWORD}}"}}"""
+              if video or onvif else f" {plain}")
     (folder / "inventory.yaml").write_text(
         f"""city: {{name: 基准市, timezone: Asia/Shanghai}}
 counties:
 {counties}
 defaults:
-  camera: {every}
-  vc_endpoint: {every}
-  trunking_site: {every}
+  camera:{camera}
+  vc_endpoint: {plain}
+  trunking_site: {plain}
 snmp_profiles:
   bench-v2c: {{version: 2c, community: "${{BENCH_SNMP_COMMUNITY}}"}}
   bench-v3:
@@ -145,10 +174,15 @@ async def scrape(base: str, gzip: bool) -> tuple[float, int]:
 
 
 class Tally:
-    """Every check result of the daemon's sweeps, per device kind and check, until taken."""
+    """Every check result of the daemon's sweeps, per device kind and check, until taken.
+
+    A sample (``video``, ``onvif_time``) that completed but shows its problem counts as
+    failed: the fault would open only at its confirmation, ``resample`` later, past the run.
+    ``samples`` keeps the samples taken over the whole run, per probe."""
 
     def __init__(self) -> None:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self.samples: Counter[str] = Counter()
 
     def wrap(self, runner: Runner) -> None:
         """Count what the daemon's own runner returns (its sweeps run unchanged)."""
@@ -159,9 +193,16 @@ class Tally:
             for index, row in enumerate(results, 1):
                 if not index % 1000:  # as the daemon does: not the bench's own loop stall
                     await asyncio.sleep(0)
+                specs = {c.name: c for c in row.device.checks}
                 for name, result in row.checks.items():
                     counts = self.counts[f"{row.device.kind}/{name}"]
                     counts["attempted"] += 1
+                    spec = specs.get(name)
+                    if spec is not None and spec.probe in SAMPLED:
+                        self.samples[spec.probe] += 1
+                        if result.success and condition(spec, result, row.device):
+                            counts["failed sample shows a problem"] += 1
+                            continue
                     if result.success:
                         counts["succeeded"] += 1
                     elif result.skipped:
@@ -318,11 +359,22 @@ def main() -> None:
     parser.add_argument("--echoes", type=int, default=5, help="ICMP echoes per check")
     parser.add_argument("--engine", choices=ENGINES, default="sqlite",
                         help="the store: a SQLite file, or a PostgreSQL server of the run's own")
+    parser.add_argument("--video", type=int, default=0, help="RTSP cameras with a video check")
+    parser.add_argument("--onvif", type=int, default=0,
+                        help="other RTSP cameras with an onvif_time check")
+    parser.add_argument("--video-every", default="30m",
+                        help="how often each camera's video (and clock) is sampled")
     args = parser.parse_args()
+    cameras = sum(1 for i in range(SNMP, min(args.devices, SNMP + SERVICES))
+                  if (i - SNMP) % 10 >= 3)
+    if min(args.video, args.onvif) < 0 or args.video + args.onvif > cameras:
+        parser.error(f"--video plus --onvif must be 0..{cameras} (the RTSP cameras)")
     os.environ.update(BENCH_SNMP_COMMUNITY="bench-community", BENCH_SNMP_AUTH_KEY="bench-auth-1",
-                      BENCH_SNMP_PRIV_KEY="bench-priv-1")
+                      BENCH_SNMP_PRIV_KEY="bench-priv-1", BENCH_RTSP_PASSWORD="bench-rtsp-1")
+    tally = Tally()
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_inventory(Path(tmp), args.devices, args.interval)
+        path = write_inventory(Path(tmp), args.devices, args.interval, args.video, args.onvif,
+                               args.video_every)
         rss0 = rss_mib()
         t0 = time.perf_counter()
         transform = partial(with_echoes, echoes=args.echoes)
@@ -339,7 +391,7 @@ def main() -> None:
                 print(f"lab: ready in {time.perf_counter() - t0:.1f} s (pid {lab.pid})",
                       flush=True)
                 figures = run_async(run(inventory, path, db, args.cycles, lab.pid,
-                                        args.interval, transform, pg, samples))
+                                        args.interval, transform, pg, samples, tally))
             if pg is not None:
                 print("PostgreSQL's most frequent statements over the run (pg_stat_statements):")
                 print("\n".join(f"  {line}" for line in pg.busiest()), flush=True)
@@ -349,7 +401,14 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the daemon process: {peak:.0f} MiB (bar: 1024 MiB)")
     case = f"{args.devices}-devices-{args.echoes}-echoes-{args.interval:g}s-{args.engine}"
-    code = verdict(figures, peak, case)
+    taken: dict[str, int] = {}
+    if args.video or args.onvif:
+        case += f"-video-{args.video}-onvif-{args.onvif}-every-{args.video_every}"
+        taken = {"video_samples": tally.samples["video"],
+                 "onvif_samples": tally.samples["onvif_time"]}
+        print(f"samples taken over the run: video {taken['video_samples']:,}, onvif_time "
+              f"{taken['onvif_samples']:,}")
+    code = verdict(figures, peak, case, **taken)
     if len(samples) > 2:  # the steady cycles: from the first cycle's end to the last's
         load, first = Load.between(samples[1], samples[-1]), samples[1] - samples[0]
         print(f"PostgreSQL over the steady cycles ({load.seconds:.0f} s): {load.line()}")
@@ -377,7 +436,7 @@ def with_echoes(inventory: Inventory, echoes: int) -> Inventory:
     return replace(inventory, devices=devices)
 
 
-def verdict(figures: list[dict[str, float]], peak: float, case: str) -> int:
+def verdict(figures: list[dict[str, float]], peak: float, case: str, **extra: int) -> int:
     """The run's summary line; exit 1 if any check failed or was skipped, or a fault opened.
 
     The lab is healthy: every failure, skip or fault is a false result of the monitor.
@@ -397,7 +456,8 @@ def verdict(figures: list[dict[str, float]], peak: float, case: str) -> int:
                  false_results=int(bad), open_faults=int(faults), overruns=int(overruns),
                  daemon_cpu_share=cpu, daemon_system_share=system, cpu_s_per_cycle=per_cycle["cpu"],
                  gc_s_per_cycle=per_cycle["gc"], full_gcs_per_cycle=per_cycle["gc_full"],
-                 longest_sweep_s=sweep, longest_stall_s=stall, peak_rss_mib=round(peak))
+                 longest_sweep_s=sweep, longest_stall_s=stall, peak_rss_mib=round(peak),
+                 **extra)
     return 0 if ok else 1
 
 
@@ -409,10 +469,10 @@ def _steady_median(figures: list[dict[str, float]], key: str) -> float:
 
 async def run(inventory: Inventory, path: Path, db: Target, cycles: int, lab_pid: int,
               interval: float, transform: Callable[[Inventory], Inventory],
-              pg: PrivateServer | None, samples: list[Sample]) -> list[dict[str, float]]:
+              pg: PrivateServer | None, samples: list[Sample],
+              tally: Tally) -> list[dict[str, float]]:
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[str] = loop.create_future()
-    tally = Tally()
     listened: Counter[str] = Counter()
 
     def on_ready(base: str) -> None:

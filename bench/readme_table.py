@@ -38,7 +38,8 @@ class Bench:
 BENCHES = {
     "daemon": Bench(
         "The daemon at city scale",
-        "python bench/bench_daemon.py --devices N --cycles C --engine sqlite|postgresql",
+        "python bench/bench_daemon.py --devices N --cycles C --engine sqlite|postgresql "
+        "[--video V --video-every E]",
         "`netwatch run` in-process over N devices (all ICMP; 7,000 RTSP, 3,000 SIP, 2,000 "
         "SNMP of which 200 v3), the device lab in its own process, loopback only. A healthy "
         "lab: any failed or skipped check, open fault or overrun is a false result and FAILS "
@@ -46,7 +47,10 @@ BENCHES = {
         "Longest stall: how late a 50 ms sleep on the event loop woke, worst of all cycles. "
         "The case ends with the engine behind the database thread (a SQLite file, or a "
         "PostgreSQL server of the run's own on loopback); the case without one is the run "
-        "of 2026-12-05, before the database thread: SQLite called on the event loop."),
+        "of 2026-12-05, before the database thread: SQLite called on the event loop. A case "
+        "with `-video-V` gives V of the RTSP cameras a `video` check sampled every E (2 s "
+        "samples, the lab streaming); a sample skipped at the video sessions cap, or one "
+        "showing no video, is a false result too."),
     "daemon_db": Bench(
         "The daemon's database load on PostgreSQL",
         "python bench/bench_daemon.py --devices N --cycles C --engine postgresql",
@@ -82,6 +86,13 @@ BENCHES = {
         "Service checks", "python bench/bench_services.py",
         "2,000 lean loopback devices per protocol in a helper process, 200 checks at a time; "
         "CPU of the probing process only, per check."),
+    "samples": Bench(
+        "Sampled checks (video, ONVIF clock)", "python bench/bench_samples.py",
+        "500 lab cameras in their own process (synthetic H.264 over RTSP with Digest "
+        "credentials; ONVIF on port 80); 500 `video` samples of 2 s and 5,000 `onvif_time` "
+        "reads through the monitor's runner, 32 at a time. CPU of the checking process only, "
+        "per check (`getrusage`), and the lab's apart; any failed, skipped or problem-showing "
+        "sample FAILS the run."),
     "snmp": Bench(
         "SNMP", "python bench/bench_snmp.py",
         "v2c against one net-snmp `snmpd` on 5,000 loopback addresses, beside Prometheus' "

@@ -160,7 +160,8 @@ class Runner:
 
         With ``spread`` > 0 (the daemon's runner) each probe's checks start evenly over
         that part of the devices' shortest interval, no slower than ``MIN_PACE`` per
-        second (a few re-checked parents do not wait). With 0 (a sweep on demand) the
+        second (a few re-checked parents do not wait); video samples evenly over it
+        whatever their number (``_video_window``). With 0 (a sweep on demand) the
         window is the shortest the capacity settings allow for these checks (ICMP
         echoes, service checks and SNMP GETs per second, whichever needs longest): a
         city swept on demand is paced like a scheduled sweep, not a burst the process
@@ -214,6 +215,9 @@ class Runner:
                 tasks.append(
                     asyncio.ensure_future(self._run_batch(module, allowed, done, batch_spread))
                 )
+            elif probe == VIDEO and spread > 0 and len(allowed) > 1:
+                window = _video_window(module, allowed, spread)
+                tasks.append(asyncio.ensure_future(_paced(allowed, one, window, min_pace=0.0)))
             elif spread > 0 and len(allowed) > 1:
                 tasks.append(asyncio.ensure_future(_paced(allowed, one, spread)))
             else:
@@ -228,8 +232,19 @@ class Runner:
         return results
 
 
-async def _paced(jobs: Sequence[Job], one: Callable[[Job], Any], spread: float) -> None:
-    """Start the jobs evenly over ``spread`` seconds (at least ``MIN_PACE``/s), then wait.
+def _video_window(module: ModuleType, jobs: Sequence[Job], spread: float) -> float:
+    """Seconds over which a sweep starts its video samples: evenly, as the sessions they
+    hold are a concurrency (at ``MIN_PACE`` a few dozen 2 s samples would hold 40 at
+    once, past the default cap, and be skipped); ending a sample's deadline before the
+    window does, and over half of it at least."""
+    longest: float = max(module.deadline(check.params, device.timeout)
+                         for device, check in jobs)
+    return max(spread - longest, spread / 2)
+
+
+async def _paced(jobs: Sequence[Job], one: Callable[[Job], Any], spread: float,
+                 min_pace: float = MIN_PACE) -> None:
+    """Start the jobs evenly over ``spread`` seconds (at least ``min_pace``/s), then wait.
 
     Never faster than that pace: when the loop was held up (a busy turn, a collection),
     the jobs overdue by more than ``PACE_STEP`` are not started in one burst, which
@@ -238,7 +253,7 @@ async def _paced(jobs: Sequence[Job], one: Callable[[Job], Any], spread: float) 
     """
     loop = asyncio.get_running_loop()
     start = loop.time()
-    step = min(spread / len(jobs), 1 / MIN_PACE)
+    step = spread / len(jobs) if min_pace <= 0 else min(spread / len(jobs), 1 / min_pace)
     started: list[asyncio.Future[None]] = []
     for index, job in enumerate(jobs):
         now = loop.time()

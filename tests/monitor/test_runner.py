@@ -286,3 +286,28 @@ async def test_a_paced_sweep_held_up_does_not_catch_up_in_a_burst(
     assert starts[-1] - starts[0] >= 0.78 + 0.25  # the schedule slid by about the hold-up
     # at the pace, 0.05 s holds 2-3 starts; a catch-up would start the 15 overdue at once
     assert max(sum(1 for t in starts if s <= t < s + 0.05) for s in starts) <= 5
+
+
+async def test_a_paced_sweep_spreads_video_samples_within_the_sessions_cap(
+        register: Callable[..., str]) -> None:
+    """The video samples due in a sweep start evenly over its window, not at the pace
+    floor: 20 samples of 0.25 s over a 3 s window hold about 2 sessions at once, while at
+    20/s they would hold 5, past a cap of 4, and the extra ones would be skipped."""
+    held, most = [0], [0]
+
+    async def sample(target: Target, params: Any, ctx: ProbeContext) -> ProbeResult:
+        held[0] += 1
+        most[0] = max(most[0], held[0])
+        await asyncio.sleep(0.25)
+        held[0] -= 1
+        return ProbeResult.ok()
+
+    register("video", sample)
+    devices = [device(i, "video") for i in range(1, 21)]
+    # the runner's window: 5% of the 60 s interval, 3 s; the samples' deadline 0.2 s
+    runner = Runner(ProbeContext(), spread=0.05, capacity=Capacity(video_sessions=4))
+    async with runner.ctx:
+        rows = await runner.sweep(devices)
+    outcomes = [r.reason for row in rows for r in row.checks.values()]
+    assert outcomes == [Reason.OK] * 20, outcomes
+    assert most[0] <= 3
