@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import urllib.error
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -148,20 +149,27 @@ class Poster:
         return False
 
 
-def test_killed_active_hands_the_city_to_the_standby(
-        tmp_path: Path, pg_server: pgserver.Server, services: dict[str, Service]) -> None:
-    port = services["sw-e"].port
-    (tmp_path / "inventory.yaml").write_text(inventory(port), encoding="utf-8")
+@contextmanager
+def pair(tmp_path: Path, pg_server: pgserver.Server,
+         services: dict[str, Service]) -> Iterator[tuple[Database, Instance, Instance]]:
+    """The city's inventory and its devices' services, a fresh database, and instances a
+    and b over it (started by the test, stopped here by PID)."""
+    (tmp_path / "inventory.yaml").write_text(inventory(services["sw-e"].port),
+                                             encoding="utf-8")
     for name in ("sw-e", "sw-w", "cam-n"):
         services[name].open()
     with database(pg_server) as db:
-        token = make_token(db.url, tmp_path / "inventory.yaml")
         a = Instance("a", HOSTS[0], tmp_path, db.url)
         b = Instance("b", HOSTS[1], tmp_path, db.url)
         with running(a, b):
-            _failover(db, a, b, token, services)
-        log = a.text() + b.text()
-        assert pg_server.password not in log
+            yield db, a, b
+
+
+def test_killed_active_hands_the_city_to_the_standby(
+        tmp_path: Path, pg_server: pgserver.Server, services: dict[str, Service]) -> None:
+    with pair(tmp_path, pg_server, services) as (db, a, b):
+        _failover(db, a, b, make_token(db.url, tmp_path / "inventory.yaml"), services)
+    assert pg_server.password not in a.text() + b.text()  # the logs, shutdown included
 
 
 def _failover(db: Database, a: Instance, b: Instance, token: str,
@@ -267,15 +275,8 @@ def _failover(db: Database, a: Instance, b: Instance, token: str,
 
 def test_paused_active_resumed_after_the_takeover_writes_nothing(
         tmp_path: Path, pg_server: pgserver.Server, services: dict[str, Service]) -> None:
-    port = services["sw-e"].port
-    (tmp_path / "inventory.yaml").write_text(inventory(port), encoding="utf-8")
-    for name in ("sw-e", "sw-w", "cam-n"):
-        services[name].open()
-    with database(pg_server) as db:
-        a = Instance("a", HOSTS[0], tmp_path, db.url)
-        b = Instance("b", HOSTS[1], tmp_path, db.url)
-        with running(a, b):
-            _split_brain(db, a, b, services)
+    with pair(tmp_path, pg_server, services) as (db, a, b):
+        _split_brain(db, a, b, services)
 
 
 def _split_brain(db: Database, a: Instance, b: Instance, services: dict[str, Service]) -> None:
@@ -347,15 +348,8 @@ def test_paused_inside_a_transaction_neither_blocks_the_takeover_nor_writes(
     session (the idle limit), so b takes the city over all the same; a, resumed, finds
     its county taken: the store refuses the kept change (fencing) and the switch's
     episode in the database is b's."""
-    port = services["sw-e"].port
-    (tmp_path / "inventory.yaml").write_text(inventory(port), encoding="utf-8")
-    for name in ("sw-e", "sw-w", "cam-n"):
-        services[name].open()
-    with database(pg_server) as db:
-        a = Instance("a", HOSTS[0], tmp_path, db.url)
-        b = Instance("b", HOSTS[1], tmp_path, db.url)
-        with running(a, b):
-            _paused_holding_the_lock(db, a, b, services)
+    with pair(tmp_path, pg_server, services) as (db, a, b):
+        _paused_holding_the_lock(db, a, b, services)
 
 
 def _paused_holding_the_lock(db: Database, a: Instance, b: Instance,

@@ -19,7 +19,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +30,7 @@ import pytest
 
 from netwatch.lab.process import terminate
 from tests.daemon.city import listening_url
+from tests.daemon.test_gaps_e2e import Service
 
 BOTH_ENGINES = True
 HOST = "127.75.0.1"  # where both instances listen (ports of their own)
@@ -43,39 +43,6 @@ def free_port(host: str) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
-
-
-class Service:
-    """A TCP port that accepts and closes connections while open: a device's service."""
-
-    def __init__(self, host: str) -> None:
-        self.host, self.port = host, free_port(host)
-        self.server: socket.socket | None = None
-        self.thread: threading.Thread | None = None
-
-    def open(self) -> None:
-        server = socket.create_server((self.host, self.port))
-        server.settimeout(0.2)
-        self.server = server
-        self.thread = threading.Thread(target=self._accept, args=(server,), daemon=True)
-        self.thread.start()
-
-    def _accept(self, server: socket.socket) -> None:
-        while self.server is server:
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.close()
-
-    def close(self) -> None:
-        server, self.server = self.server, None
-        if server is not None:
-            server.close()
-        if self.thread is not None:
-            self.thread.join(5)
 
 
 def inventory(switch: Service, camera: Service) -> str:
@@ -171,7 +138,7 @@ def database(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str
 
 @pytest.fixture
 def services() -> Iterator[tuple[Service, Service]]:
-    switch, camera = Service(SWITCH), Service(CAMERA)
+    switch, camera = Service(SWITCH, free_port(SWITCH)), Service(CAMERA, free_port(CAMERA))
     switch.open()
     camera.open()
     try:
