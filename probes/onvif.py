@@ -41,7 +41,7 @@ from xml.sax.saxutils import escape
 
 from probes import textconn
 from probes.base import Measurement, ParamError, ProbeContext, ProbeResult, Reason, Target
-from probes.textproto import HEAD_LIMIT, Head, is_safe_text, request
+from probes.textproto import HEAD_LIMIT, Head, is_request_path, request
 
 NAME = "onvif_time"
 DEFAULT_PORT: int | None = 80
@@ -88,7 +88,7 @@ def parse_params(raw: Mapping[str, Any] | None) -> Params:
             raise ParamError(key, f"expected text, got {type(value).__name__}")
         values[key] = value
     path, user, password = values["path"], values["user"], values["password"]
-    if not path.startswith("/") or not is_safe_text(path):
+    if not is_request_path(path):
         raise ParamError("path", "must start with '/' and hold no spaces or control characters")
     if user and not user.isprintable():
         raise ParamError("user", "must hold no control characters")

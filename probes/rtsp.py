@@ -26,7 +26,7 @@ from typing import Any
 
 from probes import rtspauth, textconn
 from probes.base import Measurement, ParamError, ProbeContext, ProbeResult, Reason, Target
-from probes.textproto import Head, ProtocolError, is_safe_text, request
+from probes.textproto import Head, ProtocolError, is_request_path, request
 
 NAME = "rtsp"
 DEFAULT_PORT: int | None = 554
@@ -53,7 +53,7 @@ def parse_params(raw: Mapping[str, Any] | None) -> Params:
     if unknown:
         raise ParamError(unknown[0], "unknown setting (known: describe, password, path, user)")
     path = raw.get("path", "/")
-    if not isinstance(path, str) or not path.startswith("/") or not is_safe_text(path):
+    if not is_request_path(path):
         raise ParamError("path", "must start with '/' and hold no spaces or control characters")
     describe = raw.get("describe", True)
     if not isinstance(describe, bool):

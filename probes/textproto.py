@@ -146,3 +146,8 @@ def is_token(text: str) -> bool:
 def is_safe_text(text: str) -> bool:
     """Whether a value can go into a request line or header without breaking the head."""
     return text.isprintable() and " " not in text and text.isascii()
+
+
+def is_request_path(value: object) -> bool:
+    """A ``path`` setting that can go into a request line: text starting with '/'."""
+    return isinstance(value, str) and value.startswith("/") and is_safe_text(value)

@@ -52,7 +52,7 @@ from probes.base import (
     within,
 )
 from probes.durations import DURATION_HINT, BadDuration, seconds
-from probes.textproto import Head, ProtocolError, excerpt, is_safe_text, request
+from probes.textproto import Head, ProtocolError, excerpt, is_request_path, is_safe_text, request
 
 NAME = "video"
 DEFAULT_PORT: int | None = 554
@@ -86,7 +86,7 @@ def parse_params(raw: Mapping[str, Any] | None) -> Params:
     if unknown:
         raise ParamError(unknown[0], f"unknown setting (known: {', '.join(known)})")
     path = raw.get("path", "/")
-    if not isinstance(path, str) or not path.startswith("/") or not is_safe_text(path):
+    if not is_request_path(path):
         raise ParamError("path", "must start with '/' and hold no spaces or control characters")
     try:
         sample = seconds(raw.get("sample", DEFAULT_SAMPLE))
