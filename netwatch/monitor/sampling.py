@@ -96,6 +96,9 @@ class Sampler:
 
     def __init__(self) -> None:
         self._due: dict[tuple[str, str], float] = {}
+        # per device definition, its regular checks alone: what most sweeps probe of it, made
+        # once rather than at every sweep of a city's cameras
+        self._regular: dict[str, tuple[Device, Device | None]] = {}
 
     def plan(self, device: Device, results: Mapping[str, ProbeResult],
              now: float) -> Device | None:
@@ -106,8 +109,12 @@ class Sampler:
         due = [c for c in sampled if self._is_due(device, c, results, now)]
         if len(due) == len(sampled):
             return device
-        checks = tuple(c for c in device.checks if c.probe not in SAMPLED or c in due)
-        return dataclasses.replace(device, checks=checks) if checks else None
+        if not due:  # the usual sweep: the regular checks only
+            cached = self._regular.get(device.id)
+            if cached is None or cached[0] is not device:
+                cached = self._regular[device.id] = (device, _without(device, ()))
+            return cached[1]
+        return _without(device, due)
 
     def _is_due(self, device: Device, check: CheckSpec, results: Mapping[str, ProbeResult],
                 now: float) -> bool:
@@ -136,6 +143,15 @@ class Sampler:
         gone = set(devices)
         for key in [k for k in self._due if k[0] in gone]:
             del self._due[key]
+        for device in gone:
+            self._regular.pop(device, None)
+
+
+def _without(device: Device, due: Iterable[CheckSpec]) -> Device | None:
+    """The device with its regular checks and the sampled ones ``due``; None if none."""
+    keep = set(due)
+    checks = tuple(c for c in device.checks if c.probe not in SAMPLED or c in keep)
+    return dataclasses.replace(device, checks=checks) if checks else None
 
 
 def first_due(device: Device, check: CheckSpec, now: float) -> float:
