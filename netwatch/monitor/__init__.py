@@ -14,13 +14,15 @@ them and how it probes the counties it stands by for; ``status`` writes each dev
 state changes to the store, so any instance answers for every county; ``sampling``
 runs the checks taken now and then (a camera's video, a device's clock) and says what a
 sample shows; ``trends`` raises early warnings (预警) from each device's trends against
-its own baselines, and keeps both in the store.
+its own baselines, and keeps both in the store; ``declared`` keeps the outages the
+counties declare (停机报备) and their audit trail.
 """
 
 from __future__ import annotations
 
 from netwatch.monitor.allowlist import AllowList
 from netwatch.monitor.capacity import Capacity, CapacityError, Load, assess, problems
+from netwatch.monitor.declared import REASONS, Declaration, declarations_within
 from netwatch.monitor.faults import MAINTENANCE, OpenFault
 from netwatch.monitor.leases import (
     DUTIES,
@@ -68,4 +70,5 @@ __all__ = [
     "gaps_within", "in_slices", "judge", "lapse_all", "leases", "monitored_since", "problems",
     "read_status", "record_first_checks", "release", "status_words", "sweep_once", "write_status",
     "Raised", "StoredWarning", "Trends", "current_warnings",  # early warnings (trends)
+    "REASONS", "Declaration", "declarations_within",  # declared outages
 ]

@@ -29,6 +29,8 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "netwatch/monitor/leases.py": ("leases",),
     "netwatch/monitor/status.py": ("device_status",),
     "netwatch/monitor/trends.py": ("warning_baselines", "device_warnings"),
+    "netwatch/monitor/declared.py": ("declared_outages", "declared_outage_devices",
+                                     "declared_outage_audit"),
     "netwatch/daemon/runs.py": ("schedule_runs",),
     "netwatch/notices/numbering.py": ("notice_sequences",),
     "netwatch/notices/register.py": ("notices", "notice_item_listings"),

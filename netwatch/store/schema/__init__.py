@@ -15,6 +15,7 @@ here is one shipped migration:
 - ``leases`` (8): per-county leases (which instance writes for a county) and the duties';
 - ``device_status`` (9): each device's latest state, written by its county's active instance;
 - ``warnings`` (10): each device's early-warning baselines and the warnings raised now;
+- ``declared`` (11): outages the counties declare, their devices and their audit trail;
 - ``postgres_baseline``: PostgreSQL's first schema, equal to version 6 and recorded
   as 6: a new PostgreSQL database starts there, never from 1.
 
@@ -45,6 +46,8 @@ The queries on each table belong to its one owner, which every other module call
 - ``monitored_since``, ``monitoring_gaps``, ``watch_heartbeat``: ``netwatch.monitor.watched``;
   ``leases``: ``netwatch.monitor.leases``; ``device_status``: ``netwatch.monitor.status``;
   ``warning_baselines``, ``device_warnings``: ``netwatch.monitor.trends``;
+  ``declared_outages``, ``declared_outage_devices``, ``declared_outage_audit``:
+  ``netwatch.monitor.declared``;
 - ``readings``, ``readings_received``: ``netwatch.survey.readings``;
 - ``notices``, ``notice_item_listings``: ``netwatch.notices.register``;
   ``notice_items``: ``netwatch.notices.items``; ``notice_sequences``:
@@ -54,6 +57,7 @@ The queries on each table belong to its one owner, which every other module call
 
 from __future__ import annotations
 
+from netwatch.store.schema.declared import V11_DECLARED_OUTAGES
 from netwatch.store.schema.device_status import V9_DEVICE_STATUS
 from netwatch.store.schema.faults_tokens import V1_FAULTS_AND_TOKENS
 from netwatch.store.schema.gaps import V7_MONITORING_GAPS
@@ -78,6 +82,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V8_LEASES,
     V9_DEVICE_STATUS,
     V10_WARNINGS,
+    V11_DECLARED_OUTAGES,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
