@@ -1,6 +1,7 @@
 """The monthly circular (月度通报): the city's ranking of its counties, issued once a month.
 
-``record`` is what an issued circular says (frozen, stored as JSON).
+``record`` is what an issued circular says (frozen, stored as JSON); ``register`` keeps
+each month's issued record (it owns the ``circulars`` table).
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from netwatch.circulars.record import (
     RankRow,
     Recipient,
 )
+from netwatch.circulars.register import (
+    circular_by_id,
+    circular_of_month,
+    every_circular,
+    record_circular,
+)
 
 __all__ = ["MEASURES", "CircularRecord", "CountyFigures", "Mention", "RankRow", "Ranking",
-           "Recipient"]
+           "Recipient", "circular_by_id", "circular_of_month", "every_circular",
+           "record_circular"]
