@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 KINDS: tuple[str, ...] = ("trunking_site", "vc_endpoint", "camera", "switch")
@@ -169,6 +169,24 @@ ONLINE_TARGET_KEYS: tuple[str, ...] = (
 )
 
 
+WEEKEND: tuple[int, ...] = (6, 7)  # ISO weekdays: Saturday, Sunday
+
+
+@dataclass(frozen=True, slots=True)
+class CircularSettings:
+    """The monthly circular (月度通报, docs/circulars.md): its number, schedule, targets and
+    the thresholds of its praise and criticism. Issuing needs a ``prefix``."""
+
+    prefix: str = ""  # its own 发文字号 prefix, numbered like the notices
+    enabled: bool = True  # False: the daemon issues none (the command still does)
+    at: time = time(9, 0)  # time of day on the month's first working day, notices' timezone
+    video_target: float = 0.95  # video availability (视频可用率)
+    clock_target: float = 0.95  # clock accuracy (时钟准确率)
+    praise_rank: int = 1  # praised only when ranked this high or better in some table
+    criticise_margin: float = 0.05  # named when a rate is this far (or more) below its target
+    criticise_overdue: int = 1  # named when this many items are overdue at the month's end
+
+
 @dataclass(frozen=True, slots=True)
 class NoticeSettings:
     """How rectification notices are numbered, scheduled, judged and delivered (docs/notices.md)."""
@@ -180,7 +198,9 @@ class NoticeSettings:
     contact: str = ""
     verification_window_seconds: float = 86400.0
     recurrence_window_seconds: float = 30 * 86400.0
-    holidays: tuple[date, ...] = ()
+    holidays: tuple[date, ...] = ()  # days off on working weekdays
+    workdays: tuple[date, ...] = ()  # make-up working days (调休上班) on the weekend
+    weekend: tuple[int, ...] = WEEKEND  # ISO weekdays that are days off unless in workdays
     online_targets: Mapping[str, float] = field(default_factory=lambda: {
         "camera_key_area": 0.98, "camera": 0.95, "vc_endpoint": 0.95,
         "trunking_site": 0.98, "switch": 0.98,
@@ -193,6 +213,7 @@ class NoticeSettings:
     cc: str = ""  # 抄送 line of the 版记 (e.g. the city bureau's command centre)
     auth_failed_items: bool = False  # credential/configuration faults become county items
     public_url: str = ""  # where the web app is reached: webhook bodies carry full URLs
+    circular: CircularSettings = CircularSettings()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, fields, replace
+from datetime import date, time
 from typing import Any
 
 from netwatch.inventory import units as u
@@ -20,6 +21,7 @@ from netwatch.inventory.model import (
     SMTP_DEADLINE,
     WEBHOOK_DEADLINE,
     BBox,
+    CircularSettings,
     Contact,
     County,
     CoverageSettings,
@@ -54,6 +56,7 @@ def plain_auth_refusal(smtp: SmtpDelivery) -> str | None:
 MIN_FAULT_RETENTION = 31 * 86400.0
 # the defaults of every setting are the models' own field defaults, stated once there
 NOTICE = NoticeSettings()
+CIRCULAR = CircularSettings()
 COVERAGE = CoverageSettings()
 WARNINGS = WarningSettings()
 LAT = u.number(-90.0, 90.0)
@@ -154,15 +157,13 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
     r.keys(m, w, ("issuing_unit", "prefix", "schedule", "timezone", "contact",
                   "verification_window", "recurrence_window", "holidays", "online_targets",
                   "delivery", "fault_retention", "delivery_retention", "header", "cc",
-                  "auth_failed_items", "public_url"))
+                  "auth_failed_items", "public_url", "workdays", "weekend", "circular"))
     tz = r.get(m, "timezone", w, u.time_zone, city_tz)
-    holidays = []
-    hl = r.items(m.get("holidays"), m.line_of("holidays"), join(w, "holidays"))
-    for i, value in enumerate(hl):
-        try:
-            holidays.append(u.calendar_date(value))
-        except u.BadValue as exc:
-            r.add(hl.line_of(i), say(join(w, f"holidays[{i}]"), str(exc)))
+    holidays = _dates(r, m, w, "holidays")
+    workdays = _dates(r, m, w, "workdays")
+    for day in sorted(set(holidays) & set(workdays)):
+        r.add(m.line_of("workdays"), say(join(w, "workdays"), (
+            f"{day} is also in holidays: a day is either a day off or a working day")))
     targets = dict(NoticeSettings().online_targets)
     tm = r.mapping(m.get("online_targets"), m.line_of("online_targets"), join(w, "online_targets"))
     if tm is not None:
@@ -188,6 +189,8 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
                                           NOTICE.verification_window_seconds),
         recurrence_window_seconds=recurrence,
         holidays=tuple(sorted(set(holidays))),
+        workdays=tuple(sorted(set(workdays))),
+        weekend=r.get(m, "weekend", w, weekdays, NOTICE.weekend),
         online_targets=targets,
         smtp=smtp,
         webhook=webhook,
@@ -198,6 +201,74 @@ def read_notices(r: Reader, raw: Any, line: int, city_tz: str) -> NoticeSettings
         cc=r.get(m, "cc", w, u.text_or_empty, NOTICE.cc),
         auth_failed_items=r.get(m, "auth_failed_items", w, u.boolean, NOTICE.auth_failed_items),
         public_url=_public_url(r, m, w),
+        circular=read_circular(r, m.get("circular"), m.line_of("circular")),
+    )
+
+
+def _dates(r: Reader, m: LineMap, w: str, key: str) -> list[date]:
+    """A list of calendar dates (``holidays``, ``workdays``), each bad one reported."""
+    days = []
+    listed = r.items(m.get(key), m.line_of(key), join(w, key))
+    for i, value in enumerate(listed):
+        try:
+            days.append(u.calendar_date(value))
+        except u.BadValue as exc:
+            r.add(listed.line_of(i), say(join(w, f"{key}[{i}]"), str(exc)))
+    return days
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def weekdays(value: Any) -> tuple[int, ...]:
+    """Weekday names (``saturday`` or ``sat``) as ISO weekdays (Monday 1 .. Sunday 7);
+    ``[]`` is a city without weekends."""
+    if not isinstance(value, list):
+        raise u.BadValue(f"expected a list of weekdays like [saturday, sunday], got "
+                         f"{u.shown(value)}")
+    days = set()
+    for name in value:
+        key = name.strip().lower() if isinstance(name, str) else ""
+        found = [n for n, full in enumerate(WEEKDAYS, 1) if key in (full, full[:3])]
+        if not found:
+            raise u.BadValue(f"expected weekday names (monday … sunday, or mon … sun), got "
+                             f"{u.shown(name)}")
+        days.add(found[0])
+    if len(days) == len(WEEKDAYS):
+        raise u.BadValue("every day of the week is a day off: nothing would ever be due")
+    return tuple(sorted(days))
+
+
+def time_of_day(value: Any) -> time:
+    """``"09:00"``: a time of day, quoted (YAML reads an unquoted 9:00 as the number 540)."""
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        hour, minute = (int(x) for x in value.strip().split(":"))
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        raise u.BadValue(f'expected a time of day like "09:00" in quotes (unquoted, YAML reads '
+                         f'{value // 60}:{value % 60:02d} as the number {value})')
+    raise u.BadValue(f'expected a time of day like "09:00" (quoted), got {u.shown(value)}')
+
+
+def read_circular(r: Reader, raw: Any, line: int) -> CircularSettings:
+    """The monthly circular's settings (``notices.circular``); issuing needs its ``prefix``."""
+    w = "notices.circular"
+    m = r.mapping(raw, line, w)
+    if m is None:
+        return CIRCULAR
+    r.keys(m, w, ("prefix", "enabled", "time", "video_target", "clock_target", "praise_rank",
+                  "criticise_margin", "criticise_overdue"), required=("prefix",))
+    return CircularSettings(
+        prefix=r.get(m, "prefix", w, u.name_text, CIRCULAR.prefix),
+        enabled=r.get(m, "enabled", w, u.boolean, CIRCULAR.enabled),
+        at=r.get(m, "time", w, time_of_day, CIRCULAR.at),
+        video_target=r.get(m, "video_target", w, u.ratio, CIRCULAR.video_target),
+        clock_target=r.get(m, "clock_target", w, u.ratio, CIRCULAR.clock_target),
+        praise_rank=r.get(m, "praise_rank", w, u.integer(1), CIRCULAR.praise_rank),
+        criticise_margin=r.get(m, "criticise_margin", w, u.ratio, CIRCULAR.criticise_margin),
+        criticise_overdue=r.get(m, "criticise_overdue", w, u.integer(1),
+                                CIRCULAR.criticise_overdue),
     )
 
 

@@ -167,7 +167,7 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
         return None
     if (start, end) not in cache:
         cache[(start, end)] = figures(tx, inventory, start, end, now)
-    deadlines = {r["id"]: deadline(day, r["rectify_within_days"], settings.holidays).isoformat()
+    deadlines = {r["id"]: deadline(day, r["rectify_within_days"], settings).isoformat()
                  for r in new}
     set_deadlines(tx, deadlines)
     today = day.isoformat()

@@ -86,6 +86,17 @@ TABLE = [
      " (use an IANA name like Asia/Shanghai)"),
     ("bad_date.yaml",
      'bad_date.yaml:5: notices.holidays[1]: expected a date like 2026-10-01, got "2026-13-01"'),
+    ("workday_holiday.yaml",
+     "workday_holiday.yaml:6: notices.workdays: 2026-10-02 is also in holidays: a day is either"
+     " a day off or a working day"),
+    ("bad_weekend.yaml",
+     "bad_weekend.yaml:5: notices.weekend: expected weekday names (monday … sunday, or mon …"
+     ' sun), got "sundy"'),
+    ("circular_time.yaml",
+     'circular_time.yaml:7: notices.circular.time: expected a time of day like "09:00" in'
+     " quotes (unquoted, YAML reads 9:00 as the number 540)"),
+    ("circular_no_prefix.yaml",
+     'circular_no_prefix.yaml:6: notices.circular: missing key "prefix"'),
     ("param_error.yaml", "param_error.yaml:9: device cam-1: check rtsp: path: must start with /"),
     ("duplicate_key.yaml", 'duplicate_key.yaml:10: duplicate key "name" (first at line 7)'),
     ("missing_key.yaml", 'missing_key.yaml:4: county linhe: missing key "receiving_unit"'),

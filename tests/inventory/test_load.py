@@ -6,7 +6,7 @@ import importlib
 import re
 import textwrap
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -222,6 +222,36 @@ def test_layers_apply_in_order(tmp_path: Path, fake_calls: list[str]) -> None:
     assert (c.interval, c.timeout, c.rectify_within_days) == (45.0, 0.5, 3)
     assert (c.thresholds.loss_ratio, c.thresholds.jitter_seconds) == (0.005, 0.01)
     assert (d.interval, d.grace_seconds, d.thresholds.rtt_seconds) == (30.0, 1800.0, 0.3)
+
+
+def test_the_calendar_and_the_circular_settings(tmp_path: Path, fake_calls: list[str]) -> None:
+    """Make-up working days and a city's own weekend; the circular's section with every key,
+    and its defaults where the section is left out."""
+    path = write(tmp_path, """\
+        notices:
+          holidays: [2026-10-01, 2026-10-02]
+          workdays: [2026-10-10, 2026-09-27]
+          weekend: [Sun, friday]
+          circular:
+            prefix: 示公通
+            enabled: false
+            time: "08:30"
+            video_target: 90%
+            clock_target: 0.9
+            praise_rank: 2
+            criticise_margin: 3%
+            criticise_overdue: 2
+        """)
+    notices = load_inventory(path, env={}).notices
+    assert notices.workdays == (date(2026, 9, 27), date(2026, 10, 10))
+    assert notices.weekend == (5, 7)
+    c = notices.circular
+    assert (c.prefix, c.enabled, c.at, c.video_target, c.clock_target) == (
+        "示公通", False, time(8, 30), 0.9, 0.9)
+    assert (c.praise_rank, c.criticise_margin, c.criticise_overdue) == (2, 0.03, 2)
+    plain = load_inventory(write(tmp_path, ""), env={}).notices
+    assert (plain.weekend, plain.workdays, plain.circular.prefix) == ((6, 7), (), "")
+    assert (plain.circular.at, plain.circular.enabled) == (time(9, 0), True)
 
 
 def test_a_county_may_give_its_division_code(tmp_path: Path, fake_calls: list[str]) -> None:

@@ -140,13 +140,25 @@ def test_the_period_covers_the_items_it_lists(store: Store) -> None:
     assert east.record is not None and [i.subject for i in east.record.items] == ["site-1"]
 
 
-def test_deadlines_skip_holidays(store: Store) -> None:
-    """A deadline falling on a listed holiday moves to the next day that is not one."""
+def test_deadlines_skip_holidays_and_weekends(store: Store) -> None:
+    """A deadline falling on a listed holiday moves to the next working day: past Thursday
+    and Friday's holidays and the weekend after them to Monday (before weekends were days
+    off, it was the Saturday)."""
     settings = replace(SETTINGS, holidays=(date(2026, 11, 26), date(2026, 11, 27)))
     fault(store, "cam-8", at("2026-11-20"), county="west")
     [o] = issue_notices(store, city(settings=settings), counties=["west"],
                         now=at("2026-11-23"))
-    assert o.record is not None and o.record.items[0].deadline == "2026-11-28"
+    assert o.record is not None and o.record.items[0].deadline == "2026-11-30"
+
+
+def test_a_deadline_on_a_make_up_working_sunday_stays(store: Store) -> None:
+    """Issued Thursday with three days to rectify: due Sunday, a make-up working day, so it
+    stays; without the make-up day it moves to Monday."""
+    fault(store, "cam-8", at("2026-11-20"), county="west")
+    sunday = date(2026, 11, 29)
+    [o] = issue_notices(store, city(settings=replace(SETTINGS, workdays=(sunday,))),
+                        counties=["west"], now=at("2026-11-26"))
+    assert o.record is not None and o.record.items[0].deadline == "2026-11-29"
 
 
 def test_summary_is_time_weighted_and_ranked(store: Store) -> None:
