@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from netwatch.inventory import KINDS, Device, Inventory
@@ -104,12 +104,13 @@ def _overlap(a: Spans, b: Spans) -> float:
 Episodes = dict[str, list[tuple[float, float]]]  # device: (first seen, end within the period)
 
 
-def _outage_episodes(db: Handle, start: float, end: float) -> tuple[Episodes, set[str]]:
-    """Each device's outage episodes (first seen, closed or ``end``), and those down at ``end``."""
+def _outage_episodes(db: Handle, start: float, end: float,
+                     faults: Collection[str] = OFFLINE_FAULTS) -> tuple[Episodes, set[str]]:
+    """Each device's episodes of ``faults`` (first seen, closed or ``end``; the outages by
+    default), and the devices with one open at ``end``."""
     episodes: Episodes = defaultdict(list)
     down_at_end: set[str] = set()
-    for device, first_seen, closed_at in outages(db, OFFLINE_FAULTS, start, end,
-                                                 planned=MAINTENANCE):
+    for device, first_seen, closed_at in outages(db, faults, start, end, planned=MAINTENANCE):
         if closed_at is None or closed_at > end:
             down_at_end.add(device)
         episodes[device].append((first_seen, min(closed_at or end, end)))
@@ -183,41 +184,69 @@ def unwatched_seconds(db: Handle, county: str, start: float, end: float, now: fl
     return _length(_holes(unwatched(db, start, end, now), county))
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceTime:
+    """One device's seconds within a period: watched (gaps and declared time out), lost to
+    the faults counted (within the watched time) and declared."""
+
+    watched: float = 0.0
+    lost: float = 0.0
+    declared: float = 0.0
+
+
+def device_time(db: Handle, devices: Iterable[Device], start: float, end: float,
+                now: float | None = None,
+                faults: Collection[str] = OFFLINE_FAULTS) -> tuple[dict[str, DeviceTime],
+                                                                     set[str]]:
+    """Per device, its ``DeviceTime`` for ``faults`` within [start, end] (the outages by
+    default), and the devices with one of them open at ``end``: the arithmetic of every
+    time-weighted rate. ``now`` (default ``end``) decides whether a gap is still open."""
+    episodes, down = _outage_episodes(db, start, end, faults)
+    spans = {device: _spans(e, start) for device, e in episodes.items()}
+    excused = declared_spans(declarations_within(db, start, end), episodes, start, end)
+    since = monitored_since(db)
+    gaps = unwatched(db, start, end, end if now is None else now)
+    holes: dict[str, Spans] = {}
+    out: dict[str, DeviceTime] = {}
+    for device in devices:
+        lo = max(start, since.get(device.id, end if since else start))
+        if lo >= end:
+            out[device.id] = DeviceTime()
+            continue
+        if device.county not in holes:
+            holes[device.county] = _holes(gaps, device.county)
+        hole, declared, lost = holes[device.county], 0.0, 0.0
+        mine_excused = _minus([(a, b) for a, b in excused.get(device.id, ()) if b > lo],
+                              [(start, lo)])
+        if mine_excused:
+            declared = _length(mine_excused) - (_overlap(mine_excused, hole) if hole else 0.0)
+            hole = _merged([*hole, *mine_excused])
+        watched = end - lo - (_overlap([(lo, end)], hole) if hole else 0.0)
+        mine = spans.get(device.id)
+        if mine:
+            mine = [(max(a, lo), min(b, end)) for a, b in mine if b > lo]
+            lost = _length(mine) - (_overlap(mine, hole) if hole else 0.0)
+        out[device.id] = DeviceTime(watched, lost, declared)
+    return out, down
+
+
 def figures(db: Handle, inventory: Inventory, start: float, end: float,
             now: float | None = None) -> dict[str, dict[str, Figures]]:
     """Per county, per summary kind: expected, online at the end, time-weighted ratio.
 
     ``now`` (default ``end``) decides whether a gap is still open (no watcher now).
     """
-    episodes, down = _outage_episodes(db, start, end)
-    spans = {device: _spans(e, start) for device, e in episodes.items()}
-    excused = declared_spans(declarations_within(db, start, end), episodes, start, end)
-    since = monitored_since(db)
-    gaps = unwatched(db, start, end, end if now is None else now)
-    holes = {county: _holes(gaps, county) for county in inventory.counties}
+    times, down = device_time(db, inventory.devices, start, end, now)
     acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0, 0.0])
     for device in inventory.devices:
-        lo = max(start, since.get(device.id, end if since else start))
-        watched = lost = declared = 0.0
-        if lo < end:
-            hole = holes.get(device.county, gaps.get(None, []))
-            mine_excused = _minus([(a, b) for a, b in excused.get(device.id, ()) if b > lo],
-                                  [(start, lo)])
-            if mine_excused:
-                declared = _length(mine_excused) - (_overlap(mine_excused, hole) if hole else 0.0)
-                hole = _merged([*hole, *mine_excused])
-            watched = end - lo - (_overlap([(lo, end)], hole) if hole else 0.0)
-            mine = spans.get(device.id)
-            if mine:
-                mine = [(max(a, lo), min(b, end)) for a, b in mine if b > lo]
-                lost = _length(mine) - (_overlap(mine, hole) if hole else 0.0)
+        t = times[device.id]
         for group in _groups(device):
             a = acc[(device.county, group)]
             a[0] += 1
             a[1] += device.id not in down
-            a[2] += lost
-            a[3] += watched
-            a[4] += declared
+            a[2] += t.lost
+            a[3] += t.watched
+            a[4] += t.declared
     out: dict[str, dict[str, Figures]] = defaultdict(dict)
     for (county, group), (expected, online, lost, watched, declared) in acc.items():
         out[county][group] = Figures(int(expected), int(online),
@@ -269,4 +298,29 @@ def sampled_rates(db: Handle, inventory: Inventory, county: str, start: float,
         faulty = {dev for dev, _, closed in outages(db, (fault,), start, end, MAINTENANCE)
                   if dev in devices and (closed is None or closed > end)}
         out[probe] = SampledRate(1 - len(faulty) / len(devices), len(devices))
+    return out
+
+
+def sampled_time_rates(db: Handle, inventory: Inventory, start: float, end: float,
+                       now: float | None = None) -> dict[str, dict[str, Figures]]:
+    """Per county, per sampled probe (``video``, ``onvif_time``): the share of the watched
+    device-time of its devices with that check without the probe's fault (``no_video``,
+    ``clock_drift``) open, time-weighted like the online rate (gaps and declared time out,
+    a maintenance window's faults not counted). ``expected`` is the devices with the check,
+    ``online`` those without the fault open at ``end``. The monthly circular's rates; a
+    notice says how things stand at its end (``sampled_rates``)."""
+    out: dict[str, dict[str, Figures]] = defaultdict(dict)
+    for probe, fault in SAMPLED_FAULTS.items():
+        checked = [d for d in inventory.devices if any(c.probe == probe for c in d.checks)]
+        if not checked:
+            continue
+        times, faulty = device_time(db, checked, start, end, now, (fault,))
+        for county in {d.county for d in checked}:
+            mine = [d.id for d in checked if d.county == county]
+            watched = sum(times[d].watched for d in mine)
+            lost = sum(times[d].lost for d in mine)
+            out[county][probe] = Figures(
+                len(mine), sum(1 for d in mine if d not in faulty),
+                1.0 - lost / watched if watched > 0 else math.nan, watched,
+                sum(times[d].declared for d in mine))
     return out
