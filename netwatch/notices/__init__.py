@@ -25,6 +25,13 @@ from netwatch.runtime import lazy_face
 
 if TYPE_CHECKING:
     from netwatch.notices import words
+    from netwatch.notices.calendar import (
+        day_start,
+        first_working_day,
+        is_working_day,
+        iso,
+        local_date,
+    )
     from netwatch.notices.evidence import basis
     from netwatch.notices.files import RENDERERS, NoticeFileConflict, stem
     from netwatch.notices.issue import IssueError, issue_notices, write_files
@@ -35,10 +42,12 @@ if TYPE_CHECKING:
         cited_episodes,
         current_items,
         item_county,
+        items_of_month,
         sync_items,
     )
     from netwatch.notices.links import LANGS, MEDIA, notice_links, with_links
     from netwatch.notices.metrics import notice_families
+    from netwatch.notices.numbering import allocate, format_number
     from netwatch.notices.outbox import (
         CONCURRENCY,
         CircularPost,
@@ -52,23 +61,33 @@ if TYPE_CHECKING:
     from netwatch.notices.record import Candidate, ItemView, NoticeRecord
     from netwatch.notices.register import county_notices, every_notice, listings, notice_by_id
     from netwatch.notices.render import title
+    from netwatch.notices.summary import (
+        KEY_AREA,
+        Figures,
+        figures,
+        sampled_time_rates,
+        unwatched_seconds,
+    )
     from netwatch.notices.words import CAUSES
 
 _MODULES = {
+    "calendar": ("day_start", "first_working_day", "is_working_day", "iso", "local_date"),
     "evidence": ("basis",),
     "files": ("NoticeFileConflict", "RENDERERS", "stem"),
     "issue": ("IssueError", "issue_notices", "write_files"),
     "items": (
         "AckError", "NOTE_MAX", "acknowledge", "cited_episodes", "current_items", "item_county",
-        "sync_items",
+        "sync_items", "items_of_month",
     ),
     "links": ("LANGS", "MEDIA", "notice_links", "with_links"),
     "metrics": ("notice_families",),
+    "numbering": ("allocate", "format_number"),
     "outbox": ("CONCURRENCY", "CircularPost", "circular_deliveries_of", "deliver_due",
                "deliveries_of", "enqueue_circular", "outbox_families", "prune_sent"),
     "record": ("Candidate", "ItemView", "NoticeRecord"),
     "register": ("county_notices", "every_notice", "listings", "notice_by_id"),
     "render": ("title",),
+    "summary": ("KEY_AREA", "Figures", "figures", "sampled_time_rates", "unwatched_seconds"),
     "words": ("CAUSES", "words"),
 }
 __all__ = [
@@ -79,5 +98,9 @@ __all__ = [
     "every_notice", "issue_notices", "item_county", "listings", "notice_by_id",
     "notice_families", "notice_links", "outbox_families", "prune_sent", "stem", "sync_items",
     "title", "with_links", "words", "write_files",
+    # what the monthly circular reads: the calendar, the numbering, the figures, the items
+    "KEY_AREA", "Figures", "allocate", "day_start", "figures", "first_working_day", "format_number",
+    "is_working_day", "iso", "items_of_month", "local_date", "sampled_time_rates",
+    "unwatched_seconds",
 ]
 __getattr__ = lazy_face(__name__, _MODULES)

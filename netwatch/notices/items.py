@@ -193,6 +193,18 @@ def open_per_county(db: Handle, today: str) -> dict[str, tuple[int, int]]:
         "FROM notice_items WHERE state = 'open' GROUP BY county", (today,))}
 
 
+def items_of_month(db: Handle, start: float, end: float) -> list[Row]:
+    """The items whose life overlaps [start, end) (a month the circular reports on), as
+    they stand now: ``county``, ``subject_type``, ``state``, ``close_reason``,
+    ``recurrence``, ``first_seen``, ``created_at``, ``rectified_at``, ``closed_at``,
+    ``deadline``."""
+    return db.query(
+        "SELECT county, subject_type, state, close_reason, recurrence, first_seen, created_at, "
+        "rectified_at, closed_at, deadline FROM notice_items "
+        "WHERE created_at < ? AND (closed_at IS NULL OR closed_at >= ?) ORDER BY id",
+        (end, start))
+
+
 def cited_episodes(db: Handle) -> set[int]:
     """The fault episodes some item refers to: an issued notice's evidence, kept forever."""
     return {int(r[0]) for r in db.execute(
