@@ -97,6 +97,11 @@ def ranking_name(ranking: Ranking) -> str:
     return f"{w.measure(ranking.measure)}排名（{w.kind(ranking.kind)}）"
 
 
+def ranking_caption(number: int, ranking: Ranking) -> str:
+    """表1　在线率排名（视频监控）: the rankings are the circular's first tables."""
+    return f"表{number}　{ranking_name(ranking)}"
+
+
 def ranked_rows(ranking: Ranking) -> tuple[RankRow, ...]:
     """The rows in rank order, ties in the record's order, the unmeasured last."""
     return tuple(sorted(ranking.rows, key=lambda r: (r.rank is None, r.rank or 0)))
@@ -150,7 +155,7 @@ def _overview(record: CircularRecord) -> Section:
 
 def _rankings(record: CircularRecord) -> Section:
     tables = tuple(
-        Table("ranking", f"表{n}　{ranking_name(r)}", RANKING_HEADERS,
+        Table("ranking", ranking_caption(n, r), RANKING_HEADERS,
               tuple(rank_cells(r, row) for row in ranked_rows(r)))
         for n, r in enumerate(record.rankings, 1))
     span = f"表1至表{len(tables)}" if len(tables) > 1 else "表1"
