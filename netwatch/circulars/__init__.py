@@ -2,9 +2,21 @@
 
 ``record`` is what an issued circular says (frozen, stored as JSON); ``register`` keeps
 each month's issued record (it owns the ``circulars`` table).
+
+Out to people, in the bureau's register and the GB/T 9704 layout the notices use (their
+parts come from ``netwatch.notices``): ``words`` (measures, kinds and figures in
+Chinese), ``render`` (the parts in order, and the printable HTML), ``pdf``
+(WeasyPrint), ``docx_file`` (Word) and ``xlsx_file`` (the ranking tables as a
+workbook), ``files`` (each circular's files written once) and ``delivery`` (the mail
+and the webhook body the outbox sends).
+
+The face is lazy past the record and the register: the renderers load
+when a name that needs them is used.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from netwatch.circulars.record import (
     MEASURES,
@@ -21,7 +33,28 @@ from netwatch.circulars.register import (
     every_circular,
     record_circular,
 )
+from netwatch.runtime import lazy_face
 
-__all__ = ["MEASURES", "CircularRecord", "CountyFigures", "Mention", "RankRow", "Ranking",
-           "Recipient", "circular_by_id", "circular_of_month", "every_circular",
-           "record_circular"]
+if TYPE_CHECKING:
+    from netwatch.circulars.delivery import circular_message, circular_webhook_body, subject
+    from netwatch.circulars.docx_file import render_docx
+    from netwatch.circulars.files import RENDERERS, stem, write_circular_files
+    from netwatch.circulars.pdf import render_pdf
+    from netwatch.circulars.render import document, render_html, title
+    from netwatch.circulars.xlsx_file import render_xlsx
+
+_MODULES = {
+    "delivery": ("circular_message", "circular_webhook_body", "subject"),
+    "docx_file": ("render_docx",),
+    "files": ("RENDERERS", "stem", "write_circular_files"),
+    "pdf": ("render_pdf",),
+    "render": ("document", "render_html", "title"),
+    "xlsx_file": ("render_xlsx",),
+}
+__all__ = ["MEASURES", "RENDERERS", "CircularRecord", "CountyFigures", "Mention", "RankRow",
+           "Ranking", "Recipient", "circular_message", "circular_webhook_body", "document",
+           "render_docx", "render_html", "render_pdf", "render_xlsx", "stem", "subject", "title",
+           "write_circular_files",
+           # the register
+           "circular_by_id", "circular_of_month", "every_circular", "record_circular"]
+__getattr__ = lazy_face(__name__, _MODULES)

@@ -7,12 +7,14 @@ through ``numbering`` (owns notice_sequences) and ``register`` (owns notices and
 listings), with the figures of ``summary``; ``record`` is the frozen notice as stored.
 
 Out to people: ``render`` (HTML and Markdown) with ``figure`` (the items' map, from the
-coordinates the record keeps), ``pdf`` (WeasyPrint), ``docx_file`` and
-``xlsx_file`` (office files, made repeatable by ``stablezip``), ``files`` (each
-notice's files written once), ``links`` (where the web app serves each format),
+coordinates the record keeps), ``pdf`` (WeasyPrint), ``docx_file`` (built of
+``docx_parts``) and ``xlsx_file`` (office files, made repeatable by ``stablezip``),
+``files`` (each notice's files written once), ``links`` (where the web app serves each format),
 ``outbox`` (deliveries queued and retried; owns deliveries) with ``smtp_send`` and
 ``webhook_send``; ``metrics`` (the notices' families), ``calendar`` (dates, deadlines,
-holidays) and ``words`` (plain words for the codes) serve them all.
+holidays) and ``words`` (plain words for the codes) serve them all. The circulars
+(``netwatch.circulars``) are issued with the same parts: ``words``, ``layout_pdf``,
+``docx_parts``, ``stable``, ``write_once`` and the template's ``gbt9704.css``.
 
 The face is lazy: the office and PDF renderers load when a name that needs them is used.
 """
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 from netwatch.runtime import lazy_face
 
 if TYPE_CHECKING:
-    from netwatch.notices import words
+    from netwatch.notices import docx_parts, words
     from netwatch.notices.calendar import (
         day_start,
         first_working_day,
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
         local_date,
     )
     from netwatch.notices.evidence import basis
-    from netwatch.notices.files import RENDERERS, NoticeFileConflict, stem
+    from netwatch.notices.files import RENDERERS, NoticeFileConflict, stem, sync_dir, write_once
     from netwatch.notices.issue import IssueError, issue_notices, write_files
     from netwatch.notices.items import (
         NOTE_MAX,
@@ -58,9 +60,11 @@ if TYPE_CHECKING:
         outbox_families,
         prune_sent,
     )
+    from netwatch.notices.pdf import layout_pdf
     from netwatch.notices.record import Candidate, ItemView, NoticeRecord
     from netwatch.notices.register import county_notices, every_notice, listings, notice_by_id
     from netwatch.notices.render import title
+    from netwatch.notices.stablezip import stable
     from netwatch.notices.summary import (
         KEY_AREA,
         Figures,
@@ -71,9 +75,10 @@ if TYPE_CHECKING:
     from netwatch.notices.words import CAUSES
 
 _MODULES = {
+    "docx_parts": ("docx_parts",),
     "calendar": ("day_start", "first_working_day", "is_working_day", "iso", "local_date"),
     "evidence": ("basis",),
-    "files": ("NoticeFileConflict", "RENDERERS", "stem"),
+    "files": ("NoticeFileConflict", "RENDERERS", "stem", "sync_dir", "write_once"),
     "issue": ("IssueError", "issue_notices", "write_files"),
     "items": (
         "AckError", "NOTE_MAX", "acknowledge", "cited_episodes", "current_items", "item_county",
@@ -86,7 +91,9 @@ _MODULES = {
                "deliveries_of", "enqueue_circular", "outbox_families", "prune_sent"),
     "record": ("Candidate", "ItemView", "NoticeRecord"),
     "register": ("county_notices", "every_notice", "listings", "notice_by_id"),
+    "pdf": ("layout_pdf",),
     "render": ("title",),
+    "stablezip": ("stable",),
     "summary": ("KEY_AREA", "Figures", "figures", "sampled_time_rates", "unwatched_seconds"),
     "words": ("CAUSES", "words"),
 }
@@ -95,9 +102,10 @@ __all__ = [
     "CircularPost", "circular_deliveries_of", "enqueue_circular",
     "IssueError", "ItemView", "NoticeFileConflict", "NoticeRecord", "acknowledge", "basis",
     "cited_episodes", "county_notices", "current_items", "deliver_due", "deliveries_of",
-    "every_notice", "issue_notices", "item_county", "listings", "notice_by_id",
-    "notice_families", "notice_links", "outbox_families", "prune_sent", "stem", "sync_items",
-    "title", "with_links", "words", "write_files",
+    "docx_parts", "every_notice", "issue_notices", "item_county", "layout_pdf", "listings",
+    "notice_by_id", "notice_families", "notice_links", "outbox_families", "prune_sent",
+    "stable", "stem", "sync_dir", "sync_items", "title", "with_links", "words", "write_files",
+    "write_once",
     # what the monthly circular reads: the calendar, the numbering, the figures, the items
     "KEY_AREA", "Figures", "allocate", "day_start", "figures", "first_working_day", "format_number",
     "is_working_day", "iso", "items_of_month", "local_date", "sampled_time_rates",

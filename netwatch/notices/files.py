@@ -24,11 +24,12 @@ from netwatch.notices.xlsx_file import render_xlsx
 log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^\w.-]")
-_CONFLICT = "{}: exists with different content (notices are immutable)"
+_CONFLICT = "{}: exists with different content (issued documents are immutable)"
 
 
 class NoticeFileConflict(Exception):
-    """A notice file exists with different content: notices are immutable."""
+    """A notice's (or a circular's) file exists with different content: issued documents
+    are immutable."""
 
 
 def stem(record: NoticeRecord) -> str:
@@ -36,8 +37,9 @@ def stem(record: NoticeRecord) -> str:
     return _UNSAFE.sub("_", f"{record.issue_date}_{record.prefix}{record.year}-{record.seq}")
 
 
-def _write_once(path: Path, data: bytes) -> None:
-    """Temp file + fsync + link: never overwrites; identical existing content is fine."""
+def write_once(path: Path, data: bytes) -> None:
+    """Temp file + fsync + link: never overwrites; identical existing content is fine
+    (the circulars' files are written the same way)."""
     if path.exists():
         if path.read_bytes() != data:
             raise NoticeFileConflict(_CONFLICT.format(path))
@@ -77,7 +79,7 @@ def write_notice_files(record: NoticeRecord, out_dir: Path,
     folder.mkdir(parents=True, exist_ok=True)
     base = stem(record)
     record_path = folder / f"{base}.json"
-    _write_once(record_path, record.to_json().encode())
+    write_once(record_path, record.to_json().encode())
     paths = [record_path]
     for lang in langs:
         for fmt, render in RENDERERS.items():
@@ -88,11 +90,16 @@ def write_notice_files(record: NoticeRecord, out_dir: Path,
                 except OSError as exc:  # WeasyPrint without its system libraries (pango)
                     log.error("%s not written (the other formats are): %s", path.name, exc)
                     continue  # missing files are written by the next run that finds them
-                _write_once(path, data)
+                write_once(path, data)
             paths.append(path)
+    sync_dir(folder)
+    return paths
+
+
+def sync_dir(folder: Path) -> None:
+    """The directory's entries (the new links) made durable too."""
     dfd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dfd)
     finally:
         os.close(dfd)
-    return paths

@@ -73,10 +73,16 @@ LAYOUT = Turns()
 
 def render_pdf(record: NoticeRecord, lang: str = "zh") -> bytes:
     """The PDF of the notice in ``lang`` (CPU-bound: run it off the event loop)."""
+    return layout_pdf(render_html(record, lang))
+
+
+def layout_pdf(html: str) -> bytes:
+    """Any printable document's PDF, laid out in ``LAYOUT``'s turns (the notices', the
+    circulars'): one layout at a time for the whole process."""
     from weasyprint import HTML  # imported on first use: it loads pango and fonts
 
     with LAYOUT.turn():
-        data: bytes = HTML(string=render_html(record, lang)).write_pdf()
+        data: bytes = HTML(string=html).write_pdf()
     # the layout leaves cycles holding the fonts' tables (tens of MB a PDF); the daemon
     # collects its young objects only every 20,000 allocations (``netwatch.daemon.heap``),
     # so a flood of PDFs would pile them up: collect the young generations now (they are
