@@ -3,6 +3,12 @@
 ``record`` is what an issued circular says (frozen, stored as JSON); ``register`` keeps
 each month's issued record (it owns the ``circulars`` table).
 
+From history to a record: ``figures`` reads the month's figures from the store (rates
+time-weighted over watched time, items, blind spots, declared outages, unwatched
+time) and ranks the counties; ``rule`` is the stated rule of whom the circular praises
+and whom it names, with each county's reasons; ``issue`` numbers and records the month's
+circular once, in one transaction.
+
 Out to people, in the bureau's register and the GB/T 9704 layout the notices use (their
 parts come from ``netwatch.notices``): ``words`` (measures, kinds and figures in
 Chinese), ``render`` (the parts in order, and the printable HTML), ``pdf``
@@ -10,7 +16,7 @@ Chinese), ``render`` (the parts in order, and the printable HTML), ``pdf``
 workbook), ``files`` (each circular's files written once) and ``delivery`` (the mail
 and the webhook body the outbox sends).
 
-The face is lazy past the record and the register: the renderers load
+The face is lazy past the record and the register: the figures and the renderers load
 when a name that needs them is used.
 """
 
@@ -38,23 +44,31 @@ from netwatch.runtime import lazy_face
 if TYPE_CHECKING:
     from netwatch.circulars.delivery import circular_message, circular_webhook_body, subject
     from netwatch.circulars.docx_file import render_docx
+    from netwatch.circulars.figures import MonthFigures, month_figures, month_span, parse_month
     from netwatch.circulars.files import RENDERERS, stem, write_circular_files
+    from netwatch.circulars.issue import CircularError, Issued, issue_circular
     from netwatch.circulars.pdf import render_pdf
     from netwatch.circulars.render import document, render_html, title
+    from netwatch.circulars.rule import criticism_rule, mentions, praise_rule
     from netwatch.circulars.xlsx_file import render_xlsx
 
 _MODULES = {
     "delivery": ("circular_message", "circular_webhook_body", "subject"),
     "docx_file": ("render_docx",),
+    "figures": ("MonthFigures", "month_figures", "month_span", "parse_month"),
     "files": ("RENDERERS", "stem", "write_circular_files"),
+    "issue": ("CircularError", "Issued", "issue_circular"),
     "pdf": ("render_pdf",),
     "render": ("document", "render_html", "title"),
+    "rule": ("criticism_rule", "mentions", "praise_rule"),
     "xlsx_file": ("render_xlsx",),
 }
 __all__ = ["MEASURES", "RENDERERS", "CircularRecord", "CountyFigures", "Mention", "RankRow",
            "Ranking", "Recipient", "circular_message", "circular_webhook_body", "document",
            "render_docx", "render_html", "render_pdf", "render_xlsx", "stem", "subject", "title",
            "write_circular_files",
-           # the register
-           "circular_by_id", "circular_of_month", "every_circular", "record_circular"]
+           # the register, the figures, the rule and the issue
+           "CircularError", "Issued", "MonthFigures", "circular_by_id", "circular_of_month",
+           "criticism_rule", "every_circular", "issue_circular", "mentions", "month_figures",
+           "month_span", "parse_month", "praise_rule", "record_circular"]
 __getattr__ = lazy_face(__name__, _MODULES)

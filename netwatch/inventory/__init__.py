@@ -54,6 +54,7 @@ from netwatch.inventory.model import (
     Area,
     BroadbandThresholds,
     CheckSpec,
+    CircularSettings,
     Contact,
     County,
     CoveragePoint,
@@ -77,6 +78,7 @@ from netwatch.inventory.yaml_lines import LineList, LineMap, YamlSyntaxError, lo
 
 __all__ = [
     "DATUMS", "DEMO_SECRETS", "KINDS", "TECHNOLOGIES", "Area", "BroadbandThresholds",
+    "CircularSettings",
     "CheckSpec", "Contact", "County", "CoveragePoint", "CoverageThresholds", "Device",
     "Inventory", "InventoryError", "LedgerError", "LedgerMap", "LedgerProblem", "LineList",
     "LineMap", "MaintenanceWindow", "NoticeSettings", "PdtThresholds", "Polygon", "Problem",

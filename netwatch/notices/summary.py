@@ -237,8 +237,14 @@ def figures(db: Handle, inventory: Inventory, start: float, end: float,
     ``now`` (default ``end``) decides whether a gap is still open (no watcher now).
     """
     times, down = device_time(db, inventory.devices, start, end, now)
+    return _by_group(inventory.devices, times, down)
+
+
+def _by_group(devices: Iterable[Device], times: dict[str, DeviceTime],
+              down: set[str]) -> dict[str, dict[str, Figures]]:
+    """Per county, per summary kind: the devices' times summed into ``Figures``."""
     acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0, 0.0])
-    for device in inventory.devices:
+    for device in devices:
         t = times[device.id]
         for group in _groups(device):
             a = acc[(device.county, group)]
@@ -302,25 +308,20 @@ def sampled_rates(db: Handle, inventory: Inventory, county: str, start: float,
 
 
 def sampled_time_rates(db: Handle, inventory: Inventory, start: float, end: float,
-                       now: float | None = None) -> dict[str, dict[str, Figures]]:
-    """Per county, per sampled probe (``video``, ``onvif_time``): the share of the watched
-    device-time of its devices with that check without the probe's fault (``no_video``,
-    ``clock_drift``) open, time-weighted like the online rate (gaps and declared time out,
-    a maintenance window's faults not counted). ``expected`` is the devices with the check,
-    ``online`` those without the fault open at ``end``. The monthly circular's rates; a
-    notice says how things stand at its end (``sampled_rates``)."""
-    out: dict[str, dict[str, Figures]] = defaultdict(dict)
+                       now: float | None = None) -> dict[str, dict[str, dict[str, Figures]]]:
+    """Per sampled probe (``video``, ``onvif_time``), per county, per summary kind: the
+    share of the watched device-time of the devices with that check without the probe's
+    fault (``no_video``, ``clock_drift``) open, time-weighted like the online rate (gaps
+    and declared time out, a maintenance window's faults not counted). ``expected`` is
+    the devices with the check, ``online`` those without the fault open at ``end``. The
+    monthly circular's rates; a notice says how things stand at its end (``sampled_rates``).
+    """
+    out: dict[str, dict[str, dict[str, Figures]]] = {}
     for probe, fault in SAMPLED_FAULTS.items():
         checked = [d for d in inventory.devices if any(c.probe == probe for c in d.checks)]
         if not checked:
             continue
         times, faulty = device_time(db, checked, start, end, now, (fault,))
-        for county in {d.county for d in checked}:
-            mine = [d.id for d in checked if d.county == county]
-            watched = sum(times[d].watched for d in mine)
-            lost = sum(times[d].lost for d in mine)
-            out[county][probe] = Figures(
-                len(mine), sum(1 for d in mine if d not in faulty),
-                1.0 - lost / watched if watched > 0 else math.nan, watched,
-                sum(times[d].declared for d in mine))
+        by = _by_group(checked, times, faulty)
+        out[probe] = dict(by)
     return out
