@@ -1,7 +1,8 @@
 """The ``netwatch`` command: ``main`` and one module per sub-command family.
 
 ``main`` holds check, probe, simulate, run and demo, and loads the groups through
-``lazy`` only when they run: ``token``, ``notices``, ``survey``, ``coverage``,
+``lazy`` only when they run: ``token``, ``notices``, ``circular`` (the monthly
+circular), ``survey``, ``coverage``,
 ``inventory``, ``maps`` (the boundaries for Grafana), ``backup`` (backup and restore)
 and ``db`` (migrate, and copy from SQLite to PostgreSQL); ``support`` is what they
 share (loading the inventory or exiting 2, ``--db``, the settings from the environment),

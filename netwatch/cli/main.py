@@ -36,6 +36,7 @@ from netwatch.runtime import LOG_FORMATS, run_async, setup_logging
 
 SUBCOMMANDS = {
     "backup": "netwatch.cli.backup:backup_command",
+    "circular": "netwatch.cli.circular:circular",
     "coverage": "netwatch.cli.coverage:coverage",
     "db": "netwatch.cli.db:db",
     "inventory": "netwatch.cli.inventory:inventory",
