@@ -13,6 +13,13 @@ restart) is caught up shortly after start, as anacron would: the last scheduled 
 is recorded in ``schedule_runs``. Issuing is idempotent per county and day, so a
 catch-up never doubles a notice.
 
+The monthly circular (``netwatch.circulars``) is looked at daily at its time of day
+(``notices.circular.time``): on the month's first working day (the notices' calendar:
+weekends, holidays, make-up working days) the previous month's circular is issued and
+its files written under the notices' directory. A first working day missed while no
+instance ran the duties is caught up at the next start or take-over, for the month it
+was due for; issuing is idempotent per month, so a catch-up never doubles a circular.
+
 With several instances over one database, the duties run on the one instance that
 holds the duties' lease (``leading``; the others' jobs return at once) and every
 write they make is fenced by that lease (``netwatch.monitor.leases``): an instance
@@ -32,19 +39,22 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from netwatch.circulars import CircularError, issue_circular, write_circular_files
 from netwatch.coverage import CoverageReport, Snapshot, candidates_of, coverage_families
 from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
 from netwatch.daemon.threads import in_thread
-from netwatch.inventory import Inventory, cron_trigger
+from netwatch.inventory import Inventory, NoticeSettings, cron_trigger, is_demo_inventory
 from netwatch.metrics import Exposition, Family, gap_families
 from netwatch.monitor import (
     DUTIES,
@@ -57,6 +67,7 @@ from netwatch.notices import (
     IssueError,
     cited_episodes,
     deliver_due,
+    first_working_day,
     issue_notices,
     notice_families,
     outbox_families,
@@ -80,12 +91,37 @@ NOTICES_JOB = "duty:notices"
 STORE_CHECK_PERIOD = 10.0  # seconds between checks that the store takes writes
 ISSUE_RETRY = 60.0  # seconds between tries of a scheduled issue the store was away for
 RETRY_JOB = "duty:notices-retry"
+CIRCULAR_JOB = "duty:circular"  # daily; issues on the month's first working day
+CIRCULAR_CATCH_UP = "duty:circular-catch-up"
 
 
 def _prune_episodes(store: Store, cutoff: float) -> int:
     """Closed episodes past ``cutoff``, except those notice items cite (one transaction)."""
     with store.transaction() as tx:
         return prune_episodes(tx, cutoff, keep=cited_episodes(tx))
+
+
+def previous_month(day: date) -> str:
+    """``YYYY-MM`` of the month before ``day``'s."""
+    last = day.replace(day=1) - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
+
+
+def last_circular_due(settings: NoticeSettings, now: datetime) -> datetime | None:
+    """The latest time at or before ``now`` a circular was due: this month's first working
+    day at the circular's time, else last month's (None only for a calendar with no
+    working day)."""
+    zone = ZoneInfo(settings.timezone)
+    this = now.date().replace(day=1)
+    for first in (this, (this - timedelta(days=1)).replace(day=1)):
+        try:
+            day = first_working_day(first.year, first.month, settings)
+        except ValueError:
+            return None
+        due = datetime.combine(day, settings.circular.at, zone)
+        if due <= now:
+            return due
+    return None
 
 
 def last_fire(trigger: Any, now: datetime) -> datetime | None:
@@ -118,6 +154,7 @@ class Duties:
         self.executor = executor
         self.coverage = Snapshot(executor=executor)
         self._schedule: tuple[str, str] | None = None
+        self._circular: tuple[dt_time, str] | None = None  # the circular's time of day, zone
         self._monitored: set[str] = set()  # devices whose first settled check is recorded
         self._first_check: dict[str, float] = {}  # checked, not yet settled: first check
         self._unwritten: list[tuple[str, float]] = []  # first checks taken, not yet written
@@ -149,6 +186,8 @@ class Duties:
         missed meanwhile (the instance that held them may have died just before it)."""
         if DUTIES in taken and self._schedule is not None:
             await self._catch_up(cron_trigger(*self._schedule), self._schedule[1])
+        if DUTIES in taken and self._circular is not None:
+            await self._catch_up_circular()
 
     def attach(self, exposition: Exposition) -> None:
         """Add the notice, delivery, coverage, survey and gap families to ``/metrics`` (read on
@@ -182,7 +221,9 @@ class Duties:
         return coverage_families(await self.coverage.latest(self.db, inventory), inventory)
 
     async def schedule(self) -> None:
-        """Add the jobs (first call) or follow a changed notice schedule (after a reload)."""
+        """Add the jobs (first call) or follow a changed notice or circular schedule (after a
+        reload)."""
+        await self._schedule_circular()
         settings = self.inventory().notices
         wanted = (settings.schedule, settings.timezone)
         if wanted == self._schedule:
@@ -201,6 +242,74 @@ class Duties:
         add(NOTICES_JOB, led(self.scheduled_issue), trigger)
         self._schedule = wanted
         log.info("notices scheduled at %r (%s)", *wanted)
+
+    async def _schedule_circular(self) -> None:
+        """The circular's daily look at the calendar, at its time of day (added again when
+        the time or the zone changes); the first call catches up a missed issue."""
+        settings = self.inventory().notices
+        wanted = (settings.circular.at, settings.timezone)
+        if wanted == self._circular:
+            return
+        first = self._circular is None
+        self.scheduler.add_job(CIRCULAR_JOB, self._led(self.scheduled_circular), CronTrigger(
+            hour=wanted[0].hour, minute=wanted[0].minute, timezone=wanted[1]))
+        self._circular = wanted
+        log.info("the monthly circular is looked at daily at %s (%s), issued on the first "
+                 "working day", wanted[0].strftime("%H:%M"), wanted[1])
+        if first and self.leading:
+            await self._catch_up_circular()
+
+    async def _catch_up_circular(self) -> None:
+        """Issue soon a circular whose first working day passed while no instance ran the
+        duties (and the daemon had issued circulars here before)."""
+        inventory = self.inventory()
+        due = last_circular_due(inventory.notices, datetime.now(ZoneInfo(
+            inventory.notices.timezone)))
+        ran = await self.db.call(last_run, CIRCULAR_JOB)
+        if due is None or ran is None or due.timestamp() <= ran:
+            return
+        month = previous_month(due.date())
+        log.info("the circular of %s was due at %s and missed: issuing it now", month, due)
+
+        async def catch_up_circular() -> None:
+            await self.issue_circular(month)
+        self.scheduler.add_job(CIRCULAR_CATCH_UP, self._led(catch_up_circular), DateTrigger(
+            datetime.now(due.tzinfo) + timedelta(seconds=CATCH_UP_DELAY)))
+
+    async def scheduled_circular(self, now: float | None = None) -> None:
+        """The daily run: on the month's first working day, the previous month's circular."""
+        settings = self.inventory().notices
+        now = time.time() if now is None else now
+        today = datetime.fromtimestamp(now, ZoneInfo(settings.timezone)).date()
+        if today == first_working_day(today.year, today.month, settings):
+            await self.issue_circular(previous_month(today), now)
+
+    async def issue_circular(self, month: str, now: float | None = None) -> None:
+        """Issue (or find) the month's circular, write its files, remember the run. Nothing
+        while the circular is disabled or has no prefix; the store away: the next day's
+        run, or the next start's catch-up, tries again (issuing is idempotent per month)."""
+        inventory = self.inventory()
+        circular = inventory.notices.circular
+        if not circular.enabled or not circular.prefix:
+            log.info("the circular of %s is not issued: %s", month,
+                     "notices.circular.enabled is false" if circular.prefix
+                     else "notices.circular.prefix is not set")
+            return
+        try:
+            issued = await self.db.call(issue_circular, inventory, month,
+                                        time.time() if now is None else now,
+                                        demonstration=is_demo_inventory(Path(inventory.path)))
+        except CircularError as exc:
+            log.error("the circular of %s not issued: %s", month, exc)
+            return
+        except OperationalError as exc:
+            log.warning("the circular of %s not issued, the store is away (%s)", month, exc)
+            return
+        await self.db.call(mark_run, CIRCULAR_JOB, time.time())
+        # laying out the PDF takes seconds: never on the event loop the probes run on
+        await in_thread(self.executor, write_circular_files, issued.record, self.notice_dir)
+        if issued.created:
+            log.info("issued the circular %s of %s", issued.record.number, month)
 
     async def _catch_up(self, trigger: Any, zone: str) -> None:
         """Issue soon a scheduled issue missed while no instance ran the duties."""
