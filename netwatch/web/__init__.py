@@ -2,7 +2,7 @@
 
 - ``app``: ``create_app`` builds the aiohttp application from ``deps`` (``WebDeps``,
   what the daemon hands the app) and registers every route table;
-- ``renders``: notice files laid out on a bounded pool of their own (single flight,
+- ``renders``: notice and circular files laid out on a bounded pool of their own (single flight,
   503 + Retry-After past the queue, a byte-bounded cache);
 - ``guard`` (connection caps and request-head deadline), ``requestlog`` (malformed requests
   logged as one rate-limited line), ``limits`` (the listener's
@@ -14,7 +14,8 @@
 - the routes: ``api`` (devices and faults), ``readings`` and ``survey`` (readings in and
   out), ``survey_form`` (the field testers' page), ``coverage``, ``early_warnings``
   (the warnings raised now), ``notices`` (the notices' JSON), ``notice_pages`` (a
-  notice rendered as HTML, PDF, DOCX, XLSX), ``pages`` (landing and list pages),
+  notice rendered as HTML, PDF, DOCX, XLSX), ``circulars`` (the monthly circulars:
+  JSON, pages and files, read by every county), ``pages`` (landing and list pages),
   ``openapi`` and ``openapi_parts`` (the API description).
 
 The face is lazy: the command line reads the listener's defaults without loading aiohttp.

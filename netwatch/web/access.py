@@ -43,6 +43,12 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/notices/{id}"): frozenset({ADMIN, COUNTY}),
     ("GET", "/notices/{id}.{fmt}"): frozenset({ADMIN, COUNTY}),
     ("POST", "/notices/{id}/items/{item}/ack"): frozenset({ADMIN, COUNTY}),
+    # a circular is city-wide, addressed to every county: every county reads every one
+    ("GET", "/api/v1/circulars"): frozenset({ADMIN, COUNTY}),
+    ("GET", "/api/v1/circulars/{id}"): frozenset({ADMIN, COUNTY}),
+    ("GET", "/circulars"): frozenset({ADMIN, COUNTY}),
+    ("GET", "/circulars/{id}"): frozenset({ADMIN, COUNTY}),
+    ("GET", "/circulars/{id}.{fmt}"): frozenset({ADMIN, COUNTY}),
     ("GET", "/api/v1/blind-spots"): frozenset({ADMIN, COUNTY}),
     ("GET", "/api/v1/points"): frozenset({ADMIN, COUNTY, TESTER}),
     ("POST", "/api/v1/readings"): frozenset({ADMIN, TESTER}),

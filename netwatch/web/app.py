@@ -23,6 +23,7 @@ from aiohttp.typedefs import Handler, Middleware
 from netwatch.monitor import Monitor
 from netwatch.store import OperationalError
 from netwatch.web import (
+    circulars,
     coverage,
     early_warnings,
     notices,
@@ -242,6 +243,7 @@ def create_app(deps: WebDeps) -> web.Application:
         web.get("/api/v1/openapi.json", ops.openapi),
         web.post("/-/reload", api.reload),
     ])
-    for feature in (notices, survey, readings, survey_form, coverage, sessions, early_warnings):
+    for feature in (notices, circulars, survey, readings, survey_form, coverage, sessions,
+                    early_warnings):
         app.router.add_routes(feature.routes(deps))
     return app

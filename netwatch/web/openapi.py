@@ -11,6 +11,7 @@ from typing import Any
 from netwatch.inventory import KINDS
 from netwatch.monitor import FAULT_KINDS
 from netwatch.web import (
+    circulars,
     coverage,
     early_warnings,
     notices,
@@ -102,7 +103,8 @@ SCHEMAS: dict[str, Any] = {
         "changed": {"type": "integer"}, "kept": {"type": "integer"}}},
 }
 
-ROUTE_MODULES = (notices, survey, readings, survey_form, coverage, sessions, early_warnings)
+ROUTE_MODULES = (notices, circulars, survey, readings, survey_form, coverage, sessions,
+                 early_warnings)
 
 
 def document(version: str) -> dict[str, Any]:

@@ -50,7 +50,7 @@ SMOOTHING = 0.3  # weight of the latest render's time in a format's estimate
 FIRST_GUESS = {"pdf": 1.0}  # seconds per render before one of the format has been timed
 OTHER_GUESS = 0.1
 
-Key = tuple[int, str, str]  # notice id, format, language
+Key = tuple[int, str, str]  # notice id, format, language; or circular id, format, "circular"
 
 
 @dataclass(slots=True)

@@ -163,8 +163,8 @@ def test_ranks_targets_and_the_rule_from_the_figures(store: Store) -> None:
     assert "5个百分点" in record.criticism_rule and "第1" in record.praise_rule
     stricter = replace(inventory().notices.circular, criticise_margin=0.02)
     _, named_again = mentions(record.rankings, record.counties, stricter)
-    assert named_again[1].reasons == ("重点区域视频监控在线率95.80%，低于目标98.00%（差2.2个百分点）",
-                                      "月末逾期未整改问题1项")
+    assert named_again[1].reasons == (
+        "重点区域视频监控在线率95.80%，低于目标98.00%（差2.2个百分点）", "月末逾期未整改问题1项")
 
 
 def test_video_and_clock_leave_gaps_out_like_the_online_rate(store: Store) -> None:
