@@ -7,7 +7,7 @@ From history to a record: ``figures`` reads the month's figures from the store (
 time-weighted over watched time, items, blind spots, declared outages, unwatched
 time) and ranks the counties; ``rule`` is the stated rule of whom the circular praises
 and whom it names, with each county's reasons; ``issue`` numbers and records the month's
-circular once, in one transaction.
+circular once, in one transaction; ``metrics`` counts the issued circulars.
 
 Out to people, in the bureau's register and the GB/T 9704 layout the notices use (their
 parts come from ``netwatch.notices``): ``words`` (measures, kinds and figures in
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from netwatch.circulars.figures import MonthFigures, month_figures, month_span, parse_month
     from netwatch.circulars.files import RENDERERS, stem, write_circular_files
     from netwatch.circulars.issue import CircularError, Issued, issue_circular
+    from netwatch.circulars.metrics import circular_families
     from netwatch.circulars.pdf import render_pdf
     from netwatch.circulars.render import document, render_html, title
     from netwatch.circulars.rule import criticism_rule, mentions, praise_rule
@@ -58,6 +59,7 @@ _MODULES = {
     "figures": ("MonthFigures", "month_figures", "month_span", "parse_month"),
     "files": ("RENDERERS", "stem", "write_circular_files"),
     "issue": ("CircularError", "Issued", "issue_circular"),
+    "metrics": ("circular_families",),
     "pdf": ("render_pdf",),
     "render": ("document", "render_html", "title"),
     "rule": ("criticism_rule", "mentions", "praise_rule"),
@@ -68,7 +70,8 @@ __all__ = ["MEASURES", "RENDERERS", "CircularRecord", "CountyFigures", "Mention"
            "render_docx", "render_html", "render_pdf", "render_xlsx", "stem", "subject", "title",
            "write_circular_files",
            # the register, the figures, the rule and the issue
-           "CircularError", "Issued", "MonthFigures", "circular_by_id", "circular_of_month",
+           "CircularError", "Issued", "MonthFigures", "circular_by_id", "circular_families",
+           "circular_of_month",
            "criticism_rule", "every_circular", "issue_circular", "mentions", "month_figures",
            "month_span", "parse_month", "praise_rule", "record_circular"]
 __getattr__ = lazy_face(__name__, _MODULES)

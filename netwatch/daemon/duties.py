@@ -49,7 +49,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from netwatch.circulars import CircularError, issue_circular, write_circular_files
+from netwatch.circulars import (
+    CircularError,
+    circular_families,
+    issue_circular,
+    write_circular_files,
+)
 from netwatch.coverage import CoverageReport, Snapshot, candidates_of, coverage_families
 from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
@@ -190,11 +195,12 @@ class Duties:
             await self._catch_up_circular()
 
     def attach(self, exposition: Exposition) -> None:
-        """Add the notice, delivery, coverage, survey and gap families to ``/metrics`` (read on
-        the database thread at each scrape)."""
+        """Add the notice, delivery, circular, coverage, survey and gap families to
+        ``/metrics`` (read on the database thread at each scrape)."""
         db = self.db
         exposition.add_provider(self._shared(lambda: db.call(notice_families, self.inventory())))
         exposition.add_provider(self._shared(lambda: db.call(outbox_families)))
+        exposition.add_provider(self._shared(lambda: db.call(circular_families)))
         exposition.add_provider(self._shared(self.coverage_families))
         exposition.add_provider(self._shared(lambda: db.call(survey_families, self.inventory())))
         exposition.add_provider(self._shared(lambda: db.call(gap_families,

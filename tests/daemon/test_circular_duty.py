@@ -15,6 +15,7 @@ from netwatch.daemon.duties import CIRCULAR_CATCH_UP, CIRCULAR_JOB, Duties
 from netwatch.daemon.runs import last_run, mark_run
 from netwatch.inventory import CircularSettings, Inventory
 from netwatch.store import Store, StoreThread
+from tests.daemon.test_duties import Providers
 from tests.daemon.test_scheduler import SlowMonitor
 from tests.notices.city import SETTINGS, at, city
 
@@ -39,12 +40,21 @@ def issued(store: Store) -> list[tuple[str, str]]:
 async def test_the_daily_run_issues_on_the_first_working_day_only(
         store: Store, db: StoreThread, tmp_path: Path) -> None:
     """November 2026 begins on a Sunday: nothing on the 1st, October's circular on Monday
-    the 2nd (files written, run recorded), nothing more on the 3rd or at a second run."""
+    the 2nd (files written, run recorded, counted in the metrics), nothing more on the 3rd
+    or at a second run."""
     d = duties(db, tmp_path, inventory())
+    collected = Providers()
+    d.attach(collected)  # type: ignore[arg-type]
     await d.scheduled_circular(at("2026-11-01"))
     assert issued(store) == [] and await db.call(last_run, CIRCULAR_JOB) is None
+    samples = await collected.samples()
+    assert samples["netwatch_circulars_issued_total"] == [("", 0)]
+    assert samples["netwatch_circular_last_issued_timestamp_seconds"] == []
     await d.scheduled_circular(at("2026-11-02"))
     assert issued(store) == [("2026-10", "示公通〔2026〕1号")]
+    samples = await collected.samples()
+    assert samples["netwatch_circulars_issued_total"] == [("", 1)]
+    assert samples["netwatch_circular_last_issued_timestamp_seconds"] == [("", at("2026-11-02"))]
     assert await db.call(last_run, CIRCULAR_JOB) is not None
     assert sorted(p.suffix for p in (tmp_path / "notices" / "circulars").iterdir()) == [
         ".docx", ".html", ".json", ".pdf", ".xlsx"]
