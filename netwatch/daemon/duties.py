@@ -260,8 +260,8 @@ class Duties:
         self.scheduler.add_job(CIRCULAR_JOB, self._led(self.scheduled_circular), CronTrigger(
             hour=wanted[0].hour, minute=wanted[0].minute, timezone=wanted[1]))
         self._circular = wanted
-        log.info("the monthly circular is looked at daily at %s (%s), issued on the first "
-                 "working day", wanted[0].strftime("%H:%M"), wanted[1])
+        log.info("the monthly circular is due on each month's first working day at %s (%s)",
+                 wanted[0].strftime("%H:%M"), wanted[1])
         if first and self.leading:
             await self._catch_up_circular()
 
