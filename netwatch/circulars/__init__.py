@@ -1,13 +1,15 @@
 """The monthly circular (月度通报): the city's ranking of its counties, issued once a month.
 
-``record`` is what an issued circular says (frozen, stored as JSON). Out to people, in
+``record`` is what an issued circular says (frozen, stored as JSON); ``register`` keeps
+each month's issued record (it owns the ``circulars`` table). Out to people, in
 the bureau's register and the GB/T 9704 layout the notices use (their parts come from
 ``netwatch.notices``): ``words`` (measures, kinds and figures in Chinese), ``render``
 (the parts in order, and the printable HTML), ``pdf`` (WeasyPrint), ``docx_file`` (Word)
 and ``xlsx_file`` (the ranking tables as a workbook), ``files`` (each circular's files
 written once) and ``delivery`` (the mail and the webhook body the outbox sends).
 
-The face is lazy past the record: the renderers load when a name that needs them is used.
+The face is lazy past the record and the register: the renderers load when a name that
+needs them is used.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from netwatch.circulars.record import (
     Ranking,
     RankRow,
     Recipient,
+)
+from netwatch.circulars.register import (
+    circular_by_id,
+    circular_of_month,
+    every_circular,
+    record_circular,
 )
 from netwatch.runtime import lazy_face
 
@@ -42,7 +50,8 @@ _MODULES = {
     "xlsx_file": ("render_xlsx",),
 }
 __all__ = ["MEASURES", "RENDERERS", "CircularRecord", "CountyFigures", "Mention", "RankRow",
-           "Ranking", "Recipient", "circular_message", "circular_webhook_body", "document",
+           "Ranking", "Recipient", "circular_by_id", "circular_message", "circular_of_month",
+           "circular_webhook_body", "document", "every_circular", "record_circular",
            "render_docx", "render_html", "render_pdf", "render_xlsx", "stem", "subject", "title",
            "write_circular_files"]
 __getattr__ = lazy_face(__name__, _MODULES)

@@ -43,8 +43,11 @@ if TYPE_CHECKING:
     from netwatch.notices.metrics import notice_families
     from netwatch.notices.outbox import (
         CONCURRENCY,
+        CircularPost,
+        circular_deliveries_of,
         deliver_due,
         deliveries_of,
+        enqueue_circular,
         outbox_families,
         prune_sent,
     )
@@ -66,7 +69,8 @@ _MODULES = {
     ),
     "links": ("LANGS", "MEDIA", "notice_links", "with_links"),
     "metrics": ("notice_families",),
-    "outbox": ("CONCURRENCY", "deliver_due", "deliveries_of", "outbox_families", "prune_sent"),
+    "outbox": ("CONCURRENCY", "CircularPost", "circular_deliveries_of", "deliver_due",
+               "deliveries_of", "enqueue_circular", "outbox_families", "prune_sent"),
     "pdf": ("layout_pdf",),
     "record": ("Candidate", "ItemView", "NoticeRecord"),
     "register": ("county_notices", "every_notice", "listings", "notice_by_id"),
@@ -76,6 +80,7 @@ _MODULES = {
 }
 __all__ = [
     "CAUSES", "CONCURRENCY", "LANGS", "MEDIA", "NOTE_MAX", "RENDERERS", "AckError", "Candidate",
+    "CircularPost", "circular_deliveries_of", "enqueue_circular",
     "IssueError", "ItemView", "NoticeFileConflict", "NoticeRecord", "acknowledge", "basis",
     "cited_episodes", "county_notices", "current_items", "deliver_due", "deliveries_of",
     "docx_parts", "every_notice", "issue_notices", "item_county", "layout_pdf", "listings",

@@ -1,4 +1,4 @@
-"""The delivery outbox: notices queued for e-mail and webhook, sent and retried from the database.
+"""The delivery outbox: notices and circulars queued for e-mail and webhook, sent and retried.
 
 ``enqueue`` runs inside the issuing transaction (``issue.py``): one row per
 configured channel, so an issued notice always has its deliveries and a re-run
@@ -22,6 +22,11 @@ dedupe on ``X-Netwatch-Delivery``. Secrets (SMTP password, webhook secret, URL
 credentials) are scrubbed from every error text before it is logged or stored.
 STARTTLS trusts the system CA store (``SSL_CERT_FILE`` points it at a private CA).
 
+A row delivers either a county's notice or the city's monthly circular (one row per
+county's recipients, so each county's mail is retried and counted on its own). The
+circulars live above this package, so the daemon hands ``deliver_due`` what sending
+one takes (``CircularPost``); without it circular rows wait, untouched.
+
 This module owns the ``deliveries`` table; the command line lists a notice's
 deliveries and the retention duty prunes sent ones through it.
 """
@@ -33,9 +38,10 @@ import logging
 import random
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
@@ -64,22 +70,34 @@ ERROR_CHARS = 200
 NO_RECIPIENTS = "(no recipients)"
 
 PENDING = FamilySpec("netwatch_notice_deliveries_pending", "gauge",
-                     "Notice deliveries queued or waiting to retry, per channel.")
+                     "Notice and circular deliveries queued or waiting to retry, per channel.")
 FAILURES = FamilySpec("netwatch_notice_delivery_failures_total", "counter",
-                      "Notice delivery attempts that failed, per channel.")
+                      "Notice and circular delivery attempts that failed, per channel.")
+
+
+@dataclass(frozen=True, slots=True)
+class CircularPost:
+    """What sending a circular takes, from the package that owns circulars: their records
+    (JSON) by id, the mail of one (record JSON, sender, recipients; blocking: it lays out
+    the PDF) and the webhook body of one (record JSON, circular id, public URL)."""
+
+    records: Callable[[Handle, Collection[int]], dict[int, str]]
+    message: Callable[[str, str, Sequence[str]], EmailMessage]
+    webhook_body: Callable[[str, int, str], bytes]
 
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """A delivery claimed for an attempt, with its notice's record (JSON)."""
+    """A delivery claimed for an attempt, with its notice's or circular's record (JSON)."""
 
     id: int
     channel: str
     target: str
     attempts: int  # before this one
     created_at: float
-    notice_id: int
+    notice_id: int | None
     record: str
+    circular_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,26 +121,48 @@ def recipients(inventory: Inventory, county: str) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
+Queued = tuple[str, str, str, str | None]  # channel, target, state, error
+
+
+def _mail_row(inventory: Inventory, county: str) -> Queued:
+    to = recipients(inventory, county)
+    if to:
+        return ("smtp", ", ".join(to), "pending", None)
+    return ("smtp", NO_RECIPIENTS, "failed",
+            f"county {county} has no contact e-mail and smtp.recipients is empty")
+
+
+def _rows(inventory: Inventory, counties: Iterable[str]) -> list[Queued]:
+    """A mail per county (while smtp is enabled), then the webhook (while enabled)."""
+    smtp, hook = inventory.notices.smtp, inventory.notices.webhook
+    rows = [_mail_row(inventory, c) for c in counties] if smtp is not None and smtp.enabled \
+        else []
+    if hook is not None and hook.enabled:
+        rows.append(("webhook", url_label(hook.url), "pending", None))
+    return rows
+
+
 def enqueue(tx: Transaction, notice_id: int, inventory: Inventory, county: str,
             now: float) -> None:
     """Queue the notice on every enabled channel (inside the caller's transaction)."""
-    smtp, hook = inventory.notices.smtp, inventory.notices.webhook
-    rows: list[tuple[str, str, str, str | None]] = []
-    if smtp is not None and smtp.enabled:
-        to = recipients(inventory, county)
-        if to:
-            rows.append(("smtp", ", ".join(to), "pending", None))
-        else:
-            rows.append(("smtp", NO_RECIPIENTS, "failed",
-                         f"county {county} has no contact e-mail and smtp.recipients is empty"))
-    if hook is not None and hook.enabled:
-        rows.append(("webhook", url_label(hook.url), "pending", None))
     tx.executemany(
         "INSERT INTO deliveries (notice_id, channel, target, state, last_error, "
         "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (notice_id, channel, target) DO NOTHING",
         [(notice_id, channel, target, state, error, now, now)
-         for channel, target, state, error in rows])
+         for channel, target, state, error in _rows(inventory, (county,))])
+
+
+def enqueue_circular(tx: Transaction, circular_id: int, inventory: Inventory,
+                     now: float) -> None:
+    """Queue the circular for every county (a mail each) and the webhook, inside the
+    issuing transaction. Counties that share their recipients get one mail."""
+    tx.executemany(
+        "INSERT INTO deliveries (circular_id, channel, target, state, last_error, "
+        "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (circular_id, channel, target) DO NOTHING",
+        [(circular_id, channel, target, state, error, now, now)
+         for channel, target, state, error in _rows(inventory, sorted(inventory.counties))])
 
 
 def retry_delay(attempts: int) -> float:
@@ -149,14 +189,16 @@ def scrub(text: str, secrets: Iterable[str], limit: int | None = ERROR_CHARS) ->
 
 
 async def deliver_due(db: StoreThread, inventory: Inventory, now: float | None = None,
-                      executor: Executor | None = None) -> DeliveryReport:
+                      executor: Executor | None = None,
+                      circulars: CircularPost | None = None) -> DeliveryReport:
     """Send every delivery that is due, recording each outcome as it comes; see the module
     docstring. ``now`` (tests) fixes the clock; by default each outcome has its own time.
     Claims and outcomes are written on the database thread; PDFs are laid out and mail
-    sent in ``executor`` (the daemon's own pool; None: the loop's default)."""
+    sent in ``executor`` (the daemon's own pool; None: the loop's default). Circulars'
+    rows are sent only with ``circulars``."""
     fixed = now
     now = time.time() if now is None else now
-    rows = await db.call(_claim, now)
+    rows = await db.call(_claim, now, circulars)
     if not rows:
         return DeliveryReport()
     # each channel has its own slots: a slow mail server never holds a webhook back
@@ -167,12 +209,12 @@ async def deliver_due(db: StoreThread, inventory: Inventory, now: float | None =
     async def attempt(row: Due) -> None:
         async with limits[row.channel]:
             try:
-                note, error = await _send(row, inventory, session, executor), None
+                note, error = await _send(row, inventory, session, executor, circulars), None
             except DeliveryError as exc:
                 note, error = None, str(exc)
             except Exception as exc:  # a bug must not stop the other rows: record, retry
                 trace = "".join(traceback.format_exception(exc))
-                log.error("notice delivery %d: unexpected error: %s", row.id,
+                log.error("delivery %d: unexpected error: %s", row.id,
                           scrub(trace, secrets, limit=None))
                 note, error = None, f"internal error ({type(exc).__name__})"
         # recorded as soon as this send is done, whatever the other rows are still doing
@@ -184,52 +226,70 @@ async def deliver_due(db: StoreThread, inventory: Inventory, now: float | None =
     return DeliveryReport(counts["sent"], counts["pending"], counts["failed"])
 
 
-_DUE = ("SELECT id, channel, target, attempts, created_at, notice_id FROM deliveries "
-        "WHERE state = 'pending' AND next_attempt_at <= ?")
+_DUE = ("SELECT id, channel, target, attempts, created_at, notice_id, circular_id "
+        "FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
+        "AND (notice_id IS NOT NULL OR ?)")
 
 
-def _claim(store: Store, now: float) -> list[Due]:
+def _claim(store: Store, now: float, circulars: CircularPost | None = None) -> list[Due]:
     """Take the due rows: count the attempt and lease them, in one short transaction."""
-    if store.one(_DUE + " LIMIT 1", (now,)) is None:
+    sendable = (now, circulars is not None)
+    if store.one(_DUE + " LIMIT 1", sendable) is None:
         return []  # the common case every 30 s: a read, no write lock
     with store.transaction() as tx:
-        rows = tx.query(_DUE + " ORDER BY next_attempt_at, id LIMIT ?", (now, BATCH))
-        texts = records(tx, {r["notice_id"] for r in rows})
+        rows = tx.query(_DUE + " ORDER BY next_attempt_at, id LIMIT ?", (*sendable, BATCH))
+        texts = records(tx, {r["notice_id"] for r in rows if r["notice_id"] is not None})
+        circular_texts = {} if circulars is None else circulars.records(
+            tx, {r["circular_id"] for r in rows if r["circular_id"] is not None})
         due = [Due(r["id"], r["channel"], r["target"], r["attempts"], r["created_at"],
-                   r["notice_id"], texts[r["notice_id"]])
-               for r in rows if r["notice_id"] in texts]
+                   r["notice_id"], text, r["circular_id"])
+               for r in rows
+               if (text := texts.get(r["notice_id"]) if r["notice_id"] is not None
+                   else circular_texts.get(r["circular_id"])) is not None]
         tx.executemany(
             "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
             [(now + LEASE_SECONDS, r.id) for r in due])
     return due
 
 
+def _notice_message(text: str, sender: str, to: Sequence[str]) -> EmailMessage:
+    """A notice's mail (blocking: it lays out the PDF)."""
+    record = NoticeRecord.from_json(text)
+    return build_message(record, sender, to, pdf=render_pdf(record))
+
+
 async def _send(row: Due, inventory: Inventory, session: aiohttp.ClientSession,
-                executor: Executor | None) -> str | None:
+                executor: Executor | None, circulars: CircularPost | None) -> str | None:
     """One attempt on the row's channel, with the configuration as it is now."""
+    public_url = inventory.notices.public_url
     if row.channel == "smtp":
         smtp = inventory.notices.smtp
         if smtp is None or not smtp.enabled:
             raise DeliveryError("smtp: no longer configured in the inventory")
         to = row.target.split(", ")
-        record = NoticeRecord.from_json(row.record)
-        pdf = await asyncio.get_running_loop().run_in_executor(executor, render_pdf, record)
-        msg = build_message(record, smtp.sender, to, pdf=pdf)
+        compose = _notice_message if circulars is None or row.circular_id is None \
+            else circulars.message
+        msg = await asyncio.get_running_loop().run_in_executor(
+            executor, compose, row.record, smtp.sender, to)
         refused = await send_mail(smtp, to, msg, executor=executor)
         return f"refused by the server: {', '.join(refused)}" if refused else None
     hook = inventory.notices.webhook
     if hook is None or not hook.enabled:
         raise DeliveryError("webhook: no longer configured in the inventory")
-    body = with_links(row.record, row.notice_id, inventory.notices.public_url)
-    await post_notice(hook, row.id, body.encode(), session=session,
-                      answer_within=hook.deadline)
+    if row.notice_id is not None:
+        body = with_links(row.record, row.notice_id, public_url).encode()
+    else:
+        assert circulars is not None and row.circular_id is not None  # claimed only so
+        body = circulars.webhook_body(row.record, row.circular_id, public_url)
+    await post_notice(hook, row.id, body, session=session, answer_within=hook.deadline)
     return None
 
 
 def _settle(store: Store, row: Due, note: str | None, error: str | None, now: float,
             secrets: Sequence[str]) -> str:
     """Record one attempt's outcome; returns the row's new state."""
-    where = f"notice delivery {row.id} ({row.channel} to {row.target})"
+    what = "notice" if row.notice_id is not None else "circular"
+    where = f"{what} delivery {row.id} ({row.channel} to {row.target})"
     attempts = row.attempts + 1
     if error is None:
         note = scrub(note, secrets) if note else None
@@ -270,11 +330,18 @@ def outbox_families(store: Store) -> list[Family]:
     return families
 
 
+_OF = "SELECT channel, target, state, attempts, last_error FROM deliveries WHERE "
+
+
 def deliveries_of(db: Handle, notice_id: int) -> list[Row]:
     """A notice's deliveries in the order queued (``channel``, ``target``, ``state``,
     ``attempts``, ``last_error``)."""
-    return db.query("SELECT channel, target, state, attempts, last_error FROM deliveries "
-                    "WHERE notice_id = ? ORDER BY id", (notice_id,))
+    return db.query(_OF + "notice_id = ? ORDER BY id", (notice_id,))
+
+
+def circular_deliveries_of(db: Handle, circular_id: int) -> list[Row]:
+    """A circular's deliveries in the order queued, as ``deliveries_of``."""
+    return db.query(_OF + "circular_id = ? ORDER BY id", (circular_id,))
 
 
 def prune_sent(store: Store, cutoff: float) -> int:

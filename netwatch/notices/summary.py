@@ -21,6 +21,11 @@ Time nothing watched (a monitoring gap: the daemon was down, and any gap of the
 device's county) counts neither way: it leaves the device's watched time, and an
 outage running through it (a fault open when the daemon stopped, closed at its
 next start) loses that part too. Every second in a rate was measured.
+
+Time a county declared for a device (停机报备, ``netwatch.monitor.declared``) is taken out
+the same way, and counted apart (``Figures.declared``) so that it is reported, never
+hidden; except that a declaration excuses no outage first seen before it started: such
+an outage counts in full, declared or not (no retroactive excuse).
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netwatch.inventory import KINDS, Device, Inventory
-from netwatch.monitor import MAINTENANCE, SAMPLED_FAULTS, gaps_within, monitored_since
+from netwatch.monitor import (
+    MAINTENANCE,
+    SAMPLED_FAULTS,
+    Declaration,
+    declarations_within,
+    gaps_within,
+    monitored_since,
+)
 from netwatch.notices.record import KindSummary
 from netwatch.store import Handle, outages
 from netwatch.vocab import OFFLINE_FAULTS
@@ -44,6 +56,8 @@ class Figures:
     expected: int
     online: int
     ratio: float
+    watched: float = 0.0  # device-seconds the ratio is over (gaps and declared time out)
+    declared: float = 0.0  # device-seconds taken out as declared outages
 
 
 def _groups(device: Device) -> tuple[str, ...]:
@@ -87,16 +101,60 @@ def _overlap(a: Spans, b: Spans) -> float:
     return total
 
 
-def outage_spans(db: Handle, start: float, end: float) -> tuple[dict[str, Spans], set[str]]:
-    """Each device's outage spans within [start, end], and the devices down at ``end``."""
-    rows = outages(db, OFFLINE_FAULTS, start, end, planned=MAINTENANCE)
-    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+Episodes = dict[str, list[tuple[float, float]]]  # device: (first seen, end within the period)
+
+
+def _outage_episodes(db: Handle, start: float, end: float) -> tuple[Episodes, set[str]]:
+    """Each device's outage episodes (first seen, closed or ``end``), and those down at ``end``."""
+    episodes: Episodes = defaultdict(list)
     down_at_end: set[str] = set()
-    for device, first_seen, closed_at in rows:
+    for device, first_seen, closed_at in outages(db, OFFLINE_FAULTS, start, end,
+                                                 planned=MAINTENANCE):
         if closed_at is None or closed_at > end:
             down_at_end.add(device)
-        spans[device].append((max(first_seen, start), min(closed_at or end, end)))
-    return {device: _merged(s) for device, s in spans.items()}, down_at_end
+        episodes[device].append((first_seen, min(closed_at or end, end)))
+    return episodes, down_at_end
+
+
+def _spans(episodes: Iterable[tuple[float, float]], start: float) -> Spans:
+    return _merged((max(first_seen, start), until) for first_seen, until in episodes)
+
+
+def outage_spans(db: Handle, start: float, end: float) -> tuple[dict[str, Spans], set[str]]:
+    """Each device's outage spans within [start, end], and the devices down at ``end``."""
+    episodes, down_at_end = _outage_episodes(db, start, end)
+    return {device: _spans(e, start) for device, e in episodes.items()}, down_at_end
+
+
+def _minus(spans: Spans, cut: Spans) -> Spans:
+    """The parts of sorted, disjoint ``spans`` outside sorted, disjoint ``cut``."""
+    out: Spans = []
+    for lo, hi in spans:
+        for c_lo, c_hi in cut:
+            if c_hi <= lo or c_lo >= hi:
+                continue
+            if c_lo > lo:
+                out.append((lo, c_lo))
+            lo = max(lo, c_hi)
+        if hi > lo:
+            out.append((lo, hi))
+    return out
+
+
+def declared_spans(declarations: Iterable[Declaration], episodes: Episodes, start: float,
+                   end: float) -> dict[str, Spans]:
+    """Per device, the time its county's declarations excuse within [start, end]: each
+    declaration's span, less the outages first seen before it started (those count)."""
+    by: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for d in declarations:
+        lo, hi = max(d.starts, start), min(d.until, end)
+        if hi <= lo:
+            continue
+        for device in d.devices:
+            older = [(first, until) for first, until in episodes.get(device, ())
+                     if first < d.starts]
+            by[device] += _minus([(lo, hi)], _spans(older, start))
+    return {device: _merged(s) for device, s in by.items()}
 
 
 def downtime(db: Handle, start: float, end: float) -> tuple[dict[str, float], set[str]]:
@@ -131,16 +189,23 @@ def figures(db: Handle, inventory: Inventory, start: float, end: float,
 
     ``now`` (default ``end``) decides whether a gap is still open (no watcher now).
     """
-    spans, down = outage_spans(db, start, end)
+    episodes, down = _outage_episodes(db, start, end)
+    spans = {device: _spans(e, start) for device, e in episodes.items()}
+    excused = declared_spans(declarations_within(db, start, end), episodes, start, end)
     since = monitored_since(db)
     gaps = unwatched(db, start, end, end if now is None else now)
     holes = {county: _holes(gaps, county) for county in inventory.counties}
-    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
+    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0, 0.0])
     for device in inventory.devices:
         lo = max(start, since.get(device.id, end if since else start))
-        watched = lost = 0.0
+        watched = lost = declared = 0.0
         if lo < end:
             hole = holes.get(device.county, gaps.get(None, []))
+            mine_excused = _minus([(a, b) for a, b in excused.get(device.id, ()) if b > lo],
+                                  [(start, lo)])
+            if mine_excused:
+                declared = _length(mine_excused) - (_overlap(mine_excused, hole) if hole else 0.0)
+                hole = _merged([*hole, *mine_excused])
             watched = end - lo - (_overlap([(lo, end)], hole) if hole else 0.0)
             mine = spans.get(device.id)
             if mine:
@@ -152,10 +217,12 @@ def figures(db: Handle, inventory: Inventory, start: float, end: float,
             a[1] += device.id not in down
             a[2] += lost
             a[3] += watched
+            a[4] += declared
     out: dict[str, dict[str, Figures]] = defaultdict(dict)
-    for (county, group), (expected, online, lost, watched) in acc.items():
+    for (county, group), (expected, online, lost, watched, declared) in acc.items():
         out[county][group] = Figures(int(expected), int(online),
-                                     1.0 - lost / watched if watched > 0 else math.nan)
+                                     1.0 - lost / watched if watched > 0 else math.nan,
+                                     watched, declared)
     return out
 
 

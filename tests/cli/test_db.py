@@ -50,7 +50,7 @@ def test_copy_then_refuse_a_filled_target_unless_replacing(tmp_path: Path, pg_se
     url = raw(pg_url)
     code, out = run("db", "copy", str(db), url)
     assert code == 0, out
-    assert "tokens: 1 rows" in out and f"to {pg_url}: 1 rows in 21 tables, every table verified" \
+    assert "tokens: 1 rows" in out and f"to {pg_url}: 1 rows in 22 tables, every table verified" \
         in out and pg_server.password not in out
     with Store.open(pg_url) as store:
         assert TokenStore(store).verify(token.token) == token.info

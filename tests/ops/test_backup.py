@@ -173,7 +173,7 @@ def test_restore_refuses_a_database_without_netwatch_s_tables(
     rehash(src)
     message = refused(src, target, target_notices)
     assert (f"not a netwatch database of schema version {SCHEMA_VERSION}: "
-            "no table declared_outage_audit; no table declared_outage_devices; "
+            "no table circulars; no table declared_outage_audit; no table declared_outage_devices; "
             "no table declared_outages; no table deliveries; no table device_status; "
             "no table ") in message
     assert " more; nothing replaced" in message

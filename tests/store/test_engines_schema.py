@@ -179,7 +179,7 @@ def differences(sqlite: Catalogue, postgres: Catalogue) -> list[str]:
 
 def test_the_engines_build_the_same_schema(tmp_path: Path, pg_url: PgUrl) -> None:
     sqlite, postgres = sqlite_catalogue(tmp_path / "netwatch.db"), postgres_catalogue(pg_url)
-    assert len(sqlite) == 21 and sqlite["notice_items"]["checks"]  # the reader reads
+    assert len(sqlite) == 22 and sqlite["notice_items"]["checks"]  # the reader reads
     assert differences(sqlite, postgres) == []
 
 

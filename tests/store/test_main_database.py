@@ -154,10 +154,20 @@ ADDED_SINCE_V6 = {"monitoring_gaps", "watch_heartbeat", "ix_monitoring_gaps_ende
                   "ix_warning_baselines_county", "device_warnings", "ix_device_warnings_county",
                   "declared_outages", "ix_declared_outages_county", "declared_outage_devices",
                   "ix_declared_outage_devices_device", "declared_outage_audit",
-                  "ix_declared_outage_audit_outage"}
+                  "ix_declared_outage_audit_outage", "circulars", "ix_deliveries_circular"}
 # the tables among them, each empty after the migration
 ADDED_TABLES: dict[str, list[tuple[object, ...]]] = {
     name: [] for name in sorted(ADDED_SINCE_V6) if not name.startswith("ix_")}
+# tables a later migration widened on purpose, with the columns it appended (NULL in old rows)
+WIDENED = {"deliveries": ("circular_id",)}
+
+
+def migrated(before: Tables) -> Tables:
+    """The rows a version-6 database holds after today's migrations: every row as it was
+    (with NULL in the columns appended since), and the new tables empty."""
+    kept = {n: [(*r, *(None,) * len(WIDENED.get(n, ()))) for r in rows]
+            for n, rows in before.items()}
+    return kept | ADDED_TABLES
 
 
 def test_todays_schema_is_mains(tmp_path: Path) -> None:
@@ -166,8 +176,11 @@ def test_todays_schema_is_mains(tmp_path: Path) -> None:
     main = load(tmp_path / "main.db")
     Store.open(tmp_path / "today.db").close()
     today = schema(tmp_path / "today.db")
-    assert schema(main) == [s for s in today if s[1] not in ADDED_SINCE_V6]
+    assert [s for s in schema(main) if s[1] not in WIDENED] == [
+        s for s in today if s[1] not in ADDED_SINCE_V6 and s[1] not in WIDENED]
     assert {s[1] for s in today} - {s[1] for s in schema(main)} == ADDED_SINCE_V6
+    for table, appended in WIDENED.items():
+        assert columns(tmp_path / "today.db", table) == [*columns(main, table), *appended]
 
 
 def test_opens_with_only_the_new_tables_added(tmp_path: Path) -> None:
@@ -176,11 +189,9 @@ def test_opens_with_only_the_new_tables_added(tmp_path: Path) -> None:
     db = load(tmp_path / "netwatch.db")
     before = tables(db)
     with Store.open(db, create=False) as store:
-        assert store.version == SCHEMA_VERSION == 11
-        read_everything(store, before, db)
-    after = tables(db)
-    assert {n: r for n, r in after.items() if n in before} == before
-    assert {n: r for n, r in after.items() if n not in before} == ADDED_TABLES
+        assert store.version == SCHEMA_VERSION == 12
+        read_everything(store, migrated(before), db)
+    assert tables(db) == migrated(before)
     assert len(list(tmp_path.glob("netwatch.db.bak-v6-*"))) == 1
 
 
@@ -191,14 +202,14 @@ def test_a_copy_on_postgres_holds_every_row_and_reads_back_the_same(tmp_path: Pa
     db = load(tmp_path / "netwatch.db")
     before = tables(db)
     copied = copy_to_postgres(db, pg_url)
-    added = ADDED_TABLES  # the migrations since 6 ran before the copy
-    assert {c.table: c.rows for c in copied} == {t: len(r) for t, r in (before | added).items()}
-    assert same(pg_tables(pg_url)) == same(before | added)
+    after = migrated(before)  # the migrations since 6 ran before the copy
+    assert {c.table: c.rows for c in copied} == {t: len(r) for t, r in after.items()}
+    assert same(pg_tables(pg_url)) == same(after)
     with Store.open(pg_url, create=False) as store:
         assert store.version == SCHEMA_VERSION
-        read_everything(store, before, db)
-    assert same(pg_tables(pg_url)) == same(before | added)
-    assert tables(db) == before | added  # rows untouched (the copy migrated it first)
+        read_everything(store, migrated(before), db)
+    assert same(pg_tables(pg_url)) == same(after)
+    assert tables(db) == after  # rows untouched (the copy migrated it first)
 
 
 def read_everything(store: Store, rows: Tables, db: Path) -> None:

@@ -36,6 +36,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "netwatch/notices/register.py": ("notices", "notice_item_listings"),
     "netwatch/notices/items.py": ("notice_items",),
     "netwatch/notices/outbox.py": ("deliveries",),
+    "netwatch/circulars/register.py": ("circulars",),
     "netwatch/survey/readings.py": ("readings", "readings_received"),
 }
 # the engine's own modules: connection, backups, schema and its exact shape (catalogue reads),

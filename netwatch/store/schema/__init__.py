@@ -16,6 +16,7 @@ here is one shipped migration:
 - ``device_status`` (9): each device's latest state, written by its county's active instance;
 - ``warnings`` (10): each device's early-warning baselines and the warnings raised now;
 - ``declared`` (11): outages the counties declare, their devices and their audit trail;
+- ``circulars`` (12): the monthly circulars; a delivery is a notice's or a circular's;
 - ``postgres_baseline``: PostgreSQL's first schema, equal to version 6 and recorded
   as 6: a new PostgreSQL database starts there, never from 1.
 
@@ -47,7 +48,7 @@ The queries on each table belong to its one owner, which every other module call
   ``leases``: ``netwatch.monitor.leases``; ``device_status``: ``netwatch.monitor.status``;
   ``warning_baselines``, ``device_warnings``: ``netwatch.monitor.trends``;
   ``declared_outages``, ``declared_outage_devices``, ``declared_outage_audit``:
-  ``netwatch.monitor.declared``;
+  ``netwatch.monitor.declared``; ``circulars``: ``netwatch.circulars.register``;
 - ``readings``, ``readings_received``: ``netwatch.survey.readings``;
 - ``notices``, ``notice_item_listings``: ``netwatch.notices.register``;
   ``notice_items``: ``netwatch.notices.items``; ``notice_sequences``:
@@ -57,6 +58,7 @@ The queries on each table belong to its one owner, which every other module call
 
 from __future__ import annotations
 
+from netwatch.store.schema.circulars import V12_CIRCULARS
 from netwatch.store.schema.declared import V11_DECLARED_OUTAGES
 from netwatch.store.schema.device_status import V9_DEVICE_STATUS
 from netwatch.store.schema.faults_tokens import V1_FAULTS_AND_TOKENS
@@ -83,6 +85,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V9_DEVICE_STATUS,
     V10_WARNINGS,
     V11_DECLARED_OUTAGES,
+    V12_CIRCULARS,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
