@@ -28,13 +28,21 @@ from netwatch.circulars.record import (
 from netwatch.circulars.register import (
     circular_by_id,
     circular_of_month,
+    circular_records,
     every_circular,
     record_circular,
 )
 from netwatch.runtime import lazy_face
 
 if TYPE_CHECKING:
-    from netwatch.circulars.delivery import circular_message, circular_webhook_body, subject
+    from netwatch.circulars.delivery import (
+        FORMATS,
+        OUTBOX,
+        circular_message,
+        circular_webhook_body,
+        links,
+        subject,
+    )
     from netwatch.circulars.docx_file import render_docx
     from netwatch.circulars.files import RENDERERS, stem, write_circular_files
     from netwatch.circulars.pdf import render_pdf
@@ -42,16 +50,18 @@ if TYPE_CHECKING:
     from netwatch.circulars.xlsx_file import render_xlsx
 
 _MODULES = {
-    "delivery": ("circular_message", "circular_webhook_body", "subject"),
+    "delivery": ("FORMATS", "OUTBOX", "circular_message", "circular_webhook_body", "links",
+                 "subject"),
     "docx_file": ("render_docx",),
     "files": ("RENDERERS", "stem", "write_circular_files"),
     "pdf": ("render_pdf",),
     "render": ("document", "render_html", "title"),
     "xlsx_file": ("render_xlsx",),
 }
-__all__ = ["MEASURES", "RENDERERS", "CircularRecord", "CountyFigures", "Mention", "RankRow",
-           "Ranking", "Recipient", "circular_by_id", "circular_message", "circular_of_month",
-           "circular_webhook_body", "document", "every_circular", "record_circular",
+__all__ = ["FORMATS", "MEASURES", "OUTBOX", "RENDERERS", "CircularRecord", "CountyFigures",
+           "Mention", "RankRow", "Ranking", "Recipient", "circular_by_id", "circular_message",
+           "circular_of_month", "circular_records", "circular_webhook_body", "document",
+           "every_circular", "links", "record_circular",
            "render_docx", "render_html", "render_pdf", "render_xlsx", "stem", "subject", "title",
            "write_circular_files"]
 __getattr__ = lazy_face(__name__, _MODULES)
