@@ -24,8 +24,10 @@ def inventory(smtp: SmtpDelivery, hook: WebhookDelivery) -> Inventory:
     inv = city(settings=replace(SETTINGS, smtp=smtp, webhook=hook,
                                 public_url="https://netwatch.example.invalid"))
     counties = {
-        "east": County("east", "东区", "东区公安分局", (Contact("值班室", "duty@east.example.invalid"),)),
-        "west": County("west", "西区", "西区公安分局", (Contact("科长", "kz@west.example.invalid"),)),
+        "east": County("east", "东区", "东区公安分局",
+                       (Contact("值班室", "duty@east.example.invalid"),)),
+        "west": County("west", "西区", "西区公安分局",
+                       (Contact("科长", "kz@west.example.invalid"),)),
         "north": County("north", "北区", "北区公安分局"),  # no e-mail: a visible failed row
     }
     return replace(inv, counties=counties)
