@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from netwatch.circulars import OUTBOX as CIRCULARS_OUTBOX
 from netwatch.coverage import CoverageReport, Snapshot, candidates_of, coverage_families
 from netwatch.daemon.runs import last_run, mark_run
 from netwatch.daemon.scheduler import SweepScheduler
@@ -346,8 +347,10 @@ class Duties:
         await self.deliver()
 
     async def deliver(self) -> None:
-        """Send the outbox's due deliveries; failures are retried later with backoff."""
-        report = await deliver_due(self.db, self.inventory(), executor=self.executor)
+        """Send the outbox's due deliveries (notices' and circulars'); failures are retried
+        later with backoff."""
+        report = await deliver_due(self.db, self.inventory(), executor=self.executor,
+                                   circulars=CIRCULARS_OUTBOX)
         log.debug("deliveries: %s", report)
 
     async def prune(self) -> None:
