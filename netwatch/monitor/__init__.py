@@ -59,6 +59,7 @@ from netwatch.monitor.watched import (
     gap_totals,
     monitored_since,
     record_first_checks,
+    record_gap,
 )
 
 __all__ = [
@@ -68,7 +69,8 @@ __all__ = [
     "HostClock", "Lease", "Load", "Monitor", "OpenFault", "Ownership", "Runner", "Shadow",
     "StatusWriter", "Verdict", "assess", "claim", "county_gap_seconds", "gap_totals",
     "gaps_within", "in_slices", "judge", "lapse_all", "leases", "monitored_since", "problems",
-    "read_status", "record_first_checks", "release", "status_words", "sweep_once", "write_status",
+    "read_status", "record_first_checks", "record_gap", "release", "status_words", "sweep_once",
+    "write_status",
     "Raised", "StoredWarning", "Trends", "current_warnings",  # early warnings (trends)
     "REASONS", "Declaration", "declarations_within",  # declared outages
 ]
