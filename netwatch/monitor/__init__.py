@@ -43,7 +43,7 @@ from netwatch.monitor.declared import (
     find_declarations,
     shorten_declaration,
 )
-from netwatch.monitor.faults import MAINTENANCE, OpenFault
+from netwatch.monitor.faults import MAINTENANCE, OpenFault, planned
 from netwatch.monitor.leases import (
     DUTIES,
     LEASE_TTL,
@@ -93,5 +93,5 @@ __all__ = [
     "REASONS", "Actor", "AuditEntry", "Declaration", "DeclaredView", "Refusal",  # declared
     "Refused", "Wanted", "audit_trail", "cancel_declaration", "declaration",
     "declarations_within", "declare", "declared_id", "declared_totals", "end_declaration",
-    "find_declarations", "shorten_declaration",
+    "find_declarations", "shorten_declaration", "planned",
 ]

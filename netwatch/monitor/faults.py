@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from netwatch.monitor.declared import declared_mark
+from netwatch.monitor.declared import declared_id, declared_mark
 from netwatch.monitor.sampling import SAMPLED_FAULTS
 from netwatch.monitor.state import SAMPLED_KINDS, DeviceState
 from netwatch.vocab import Fault, Measurement
@@ -38,6 +38,12 @@ class OpenFault:
     suppressed_by: str | None = None  # parent device id, "maintenance" or "declared#ID"
     detail: str = ""
     episode_id: int | None = None
+
+
+def planned(suppressed_by: str | None) -> bool:
+    """Whether a fault's mark is planned work (maintenance, a declared outage) rather than a
+    failing parent: planned work took no device down."""
+    return suppressed_by == MAINTENANCE or declared_id(suppressed_by) is not None
 
 
 @dataclass(slots=True)

@@ -294,6 +294,10 @@ class Monitor:
         now = datetime.fromtimestamp(self.clock(), ZoneInfo(self.inventory.timezone))
         return [w for w in windows if w.active_at(now)]
 
+    def declared_now(self) -> set[str]:
+        """The devices inside an outage a county declared (停机报备), now."""
+        return self.declared.devices_now(self.clock())
+
     async def run_group(self, key: str) -> None:
         """One sweep of one group: probe, record, evaluate, persist, notify."""
         group = self.groups.get(key)
