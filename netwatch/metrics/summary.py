@@ -40,8 +40,8 @@ SUPPRESSED_CHILDREN = FamilySpec(
 ONLINE = FamilySpec(
     "netwatch_online_ratio", "gauge",
     f"Devices up ÷ devices expected per county and kind, {CYCLE}; devices in maintenance "
-    "or a declared outage are left out, devices under a failing parent count as down, devices not probed yet "
-    "are left out (NaN when none is expected).")
+    "or a declared outage are left out, devices under a failing parent count as down, "
+    "devices not probed yet are left out (NaN when none is expected).")
 ONLINE_TARGET = FamilySpec(
     "netwatch_online_target_ratio", "gauge",
     "The online-rate target per kind from the inventory's notice settings (what the county "
