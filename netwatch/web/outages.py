@@ -117,7 +117,8 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         for name in ("reason", "note"):
             if not isinstance(body.get(name, ""), str):
                 raise ApiError(400, f"{name}: expected text", {"field": name})
-        selector = {k: body[k] for k in ("devices", "under", "site") if k in body}
+        selector: dict[str, Any] = {k: body[k] for k in ("devices", "under", "site")
+                                    if k in body}
         wanted = Wanted(county, selector,
                         moment(body.get("start", "now"), "start", inventory.timezone, now),
                         moment(body.get("end"), "end", inventory.timezone, now),
