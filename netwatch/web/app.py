@@ -26,6 +26,7 @@ from netwatch.web import (
     coverage,
     early_warnings,
     notices,
+    outages,
     readings,
     sessions,
     survey,
@@ -242,6 +243,7 @@ def create_app(deps: WebDeps) -> web.Application:
         web.get("/api/v1/openapi.json", ops.openapi),
         web.post("/-/reload", api.reload),
     ])
-    for feature in (notices, survey, readings, survey_form, coverage, sessions, early_warnings):
+    for feature in (notices, survey, readings, survey_form, coverage, sessions, early_warnings,
+                    outages):
         app.router.add_routes(feature.routes(deps))
     return app

@@ -118,7 +118,8 @@ def store_away() -> ApiError:
 
 def is_page(path: str) -> bool:
     """Browser pages: without a credential they send the browser to the login page."""
-    return path in ("/notices", "/survey") or path.startswith("/notices/")
+    return path in ("/notices", "/survey", "/outages") or path.startswith(("/notices/",
+                                                                           "/outages/"))
 
 
 def needs_token(path: str, metrics_auth: bool) -> bool:
