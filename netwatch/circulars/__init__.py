@@ -7,6 +7,7 @@ the bureau's register and the GB/T 9704 layout the notices use (their parts come
 (the parts in order, and the printable HTML), ``pdf`` (WeasyPrint), ``docx_file`` (Word)
 and ``xlsx_file`` (the ranking tables as a workbook), ``files`` (each circular's files
 written once) and ``delivery`` (the mail and the webhook body the outbox sends).
+``demo_history`` writes a month of history for the demo's first circular.
 
 The face is lazy past the record and the register: the renderers load when a name that
 needs them is used.
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
         links,
         subject,
     )
+    from netwatch.circulars.demo_history import seed_month
     from netwatch.circulars.docx_file import render_docx
     from netwatch.circulars.files import RENDERERS, stem, write_circular_files
     from netwatch.circulars.pdf import render_pdf
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 _MODULES = {
     "delivery": ("FORMATS", "OUTBOX", "circular_message", "circular_webhook_body", "links",
                  "subject"),
+    "demo_history": ("seed_month",),
     "docx_file": ("render_docx",),
     "files": ("RENDERERS", "stem", "write_circular_files"),
     "pdf": ("render_pdf",),
@@ -61,7 +64,7 @@ _MODULES = {
 __all__ = ["FORMATS", "MEASURES", "OUTBOX", "RENDERERS", "CircularRecord", "CountyFigures",
            "Mention", "RankRow", "Ranking", "Recipient", "circular_by_id", "circular_message",
            "circular_of_month", "circular_records", "circular_webhook_body", "document",
-           "every_circular", "links", "record_circular",
-           "render_docx", "render_html", "render_pdf", "render_xlsx", "stem", "subject", "title",
+           "every_circular", "links", "record_circular", "render_docx", "render_html",
+           "render_pdf", "render_xlsx", "seed_month", "stem", "subject", "title",
            "write_circular_files"]
 __getattr__ = lazy_face(__name__, _MODULES)
