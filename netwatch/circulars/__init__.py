@@ -14,7 +14,8 @@ parts come from ``netwatch.notices``): ``words`` (measures, kinds and figures in
 Chinese), ``render`` (the parts in order, and the printable HTML), ``pdf``
 (WeasyPrint), ``docx_file`` (Word) and ``xlsx_file`` (the ranking tables as a
 workbook), ``files`` (each circular's files written once) and ``delivery`` (the mail
-and the webhook body the outbox sends).
+and the webhook body the outbox sends). ``demo_history`` writes a month of history
+for the demo's first circular.
 
 The face is lazy past the record and the register: the figures and the renderers load
 when a name that needs them is used.
@@ -36,13 +37,22 @@ from netwatch.circulars.record import (
 from netwatch.circulars.register import (
     circular_by_id,
     circular_of_month,
+    circular_records,
     every_circular,
     record_circular,
 )
 from netwatch.runtime import lazy_face
 
 if TYPE_CHECKING:
-    from netwatch.circulars.delivery import circular_message, circular_webhook_body, subject
+    from netwatch.circulars.delivery import (
+        FORMATS,
+        OUTBOX,
+        circular_message,
+        circular_webhook_body,
+        links,
+        subject,
+    )
+    from netwatch.circulars.demo_history import seed_month
     from netwatch.circulars.docx_file import render_docx
     from netwatch.circulars.figures import MonthFigures, month_figures, month_span, parse_month
     from netwatch.circulars.files import RENDERERS, stem, write_circular_files
@@ -54,7 +64,9 @@ if TYPE_CHECKING:
     from netwatch.circulars.xlsx_file import render_xlsx
 
 _MODULES = {
-    "delivery": ("circular_message", "circular_webhook_body", "subject"),
+    "delivery": ("FORMATS", "OUTBOX", "circular_message", "circular_webhook_body", "links",
+                 "subject"),
+    "demo_history": ("seed_month",),
     "docx_file": ("render_docx",),
     "figures": ("MonthFigures", "month_figures", "month_span", "parse_month"),
     "files": ("RENDERERS", "stem", "write_circular_files"),
@@ -65,13 +77,14 @@ _MODULES = {
     "rule": ("criticism_rule", "mentions", "praise_rule"),
     "xlsx_file": ("render_xlsx",),
 }
-__all__ = ["MEASURES", "RENDERERS", "CircularRecord", "CountyFigures", "Mention", "RankRow",
-           "Ranking", "Recipient", "circular_message", "circular_webhook_body", "document",
-           "render_docx", "render_html", "render_pdf", "render_xlsx", "stem", "subject", "title",
+__all__ = ["FORMATS", "MEASURES", "OUTBOX", "RENDERERS", "CircularRecord", "CountyFigures",
+           "Mention", "RankRow", "Ranking", "Recipient", "circular_by_id", "circular_message",
+           "circular_of_month", "circular_records", "circular_webhook_body", "document",
+           "every_circular", "links", "record_circular", "render_docx", "render_html",
+           "render_pdf", "render_xlsx", "seed_month", "stem", "subject", "title",
            "write_circular_files",
-           # the register, the figures, the rule and the issue
-           "CircularError", "Issued", "MonthFigures", "circular_by_id", "circular_families",
-           "circular_of_month",
-           "criticism_rule", "every_circular", "issue_circular", "mentions", "month_figures",
-           "month_span", "parse_month", "praise_rule", "record_circular"]
+           # the figures, the rule, the issue and the metrics
+           "CircularError", "Issued", "MonthFigures", "circular_families", "criticism_rule",
+           "issue_circular", "mentions", "month_figures", "month_span", "parse_month",
+           "praise_rule"]
 __getattr__ = lazy_face(__name__, _MODULES)

@@ -4,7 +4,8 @@ The mail is short text (to whom, what was issued, whom it praises and names) wit
 PDF (the formal text) and the XLSX (the ranking tables) attached. The webhook body is
 the record as ``CircularRecord.to_json()`` writes it plus ``document: "circular"`` (a
 receiver of notices too tells them apart) and ``formats``: the URL (or path) of each
-rendering, as the caller serves them.
+rendering, as the web app serves them. ``OUTBOX`` hands both, with the records, to the
+notices' outbox, which queues and retries a circular's deliveries like a notice's.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from email.utils import formatdate, make_msgid, parseaddr
 from netwatch.circulars.files import stem
 from netwatch.circulars.pdf import render_pdf
 from netwatch.circulars.record import CircularRecord, Mention
+from netwatch.circulars.register import circular_records
 from netwatch.circulars.render import document
 from netwatch.circulars.xlsx_file import render_xlsx
+from netwatch.notices import CircularPost
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+FORMATS = ("html", "pdf", "docx", "xlsx", "json")  # served at /circulars/{id}.{format}
 
 
 def subject(record: CircularRecord) -> str:
@@ -69,3 +73,19 @@ def circular_webhook_body(record: CircularRecord, links: Mapping[str, str]) -> b
     data["document"] = "circular"
     data["formats"] = dict(links)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode()
+
+
+def links(circular_id: int, public_url: str) -> dict[str, str]:
+    """Where the web app serves each rendering (a path without a public URL)."""
+    return {fmt: f"{public_url.rstrip('/')}/circulars/{circular_id}.{fmt}" for fmt in FORMATS}
+
+
+def _message(text: str, sender: str, recipients: Sequence[str]) -> EmailMessage:
+    return circular_message(CircularRecord.from_json(text), sender, recipients)
+
+
+def _webhook_body(text: str, circular_id: int, public_url: str) -> bytes:
+    return circular_webhook_body(CircularRecord.from_json(text), links(circular_id, public_url))
+
+
+OUTBOX = CircularPost(records=circular_records, message=_message, webhook_body=_webhook_body)

@@ -8,6 +8,8 @@ changes: the table's UNIQUE (month) makes a second issue of a month impossible.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from netwatch.store import Handle, Row, Transaction
 
 _LISTED = "id, month, number, issue_date, issued_at"
@@ -32,6 +34,15 @@ def circular_of_month(db: Handle, month: str) -> tuple[int, str] | None:
 def circular_by_id(db: Handle, circular_id: int) -> str | None:
     """One circular's record JSON, None when there is no such circular."""
     return db.scalar("SELECT record FROM circulars WHERE id = ?", (circular_id,))
+
+
+def circular_records(db: Handle, ids: Collection[int]) -> dict[int, str]:
+    """The record JSON of each circular named (those that exist): what the outbox sends."""
+    if not ids:
+        return {}
+    return {int(r[0]): str(r[1]) for r in db.execute(
+        f"SELECT id, record FROM circulars WHERE id IN ({', '.join('?' * len(ids))})",
+        tuple(ids))}
 
 
 def every_circular(db: Handle) -> list[Row]:

@@ -49,6 +49,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from netwatch.circulars import OUTBOX as CIRCULARS_OUTBOX
 from netwatch.circulars import (
     CircularError,
     circular_families,
@@ -461,8 +462,10 @@ class Duties:
         await self.deliver()
 
     async def deliver(self) -> None:
-        """Send the outbox's due deliveries; failures are retried later with backoff."""
-        report = await deliver_due(self.db, self.inventory(), executor=self.executor)
+        """Send the outbox's due deliveries (notices' and circulars'); failures are retried
+        later with backoff."""
+        report = await deliver_due(self.db, self.inventory(), executor=self.executor,
+                                   circulars=CIRCULARS_OUTBOX)
         log.debug("deliveries: %s", report)
 
     async def prune(self) -> None:

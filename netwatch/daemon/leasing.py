@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from netwatch.inventory import Inventory
 from netwatch.metrics import Family, FamilySpec, labels
 from netwatch.monitor import DUTIES, LEASE_TTL, RENEW_EVERY, Claim, Monitor, claim, release
+from netwatch.runtime import stop_task
 from netwatch.store import DatabaseError, StoreThread, open_episodes
 
 log = logging.getLogger(__name__)
@@ -85,10 +86,7 @@ class LeaseKeeper:
 
     async def stop(self) -> None:
         """Stop the rounds and release what is held (a clean stop: others take over at once)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         held = dict(self.ownership.generations)
         if not held:
             return

@@ -26,6 +26,7 @@ from netwatch.inventory.settings import (
     read_counties,
     read_coverage,
     read_notices,
+    read_outages,
     read_snmp_profiles,
     read_warnings,
 )
@@ -42,6 +43,7 @@ ENV_VAR = "NETWATCH_INVENTORY"
 TOP_KEYS: tuple[str, ...] = (
     "city", "notices", "coverage", "counties", "defaults", "county_defaults", "snmp_profiles",
     "maintenance", "device_files", "devices", "coverage_points", "boundaries", "warnings",
+    "outages",
 )
 YAML_TOO_BIG = " for YAML; put large device lists in CSV files (device_files)"
 
@@ -171,4 +173,5 @@ def _read(r: Reader, doc: LineMap, path: Path) -> Inventory:
     maintenance = read_maintenance(r, *section("maintenance"), counties, by_id, builder.origin,
                                    timezone)
     return Inventory(str(path), city, timezone, counties, devices, points, notices, coverage,
-                     maintenance, read_warnings(r, *section("warnings")))
+                     maintenance, read_warnings(r, *section("warnings")),
+                     read_outages(r, *section("outages")))

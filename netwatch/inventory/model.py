@@ -124,6 +124,9 @@ class County:
     code: str = ""  # 6-digit administrative division code (行政区划代码), optional
     area: Area | None = None  # the outline in WGS-84 (inline ring or boundary file), if any
     source: str = field(default="", compare=False)  # "FILE:LINE" of the county's entry
+    # hours of declared outages (停机报备) the county may declare per calendar month; None:
+    # no cap
+    outage_cap_hours: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +321,14 @@ class MaintenanceWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class OutageSettings:
+    """How far ahead and how long a county may declare an outage (停机报备), city-wide."""
+
+    max_ahead_seconds: float = 7 * 86400.0  # its start at most this far from when it is made
+    max_length_seconds: float = 7 * 86400.0  # its end at most this far after its start
+
+
+@dataclass(frozen=True, slots=True)
 class WarningSettings:
     """When the monitor raises an early warning (预警) from a trend (docs/inventory.md).
 
@@ -362,6 +373,7 @@ class Inventory:
     coverage: CoverageSettings = CoverageSettings()
     maintenance: tuple[MaintenanceWindow, ...] = ()
     warnings: WarningSettings = WarningSettings()
+    outages: OutageSettings = OutageSettings()
 
     def by_id(self) -> dict[str, Device]:
         return {d.id: d for d in self.devices}

@@ -27,6 +27,7 @@ from netwatch.inventory.model import (
     CoverageSettings,
     CoverageThresholds,
     NoticeSettings,
+    OutageSettings,
     SmtpDelivery,
     WarningSettings,
     WebhookDelivery,
@@ -59,6 +60,7 @@ NOTICE = NoticeSettings()
 CIRCULAR = CircularSettings()
 COVERAGE = CoverageSettings()
 WARNINGS = WarningSettings()
+OUTAGES = OutageSettings()
 LAT = u.number(-90.0, 90.0)
 LON = u.number(-180.0, 180.0)
 
@@ -87,8 +89,8 @@ def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
             continue
         cid = r.need(m, "id", where, u.identifier)
         where = f"county {cid}:" if cid else where
-        r.keys(m, where, ("id", "name", "receiving_unit", "contacts", "boundary", "code"),
-               required=("name", "receiving_unit"))
+        r.keys(m, where, ("id", "name", "receiving_unit", "contacts", "boundary", "code",
+                          "outage_cap_hours"), required=("name", "receiving_unit"))
         contacts = []
         for j, c in enumerate(r.items(m.get("contacts"), m.line_of("contacts"), where)):
             cw = join(where, f"contacts[{j}]")
@@ -100,6 +102,7 @@ def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
                                         r.get(cm, "phone", cw, u.text_or_empty, "")))
         boundary = read_boundary(r, m, where)
         code = r.get(m, "code", where, division_code, "")
+        cap = r.get(m, "outage_cap_hours", where, u.number(0.0, 31 * 24.0), None)
         if cid is None:
             continue
         if cid in counties:
@@ -108,7 +111,8 @@ def read_counties(r: Reader, raw: Any, line: int) -> dict[str, County]:
         first_line[cid] = m.line
         counties[cid] = County(cid, r.get(m, "name", where, u.name_text, cid),
                                r.get(m, "receiving_unit", where, u.name_text, ""),
-                               tuple(contacts), boundary, code, source=f"{r.file}:{m.line}")
+                               tuple(contacts), boundary, code, source=f"{r.file}:{m.line}",
+                               outage_cap_hours=cap)
     return counties
 
 
@@ -447,6 +451,21 @@ def read_snmp_profiles(r: Reader, raw: Any, line: int) -> dict[str, Profile]:
         if len(r.problems) == before:
             profiles[str(name)].params = fields_
     return profiles
+
+
+def read_outages(r: Reader, raw: Any, line: int) -> OutageSettings:
+    """The ``outages`` section: how far ahead (``max_ahead``) and how long (``max_length``) a
+    county may declare an outage (停机报备), both durations."""
+    w = "outages"
+    m = r.mapping(raw, line, w)
+    if m is None:
+        return OUTAGES
+    r.keys(m, w, ("max_ahead", "max_length"))
+    return OutageSettings(
+        max_ahead_seconds=r.get(m, "max_ahead", w, u.positive_duration,
+                                OUTAGES.max_ahead_seconds),
+        max_length_seconds=r.get(m, "max_length", w, u.positive_duration,
+                                 OUTAGES.max_length_seconds))
 
 
 def read_warnings(r: Reader, raw: Any, line: int) -> WarningSettings:

@@ -14,13 +14,13 @@ from netwatch.inventory import KINDS, Inventory, MaintenanceWindow
 from netwatch.metrics.devices import CYCLE, DeviceLabels, device_body
 from netwatch.metrics.text import Family, FamilySpec, label_body, labels
 from netwatch.monitor import (
-    MAINTENANCE,
     DeviceState,
     Group,
     GroupListener,
     GroupStats,
     Load,
     OpenFault,
+    planned,
 )
 from netwatch.store import StoreStatus
 from probes.base import SKIP_REASONS
@@ -40,8 +40,8 @@ SUPPRESSED_CHILDREN = FamilySpec(
 ONLINE = FamilySpec(
     "netwatch_online_ratio", "gauge",
     f"Devices up ÷ devices expected per county and kind, {CYCLE}; devices in maintenance "
-    "are left out, devices under a failing parent count as down, devices not probed yet "
-    "are left out (NaN when none is expected).")
+    "or a declared outage are left out, devices under a failing parent count as down, "
+    "devices not probed yet are left out (NaN when none is expected).")
 ONLINE_TARGET = FamilySpec(
     "netwatch_online_target_ratio", "gauge",
     "The online-rate target per kind from the inventory's notice settings (what the county "
@@ -51,7 +51,10 @@ OPEN_FAULTS = FamilySpec(
 DEVICES = FamilySpec("netwatch_devices", "gauge", "Devices in the inventory per county and kind.")
 IN_MAINTENANCE = FamilySpec(
     "netwatch_devices_in_maintenance", "gauge",
-    "Devices inside an active maintenance window, per county and kind.")
+    "Devices inside planned work now, per county, kind and source: inventory (a maintenance "
+    "window) or county (an outage the county declared, 停机报备); a device in both counts "
+    "once, as inventory. Sum over source for the devices out of the online ratio.")
+SOURCES = ("inventory", "county")  # the source label of netwatch_devices_in_maintenance
 
 SWEEP_DURATION = FamilySpec(
     "netwatch_sweep_duration_seconds", "gauge", "Wall time of the group's latest sweep.")
@@ -130,6 +133,8 @@ class MonitorView(Protocol):
 
     def maintenance_now(self) -> list[MaintenanceWindow]: ...
 
+    def declared_now(self) -> set[str]: ...
+
     def store_status(self) -> StoreStatus: ...
 
     @property
@@ -152,7 +157,7 @@ def fault_families(faults: list[OpenFault], by_device: Mapping[str, DeviceLabels
         label_set = "{" + _body(by_device, fault) + "," + extra + "}"
         is_open.add(label_set, 1)
         since.add(label_set, fault.first_seen)
-        if fault.suppressed_by and fault.suppressed_by != MAINTENANCE:
+        if fault.suppressed_by and not planned(fault.suppressed_by):
             children.setdefault(fault.suppressed_by, set()).add(fault.device)
     counts = Family(SUPPRESSED_CHILDREN)
     for parent in sorted(children):
@@ -172,8 +177,9 @@ def county_families(monitor: MonitorView) -> list[Family]:
     devices = dict.fromkeys(keys, 0)
     expected = dict.fromkeys(keys, 0)
     up = dict.fromkeys(keys, 0)
-    held = dict.fromkeys(keys, 0)
+    held = {source: dict.fromkeys(keys, 0) for source in SOURCES}
     windows = monitor.maintenance_now()
+    declared = monitor.declared_now()
     for state in monitor.states.values():
         device = state.device
         key = (device.county, device.kind)
@@ -181,7 +187,10 @@ def county_families(monitor: MonitorView) -> list[Family]:
             continue  # a county another instance is active for: its series are that one's
         devices[key] += 1
         if windows and any(w.matches(device) for w in windows):
-            held[key] += 1
+            held["inventory"][key] += 1
+            continue
+        if device.id in declared:
+            held["county"][key] += 1
             continue
         verdict = state.verdict
         if verdict is not None:
@@ -204,7 +213,9 @@ def county_families(monitor: MonitorView) -> list[Family]:
         ratio.add(label_set, up.get(key, 0) / n if n else float("nan"))
         faults.add(label_set, open_faults[key])
         count.add(label_set, devices.get(key, 0))
-        maintained.add(label_set, held.get(key, 0))
+        for source in SOURCES:
+            maintained.add(labels((("county", key[0]), ("kind", key[1]), ("source", source))),
+                           held[source].get(key, 0))
     target = Family(ONLINE_TARGET)
     for kind, value in sorted(inventory.notices.online_targets.items()):
         if kind in kinds:  # "camera_key_area" is a notices detail, not a kind of device

@@ -15,15 +15,35 @@ state changes to the store, so any instance answers for every county; ``sampling
 runs the checks taken now and then (a camera's video, a device's clock) and says what a
 sample shows; ``trends`` raises early warnings (预警) from each device's trends against
 its own baselines, and keeps both in the store; ``declared`` keeps the outages the
-counties declare (停机报备) and their audit trail.
+counties declare (停机报备) and their audit trail, the rules for declaring, shortening,
+ending and cancelling them, and the monitor's view of those live now.
 """
 
 from __future__ import annotations
 
 from netwatch.monitor.allowlist import AllowList
 from netwatch.monitor.capacity import Capacity, CapacityError, Load, assess, problems
-from netwatch.monitor.declared import REASONS, Declaration, declarations_within
-from netwatch.monitor.faults import MAINTENANCE, OpenFault
+from netwatch.monitor.declared import (
+    REASONS,
+    Actor,
+    AuditEntry,
+    Declaration,
+    DeclaredView,
+    Refusal,
+    Refused,
+    Wanted,
+    audit_trail,
+    cancel_declaration,
+    declaration,
+    declarations_within,
+    declare,
+    declared_id,
+    declared_totals,
+    end_declaration,
+    find_declarations,
+    shorten_declaration,
+)
+from netwatch.monitor.faults import MAINTENANCE, OpenFault, planned
 from netwatch.monitor.leases import (
     DUTIES,
     LEASE_TTL,
@@ -59,6 +79,7 @@ from netwatch.monitor.watched import (
     gap_totals,
     monitored_since,
     record_first_checks,
+    record_gap,
 )
 
 __all__ = [
@@ -68,7 +89,11 @@ __all__ = [
     "HostClock", "Lease", "Load", "Monitor", "OpenFault", "Ownership", "Runner", "Shadow",
     "StatusWriter", "Verdict", "assess", "claim", "county_gap_seconds", "gap_totals",
     "gaps_within", "in_slices", "judge", "lapse_all", "leases", "monitored_since", "problems",
-    "read_status", "record_first_checks", "release", "status_words", "sweep_once", "write_status",
+    "read_status", "record_first_checks", "record_gap", "release", "status_words", "sweep_once",
+    "write_status",
     "Raised", "StoredWarning", "Trends", "current_warnings",  # early warnings (trends)
-    "REASONS", "Declaration", "declarations_within",  # declared outages
+    "REASONS", "Actor", "AuditEntry", "Declaration", "DeclaredView", "Refusal",  # declared
+    "Refused", "Wanted", "audit_trail", "cancel_declaration", "declaration",
+    "declarations_within", "declare", "declared_id", "declared_totals", "end_declaration",
+    "find_declarations", "shorten_declaration", "planned",
 ]

@@ -2,12 +2,14 @@
 
 Hysteresis (docs/faults.md): a fault opens after ``open_after`` cycles in a row with
 its condition (flapping, itself a windowed judgement, opens at once) and closes
-after ``close_after`` cycles without it. Suppression (a failing parent one hop
-up, or a maintenance window) is re-decided every cycle and only marks faults:
-it never stops one from opening or closing, so history stays true and notices
-can skip suppressed ones. It is derived from the parent's current state, never kept
-from when a fault opened: the monitor re-marks a device's children whenever the
-device itself is evaluated, and all faults when they are restored.
+after ``close_after`` cycles without it. Suppression (a maintenance window, a
+declared outage, a failing parent one hop up, in that order) is re-decided every cycle
+and only marks faults: it never stops one from opening or closing, so history stays
+true and notices can skip suppressed ones. It is derived from the parent's current
+state, never kept from when a fault opened: the monitor re-marks a device's children
+whenever the device itself is evaluated, and all faults when they are restored. It is
+decided per fault: a declared outage marks only the faults first seen at or after its
+start, so a fault already failing when the county declared stays what it was.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from netwatch.monitor.declared import declared_id, declared_mark
 from netwatch.monitor.sampling import SAMPLED_FAULTS
 from netwatch.monitor.state import SAMPLED_KINDS, DeviceState
 from netwatch.vocab import Fault, Measurement
@@ -32,9 +35,15 @@ class OpenFault:
     fault: str
     first_seen: float
     opened_at: float
-    suppressed_by: str | None = None  # parent device id, or "maintenance"
+    suppressed_by: str | None = None  # parent device id, "maintenance" or "declared#ID"
     detail: str = ""
     episode_id: int | None = None
+
+
+def planned(suppressed_by: str | None) -> bool:
+    """Whether a fault's mark is planned work (maintenance, a declared outage) rather than a
+    failing parent: planned work took no device down."""
+    return suppressed_by == MAINTENANCE or declared_id(suppressed_by) is not None
 
 
 @dataclass(slots=True)
@@ -63,25 +72,48 @@ def parent_failing(parent: DeviceState | None,
     return parent.verdict.fault == Fault.UNREACHABLE
 
 
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """What may suppress a device's faults now; each fault's mark (``mark``) also depends on
+    when the fault was first seen."""
+
+    maintenance: bool = False
+    declared: tuple[tuple[int, float], ...] = ()  # (id, start) of declarations covering it now
+    parent: str | None = None  # the failing parent's id
+
+    def mark(self, first_seen: float) -> str | None:
+        """Maintenance, else the first declaration that began by ``first_seen`` (a fault
+        already failing before a declaration began is not excused by it), else the parent."""
+        if self.maintenance:
+            return MAINTENANCE
+        for outage_id, starts in self.declared:
+            if first_seen >= starts:
+                return declared_mark(outage_id)
+        return self.parent
+
+
 def suppressor(parent: DeviceState | None, in_maintenance: bool,
-               parent_faults: Mapping[str, OpenFault] | None = None) -> str | None:
-    """What suppresses a device's faults now: maintenance, its failing parent, or nothing."""
-    if in_maintenance:
-        return MAINTENANCE
-    if parent_failing(parent, parent_faults):
-        assert parent is not None
-        return parent.device.id
-    return None
+               parent_faults: Mapping[str, OpenFault] | None = None,
+               declared: tuple[tuple[int, float], ...] = ()) -> Suppression:
+    """What suppresses a device's faults now: maintenance, declared outages covering it (with
+    their starts), its failing parent."""
+    failing = parent_failing(parent, parent_faults)
+    return Suppression(in_maintenance, declared,
+                       parent.device.id if failing and parent is not None else None)
 
 
-def remark(open_now: Mapping[str, OpenFault], suppressed_by: str | None) -> list[OpenFault]:
-    """Re-mark a device's open faults with what suppresses them now; returns those changed."""
+def remark(open_now: Mapping[str, OpenFault], suppression: Suppression) -> list[OpenFault]:
+    """Re-mark a device's open faults with what suppresses each now; returns those changed."""
     changed = []
     for fault in open_now.values():
-        if fault.suppressed_by != suppressed_by:
-            fault.suppressed_by = suppressed_by
+        mark = suppression.mark(fault.first_seen)
+        if fault.suppressed_by != mark:
+            fault.suppressed_by = mark
             changed.append(fault)
     return changed
+
+
+UNSUPPRESSED = Suppression()
 
 
 def would_open(state: DeviceState, open_now: Mapping[str, OpenFault]) -> bool:
@@ -96,11 +128,13 @@ def would_open(state: DeviceState, open_now: Mapping[str, OpenFault]) -> bool:
 def evaluate(
     state: DeviceState,
     open_now: Mapping[str, OpenFault],
-    suppressed_by: str | None,
+    suppression: Suppression | None,
     now: float,
 ) -> Changes:
-    """Open, close and re-mark one device's faults after a cycle."""
+    """Open, close and re-mark one device's faults after a cycle (``None``: nothing
+    suppresses them)."""
     device = state.device
+    suppression = suppression or UNSUPPRESSED
     changes = Changes()
     for kind, streak in state.streaks.items():
         fault = open_now.get(kind)
@@ -109,13 +143,13 @@ def evaluate(
                 changes.opened.append(
                     OpenFault(
                         device.id, device.county, device.kind, kind, streak.since, now,
-                        suppressed_by, describe(state, kind),
+                        suppression.mark(streak.since), describe(state, kind),
                     )
                 )
         elif kind not in state.conditions and streak.good >= _close_after(state, kind):
             changes.closed.append((fault, RECOVERED))
-        elif fault.suppressed_by != suppressed_by:
-            fault.suppressed_by = suppressed_by
+        elif fault.suppressed_by != (mark := suppression.mark(fault.first_seen)):
+            fault.suppressed_by = mark
             changes.updated.append(fault)
     return changes
 

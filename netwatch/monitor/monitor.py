@@ -37,10 +37,12 @@ from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Device, Inventory, MaintenanceWindow
 from netwatch.monitor.capacity import Load
+from netwatch.monitor.declared import DeclaredView
 from netwatch.monitor.faults import (
     REMOVED,
     Changes,
     OpenFault,
+    Suppression,
     evaluate,
     remark,
     suppressor,
@@ -155,6 +157,8 @@ class Monitor:
         self.reads_clocks = _reads_clocks(inventory.devices)
         # whether netwatch's own clock may judge a device's (the daemon: ``HostClock``)
         self.host_clock: HostClock | None = None
+        # the outages the counties declared (停机报备), as the store has them
+        self.declared = DeclaredView(db, clock)
 
     # -- counties ----------------------------------------------------------------------
 
@@ -193,6 +197,7 @@ class Monitor:
         repaired while the daemon was down closes its fault after ``close_after`` good
         cycles (without one, nothing would ever count the fault's condition absent).
         """
+        await self.declared.refresh(force=True)
         restored = self._take(await self.db.call(open_episodes))
         await self.writes.settle(self.write_wait)
         return restored
@@ -219,11 +224,12 @@ class Monitor:
         self._persist(changes)
         return len(taken)
 
-    def _suppressor(self, state: DeviceState, windows: list[MaintenanceWindow]) -> str | None:
+    def _suppressor(self, state: DeviceState, windows: list[MaintenanceWindow]) -> Suppression:
         device = state.device
         parent = self.states.get(device.parent) if device.parent else None
         parent_faults = self.faults.get(device.parent) if device.parent else None
-        return suppressor(parent, any(w.matches(device) for w in windows), parent_faults)
+        return suppressor(parent, any(w.matches(device) for w in windows), parent_faults,
+                          self.declared.active(device.id, self.clock()))
 
     def _remark(self, state: DeviceState, windows: list[MaintenanceWindow]) -> list[OpenFault]:
         open_now = self.faults.get(state.device.id)
@@ -288,6 +294,10 @@ class Monitor:
         now = datetime.fromtimestamp(self.clock(), ZoneInfo(self.inventory.timezone))
         return [w for w in windows if w.active_at(now)]
 
+    def declared_now(self) -> set[str]:
+        """The devices inside an outage a county declared (停机报备), now."""
+        return self.declared.devices_now(self.clock())
+
     async def run_group(self, key: str) -> None:
         """One sweep of one group: probe, record, evaluate, persist, notify."""
         group = self.groups.get(key)
@@ -304,6 +314,7 @@ class Monitor:
             stats.last_skipped = _skips(results)
             touched = await self._record(results, standing_by)
             await self._refresh_stale_parents(touched)
+            await self.declared.refresh()
             await self._evaluate(touched)
             await self.writes.settle(self.write_wait)
         finally:

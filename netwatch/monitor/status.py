@@ -25,7 +25,6 @@ for them. While the store is known away nothing is queued at all.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Collection, Sequence
@@ -37,6 +36,7 @@ from netwatch.monitor.monitor import Monitor
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState
 from netwatch.monitor.verdict import UP
+from netwatch.runtime import stop_task, wait_done
 from netwatch.store import Handle, OperationalError, Store, guarded
 
 log = logging.getLogger(__name__)
@@ -255,16 +255,8 @@ class StatusWriter:
     async def flush(self, within: float) -> None:
         """Wait (up to ``within`` s) for the rows queued to be written (at a clean stop,
         while the leases still fence them)."""
-        task = self._task
-        if task is None or task.done():
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(within):
-                await asyncio.shield(task)
+        await wait_done(self._task, within)
 
     async def close(self) -> None:
         """Stop writing (at shutdown)."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)

@@ -45,7 +45,6 @@ lost is made again (the county's whole state) at the next sweep.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -58,6 +57,7 @@ from netwatch.monitor.leases import Fenced, guard
 from netwatch.monitor.monitor import Monitor
 from netwatch.monitor.slices import in_slices
 from netwatch.monitor.state import DeviceState
+from netwatch.runtime import stop_task, wait_done
 from netwatch.store import Handle, OperationalError, Store, guarded
 from netwatch.vocab import Measurement, Warning
 from probes.base import ProbeResult
@@ -569,17 +569,9 @@ class Trends:
             if self.monitor.active(county):
                 self._queue_baselines(county, now)
         self._start()
-        task = self._task
-        if task is None or task.done():
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(within):
-                await asyncio.shield(task)
+        await wait_done(self._task, within)
 
     async def close(self) -> None:
         """Stop writing and loading (at shutdown)."""
         for task in [self._task, *self._loading.values()]:
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)

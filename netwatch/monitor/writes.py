@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from netwatch.monitor.faults import OpenFault
 from netwatch.monitor.leases import Fenced
+from netwatch.runtime import stop_task, wait_done
 from netwatch.store import (
     Episode,
     FaultLog,
@@ -117,9 +118,7 @@ class EpisodeWriter:
         if task is None or task.done():
             return not self._batches
         self._wake.set()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(within):
-                await asyncio.shield(task)
+        await wait_done(task, within)
         return not self._batches
 
     def drop(self, county: str) -> None:
@@ -136,10 +135,7 @@ class EpisodeWriter:
 
     async def close(self) -> None:
         """Stop retrying (at shutdown); what is still waiting is said in the log."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         if self._batches:
             log.error("%d fault change(s) not recorded: the store was away at shutdown; the "
                       "faults open again at the next run's sweeps", self.pending)

@@ -1,7 +1,8 @@
 """Notice candidates from fault episodes: which open faults become items, and how severe.
 
 An open episode is a candidate when its device is still in the inventory, the
-fault is not suppressed (a failing parent or a maintenance window) and it has
+fault is not suppressed (a failing parent, a maintenance window or an outage the county
+declared, 停机报备, that began before the fault was first seen) and it has
 been failing longer than the device's grace period (from its first-seen time).
 A parent's outage item counts the devices whose faults it suppresses.
 
@@ -26,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from netwatch.inventory import Device, Inventory
-from netwatch.monitor import MAINTENANCE
+from netwatch.monitor import planned
 from netwatch.notices.evidence import facts
 from netwatch.notices.record import Candidate
 from netwatch.store import Episode
@@ -57,10 +58,11 @@ def location(device: Device) -> str:
 
 
 def children_down(episodes: Iterable[Episode]) -> dict[str, int]:
-    """Per parent device, how many distinct devices its failure suppresses now."""
+    """Per parent device, how many distinct devices its failure suppresses now (planned work,
+    maintenance or a declared outage, suppresses as no parent)."""
     children: dict[str, set[str]] = defaultdict(set)
     for ep in episodes:
-        if ep.suppressed_by is not None and ep.suppressed_by != MAINTENANCE:
+        if ep.suppressed_by is not None and not planned(ep.suppressed_by):
             children[ep.suppressed_by].add(ep.device)
     return {parent: len(devices) for parent, devices in children.items()}
 

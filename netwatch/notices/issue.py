@@ -15,7 +15,8 @@ covers what the notice lists, so an item first seen after it waits for the next
 notice. It starts no earlier than netwatch began watching the county's devices
 (their earliest recorded first check): a notice issued minutes after a first start
 reports on those minutes and says its period is shorter than usual. Time within it
-that nothing watched (monitoring gaps) is in no rate, and the notice says how long.
+that nothing watched (monitoring gaps) is in no rate, and the notice says how long. The
+outages the county declared (停机报备) within the period are counted with their hours.
 
 For its map the record keeps, as they stand at issue time, where each item is (WGS-84:
 a device's or point's inventory coordinates, a blind cell's centre from its evidence)
@@ -37,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Inventory, to_wgs84
 from netwatch.maps import county_outline, for_storage
-from netwatch.monitor import CLOCK, VIDEO, current_warnings, monitored_since
+from netwatch.monitor import CLOCK, VIDEO, current_warnings, declared_totals, monitored_since
 from netwatch.notices.calendar import day_start, deadline, iso, local_date
 from netwatch.notices.files import write_notice_files
 from netwatch.notices.items import set_deadlines, sync_in, to_report
@@ -180,6 +181,7 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
     outline = county_outline(inventory, county)
     sampled = sampled_rates(tx, inventory, county, start, end)
     video, clock = sampled.get(VIDEO), sampled.get(CLOCK)
+    declared, declared_seconds = declared_totals(tx, county, start, end)
     seq = allocate(tx, settings.prefix, day.year)
     place = inventory.counties[county]
     record = NoticeRecord(
@@ -202,6 +204,7 @@ def _issue_one(tx: Transaction, inventory: Inventory, county: str, day: date,
         clock_ratio=None if clock is None else round(clock.ratio, 6),
         clock_devices=None if clock is None else clock.devices,
         warnings=_warnings(tx, inventory, county, zone),
+        declared_outages=declared, declared_seconds=round(declared_seconds),
     )
     notice_id = record_notice(tx, county, today, settings.prefix, day.year, seq, record.number,
                               now, record.to_json())

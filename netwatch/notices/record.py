@@ -153,6 +153,11 @@ class NoticeRecord:
     # The early warnings raised in the county at issue time (预警提示); None in notices
     # issued before them, () when there were none.
     warnings: tuple[WarningView, ...] | None = None
+    # The outages the county declared (停机报备) that covered some of the period: how many,
+    # and for how long in all, each clipped to the period (a cancelled one until its
+    # cancellation); None in notices issued before declarations.
+    declared_outages: int | None = None
+    declared_seconds: int | None = None
 
     def to_json(self) -> str:
         """The stored and published form (stable key order, UTF-8 text)."""
@@ -185,7 +190,8 @@ class NoticeRecord:
 # record issued before them writes back byte for byte.
 LATER_FIELDS = ("period_from", "period_to", "usual_period_days", "short_period",
                 "unwatched_seconds", "outline", "outline_hull", "video_ratio", "video_cameras",
-                "clock_ratio", "clock_devices", "warnings")
+                "clock_ratio", "clock_devices", "warnings", "declared_outages",
+                "declared_seconds")
 LATER_ITEM_FIELDS = ("lat", "lon")
 
 

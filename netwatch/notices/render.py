@@ -87,6 +87,7 @@ def _body(r: NoticeRecord, lang: str) -> list[str]:
             f"{kind} online {s.online_ratio:.1%} (target {s.target_ratio:.0%}), "
             f"rank {s.rank} of {s.of}")
     figs += _sampled_figures(r, lang)
+    figs += _declared(r, lang)
     n, c = len(r.items), len(r.carried)
     notes = _period_notes(r, lang)
     if zh:
@@ -129,6 +130,19 @@ def _sampled_figures(r: NoticeRecord, lang: str) -> list[str]:
         out.append(f"时钟准确率{r.clock_ratio:.1%}（核查{r.clock_devices}台）" if zh else
                    f"clocks accurate {r.clock_ratio:.1%} ({r.clock_devices} devices checked)")
     return out
+
+
+def _declared(r: NoticeRecord, lang: str) -> list[str]:
+    """The outages the county declared in the period (停机报备): how many, how long in all;
+    their time is in no online rate, and said here rather than hidden."""
+    if not r.declared_outages:
+        return []
+    hours = f"{round((r.declared_seconds or 0) / 3600, 1):g}"
+    if lang == "zh":
+        return [f"本期报备停机{r.declared_outages}次，累计{hours}小时（报备时段不计入在线率）"]
+    n = r.declared_outages
+    return [f"{n} outage{'' if n == 1 else 's'} declared in the period, {hours} h in all "
+            "(left out of the online rates)"]
 
 
 WARNINGS_SHOWN = 10  # lines of the 预警提示 section; the rest are counted

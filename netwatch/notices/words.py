@@ -42,6 +42,12 @@ CAUSES: dict[str, tuple[str, str]] = {  # why a blind spot is blind (netwatch.co
     BlindCause.UPLINK_SLOW: ("服务基站传输降速", "serving site's uplink slow"),
     BlindCause.COVERAGE_HOLE: ("覆盖盲区（需新建或优化基站）", "coverage hole (a site is needed)"),
 }
+OUTAGE_REASONS: dict[str, tuple[str, str]] = {  # a declared outage's reason (停机报备)
+    "power": ("电力检修", "power maintenance"),
+    "roadworks": ("道路施工", "roadworks"),
+    "relocation": ("设备迁移", "relocation"),
+    "other": ("其他", "other"),
+}
 SEVERITY: dict[str, tuple[str, str]] = {
     "critical": ("严重", "critical"),
     "major": ("较重", "major"),

@@ -29,6 +29,7 @@ from netwatch.store.faultlog import (
     FaultLogError,
     NewEpisode,
     find_episodes,
+    first_seen_ever,
     last_recovery,
     open_episodes,
     open_faults,
@@ -80,7 +81,7 @@ __all__ = [
     "OperationalError", "PgStore", "PgUrl", "Row", "Store", "StoreError", "StoreStatus",
     "StoreThread", "StoreUnavailable", "TableCopy", "Target", "TargetError", "TokenError",
     "TokenInfo", "TokenRecord", "TokenStore", "Transaction", "backup", "check_scope",
-    "copy_to_postgres", "current_version", "find_episodes", "guarded", "is_url", "last_recovery",
-    "migrate", "open_episodes", "open_faults", "open_mark", "outages", "parse_target",
-    "prune_episodes", "restore",
+    "copy_to_postgres", "current_version", "find_episodes", "first_seen_ever", "guarded",
+    "is_url", "last_recovery", "migrate", "open_episodes", "open_faults", "open_mark", "outages",
+    "parse_target", "prune_episodes", "restore",
 ]

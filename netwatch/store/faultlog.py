@@ -114,6 +114,12 @@ def outages(db: Handle, faults: Collection[str], start: float, end: float,
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+def first_seen_ever(db: Handle) -> float | None:
+    """The first-seen time of the oldest episode recorded, None before any."""
+    at = db.scalar("SELECT min(first_seen) FROM fault_episodes")
+    return None if at is None else float(at)
+
+
 def last_recovery(db: Handle, device: str, fault: str) -> float | None:
     """When the device's latest ``fault`` episode closed as recovered, None if none did."""
     at = db.scalar("SELECT max(closed_at) FROM fault_episodes WHERE device = ? AND fault = ? "

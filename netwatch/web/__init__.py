@@ -15,7 +15,8 @@
   out), ``survey_form`` (the field testers' page), ``coverage``, ``early_warnings``
   (the warnings raised now), ``notices`` (the notices' JSON), ``notice_pages`` (a
   notice rendered as HTML, PDF, DOCX, XLSX), ``circulars`` (the monthly circulars:
-  JSON, pages and files, read by every county), ``pages`` (landing and list pages),
+  JSON, pages and files, read by every county), ``outages`` and ``outage_pages`` (the
+  outages the counties declare, 停机报备: API and page), ``pages`` (landing and list pages),
   ``openapi`` and ``openapi_parts`` (the API description).
 
 The face is lazy: the command line reads the listener's defaults without loading aiohttp.

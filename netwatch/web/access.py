@@ -54,6 +54,15 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/readings"): frozenset({ADMIN, TESTER}),
     ("GET", "/api/v1/readings"): frozenset({ADMIN, TESTER}),
     ("GET", "/survey"): frozenset({ADMIN, TESTER}),
+    ("POST", "/api/v1/outages"): frozenset({ADMIN, COUNTY}),
+    ("GET", "/api/v1/outages"): frozenset({ADMIN, COUNTY}),
+    ("GET", "/api/v1/outages/{id}"): frozenset({ADMIN, COUNTY}),
+    ("PATCH", "/api/v1/outages/{id}"): frozenset({ADMIN, COUNTY}),
+    ("GET", "/api/v1/outages/{id}/audit"): frozenset({ADMIN, COUNTY}),
+    ("POST", "/api/v1/outages/{id}/cancel"): frozenset({ADMIN}),
+    ("GET", "/outages"): frozenset({ADMIN, COUNTY}),
+    ("POST", "/outages"): frozenset({ADMIN, COUNTY}),
+    ("POST", "/outages/{id}/end"): frozenset({ADMIN, COUNTY}),
 }
 CLOSED: frozenset[str] = frozenset({"nobody"})  # a route without a row
 

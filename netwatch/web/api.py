@@ -31,6 +31,7 @@ from netwatch.monitor import (
     DeviceStatus,
     Lease,
     OpenFault,
+    declared_id,
     leases,
     read_status,
     status_words,
@@ -254,6 +255,7 @@ class Api:
 
     def _open_fault(self, fault: OpenFault | Episode, clock: Clock) -> dict[str, Any]:
         out: dict[str, Any] = {"fault": fault.fault, "suppressed_by": fault.suppressed_by,
+                               "declared": declared_id(fault.suppressed_by),
                                "detail": fault.detail}
         clock.stamp(out, "first_seen", fault.first_seen)
         clock.stamp(out, "opened_at", fault.opened_at)
@@ -333,7 +335,8 @@ def _episode_item(episode_id: int | None, device: str, names: dict[str, str], co
                   detail: str) -> dict[str, Any]:
     return {"id": episode_id, "device": device, "name": names.get(device), "county": county,
             "kind": kind, "fault": fault, "suppressed": suppressed_by is not None,
-            "suppressed_by": suppressed_by, "detail": detail}
+            "suppressed_by": suppressed_by, "declared": declared_id(suppressed_by),
+            "detail": detail}
 
 
 def _episode_answer(ep: Episode, names: dict[str, str], clock: Clock,

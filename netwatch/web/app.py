@@ -27,6 +27,7 @@ from netwatch.web import (
     coverage,
     early_warnings,
     notices,
+    outages,
     readings,
     sessions,
     survey,
@@ -244,6 +245,6 @@ def create_app(deps: WebDeps) -> web.Application:
         web.post("/-/reload", api.reload),
     ])
     for feature in (notices, circulars, survey, readings, survey_form, coverage, sessions,
-                    early_warnings):
+                    early_warnings, outages):
         app.router.add_routes(feature.routes(deps))
     return app

@@ -118,8 +118,8 @@ def store_away() -> ApiError:
 
 def is_page(path: str) -> bool:
     """Browser pages: without a credential they send the browser to the login page."""
-    return path in ("/notices", "/circulars", "/survey") or path.startswith(
-        ("/notices/", "/circulars/"))
+    return path in ("/notices", "/circulars", "/survey", "/outages") or path.startswith(
+        ("/notices/", "/circulars/", "/outages/"))
 
 
 def needs_token(path: str, metrics_auth: bool) -> bool:

@@ -5,7 +5,8 @@ session reads every circular (as admins do); nothing here is narrowed to a count
 ``/circulars`` lists them, ``/circulars/{id}`` shows one (its rankings, whom it praises
 and names, each county's counts) with its files, served as ``.html`` (the printable
 document, with its own CSP), ``.pdf``, ``.docx`` and ``.xlsx``, laid out in the render
-pool as the notices' files are (``netwatch.web.renders``).
+pool as the notices' files are (``netwatch.web.renders``), and ``.json`` (the record);
+the deliveries' webhook bodies link to these (``netwatch.circulars.links``).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from urllib.parse import quote
 from aiohttp import web
 
 from netwatch.circulars import (
+    FORMATS,
     RENDERERS,
     CircularRecord,
     circular_by_id,
     every_circular,
+    links,
     stem,
     title,
 )
@@ -33,13 +36,16 @@ from netwatch.web.openapi_parts import BEARER, errors, json_body
 from netwatch.web.pages import environment
 from netwatch.web.renders import RENDERS, ClientGone, RenderBusy
 
-FORMATS = (("html", "打印版 HTML"), ("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel"))
+LABELS = (("html", "打印版 HTML"), ("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel"),
+          ("json", "JSON"))
 RENDER_KEY = "circular"  # the render pool's third key part: no notice language is this
+JSON = "application/json"
+_FMT = "|".join(FORMATS)
 
 
-def links(circular_id: int) -> dict[str, str]:
-    """Where each of the circular's files is served."""
-    return {fmt: f"/circulars/{circular_id}.{fmt}" for fmt, _ in FORMATS}
+def paths(circular_id: int) -> dict[str, str]:
+    """Where each of the circular's files is served (paths: the app's own links)."""
+    return links(circular_id, "")
 
 
 def routes(deps: WebDeps) -> list[web.RouteDef]:
@@ -62,7 +68,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     async def listing() -> list[dict[str, Any]]:
         rows = await store().call(every_circular)
         return [{"id": r["id"], "month": r["month"], "number": r["number"],
-                 "issue_date": r["issue_date"], "formats": links(r["id"])} for r in rows]
+                 "issue_date": r["issue_date"], "formats": paths(r["id"])} for r in rows]
 
     def page(template: str, **values: object) -> web.Response:
         return web.Response(text=env.get_template(template).render(**values),
@@ -76,7 +82,7 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     async def api_one(request: web.Request) -> web.Response:
         """The record, plus ``formats``: where each rendering is served."""
         circular_id, text = await found(request)
-        body = {**json.loads(text), "formats": links(circular_id)}
+        body = {**json.loads(text), "formats": paths(circular_id)}
         return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
     async def page_list(request: web.Request) -> web.Response:
@@ -85,14 +91,17 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
     async def page_one(request: web.Request) -> web.Response:
         circular_id, text = await found(request)
         record = CircularRecord.from_json(text)
-        return page("circular.html", r=record, title=title(record), formats=FORMATS,
-                    links=links(circular_id))
+        return page("circular.html", r=record, title=title(record), formats=LABELS,
+                    links=paths(circular_id))
 
     async def file(request: web.Request) -> web.Response:
-        """A rendering from the render pool (cached: circulars never change)."""
+        """A rendering from the render pool (cached: circulars never change); the record."""
         circular_id, text = await found(request)
-        record = CircularRecord.from_json(text)
         fmt = request.match_info["fmt"]
+        if fmt == "json":
+            return web.Response(text=text, content_type=JSON, charset="utf-8",
+                                headers={"Cache-Control": "private, max-age=300"})
+        record = CircularRecord.from_json(text)
 
         def gone() -> bool:
             transport = request.transport
@@ -120,13 +129,13 @@ def routes(deps: WebDeps) -> list[web.RouteDef]:
         web.get("/api/v1/circulars", api_list),
         web.get(r"/api/v1/circulars/{id}", api_one),
         web.get("/circulars", page_list),
-        web.get(r"/circulars/{id:[0-9]+}.{fmt:(html|pdf|docx|xlsx)}", file),
+        web.get(r"/circulars/{id:[0-9]+}.{fmt:(" + _FMT + ")}", file),
         web.get(r"/circulars/{id:[0-9]+}", page_one),
     ]
 
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_FORMATS = {"type": "object", "description": "{html, pdf, docx, xlsx: URL path}"}
+_FORMATS = {"type": "object", "description": "{html, pdf, docx, xlsx, json: URL path}"}
 
 OPENAPI_SCHEMAS: dict[str, Any] = {
     "CircularSummary": {"type": "object", "properties": {
@@ -160,16 +169,15 @@ OPENAPI_PATHS: dict[str, Any] = {
                                 "responses": {"200": {"description": "text/html"},
                                               **errors(401, 403, 404, 429)}}},
     "/circulars/{id}.{fmt}": {"get": {
-        "summary": "One circular as printable HTML, PDF (GB/T 9704), Word or Excel (the "
-                   "ranking tables)",
+        "summary": "One circular as printable HTML, PDF (GB/T 9704), Word, Excel (the "
+                   "ranking tables) or its JSON record",
         "security": BEARER,
         "parameters": [_ID, {"name": "fmt", "in": "path", "required": True,
-                             "schema": {"type": "string",
-                                        "enum": [fmt for fmt, _ in FORMATS]}}],
+                             "schema": {"type": "string", "enum": list(FORMATS)}}],
         "responses": {"200": {"description": "the rendering (PDF inline, DOCX and XLSX as "
                                              "downloads named like the circular's files)",
-                              "content": {MEDIA[fmt]: {"schema": {"type": "string"}}
-                                          for fmt, _ in FORMATS}},
+                              "content": {MEDIA.get(fmt, JSON): {"schema": {"type": "string"}}
+                                          for fmt in FORMATS}},
                       **errors(401, 403, 404, 429),
                       "503": {"description": "the renderer is busy; ask again after "
                               "Retry-After seconds", **json_body("Error")}}}},

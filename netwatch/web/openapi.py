@@ -15,6 +15,7 @@ from netwatch.web import (
     coverage,
     early_warnings,
     notices,
+    outages,
     readings,
     sessions,
     survey,
@@ -35,6 +36,9 @@ SCHEMAS: dict[str, Any] = {
     "DeviceFault": {"type": "object", "properties": {
         "fault": {"type": "string", "enum": list(FAULT_KINDS)},
         "suppressed_by": {"type": ["string", "null"]}, "detail": {"type": "string"},
+        "declared": {"type": ["integer", "null"], "description": "the outage the county "
+                     "declared (停机报备) this fault was first seen in: suppressed_by is "
+                     "declared#ID; null otherwise"},
         **stamps("first_seen", "opened_at")}},
     "Device": {"type": "object", "properties": {
         "id": {"type": "string"}, "name": {"type": "string"}, "county": {"type": "string"},
@@ -69,6 +73,9 @@ SCHEMAS: dict[str, Any] = {
         "kind": {"type": "string"}, "fault": {"type": "string", "enum": list(FAULT_KINDS)},
         "state": {"type": "string", "enum": ["open", "closed"]},
         "suppressed": {"type": "boolean"}, "suppressed_by": {"type": ["string", "null"]},
+        "declared": {"type": ["integer", "null"], "description": "the outage the county "
+                     "declared (停机报备) this fault was first seen in: suppressed_by is "
+                     "declared#ID; null otherwise"},
         "suppressed_children": {"type": "integer"}, "detail": {"type": "string"},
         "close_reason": {"type": ["string", "null"]},
         **stamps("first_seen", "opened_at", "closed_at")}},
@@ -104,7 +111,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 ROUTE_MODULES = (notices, circulars, survey, readings, survey_form, coverage, sessions,
-                 early_warnings)
+                 early_warnings, outages)
 
 
 def document(version: str) -> dict[str, Any]:

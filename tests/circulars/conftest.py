@@ -1,4 +1,4 @@
-"""The circulars' tests of modules that set ``BOTH_ENGINES`` run on SQLite and on PostgreSQL
+"""The owners' tests of modules that set ``BOTH_ENGINES`` run on SQLite and on PostgreSQL
 (``tests/engines.py``); the others keep the suite's SQLite ``store``."""
 
 from __future__ import annotations

@@ -188,7 +188,8 @@ def test_maintenance_suppresses_but_measures(city: City) -> None:
     assert fault["suppressed"] == "true"
     assert by_device(text, "netwatch_device_up")[IN_MAINTENANCE] == 0
     held = samples(text, "netwatch_devices_in_maintenance")
-    assert held[(("county", "pingchuan"), ("kind", "camera"))] == 1
+    assert held[(("county", "pingchuan"), ("kind", "camera"), ("source", "inventory"))] == 1
+    assert held[(("county", "pingchuan"), ("kind", "camera"), ("source", "county"))] == 0
     (api,) = [f for f in city.api("/api/v1/faults?county=pingchuan")["faults"]
               if f["device"] == IN_MAINTENANCE]
     assert api["suppressed_by"] == "maintenance"

@@ -42,18 +42,6 @@ devices:
 
 
 @pytest.fixture
-def database(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """What ``--db`` is given: a SQLite file, or the URL of a fresh database of the session's
-    PostgreSQL server (its password as ``${NETWATCH_TEST_PGPASSWORD}``)."""
-    if engine == "sqlite":
-        return str(tmp_path / "netwatch.db")
-    server = request.getfixturevalue("pg_server")
-    name = server.database()
-    request.addfinalizer(lambda: server.drop(name))
-    return str(server.url(name))
-
-
-@pytest.fixture
 def switch() -> Iterator[Service]:
     service = Service(SWITCH)
     service.open()
@@ -75,19 +63,19 @@ def recorded(store: Store) -> list[Episode]:
 
 
 def test_a_fault_is_recorded_and_a_restart_restores_it(
-        tmp_path: Path, database: str, switch: Service) -> None:
+        tmp_path: Path, db_arg: str, switch: Service) -> None:
     (tmp_path / "inventory.yaml").write_text(INVENTORY, encoding="utf-8")
     env = {**os.environ, "NETWATCH_ALLOWED_NETS": "127.73.0.0/16"}  # with the server's password
     made = subprocess.run(
         [sys.executable, "-m", "netwatch", "token", "create", "--role", "county", "--county",
-         "east", "--name", "east duty desk", "--db", database,
+         "east", "--name", "east duty desk", "--db", db_arg,
          "--inventory", str(tmp_path / "inventory.yaml")],
         env=env, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().splitlines()[-1]
-    store = Store.open(parse_target(database), create=False)
+    store = Store.open(parse_target(db_arg), create=False)
     try:
-        first = Daemon(tmp_path, database, env)
+        first = Daemon(tmp_path, db_arg, env)
         try:
             until("ready, the camera's fault recorded, the switch up", lambda: (
                 first.readyz()[0] == 200 and [e.device for e in recorded(store)] == ["cam-b"]
@@ -98,7 +86,7 @@ def test_a_fault_is_recorded_and_a_restart_restores_it(
         finally:
             assert first.stop() == 0, first.tail()
 
-        second = Daemon(tmp_path, database, env)
+        second = Daemon(tmp_path, db_arg, env)
         try:
             assert "1 open fault(s) adopted" in second.text(), second.tail()
             assert faults(second, token) == {"cam-b": (episode.id, episode.first_seen)}

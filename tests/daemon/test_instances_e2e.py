@@ -126,17 +126,6 @@ def until(what: str, check: Callable[[], T | None], *instances: Instance) -> T:
 
 
 @pytest.fixture
-def database(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """What ``--db`` is given: a SQLite file, or a fresh database of the session's server."""
-    if engine == "sqlite":
-        return str(tmp_path / "netwatch.db")
-    server = request.getfixturevalue("pg_server")
-    name = server.database()
-    request.addfinalizer(lambda: server.drop(name))
-    return str(server.url(name))
-
-
-@pytest.fixture
 def services() -> Iterator[tuple[Service, Service]]:
     switch, camera = Service(SWITCH, free_port(SWITCH)), Service(CAMERA, free_port(CAMERA))
     switch.open()
@@ -156,15 +145,15 @@ def netwatch(env: dict[str, str], *args: str) -> str:
 
 
 def test_each_instance_answers_for_both_counties(
-        tmp_path: Path, database: str, services: tuple[Service, Service]) -> None:
+        tmp_path: Path, db_arg: str, services: tuple[Service, Service]) -> None:
     switch, camera = services
     (tmp_path / "inventory.yaml").write_text(inventory(switch, camera), encoding="utf-8")
     env = {**os.environ, "NETWATCH_ALLOWED_NETS": "127.75.0.0/16"}
-    admin = netwatch(env, "token", "create", "--role", "admin", "--db", database,
+    admin = netwatch(env, "token", "create", "--role", "admin", "--db", db_arg,
                      "--inventory", str(tmp_path / "inventory.yaml")).strip().splitlines()[-1]
-    a = Instance(tmp_path, database, env, "a", "east")
+    a = Instance(tmp_path, db_arg, env, "a", "east")
     try:
-        b = Instance(tmp_path, database, env, "b", "west")
+        b = Instance(tmp_path, db_arg, env, "b", "west")
         try:
             both = (a, b)
             until("both ready, a running the duties", lambda: all(
@@ -200,7 +189,7 @@ def test_each_instance_answers_for_both_counties(
 
             # a notice of west, issued from the command line into the shared database
             out = netwatch(env, "notices", "generate", str(tmp_path / "inventory.yaml"),
-                           "--county", "west", "--db", database, "--out",
+                           "--county", "west", "--db", db_arg, "--out",
                            str(tmp_path / "cli-notices"))
             number = out.split(": ", 1)[1].split()[0]
             (notice,) = a.json("/api/v1/notices?county=west", admin)["notices"]

@@ -257,9 +257,11 @@ async def test_county_figures_are_zero_filled(db: StoreThread, runner: ScriptedR
     await sweep_all(monitor)
     found = samples(exposition.render())
     grid = [{"county": c, "kind": k} for c in sorted(COUNTIES) for k in sorted(KINDS)]
-    for name in ("netwatch_devices", "netwatch_open_faults", "netwatch_devices_in_maintenance",
-                 "netwatch_online_ratio"):
+    for name in ("netwatch_devices", "netwatch_open_faults", "netwatch_online_ratio"):
         assert sorted(series(found, name), key=lambda d: (d["county"], d["kind"])) == grid, name
+    held = [{**cell, "source": source} for cell in grid for source in ("county", "inventory")]
+    assert sorted(series(found, "netwatch_devices_in_maintenance"),
+                  key=lambda d: (d["county"], d["kind"], d["source"])) == held
     assert value(found, "netwatch_devices", county="east", kind="camera") == 1
     assert value(found, "netwatch_devices", county="south", kind="switch") == 0
     assert value(found, "netwatch_online_ratio", county="west", kind="vc_endpoint") == 1
@@ -297,7 +299,10 @@ async def test_faults_suppression_and_online_ratio(db: StoreThread, runner: Scri
     assert value(found, "netwatch_open_faults", county="east", kind="camera") == 0
     assert value(found, "netwatch_online_ratio", county="east", kind="camera") == 0.5
     assert math.isnan(value(found, "netwatch_online_ratio", county="west", kind="vc_endpoint"))
-    assert value(found, "netwatch_devices_in_maintenance", county="west", kind="vc_endpoint") == 1
+    assert value(found, "netwatch_devices_in_maintenance", county="west", kind="vc_endpoint",
+                 source="inventory") == 1
+    assert value(found, "netwatch_devices_in_maintenance", county="west", kind="vc_endpoint",
+                 source="county") == 0
     assert value(found, "netwatch_devices", county="west", kind="vc_endpoint") == 1
 
 

@@ -10,6 +10,7 @@ from netwatch.monitor.faults import (
     MAINTENANCE,
     RECOVERED,
     OpenFault,
+    Suppression,
     evaluate,
     suppressor,
     would_open,
@@ -50,7 +51,8 @@ class Run:
         self.closed: list[tuple[str, str, float]] = []
         self.t = 1000.0
 
-    def cycle(self, results: dict[str, ProbeResult], suppressed_by: str | None = None) -> None:
+    def cycle(self, results: dict[str, ProbeResult],
+              suppressed_by: Suppression | None = None) -> None:
         self.t += 60.0
         self.state.record(results, self.t)
         changes = evaluate(self.state, self.open, suppressed_by, self.t)
@@ -133,7 +135,7 @@ def test_suppression_marks_but_never_blocks() -> None:
     parent.record({"icmp": ping(False), "snmp": ProbeResult.fail(Reason.TIMEOUT, "no answer")},
                   10.0)
     by = suppressor(parent, in_maintenance=False)
-    assert by == "sw-1"
+    assert by.mark(0.0) == "sw-1"
     run = Run(CAMERA)
     for _ in range(3):
         run.cycle(camera_cycle(False, False), suppressed_by=by)
@@ -150,9 +152,24 @@ def test_maintenance_and_healthy_parent() -> None:
     """Maintenance wins over a parent; a parent that answers suppresses nothing."""
     healthy = DeviceState(SWITCH)
     healthy.record({"icmp": ping(), "snmp": ProbeResult.ok(uplink_oper_status=1)}, 10.0)
-    assert suppressor(healthy, in_maintenance=False) is None
-    assert suppressor(healthy, in_maintenance=True) == MAINTENANCE
-    assert suppressor(None, in_maintenance=False) is None
+    assert suppressor(healthy, in_maintenance=False).mark(0.0) is None
+    assert suppressor(healthy, in_maintenance=True).mark(0.0) == MAINTENANCE
+    assert suppressor(None, in_maintenance=False).mark(0.0) is None
+
+
+def test_a_declared_outage_marks_only_faults_first_seen_inside_it() -> None:
+    """Maintenance > declared > failing parent; a declaration excuses a fault only when the
+    fault was first seen at or after its start."""
+    parent = DeviceState(SWITCH)
+    parent.record({"icmp": ping(False), "snmp": ProbeResult.fail(Reason.TIMEOUT, "no answer")},
+                  10.0)
+    covered = suppressor(parent, in_maintenance=False, declared=((7, 500.0), (9, 800.0)))
+    assert covered.mark(499.0) == "sw-1"  # failing before either began: the parent's
+    assert covered.mark(500.0) == "declared#7"
+    assert covered.mark(900.0) == "declared#7"
+    assert Suppression(declared=((9, 800.0),)).mark(700.0) is None
+    assert suppressor(parent, in_maintenance=True,
+                      declared=((7, 500.0),)).mark(600.0) == MAINTENANCE
 
 
 def test_uplink_slow_and_would_open() -> None:

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from netwatch.monitor import Gap, record_first_checks
-from netwatch.monitor.watched import record_gap
+from netwatch.monitor import Gap, record_first_checks, record_gap
 from netwatch.notices.summary import figures
 from netwatch.store import Store
 from tests.notices.city import HOUR, at, city, device, fault, recover

@@ -74,11 +74,13 @@ async def test_a_county_session_sees_the_pages_and_the_files(client: TestClient,
     resp = await client.get(f"/circulars/{circular_id}")
     page = await resp.text()
     assert resp.status == 200 and "南区：视频监控在线率91.24%，低于目标值95.00%" in page
-    for fmt in ("html", "pdf", "docx", "xlsx"):
+    for fmt in ("html", "pdf", "docx", "xlsx", "json"):
         assert f'href="/circulars/{circular_id}.{fmt}"' in page
     resp = await client.get(f"/circulars/{circular_id}.html")
     assert resp.status == 200 and "style-src 'sha256-" in resp.headers["Content-Security-Policy"]
     assert "关于2026年11月" in await resp.text()
+    resp = await client.get(f"/circulars/{circular_id}.json")
+    assert resp.status == 200 and (await resp.json())["number"] == "示公科信通〔2026〕11号"
     resp = await client.get(f"/circulars/{circular_id}.xlsx")
     assert resp.status == 200 and (await resp.read())[:2] == b"PK"
     assert resp.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
