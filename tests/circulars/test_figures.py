@@ -15,8 +15,11 @@ from typing import Any
 
 from netwatch.circulars import issue_circular, mentions
 from netwatch.circulars.record import CircularRecord
+from netwatch.inventory import County
+from netwatch.monitor import record_first_checks
 from netwatch.store import Store
 from tests.circulars.history import END, MONTH, START, inventory, november
+from tests.notices.city import device
 
 BOTH_ENGINES = True  # the owners' reads hold on SQLite and on PostgreSQL
 
@@ -175,3 +178,25 @@ def test_video_and_clock_leave_gaps_out_like_the_online_rate(store: Store) -> No
     watched = 30 * 24 - 4 - 6
     assert clock.ratio == round(1 - 3 * 24 / watched, 6)
     assert clock.monitored_hours == watched
+
+
+def test_ties_share_a_rank_the_unmeasured_come_last_and_the_tied_best_are_praised(
+        store: Store) -> None:
+    """Three counties' switches: east and west up all month (tied first, both praised, the
+    tie said); north's switch checked but never settled: no ratio, no rank, listed last
+    though first in the inventory, neither praised nor named."""
+    inv = inventory()
+    north = County("north", "北区", "北区公安分局")
+    inv = replace(inv, counties={"north": north, **inv.counties}, devices=(
+        device("sw-n", "switch", county="north"), device("sw-w", "switch", county="west"),
+        device("sw-e", "switch")))
+    record_first_checks(store, [("sw-e", START - 86400), ("sw-w", START - 86400),
+                                ("sw-n", math.inf)])
+    record = issue_circular(store, inv, MONTH, END).record
+    [table] = record.rankings
+    assert [(r.county, r.rank, r.ratio, r.meets_target) for r in table.rows] == [
+        ("east", 1, 1.0, True), ("west", 1, 1.0, True), ("north", None, None, None)]
+    assert [(m.county, m.reasons[0]) for m in record.praised] == [
+        ("east", "交换机在线率100.00%，全市第1（并列）"),
+        ("west", "交换机在线率100.00%，全市第1（并列）")]
+    assert record.criticised == ()
