@@ -39,6 +39,7 @@ from netwatch.inventory import KINDS, Device, Inventory
 from netwatch.monitor import (
     MAINTENANCE,
     SAMPLED_FAULTS,
+    VIDEO,
     Declaration,
     declarations_within,
     gaps_within,
@@ -279,6 +280,14 @@ def county_summary(inventory: Inventory, county: str,
     return tuple(rows)
 
 
+def unavailable(probe: str) -> tuple[str, ...]:
+    """The faults a sampled probe's rate counts against a device: its own (``no_video``,
+    ``clock_drift``) and, for video, an outage too: a camera that is down shows no picture
+    (视频可用 means online and showing video). A clock is not judged while it is down."""
+    fault = SAMPLED_FAULTS[probe]
+    return (fault, *OFFLINE_FAULTS) if probe == VIDEO else (fault,)
+
+
 @dataclass(frozen=True, slots=True)
 class SampledRate:
     """A county's video availability or clock accuracy at the period's end."""
@@ -290,18 +299,19 @@ class SampledRate:
 def sampled_rates(db: Handle, inventory: Inventory, county: str, start: float,
                   end: float) -> dict[str, SampledRate]:
     """Per sampled probe (``video``, ``onvif_time``) the county has devices for: the share
-    of them without its fault (``no_video``, ``clock_drift``) open at the period's end,
-    of those watched in the period. The fault is the monitor's judgement of the samples
-    (a problem confirmed by a resample), so one odd sample moves no rate."""
+    of them without a fault it counts (``unavailable``) open at the period's end, of those
+    watched in the period. The fault is the monitor's judgement of the samples (a problem
+    confirmed by a resample), so one odd sample moves no rate."""
     since = monitored_since(db)
     out: dict[str, SampledRate] = {}
-    for probe, fault in SAMPLED_FAULTS.items():
+    for probe in SAMPLED_FAULTS:
         devices = {d.id for d in inventory.devices if d.county == county
                    and any(c.probe == probe for c in d.checks)
                    and since.get(d.id, start if not since else math.inf) < end}
         if not devices:
             continue
-        faulty = {dev for dev, _, closed in outages(db, (fault,), start, end, MAINTENANCE)
+        faulty = {dev for dev, _, closed in outages(db, unavailable(probe), start, end,
+                                                    MAINTENANCE)
                   if dev in devices and (closed is None or closed > end)}
         out[probe] = SampledRate(1 - len(faulty) / len(devices), len(devices))
     return out
@@ -310,18 +320,18 @@ def sampled_rates(db: Handle, inventory: Inventory, county: str, start: float,
 def sampled_time_rates(db: Handle, inventory: Inventory, start: float, end: float,
                        now: float | None = None) -> dict[str, dict[str, dict[str, Figures]]]:
     """Per sampled probe (``video``, ``onvif_time``), per county, per summary kind: the
-    share of the watched device-time of the devices with that check without the probe's
-    fault (``no_video``, ``clock_drift``) open, time-weighted like the online rate (gaps
-    and declared time out, a maintenance window's faults not counted). ``expected`` is
-    the devices with the check, ``online`` those without the fault open at ``end``. The
-    monthly circular's rates; a notice says how things stand at its end (``sampled_rates``).
+    share of the watched device-time of the devices with that check without a fault it
+    counts (``unavailable``) open, time-weighted like the online rate (gaps and declared
+    time out, a maintenance window's faults not counted). ``expected`` is the devices
+    with the check, ``online`` those without such a fault open at ``end``. The monthly
+    circular's rates; a notice says how things stand at its end (``sampled_rates``).
     """
     out: dict[str, dict[str, dict[str, Figures]]] = {}
-    for probe, fault in SAMPLED_FAULTS.items():
+    for probe in SAMPLED_FAULTS:
         checked = [d for d in inventory.devices if any(c.probe == probe for c in d.checks)]
         if not checked:
             continue
-        times, faulty = device_time(db, checked, start, end, now, (fault,))
+        times, faulty = device_time(db, checked, start, end, now, unavailable(probe))
         by = _by_group(checked, times, faulty)
         out[probe] = dict(by)
     return out

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 
 import docx
+import pytest
 
 from netwatch.inventory import CheckSpec
 from netwatch.monitor import record_first_checks
 from netwatch.notices.docx_file import render_docx
 from netwatch.notices.issue import issue_notices
 from netwatch.notices.render import render_html
+from netwatch.notices.summary import sampled_time_rates
 from netwatch.store import Store
 from tests.notices.city import at, city, device, fault, recover
 
@@ -48,3 +50,21 @@ def test_a_county_without_such_checks_says_nothing_of_them(store: Store) -> None
     assert o.record is not None and o.record.video_ratio is None
     assert "视频可用率" not in render_html(o.record)
     assert '"video_ratio"' not in o.record.to_json()  # older records read back byte for byte
+
+
+def test_a_camera_that_is_down_shows_no_video_but_its_clock_is_not_judged(store: Store) -> None:
+    """cam-4 is unreachable from 30 Nov 09:00 on: at the period's end it counts against
+    video availability (down, no picture), not against clock accuracy. Over the month of
+    November (watched from the 20th: 11 days × 4 cameras), its last day is lost video time:
+    1 − 24/1056 video, and every clock hour good."""
+    cams = [device(f"cam-{i}", checks=CHECKS) for i in range(1, 5)]
+    inventory = city(*cams)
+    record_first_checks(store, [(d.id, at("2026-11-20", 0)) for d in inventory.devices])
+    fault(store, "cam-4", at("2026-11-30", 0))
+    [o] = issue_notices(store, inventory, counties=["east"], now=at("2026-12-06", 10))
+    assert o.record is not None
+    assert (o.record.video_ratio, o.record.clock_ratio) == (0.75, 1.0)
+    rates = sampled_time_rates(store, inventory, at("2026-11-01", 0), at("2026-12-01", 0))
+    video, clock = rates["video"]["east"]["camera"], rates["onvif_time"]["east"]["camera"]
+    assert (video.ratio, video.online) == (pytest.approx(1 - 24 / 1056), 3)
+    assert (clock.ratio, clock.online) == (1.0, 4)
