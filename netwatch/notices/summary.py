@@ -283,7 +283,8 @@ def county_summary(inventory: Inventory, county: str,
 def unavailable(probe: str) -> tuple[str, ...]:
     """The faults a sampled probe's rate counts against a device: its own (``no_video``,
     ``clock_drift``) and, for video, an outage too: a camera that is down shows no picture
-    (视频可用 means online and showing video). A clock is not judged while it is down."""
+    (视频可用 means online and showing video). An outage does not count against a clock:
+    it counts in the online rate."""
     fault = SAMPLED_FAULTS[probe]
     return (fault, *OFFLINE_FAULTS) if probe == VIDEO else (fault,)
 
