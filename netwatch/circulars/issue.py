@@ -4,7 +4,8 @@
 and the daemon (or two daemons) never issue at once: the month's circular already
 issued is returned as it is (never a second number); otherwise the figures are read,
 the next number of (circular prefix, issue year) is allocated in the notices' sequence
-table, and the immutable record is stored. A month not yet over is refused, and so is
+table, the immutable record is stored and its deliveries queued (a mail to every county,
+the webhook), so an issued circular always goes out. A month not yet over is refused, and so is
 issuing without the circular's prefix. Files are written after the commit by the
 caller (``netwatch.circulars.files``), again when missing.
 """
@@ -19,7 +20,7 @@ from netwatch.circulars.record import CircularRecord, Recipient
 from netwatch.circulars.register import circular_of_month, record_circular
 from netwatch.circulars.rule import criticism_rule, mentions, praise_rule
 from netwatch.inventory import Inventory
-from netwatch.notices import allocate, format_number, iso, local_date
+from netwatch.notices import allocate, enqueue_circular, format_number, iso, local_date
 from netwatch.store import Store, Transaction
 
 
@@ -60,6 +61,7 @@ def issue_circular(store: Store, inventory: Inventory, month: str, now: float, *
         record = _record(tx, inventory, month, start, end, now, zone, demonstration)
         circular_id = record_circular(tx, month, record.prefix, record.year, record.seq,
                                       record.number, record.issue_date, now, record.to_json())
+        enqueue_circular(tx, circular_id, inventory, now)
     return Issued(circular_id, record, True)
 
 

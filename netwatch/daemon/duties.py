@@ -317,6 +317,7 @@ class Duties:
         await in_thread(self.executor, write_circular_files, issued.record, self.notice_dir)
         if issued.created:
             log.info("issued the circular %s of %s", issued.record.number, month)
+            await self.deliver()
 
     async def _catch_up(self, trigger: Any, zone: str) -> None:
         """Issue soon a scheduled issue missed while no instance ran the duties."""

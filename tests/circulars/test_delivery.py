@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from netwatch.circulars import OUTBOX, CircularRecord, record_circular
+from netwatch.circulars import OUTBOX, CircularRecord, issue_circular, record_circular
 from netwatch.inventory import Contact, County, Inventory, SmtpDelivery, WebhookDelivery
 from netwatch.notices import circular_deliveries_of, deliver_due, enqueue_circular
 from netwatch.store import Store, StoreThread
 from tests.circulars.factory import record
+from tests.circulars.history import END, MONTH, november
+from tests.circulars.history import inventory as history_inventory
 from tests.notices.city import SETTINGS, at, city
 from tests.notices.mail import SMTP_HOST, Receiver, smtp_server, start_receiver
 
@@ -77,3 +79,21 @@ async def test_a_circular_goes_to_every_county_and_the_webhook(store: Store,
     assert sent["formats"]["pdf"] == f"https://netwatch.example.invalid/circulars/{circular}.pdf"
     assert [d["state"] for d in circular_deliveries_of(store, circular)] == [
         "sent", "failed", "sent", "sent"]
+
+
+def test_issuing_queues_the_deliveries_once(store: Store) -> None:
+    """The issuing transaction queues a mail per county and the webhook; the month's
+    circular found again queues nothing more."""
+    november(store)
+    inv = replace(history_inventory(), notices=replace(
+        history_inventory().notices,
+        smtp=SmtpDelivery(host=SMTP_HOST, port=25, sender="nw@example.invalid",
+                          recipients=("city@example.invalid",)),
+        webhook=WebhookDelivery("http://127.109.0.20:9/hook", HOOK_SECRET)))
+    first = issue_circular(store, inv, MONTH, END + 3600)
+    rows = [(d["channel"], d["target"], d["state"])
+            for d in circular_deliveries_of(store, first.circular_id)]
+    assert rows == [("smtp", "city@example.invalid", "pending"),
+                    ("webhook", "http://127.109.0.20:9/hook", "pending")]
+    issue_circular(store, inv, MONTH, END + 7200)
+    assert len(circular_deliveries_of(store, first.circular_id)) == 2
