@@ -21,7 +21,17 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from netwatch.inventory import Device, Inventory
-from netwatch.monitor import Gap, monitored_since, record_first_checks, record_gap
+from netwatch.monitor import (
+    Actor,
+    Gap,
+    Refused,
+    Wanted,
+    declare,
+    declared_mark,
+    monitored_since,
+    record_first_checks,
+    record_gap,
+)
 from netwatch.notices import sync_items
 from netwatch.store import FaultLog, NewEpisode, Store, first_seen_ever
 from netwatch.vocab import Fault, GapReason
@@ -41,12 +51,23 @@ SEEDED = "演示数据（模拟历史）"  # the seeded episodes' detail and evi
 SAMPLED = ((Fault.NO_VIDEO, "video", 3, 40.0), (Fault.CLOCK_DRIFT, "onvif_time", 9, 230.0))
 
 
+# the month's declared outage: a county's roadworks over three cameras, with their
+# outages inside it (planned work: no item, out of the rate, counted apart)
+DECLARING = "pingchuan"
+DECLARED_CAMERAS = 3
+DECLARED_DAY, DECLARED_HOURS = 14, 60.0  # from 08:00 of the 15th, made the day before
+# today's: a county declares roadworks over a camera the demo's scenario breaks, so its
+# fault shows ``declared`` and becomes no item
+LIVE = ("shiqiao", "sq-cam-044", 2 * DAY)
+
+
 @dataclass(frozen=True, slots=True)
 class Outage:
     device: Device
     fault: str
     start: float
     hours: float
+    mark: str | None = None  # what suppresses it (a declared outage), if anything
 
 
 def month_before(now: float, zone: ZoneInfo) -> tuple[str, float, float]:
@@ -75,10 +96,40 @@ def outages(inventory: Inventory, start: float, end: float) -> Iterator[Outage]:
                 yield Outage(device, fault, start + day * DAY + (h >> 8) % 12 * HOUR, hours)
 
 
+def _declared_month(store: Store, inventory: Inventory, start: float) -> list[Outage]:
+    """The month's declaration, made the day before it starts, and the outages in it."""
+    cameras = sorted((d for d in inventory.devices
+                      if d.county == DECLARING and d.kind == "camera"),
+                     key=lambda d: d.id)[:DECLARED_CAMERAS]
+    if not cameras:
+        return []
+    begins = start + DECLARED_DAY * DAY + 8 * HOUR
+    made = declare(store, inventory, Wanted(
+        DECLARING, {"devices": [d.id for d in cameras]}, begins,
+        begins + DECLARED_HOURS * HOUR, "roadworks", "演示数据：道路施工迁改线路"),
+        Actor("demo-seed", frozenset({DECLARING})), now=begins - DAY)
+    return [Outage(d, Fault.UNREACHABLE, begins + HOUR, DECLARED_HOURS - 12, declared_mark(
+        made.id)) for d in cameras]
+
+
+def declare_today(store: Store, inventory: Inventory, now: float) -> int | None:
+    """Today's declaration (``LIVE``) unless the camera has one already (a restarted
+    demo): its id, or None."""
+    county, device, length = LIVE
+    if device not in inventory.by_id():
+        return None
+    try:
+        return declare(store, inventory, Wanted(
+            county, {"devices": [device]}, now, now + length, "roadworks",
+            "演示数据：道路施工，停机两天"), Actor("demo", frozenset({county})), now=now).id
+    except Refused:
+        return None
+
+
 def seed_month(store: Store, inventory: Inventory, now: float) -> str | None:
     """Write the month before ``now`` (see the module docstring); its YYYY-MM, or None
     when the database already holds any of that month (then it is left as it is)."""
-    zone = ZoneInfo(inventory.timezone)
+    zone = ZoneInfo(inventory.notices.timezone)  # the circular's calendar
     month, start, end = month_before(now, zone)
     since = monitored_since(store)
     earliest = first_seen_ever(store)
@@ -89,7 +140,7 @@ def seed_month(store: Store, inventory: Inventory, now: float) -> str | None:
     # the month in time order, as the monitor and the item duty would have written it:
     # outages open and close, and each morning the items follow the faults
     events: list[tuple[float, int, Outage | None]] = []
-    for planned in outages(inventory, start, end):
+    for planned in [*outages(inventory, start, end), *_declared_month(store, inventory, start)]:
         events.append((planned.start, 0, planned))
         events.append((min(planned.start + planned.hours * HOUR, end - 60), 1, planned))
     first = datetime.fromtimestamp(start, zone).date()
@@ -103,7 +154,7 @@ def seed_month(store: Store, inventory: Inventory, now: float) -> str | None:
         elif what == 0:
             [episode] = log.apply([NewEpisode(
                 device=o.device.id, county=o.device.county, kind=o.device.kind, fault=o.fault,
-                first_seen=when, opened_at=when + 180, suppressed_by=None, detail=SEEDED,
+                first_seen=when, opened_at=when + 180, suppressed_by=o.mark, detail=SEEDED,
                 evidence={"failed_checks": [SEEDED], "last_good": when - 60})], [], [])
             ids[id(o)] = episode.id
         else:

@@ -13,10 +13,19 @@ import dataclasses
 import os
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
 
+from netwatch.circulars import (
+    CircularError,
+    declare_today,
+    issue_circular,
+    month_before,
+    seed_month,
+    write_circular_files,
+)
 from netwatch.cli import report
 from netwatch.cli.progress import sweep_progress
 from netwatch.cli.support import capacity_or_exit, load_or_exit
@@ -100,18 +109,33 @@ def sweep_demo(path: Path, scenario: Path | None, allow: AllowList,
     return 0
 
 
-def prepare_state(db_path: Path, inventory: Inventory) -> str:
-    """Seed the demo's survey readings (once) and return a fresh admin token for this run.
+def prepare_state(db_path: Path, inventory: Inventory, notice_dir: Path) -> str:
+    """Seed the demo's state and return a fresh admin token for this run.
 
-    The readings give the coverage panels and blind-spot items something to show;
-    earlier demo tokens stay valid until revoked.
+    Once per database: survey readings (the coverage panels and blind-spot items), and a
+    month of history before this one (``seed_month``). At every start: a county's outage
+    declared from now (unless still declared from an earlier start) and the previous
+    month's circular, issued once and marked as demonstration data, with its files.
+    Earlier demo tokens stay valid until revoked.
     """
     store = Store.open(db_path)
     try:
-        seed_demo_readings(store, inventory, time.time())
-        return TokenStore(store).create(Role.ADMIN, (), name="netwatch demo").token
+        now = time.time()
+        seed_demo_readings(store, inventory, now)
+        seed_month(store, inventory, now)
+        declare_today(store, inventory, now)
+        month = month_before(now, ZoneInfo(inventory.notices.timezone))[0]
+        try:
+            circular = issue_circular(store, inventory, month, now, demonstration=True)
+        except CircularError as exc:  # an inventory without the circular's prefix
+            click.echo(f"netwatch demo: no circular of {month}: {exc}", err=True)
+            circular = None
+        token = TokenStore(store).create(Role.ADMIN, (), name="netwatch demo").token
     finally:
         store.close()
+    if circular is not None:
+        write_circular_files(circular.record, notice_dir)
+    return token
 
 
 def run_demo(path: Path, listen: Listen, state_dir: Path | None, scenario: Path | None,
@@ -121,7 +145,7 @@ def run_demo(path: Path, listen: Listen, state_dir: Path | None, scenario: Path 
     state = state_dir or default_state_dir()
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     db_path = state / "netwatch.db"
-    token = prepare_state(db_path, inv)
+    token = prepare_state(db_path, inv, state / "notices")
     scenario = scenario or demo_scenario_path()
     console = Console(stderr=True)
     console.print(f"starting the device lab for {len(inv.devices)} devices ({scenario.name}) …")
@@ -134,6 +158,8 @@ def run_demo(path: Path, listen: Listen, state_dir: Path | None, scenario: Path 
             f"  devices (API)  {base}/api/v1/devices\n"
             f"  faults (API)   {base}/api/v1/faults\n"
             f"  notices        {base}/notices (log in with the admin token)\n"
+            f"  circulars      {base}/circulars (last month's, from demonstration history)\n"
+            f"  outages        {base}/outages (the counties' declared outages)\n"
             f"  survey form    {base}/survey\n"
             f"  admin token    {token}\n"
             f"  e.g. curl -H 'Authorization: Bearer {token}' {base}/api/v1/faults\n"

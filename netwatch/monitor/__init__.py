@@ -38,6 +38,7 @@ from netwatch.monitor.declared import (
     declarations_within,
     declare,
     declared_id,
+    declared_mark,
     declared_totals,
     end_declaration,
     find_declarations,
@@ -94,6 +95,6 @@ __all__ = [
     "Raised", "StoredWarning", "Trends", "current_warnings",  # early warnings (trends)
     "REASONS", "Actor", "AuditEntry", "Declaration", "DeclaredView", "Refusal",  # declared
     "Refused", "Wanted", "audit_trail", "cancel_declaration", "declaration",
-    "declarations_within", "declare", "declared_id", "declared_totals", "end_declaration",
-    "find_declarations", "shorten_declaration", "planned",
+    "declarations_within", "declare", "declared_id", "declared_mark", "declared_totals",
+    "end_declaration", "find_declarations", "shorten_declaration", "planned",
 ]
