@@ -52,7 +52,12 @@ if TYPE_CHECKING:
         links,
         subject,
     )
-    from netwatch.circulars.demo_history import declare_today, month_before, seed_month
+    from netwatch.circulars.demo_history import (
+        DECLARED_TODAY,
+        declare_today,
+        month_before,
+        seed_month,
+    )
     from netwatch.circulars.docx_file import render_docx
     from netwatch.circulars.figures import MonthFigures, month_figures, month_span, parse_month
     from netwatch.circulars.files import RENDERERS, stem, write_circular_files
@@ -66,7 +71,7 @@ if TYPE_CHECKING:
 _MODULES = {
     "delivery": ("FORMATS", "OUTBOX", "circular_message", "circular_webhook_body", "links",
                  "subject"),
-    "demo_history": ("declare_today", "month_before", "seed_month"),
+    "demo_history": ("DECLARED_TODAY", "declare_today", "month_before", "seed_month"),
     "docx_file": ("render_docx",),
     "figures": ("MonthFigures", "month_figures", "month_span", "parse_month"),
     "files": ("RENDERERS", "stem", "write_circular_files"),
@@ -77,15 +82,17 @@ _MODULES = {
     "rule": ("criticism_rule", "mentions", "praise_rule"),
     "xlsx_file": ("render_xlsx",),
 }
-__all__ = ["FORMATS", "MEASURES", "OUTBOX", "RENDERERS", "CircularRecord", "CountyFigures",
-           "Mention", "RankRow", "Ranking", "Recipient", "circular_by_id", "circular_message",
-           "declare_today", "month_before",
-           "circular_of_month", "circular_records", "circular_webhook_body", "document",
-           "every_circular", "links", "record_circular", "render_docx", "render_html",
-           "render_pdf", "render_xlsx", "seed_month", "stem", "subject", "title",
-           "write_circular_files",
-           # the figures, the rule, the issue and the metrics
-           "CircularError", "Issued", "MonthFigures", "circular_families", "criticism_rule",
-           "issue_circular", "mentions", "month_figures", "month_span", "parse_month",
-           "praise_rule"]
+__all__ = [
+    # the record, the register, the renderings and the delivery
+    "FORMATS", "MEASURES", "OUTBOX", "RENDERERS", "CircularRecord", "CountyFigures", "Mention",
+    "RankRow", "Ranking", "Recipient", "circular_by_id", "circular_message", "circular_of_month",
+    "circular_records", "circular_webhook_body", "document", "every_circular", "links",
+    "record_circular", "render_docx", "render_html", "render_pdf", "render_xlsx", "stem",
+    "subject", "title", "write_circular_files",
+    # the figures, the rule, the issue and the metrics
+    "CircularError", "Issued", "MonthFigures", "circular_families", "criticism_rule",
+    "issue_circular", "mentions", "month_figures", "month_span", "parse_month", "praise_rule",
+    # the demo's history
+    "DECLARED_TODAY", "declare_today", "month_before", "seed_month",
+]
 __getattr__ = lazy_face(__name__, _MODULES)

@@ -58,7 +58,7 @@ DECLARED_CAMERAS = 3
 DECLARED_DAY, DECLARED_HOURS = 14, 60.0  # from 08:00 of the 15th, made the day before
 # today's: a county declares roadworks over a camera the demo's scenario breaks, so its
 # fault shows ``declared`` and becomes no item
-LIVE = ("shiqiao", "sq-cam-044", 2 * DAY)
+DECLARED_TODAY = ("shiqiao", "sq-cam-044", 2 * DAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +113,9 @@ def _declared_month(store: Store, inventory: Inventory, start: float) -> list[Ou
 
 
 def declare_today(store: Store, inventory: Inventory, now: float) -> int | None:
-    """Today's declaration (``LIVE``) unless the camera has one already (a restarted
+    """Today's declaration (``DECLARED_TODAY``) unless the camera has one already (a restarted
     demo): its id, or None."""
-    county, device, length = LIVE
+    county, device, length = DECLARED_TODAY
     if device not in inventory.by_id():
         return None
     try:

@@ -29,8 +29,8 @@ SKIP_LABELS = tuple(sorted(r.value for r in SKIP_REASONS))
 
 FAULT_OPEN = FamilySpec(
     "netwatch_fault_open", "gauge",
-    "1 per open fault (after hysteresis); suppressed=\"true\" under a failing parent or in "
-    "maintenance. Alert on suppressed=\"false\".")
+    "1 per open fault (after hysteresis); suppressed=\"true\" under a failing parent, in "
+    "maintenance or a declared outage. Alert on suppressed=\"false\".")
 FAULT_SINCE = FamilySpec(
     "netwatch_fault_since_timestamp_seconds", "gauge",
     "When the failure that opened the fault was first seen (Unix time); kept across restarts.")

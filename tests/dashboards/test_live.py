@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from netwatch.circulars import DECLARED_TODAY
 from netwatch.inventory import DEMO_SECRETS, Inventory, demo_inventory_path, load_inventory
 from netwatch.lab.process import terminate
 from netwatch.lab.scenario import FLAPPING, expected_faults, load_scenario
@@ -218,9 +219,10 @@ def test_broken_devices_fire_device_down_but_suppressed_children_do_not(stack: S
     scenario = load_scenario(demo_inventory_path().with_name("scenario.yaml"), inventory)
     faults = {d: f for d, f in expected_faults(inventory, scenario).items() if f}
     parents = {d.id: d.parent for d in inventory.devices}
+    declared = {DECLARED_TODAY[1]}  # its county declared its outage when the demo started
     down = {d for d, f in faults.items() if f in OUTAGES and faults.get(parents[d] or "")
-            not in OUTAGES}
-    children = {d for d, f in faults.items() if f in OUTAGES} - down
+            not in OUTAGES} - declared
+    children = {d for d, f in faults.items() if f in OUTAGES} - down - declared
     flapping = {d for d, f in faults.items() if f == FLAPPING}  # may be caught while down
     assert down and children, "the demo scenario changed shape"
     firing = poll("a NetwatchDeviceDown alert for every broken device", lambda: (
@@ -230,6 +232,9 @@ def test_broken_devices_fire_device_down_but_suppressed_children_do_not(stack: S
     suppressed = {r["metric"]["device"] for r in stack.query(
         'netwatch_fault_open{suppressed="true"}')}
     assert children <= suppressed  # the children's faults are open, only suppressed
+    assert declared <= suppressed and not declared & firing  # planned work, never an alert
+    [county] = stack.query('netwatch_devices_in_maintenance{source="county"} > 0')
+    assert (county["metric"]["county"], county["value"][1]) == (DECLARED_TODAY[0], "1")
     for alert in stack.firing("NetwatchDeviceDown"):
         assert alert["severity"] == "critical"
         assert alert["name"] and alert["site"] and alert["county"]
