@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from netwatch.circulars.record import CountyFigures, Ranking, RankRow
 from netwatch.inventory import KINDS, Inventory
-from netwatch.monitor import CLOCK, VIDEO, declarations_within
+from netwatch.monitor import CLOCK, VIDEO, declared_totals
 from netwatch.notices import (
     KEY_AREA,
     Figures,
@@ -152,12 +152,10 @@ def _county(db: Handle, inventory: Inventory, county: str, items: Iterable[Row],
         recurring += r["recurrence"] > 0
         still_open = r["rectified_at"] is None or r["rectified_at"] >= end
         overdue += still_open and r["deadline"] is not None and r["deadline"] < due_by
-    declared = declarations_within(db, start, end, county)
+    declared, declared_seconds = declared_totals(db, county, start, end)
     return CountyFigures(
         county=county, county_name=inventory.counties[county].name,
         items_new=new, items_fixed=fixed, items_open=live, items_overdue=overdue,
         items_recurring=recurring, blind_spots_found=spots_new, blind_spots_fixed=spots_fixed,
-        declared_count=len(declared),
-        declared_hours=_hours(sum(max(0.0, min(d.until, end) - max(d.starts, start))
-                                  for d in declared)),
+        declared_count=declared, declared_hours=_hours(declared_seconds),
         unwatched_hours=_hours(unwatched_seconds(db, county, start, end, now)))
