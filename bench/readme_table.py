@@ -135,6 +135,13 @@ BENCHES = {
         "every device at the first sweep, 0.1 % changing per sweep, one county's 5 % down "
         "and back. Rows per second of database time; the event loop's share finding the "
         "changes (`detect`) beside the monitor's own sweep; the write load at 60 s."),
+    "circular": Bench(
+        "The monthly circular at 100,000 devices", "python bench/bench_circular.py",
+        "A month of stored history for 100,000 devices in 10 counties (5,000 outages, "
+        "no-video spells on a tenth of the video cameras, two gaps, 20 declared outages, "
+        "the items a morning's sync opens); the month's figures alone, the whole issue "
+        "(figures, rule, number, record and deliveries in one transaction) and the four "
+        "renderings (10 counties: independent of the devices)."),
     "libraries": Bench(
         "Libraries kept off the probe path", "python bench/bench_libraries.py",
         "pysnmp 7, ping3 and aiohttp's client against netwatch's own probes in the same "
