@@ -8,7 +8,7 @@ keeps (``praise_rule``, ``criticism_rule``); its thresholds are the inventory's
   ``criticise_overdue`` or more items overdue at the month's end;
 - **praised** (表扬): not named, at least one measured rate, every measured rate at or
   above its target, no overdue item at the month's end, and ranked ``praise_rank`` or
-  better in at least one table.
+  better in at least one table that ranks two counties or more.
 
 Only measured rates count: a kind nothing watched neither helps nor harms. A county can
 be neither, never both. Each mention gives its reasons with the county's own figures.
@@ -60,6 +60,11 @@ def _shortfall(row: RankRow, table: Ranking) -> float | None:
     return table.target - row.ratio
 
 
+def _ranked(table: Ranking) -> int:
+    """How many counties the table ranks (those with a ratio)."""
+    return sum(1 for r in table.rows if r.rank is not None)
+
+
 def mentions(rankings: Iterable[Ranking], counties: Iterable[CountyFigures],
              settings: CircularSettings) -> tuple[tuple[Mention, ...], tuple[Mention, ...]]:
     """(praised, criticised) by the rule, each in the counties' order, with the reasons."""
@@ -82,7 +87,8 @@ def mentions(rankings: Iterable[Ranking], counties: Iterable[CountyFigures],
             continue
         if not rows or county.items_overdue or any(_shortfall(r, t) is not None for t, r in rows):
             continue
-        top = [(t, r) for t, r in rows if r.rank is not None and r.rank <= settings.praise_rank]
+        top = [(t, r) for t, r in rows if r.rank is not None and r.rank <= settings.praise_rank
+               and _ranked(t) > 1]  # first of one county is no ranking
         if not top:
             continue
         reasons = [f"{_label(t)}{percent(r.ratio)}，全市第{r.rank}"

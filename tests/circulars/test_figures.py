@@ -200,3 +200,19 @@ def test_ties_share_a_rank_the_unmeasured_come_last_and_the_tied_best_are_praise
         ("east", "交换机在线率100.00%，全市第1（并列）"),
         ("west", "交换机在线率100.00%，全市第1（并列）")]
     assert record.criticised == ()
+
+
+def test_first_of_a_table_ranking_one_county_is_no_reason_to_praise(store: Store) -> None:
+    """Only east has a switch: it is first of one, which ranks nothing; it meets its target
+    and is neither praised nor named. With west's switch beside it, first of two praises."""
+    inv = inventory()
+    alone = replace(inv, devices=(device("sw-e", "switch"),))
+    record_first_checks(store, [("sw-e", START - 86400), ("sw-w", START - 86400)])
+    record = issue_circular(store, alone, MONTH, END).record
+    [table] = record.rankings
+    assert [(r.county, r.rank, r.meets_target) for r in table.rows] == [("east", 1, True)]
+    assert (record.praised, record.criticised) == ((), ())
+    both = replace(table, rows=(*table.rows, replace(table.rows[0], county="west",
+                                                     county_name="西区", rank=2)))
+    praised, _ = mentions([both], record.counties, alone.notices.circular)
+    assert [m.county for m in praised] == ["east"]
