@@ -7,11 +7,13 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from netwatch.inventory import CheckSpec, Device, Inventory, WarningSettings
 from netwatch.metrics import Exposition, warning_families
 from netwatch.monitor import Monitor, Ownership, Trends, claim, current_warnings
+from netwatch.monitor.trends import STORED_MAX_AGE
 from netwatch.store import Store, StoreThread
 from netwatch.vocab import Warning
 from probes.base import ProbeResult
@@ -234,8 +236,9 @@ async def test_a_healthy_noisy_device_raises_none(store: Store, db: StoreThread)
 
 
 async def test_the_baselines_survive_a_restart(store: Store, db: StoreThread) -> None:
-    """Baselines are written every flush_every (not every sweep) and at a clean stop; a new
-    monitor reads them before judging, so a rise right after the restart still warns."""
+    """Baselines are written every flush_every (not every sweep), only those that moved,
+    and every one at a clean stop; a new monitor reads them before judging, so a rise
+    right after the restart still warns."""
     clock, runner = Clock(), healthy()
     monitor, trends = tracker(db, runner, clock)
     await sweeps(monitor, trends, clock, 2)
@@ -243,8 +246,12 @@ async def test_the_baselines_survive_a_restart(store: Store, db: StoreThread) ->
     await sweeps(monitor, trends, clock, 5)
     assert trends.written == 3  # nothing raised: the baselines wait for flush_every
     await sweeps(monitor, trends, clock, 5)
-    assert trends.written == 6
-    await sweeps(monitor, trends, clock, 189)
+    assert trends.written == 3  # flush_every passed: steady means are not written again
+    runner.results["cam-2"] = {"icmp": ping(rtt=0.004)}  # its RTT doubles for a while
+    await sweeps(monitor, trends, clock, 10)
+    assert trends.written == 4  # only cam-2's baseline moved
+    runner.results["cam-2"] = {"icmp": ping()}
+    await sweeps(monitor, trends, clock, 179)
     await trends.flush(10.0)
     before = trends.trends["cam-2"]
     samples = before.samples
@@ -255,7 +262,8 @@ async def test_the_baselines_survive_a_restart(store: Store, db: StoreThread) ->
     await sweeps(again_monitor, again, clock)  # reads east's and west's baselines
     await sweeps(again_monitor, again, clock)
     after = again.trends["cam-2"]
-    assert after.samples == samples + 1 and after.rtt == before.rtt
+    assert after.samples == samples + 1  # its means restored, not started again
+    assert after.rtt == pytest.approx(before.rtt, rel=1e-3)
     runner.results["cam-2"] = {"icmp": ping(loss=0.06)}
     await sweeps(again_monitor, again, clock, 40)
     assert raised(again) == {"cam-2": {Warning.LOSS_RISING}}  # judged on the kept baseline
@@ -308,3 +316,17 @@ async def test_the_metric_is_1_while_raised_on_the_active_instance_only(
     clock.now += 86400
     await sweeps(monitor, trends, clock)
     assert await series() == []
+
+
+async def test_a_stored_baseline_is_written_again_when_it_is_old(store: Store,
+                                                                db: StoreThread) -> None:
+    """Steady means are written again once their stored row is STORED_MAX_AGE old, so a
+    takeover never reads a baseline older than that; each device once."""
+    clock, runner = Clock(), healthy()
+    monitor, trends = tracker(db, runner, clock)
+    await sweeps(monitor, trends, clock, 2)
+    first = trends.written
+    await sweeps(monitor, trends, clock, int(STORED_MAX_AGE // 60) - 2)
+    assert trends.written == first
+    await sweeps(monitor, trends, clock, 2 * int(QUICK.flush_every // 60) + 1)
+    assert trends.written == 2 * first
